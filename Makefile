@@ -1,0 +1,52 @@
+# The two commands: `make dev` (run the whole API locally) and `make test` (every test).
+# Everything they need is installed here, into .venv/ (pinned in infra/local/requirements.txt).
+
+SHELL := /bin/bash
+VENV := .venv
+VENV_STAMP := $(VENV)/.installed-$(shell cksum < infra/local/requirements.txt | cut -d' ' -f1)
+
+.PHONY: dev test mail build lint bench fmt clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make dev    run the API on http://127.0.0.1:3000 (moto + cargo lambda watch), with a demo token"
+	@echo "make test   run every test against a private local stack, then lint template.yaml"
+	@echo "make mail   print the emails the local SES (moto) received"
+	@echo "make build  sam build: one arm64 bootstrap per function"
+	@echo "make lint   cfn-lint and sam validate --lint"
+	@echo "make bench  benchmarks (see BENCHMARKS.md)"
+
+$(VENV_STAMP): infra/local/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r infra/local/requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+venv: $(VENV_STAMP)
+
+dev: $(VENV_STAMP)
+	cargo build --workspace --bins
+	infra/local/dev.sh
+
+test: $(VENV_STAMP)
+	infra/local/test.sh
+
+mail:
+	@infra/local/mail.sh
+
+lint: $(VENV_STAMP)
+	$(VENV)/bin/cfn-lint template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+
+# sam build runs `cargo lambda build --release --arm64` once for the workspace (CodeUri: .)
+# and copies each function's bootstrap into .aws-sam/build/<Function>/.
+build: $(VENV_STAMP)
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
+	@for f in .aws-sam/build/*/bootstrap; do printf '%-60s %s\n' "$$f" "$$(du -h $$f | cut -f1)"; done
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf .aws-sam .local

@@ -1,0 +1,9 @@
+//! Lambda entry point: config and AWS clients are built once per instance, then the
+//! instance serves invocations until Lambda retires it.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::init_tracing();
+    let app = companies::App::from_env().await?;
+    shared::runtime::serve(|request| companies::handle(&app, request)).await
+}

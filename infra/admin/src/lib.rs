@@ -1,0 +1,274 @@
+//! What `chat-admin` does, as functions the tests and the local-stack scripts share.
+//! Works the same against moto (`AWS_ENDPOINT_URL`) and against real AWS.
+
+use aws_sdk_dynamodb::Client as DynamoClient;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sesv2::Client as SesClient;
+use shared::db::keys;
+use shared::db::records::{ApiTokenRecord, UserEmailRecord, UserRecord};
+use shared::db::{self, Db, ListQuery};
+use shared::validate::{Email, FromField, Id, Name};
+use shared::{ApiError, clock, crypto};
+
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
+/// (`GSI1PK`/`GSI1SK`, all attributes), on-demand, TTL on `ttl`. An existing table is
+/// left as it is.
+pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Error> {
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+    };
+    let result = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr(keys::PK)?)
+        .attribute_definitions(attr(keys::SK)?)
+        .attribute_definitions(attr(keys::GSI1PK)?)
+        .attribute_definitions(attr(keys::GSI1SK)?)
+        .key_schema(key(keys::PK, KeyType::Hash)?)
+        .key_schema(key(keys::SK, KeyType::Range)?)
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(keys::GSI1)
+                .key_schema(key(keys::GSI1PK, KeyType::Hash)?)
+                .key_schema(key(keys::GSI1SK, KeyType::Range)?)
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()?,
+        )
+        .send()
+        .await;
+    match result {
+        Ok(_) => {}
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(false);
+        }
+        Err(err) => {
+            return Err(aws_sdk_dynamodb::error::DisplayErrorContext(err)
+                .to_string()
+                .into());
+        }
+    }
+    // Real DynamoDB takes a few seconds to make a table ACTIVE; moto is instant.
+    for _ in 0..120 {
+        let status = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await?
+            .table
+            .and_then(|t| t.table_status);
+        if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name(keys::TTL)
+                .enabled(true)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(true)
+}
+
+/// Registers the sender (an address, or a domain covering it) with SES. Locally this is
+/// all moto needs to accept mail from it; on AWS it starts the verification (a link by
+/// email for an address, DNS records for a domain).
+pub async fn verify_sender(ses: &SesClient, identity: &str) -> Result<(), Error> {
+    let result = ses
+        .create_email_identity()
+        .email_identity(identity)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_already_exists_exception()) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(aws_sdk_sesv2::error::DisplayErrorContext(err)
+            .to_string()
+            .into()),
+    }
+}
+
+fn field<T: FromField>(name: &str, value: &str) -> Result<T, Error> {
+    T::from_field(name, &serde_json::Value::String(value.to_owned())).map_err(Error::from)
+}
+
+fn api(err: ApiError) -> Error {
+    err.to_string().into()
+}
+
+/// Creates a user; its email is unique (a conditional put of the email item).
+pub async fn create_user(
+    db: &Db,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> Result<UserRecord, Error> {
+    let email: Email = field("email", email)?;
+    let name: Name = field("name", name)?;
+    if password.chars().count() < 8 {
+        return Err("the password must be at least 8 characters".into());
+    }
+    let now = clock::now_rfc3339();
+    let user = UserRecord {
+        id: Id::new().to_string(),
+        email: email.into_inner(),
+        name: name.into_inner(),
+        password_hash: crypto::hash_password(password).map_err(api)?,
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let email_item = db::to_item(
+        &keys::user_email(&user.email),
+        &UserEmailRecord {
+            user_id: user.id.clone(),
+        },
+    )
+    .map_err(api)?;
+    let user_item = db::to_item(&keys::user(&user.id), &user).map_err(api)?;
+    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+    let put = |item| {
+        Put::builder()
+            .table_name(db.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+    };
+    let result = db
+        .client()
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put(email_item)?).build())
+        .transact_items(TransactWriteItem::builder().put(put(user_item)?).build())
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(user),
+        Err(err)
+            if db::cancellation_codes(&err).is_some_and(|c| {
+                c.first().map(String::as_str) == Some("ConditionalCheckFailed")
+            }) =>
+        {
+            Err(format!("a user with the email {} already exists", user.email).into())
+        }
+        Err(err) => Err(aws_sdk_dynamodb::error::DisplayErrorContext(err)
+            .to_string()
+            .into()),
+    }
+}
+
+pub async fn find_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
+    let email: Email = field("email", email)?;
+    let pointer: UserEmailRecord = db
+        .get(&keys::user_email(email.as_str()))
+        .await
+        .map_err(api)?
+        .ok_or_else(|| format!("no user with the email {}", email.as_str()))?;
+    db.get(&keys::user(&pointer.user_id))
+        .await
+        .map_err(api)?
+        .ok_or_else(|| "the user's email exists but the user does not".into())
+}
+
+/// Deletes a user, its email and its API tokens (which stop working at once: every
+/// API-token request checks the user too). Its companies stay, owned by the id.
+pub async fn delete_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
+    let user = find_user(db, email).await?;
+    for token in all_tokens(db, &user.id).await? {
+        db.delete_existing::<ApiTokenRecord>(&keys::api_token(&user.id, &token.id))
+            .await
+            .map_err(api)?;
+    }
+    db.delete_existing::<UserRecord>(&keys::user(&user.id))
+        .await
+        .map_err(api)?;
+    db.delete_existing::<UserEmailRecord>(&keys::user_email(&user.email))
+        .await
+        .map_err(api)?;
+    Ok(user)
+}
+
+/// Issues an API token for a user (as `POST /api/tokens` does, without the password).
+pub async fn issue_token(
+    db: &Db,
+    tokens: &shared::auth::TokenKeys,
+    user: &UserRecord,
+    name: &str,
+) -> Result<(String, ApiTokenRecord), Error> {
+    let name: Name = field("name", name)?;
+    let record = ApiTokenRecord {
+        id: Id::new().to_string(),
+        user_id: user.id.clone(),
+        name: name.into_inner(),
+        created_at: clock::now_rfc3339(),
+        last_used_at: None,
+        last_used_ms: None,
+    };
+    let token = tokens.issue_api_token(&user.id, &record.id).map_err(api)?;
+    db.put_new(&keys::api_token(&user.id, &record.id), &record)
+        .await
+        .map_err(api)?;
+    Ok((token, record))
+}
+
+pub async fn all_tokens(db: &Db, user_id: &str) -> Result<Vec<ApiTokenRecord>, Error> {
+    let mut tokens = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = db
+            .list::<ApiTokenRecord>(&ListQuery {
+                list: "tokens",
+                index: None,
+                partition: keys::user_partition(user_id),
+                sort_prefix: keys::API_TOKEN_PREFIX.to_owned(),
+                per_page: 100,
+                cursor: cursor.take(),
+            })
+            .await
+            .map_err(api)?;
+        tokens.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(tokens),
+        }
+    }
+}
+
+pub async fn revoke_token(db: &Db, user_id: &str, token_id: &str) -> Result<ApiTokenRecord, Error> {
+    db.delete_existing(&keys::api_token(user_id, token_id))
+        .await
+        .map_err(api)?
+        .ok_or_else(|| format!("no token {token_id} for this user").into())
+}

@@ -1,0 +1,91 @@
+# Shared by dev.sh, test.sh and bench: start moto and `cargo lambda watch`, bootstrap
+# the table and the sender identity, and stop everything on exit. Source it; it
+# expects to run from the repository root with .venv/ installed (the Makefile does it).
+
+set -euo pipefail
+
+VENV_BIN="$PWD/.venv/bin"
+export PATH="$VENV_BIN:$PATH"
+STARTED_PIDS=()
+
+# Dummy credentials and a region: moto accepts anything, the SDK needs something.
+export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+# Never let a developer's real profile or IMDS leak into a local run.
+unset AWS_PROFILE AWS_SESSION_TOKEN || true
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Processes are started in their own process group (setsid) so that stopping one also
+# stops its children (cargo lambda watch runs cargo and the function binaries).
+start_bg() {
+  local log="$1"; shift
+  setsid "$@" >"$log" 2>&1 &
+  STARTED_PIDS+=("$!")
+}
+
+stop_all() {
+  local pid
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]:-}"; do
+    [ -n "$pid" ] || continue
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+}
+
+wait_for_url() {
+  local url="$1" what="$2" tries="${3:-600}"
+  for _ in $(seq 1 "$tries"); do
+    if curl -s -o /dev/null "$url"; then return 0; fi
+    sleep 0.2
+  done
+  echo "$what did not come up at $url" >&2
+  return 1
+}
+
+# start_moto PORT LOGFILE
+start_moto() {
+  start_bg "$2" "$VENV_BIN/moto_server" -H 127.0.0.1 -p "$1"
+  wait_for_url "http://127.0.0.1:$1/moto-api/" "moto"
+}
+
+# bootstrap ENDPOINT TABLE SENDER: the table and the mail sender identity.
+bootstrap() {
+  AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" ./target/debug/chat-admin table create >/dev/null
+  AWS_ENDPOINT_URL="$1" ./target/debug/chat-admin mail verify-sender "${3#*@}" >/dev/null
+}
+
+# write_env_file FILE ENDPOINT TABLE SECRET SENDER: what the functions see locally.
+write_env_file() {
+  cat >"$1" <<ENV
+AWS_ENDPOINT_URL=$2
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_REGION=us-east-1
+TABLE_NAME=$3
+TOKEN_SECRET=$4
+MAIL_FROM=$5
+RUST_LOG=info
+ENV
+}
+
+# start_api PORT ENV_FILE LOGFILE [extra watch args]: the real function binaries behind
+# cargo lambda's API Gateway emulation (router in Cargo.toml).
+start_api() {
+  local port="$1" env_file="$2" log="$3"; shift 3
+  # RUST_LOG here is for cargo-lambda itself (its INFO lines echo the functions' env);
+  # the functions get theirs from the env file.
+  RUST_LOG=warn start_bg "$log" "$VENV_BIN/cargo-lambda" lambda watch \
+    --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$env_file" "$@"
+  wait_for_url "http://127.0.0.1:$port/api/user" "cargo lambda watch"
+}
+
+random_secret() {
+  python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make dev`: moto (DynamoDB + SES) on a fixed port, the table, the sender identity, a
+# demo operator with an API token, then the whole API on http://127.0.0.1:$API_PORT.
+# Ctrl-C stops everything it started.
+source "$(dirname "$0")/common.sh"
+
+MOTO_PORT="${MOTO_PORT:-5055}"
+API_PORT="${API_PORT:-3000}"
+TABLE="chat-api-dev"
+SENDER="chat@example.com"
+DEMO_EMAIL="demo@example.com"
+DEMO_PASSWORD="demo-password-123"
+mkdir -p .local
+ENV_FILE=".local/dev.env"
+ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+
+trap 'echo; echo "Stopping moto and the API..."; stop_all' EXIT
+trap 'exit 130' INT TERM
+
+for port in "$MOTO_PORT" "$API_PORT"; do
+  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+    echo "Port $port is already in use (another 'make dev'?). Stop it, or set MOTO_PORT / API_PORT." >&2
+    exit 1
+  fi
+done
+
+echo "Starting moto on $ENDPOINT (log: .local/moto.log)"
+start_moto "$MOTO_PORT" .local/moto.log
+# A new secret per run: moto keeps nothing across runs, so no old token survives anyway.
+write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER"
+bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
+
+set -a; source "$ENV_FILE"; set +a
+CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" ./target/debug/chat-admin user create \
+  --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
+TOKEN=$(./target/debug/chat-admin token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
+
+echo "Starting the API on http://127.0.0.1:$API_PORT (log: .local/api.log)"
+start_api "$API_PORT" "$ENV_FILE" .local/api.log
+
+cat <<MSG
+
+  Chat API is up on http://127.0.0.1:$API_PORT   (moto: $ENDPOINT, table: $TABLE)
+
+  Demo operator: $DEMO_EMAIL / $DEMO_PASSWORD
+  API token:     $TOKEN
+
+  Try it:
+    export TOKEN=$TOKEN
+    curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/user
+
+  Emails sent (auth codes):   make mail
+  Function logs:              tail -f .local/api.log
+  Stop:                       Ctrl-C
+
+MSG
+# Show the functions' logs here until Ctrl-C.
+tail -n 0 -f .local/api.log &
+STARTED_PIDS+=("$!")
+wait

@@ -1,0 +1,153 @@
+//! Configuration from the environment, read once per Lambda instance at start-up.
+//! A missing or invalid variable stops the start with a message naming it.
+
+use std::fmt;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("missing environment variable {0}")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid {
+        name: &'static str,
+        reason: &'static str,
+    },
+}
+
+/// The signing secret: kept out of `Debug` so it never reaches a log line.
+#[derive(Clone)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Self(bytes.into())
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TABLE_NAME`: the single DynamoDB table.
+    pub table_name: String,
+    /// `TOKEN_SECRET`: signs both token kinds, keys the auth-code hashes (≥ 32 bytes).
+    pub token_secret: Secret,
+    /// `CHAT_USER_TOKEN_TTL_DAYS` (default 30).
+    pub chat_user_token_ttl_secs: i64,
+    /// `MAIL_FROM`: the SES sender; only the function that sends mail needs it.
+    pub mail_from: Option<String>,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let table_name = required("TABLE_NAME")?;
+        let token_secret = required("TOKEN_SECRET")?;
+        if token_secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "TOKEN_SECRET",
+                reason: "it must be at least 32 bytes long",
+            });
+        }
+        let chat_user_token_ttl_days = match lookup("CHAT_USER_TOKEN_TTL_DAYS") {
+            None => 30,
+            Some(days) => days
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or(ConfigError::Invalid {
+                    name: "CHAT_USER_TOKEN_TTL_DAYS",
+                    reason: "it must be a whole number of days between 1 and 3650",
+                })?,
+        };
+        Ok(Self {
+            table_name,
+            token_secret: Secret::new(token_secret.into_bytes()),
+            chat_user_token_ttl_secs: chat_user_token_ttl_days * 24 * 3600,
+            mail_from: lookup("MAIL_FROM").filter(|v| !v.trim().is_empty()),
+        })
+    }
+
+    /// The sender address, for the functions that send mail.
+    pub fn require_mail_from(&self) -> Result<&str, ConfigError> {
+        self.mail_from
+            .as_deref()
+            .ok_or(ConfigError::Missing("MAIL_FROM"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn names_the_missing_variable() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("TOKEN_SECRET"));
+        assert!(err.to_string().contains("TOKEN_SECRET"));
+    }
+
+    #[test]
+    fn rejects_short_secrets_and_bad_lifetimes() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_SECRET", "short")]));
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid {
+                name: "TOKEN_SECRET",
+                ..
+            })
+        ));
+        let secret = "x".repeat(32);
+        let err = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("TOKEN_SECRET", &secret),
+            ("CHAT_USER_TOKEN_TTL_DAYS", "0"),
+        ]));
+        assert!(matches!(
+            err,
+            Err(ConfigError::Invalid {
+                name: "CHAT_USER_TOKEN_TTL_DAYS",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_secret_never_prints() {
+        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
+        let config =
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_SECRET", secret)])).unwrap();
+        assert!(!format!("{config:?}").contains(secret));
+        assert_eq!(config.chat_user_token_ttl_secs, 30 * 24 * 3600);
+        assert_eq!(
+            config.require_mail_from(),
+            Err(ConfigError::Missing("MAIL_FROM"))
+        );
+    }
+}

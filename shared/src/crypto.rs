@@ -1,0 +1,138 @@
+//! Secrets at rest and random values: argon2 for account passwords, keyed HMAC-SHA256
+//! for auth codes, OS randomness for codes, chat passwords and token ids.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+
+/// argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's baseline).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| ApiError::internal(format!("argon2 hash failed: {e}")))
+}
+
+/// Checks a password against a stored PHC string; a malformed hash is simply "no".
+pub fn verify_password(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A valid hash of a password nobody knows: verifying against it costs the same as a
+/// real check, so an unknown email takes as long as a wrong password.
+pub fn decoy_password_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| {
+        hash_password(&random_token_string(32)).unwrap_or_else(|_| String::from("$argon2id$"))
+    })
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Keyed hash of an auth code, bound to where it may be used (chat and email), so a
+/// stored hash is useless for any other chat or address.
+pub fn auth_code_digest(secret: &[u8], chat_id: &str, email: &str, code: u32) -> String {
+    let mut mac =
+        <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"auth-code\0");
+    mac.update(chat_id.as_bytes());
+    mac.update(b"\0");
+    mac.update(email.as_bytes());
+    mac.update(b"\0");
+    mac.update(code.to_string().as_bytes());
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Compares two secrets without leaking where they differ.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).expect("the OS random source is available");
+    buf
+}
+
+/// A uniformly drawn 6-digit code in 100000..=999999 (rejection sampling, no modulo bias).
+pub fn random_auth_code() -> u32 {
+    const SPAN: u32 = 900_000;
+    const LIMIT: u32 = u32::MAX - (u32::MAX % SPAN);
+    loop {
+        let n = u32::from_le_bytes(random_bytes::<4>());
+        if n < LIMIT {
+            return 100_000 + n % SPAN;
+        }
+    }
+}
+
+/// Random text from an alphabet without look-alike characters (no 0/O, 1/l/I).
+pub fn random_token_string(len: usize) -> String {
+    const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let limit = 256 - (256 % ALPHABET.len());
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for byte in random_bytes::<32>() {
+            if (byte as usize) < limit && out.len() < len {
+                out.push(ALPHABET[byte as usize % ALPHABET.len()] as char);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(!hash.contains("correct horse"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("wrong horse", &hash));
+        assert!(!verify_password("correct horse", "not-a-hash"));
+        assert!(!verify_password("anything", decoy_password_hash()));
+    }
+
+    #[test]
+    fn code_digests_are_bound_to_secret_chat_and_email() {
+        let d = auth_code_digest(b"k1", "chat", "a@x.io", 123456);
+        assert_eq!(d.len(), 64);
+        assert_eq!(d, auth_code_digest(b"k1", "chat", "a@x.io", 123456));
+        assert_ne!(d, auth_code_digest(b"k2", "chat", "a@x.io", 123456));
+        assert_ne!(d, auth_code_digest(b"k1", "chat2", "a@x.io", 123456));
+        assert_ne!(d, auth_code_digest(b"k1", "chat", "b@x.io", 123456));
+        assert_ne!(d, auth_code_digest(b"k1", "chat", "a@x.io", 123457));
+    }
+
+    #[test]
+    fn random_values_have_their_shape() {
+        for _ in 0..1000 {
+            assert!((100_000..=999_999).contains(&random_auth_code()));
+        }
+        let a = random_token_string(16);
+        assert_eq!(a.len(), 16);
+        assert_ne!(a, random_token_string(16));
+        assert!(
+            constant_time_eq("abc", "abc")
+                && !constant_time_eq("abc", "abd")
+                && !constant_time_eq("abc", "ab")
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! The single DynamoDB table.
+//!
+//! Every request is served by `GetItem`, `BatchGetItem`, `Query`, conditional writes and
+//! transactions; nothing on a request path scans. Uniqueness is a conditional put of a
+//! dedicated item, never read-then-write. Updates are conditional on `attribute_exists`
+//! so a concurrently deleted item is never written back to life.
+//!
+//! ## Access patterns
+//!
+//! | entity | PK | SK | GSI1PK / GSI1SK | used by |
+//! |---|---|---|---|---|
+//! | user | `USER#<user>` | `PROFILE` | | every API-token request (with its token, one `BatchGetItem`), `GET /api/user` |
+//! | user email (unique) | `EMAIL#<email>` | `EMAIL` | | `POST /api/tokens` (login lookup), `chat-admin user create` (conditional put) |
+//! | login failures | `LOGIN#<email>` | `FAILURES` | | `POST /api/tokens` (10 per 15 min, TTL) |
+//! | API token | `USER#<user>` | `TOKEN#<token>` | | auth (revocation check), `GET /api/tokens` (Query `begins_with`), `DELETE /api/tokens/{id}` |
+//! | company | `USER#<owner>` | `COMPANY#<company>` | | `/api/companies*` (Get / Query in the owner's partition: another owner's id finds nothing), chat create (transaction keeps `chat_count`) |
+//! | chat | `CHAT#<chat>` | `CHAT` | `USER#<owner>` / `CHAT#<company>#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1, `?company_id=` narrows the prefix) |
+//! | chat user | `CHAT#<chat>` | `MEMBER#<chat user>` | | chat-user token auth (with the chat, one `BatchGetItem`), `/api/chats/{id}/users*` (Query `begins_with`) |
+//! | chat-user email (unique in chat) | `CHAT#<chat>` | `EMAIL#<email>` | | chat-user create (transaction), send-code / get-token lookup |
+//! | auth code + send throttle | `CHAT#<chat>` | `CODE#<email>` | | send-code, get-token (versioned conditional writes, TTL) |
+//! | message | `CHAT#<chat>` | `MSG#<message>` | | `/api/chats/{id}/messages*` (one Query per page, `before` / `after` as key bounds) |
+//! | message client id (unique per chat user) | `CHAT#<chat>` | `CLIENT#<chat user>#<client id>` | | idempotent `POST` messages (same transaction as the message) |
+//!
+//! Everything of a chat shares its partition, so deleting a chat is one paginated Query
+//! plus batched deletes, after the chat item itself is gone (which makes the rest
+//! unreachable at once).
+
+pub mod keys;
+mod page;
+pub mod records;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use keys::Key;
+pub use page::{ListQuery, Page};
+
+use crate::error::ApiError;
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The table and the client to reach it; built once per Lambda instance.
+#[derive(Debug, Clone)]
+pub struct Db {
+    client: Client,
+    table: String,
+}
+
+impl Db {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// A strongly consistent read of one item: a resource just created is readable at once.
+    pub async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Reads several items in one round trip (strongly consistent), in the order of `keys`.
+    pub async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, ApiError> {
+        let mut pending: Vec<Item> = keys.iter().map(Key::to_item).collect();
+        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
+        // BatchGetItem may hand some keys back unprocessed under load: ask again for those.
+        for attempt in 0..8 {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(20 << attempt)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            if let Some(mut unprocessed) = output.unprocessed_keys {
+                if let Some(rest) = unprocessed.remove(&self.table) {
+                    pending = rest.keys;
+                }
+            }
+        }
+        if !pending.is_empty() {
+            return Err(ApiError::internal("BatchGetItem left keys unprocessed"));
+        }
+        Ok(keys
+            .iter()
+            .map(|key| {
+                found
+                    .iter()
+                    .position(|item| item_has_key(item, key))
+                    .map(|i| found.swap_remove(i))
+            })
+            .collect())
+    }
+
+    /// Puts a new item; `Ok(false)` when an item with that key already exists.
+    pub async fn put_new<T: Serialize>(&self, key: &Key, record: &T) -> Result<bool, ApiError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(key, record)?))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failed(&err) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Deletes an item if it exists and returns it as it was.
+    pub async fn delete_existing<T: DeserializeOwned>(
+        &self,
+        key: &Key,
+    ) -> Result<Option<T>, ApiError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .condition_expression("attribute_exists(PK)")
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.attributes.map(from_item).transpose(),
+            Err(err) if is_condition_failed(&err) => Ok(None),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// A record plus its key attributes, ready for `PutItem` or a transaction.
+pub fn to_item<T: Serialize>(key: &Key, record: &T) -> Result<Item, ApiError> {
+    let mut item: Item = serde_dynamo::to_item(record)?;
+    item.extend(key.to_item());
+    Ok(item)
+}
+
+pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, ApiError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+fn item_has_key(item: &Item, key: &Key) -> bool {
+    let attr = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    attr(keys::PK) == Some(key.pk.as_str()) && attr(keys::SK) == Some(key.sk.as_str())
+}
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// True when a write failed only because its condition did not hold.
+pub fn is_condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    err.as_service_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "ConditionalCheckFailedException")
+}
+
+/// For a cancelled transaction: the cancellation reason code of each item, in order.
+pub fn cancellation_codes<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<String>> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// True when a transaction lost a race with another one and may simply be retried.
+pub fn is_transaction_conflict<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> bool {
+    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
+    code == "TransactionConflictException"
+        || cancellation_codes(err)
+            .is_some_and(|codes| codes.iter().any(|c| c == "TransactionConflict"))
+}

@@ -1,0 +1,205 @@
+//! Cursor pagination over one partition: one `Query` per page (a second only when
+//! DynamoDB stops at its 1 MB limit), and an opaque `next_cursor` that is `null` on
+//! the last page.
+//!
+//! The cursor names its list and carries the key of the last item returned. It is
+//! checked against the list being read (same list name, same partition, same key
+//! prefix), so a cursor of another list or another tenant is a 422, never data.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::{Db, Item, from_item, keys};
+use crate::error::{ApiError, FieldErrors};
+
+/// One page of a list in one partition, narrowed by a sort-key prefix.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    /// Names the list inside the cursor (e.g. `companies`).
+    pub list: &'static str,
+    /// `Some(GSI1)` to read the index.
+    pub index: Option<&'static str>,
+    pub partition: String,
+    pub sort_prefix: String,
+    pub per_page: usize,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CursorBody {
+    l: String,
+    k: HashMap<String, String>,
+}
+
+impl ListQuery {
+    fn key_attrs(&self) -> (&'static str, &'static str) {
+        match self.index {
+            Some(_) => (keys::GSI1PK, keys::GSI1SK),
+            None => (keys::PK, keys::SK),
+        }
+    }
+
+    /// The attributes of an exclusive start key for this list.
+    fn start_key_attrs(&self) -> &'static [&'static str] {
+        match self.index {
+            Some(_) => &[keys::PK, keys::SK, keys::GSI1PK, keys::GSI1SK],
+            None => &[keys::PK, keys::SK],
+        }
+    }
+
+    fn encode_cursor(&self, item: &Item) -> Option<String> {
+        let k = self
+            .start_key_attrs()
+            .iter()
+            .map(|attr| match item.get(*attr) {
+                Some(AttributeValue::S(v)) => Some((attr.to_string(), v.clone())),
+                _ => None,
+            })
+            .collect::<Option<HashMap<_, _>>>()?;
+        let body = CursorBody {
+            l: self.list.to_owned(),
+            k,
+        };
+        Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).ok()?))
+    }
+
+    fn decode_cursor(&self, cursor: &str) -> Result<Item, ApiError> {
+        let invalid = || {
+            FieldErrors::single(
+                "cursor",
+                "The cursor is invalid or belongs to another list.",
+            )
+        };
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        let body: CursorBody = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let (pk_attr, sk_attr) = self.key_attrs();
+        let expected: Vec<&str> = self.start_key_attrs().to_vec();
+        let shape_ok = body.l == self.list
+            && body.k.len() == expected.len()
+            && expected.iter().all(|a| body.k.contains_key(*a))
+            && body.k[pk_attr] == self.partition
+            && body.k[sk_attr].starts_with(&self.sort_prefix);
+        if !shape_ok {
+            return Err(invalid());
+        }
+        Ok(body
+            .k
+            .into_iter()
+            .map(|(k, v)| (k, AttributeValue::S(v)))
+            .collect())
+    }
+}
+
+impl Db {
+    /// Reads one page of `query`, oldest first (sort keys are ULIDs).
+    pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Page<T>, ApiError> {
+        let mut start_key = query
+            .cursor
+            .as_deref()
+            .map(|c| query.decode_cursor(c))
+            .transpose()?;
+        let (pk_attr, sk_attr) = query.key_attrs();
+        // One extra item tells whether another page exists, so the last page says null.
+        let wanted = query.per_page + 1;
+        let mut items: Vec<Item> = Vec::with_capacity(wanted);
+        loop {
+            let output = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .set_index_name(query.index.map(str::to_owned))
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#pk", pk_attr)
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":pk", AttributeValue::S(query.partition.clone()))
+                .expression_attribute_values(
+                    ":prefix",
+                    AttributeValue::S(query.sort_prefix.clone()),
+                )
+                .set_exclusive_start_key(start_key.take())
+                .limit((wanted - items.len()) as i32)
+                // Strong consistency where DynamoDB offers it (not on a GSI).
+                .consistent_read(query.index.is_none())
+                .send()
+                .await?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if items.len() < wanted => start_key = Some(key),
+                _ => break,
+            }
+        }
+        let next_cursor = if items.len() > query.per_page {
+            items.truncate(query.per_page);
+            items.last().and_then(|item| query.encode_cursor(item))
+        } else {
+            None
+        };
+        let items = items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(partition: &str) -> ListQuery {
+        ListQuery {
+            list: "companies",
+            index: None,
+            partition: partition.to_owned(),
+            sort_prefix: "COMPANY#".to_owned(),
+            per_page: 25,
+            cursor: None,
+        }
+    }
+
+    fn item(pk: &str, sk: &str) -> Item {
+        HashMap::from([
+            ("PK".to_owned(), AttributeValue::S(pk.to_owned())),
+            ("SK".to_owned(), AttributeValue::S(sk.to_owned())),
+            ("name".to_owned(), AttributeValue::S("x".to_owned())),
+        ])
+    }
+
+    #[test]
+    fn a_cursor_round_trips_within_its_list() {
+        let q = query("USER#A");
+        let cursor = q.encode_cursor(&item("USER#A", "COMPANY#1")).unwrap();
+        let key = q.decode_cursor(&cursor).unwrap();
+        assert_eq!(key.len(), 2);
+        assert_eq!(key["SK"], AttributeValue::S("COMPANY#1".into()));
+    }
+
+    #[test]
+    fn foreign_or_forged_cursors_are_422() {
+        let mine = query("USER#A");
+        let theirs = query("USER#B")
+            .encode_cursor(&item("USER#B", "COMPANY#1"))
+            .unwrap();
+        assert_eq!(mine.decode_cursor(&theirs).unwrap_err().status(), 422);
+        let mut tokens = query("USER#A");
+        tokens.list = "tokens";
+        let tokens_cursor = tokens.encode_cursor(&item("USER#A", "COMPANY#1")).unwrap();
+        assert_eq!(
+            mine.decode_cursor(&tokens_cursor).unwrap_err().status(),
+            422
+        );
+        assert_eq!(mine.decode_cursor("!!!").unwrap_err().status(), 422);
+        assert_eq!(mine.decode_cursor("e30").unwrap_err().status(), 422);
+    }
+}

@@ -1,0 +1,217 @@
+//! The edge: an API Gateway request parsed into an [`ApiRequest`] (route, path
+//! parameters, query, body fields), and the JSON envelopes every response uses.
+
+use std::collections::HashMap;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::error::ApiError;
+use crate::routes::{self, Function, Route};
+
+/// Request bodies above this are refused with 413 before any parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
+    // Serialising our own `Value`s and derive(Serialize) types cannot fail.
+    let text = serde_json::to_string(body).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// `{"data": ...}` with the given status.
+pub fn data(status: StatusCode, resource: impl Serialize) -> Response<Body> {
+    json_response(status, &json!({ "data": resource }))
+}
+
+/// `{"data": [...], "meta": {"per_page", "next_cursor"}}`.
+pub fn list(items: Vec<Value>, per_page: usize, next_cursor: Option<String>) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &json!({ "data": items, "meta": { "per_page": per_page, "next_cursor": next_cursor } }),
+    )
+}
+
+/// `{"message": ...}` with the given status (e.g. the 202 of send-code).
+pub fn message(status: StatusCode, text: &str) -> Response<Body> {
+    json_response(status, &json!({ "message": text }))
+}
+
+/// A request that reached one of our routes, parsed at the edge.
+#[derive(Debug)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub route: &'static Route,
+    pub path_params: Vec<(&'static str, String)>,
+    pub query: HashMap<String, String>,
+    pub body: Input,
+    pub bearer: Option<String>,
+}
+
+impl ApiRequest {
+    /// Resolves the route (404 / 405) and parses query and body (400 / 413 / 415).
+    /// `function` is the binary handling it: a route of another function is a 404 here.
+    pub fn parse(request: &Request, function: Function) -> Result<Self, ApiError> {
+        let path = request.uri().path();
+        let (route, path_params) =
+            routes::resolve(path).ok_or(ApiError::NotFound("There is no such route."))?;
+        if route.function != function {
+            return Err(ApiError::NotFound("There is no such route."));
+        }
+        let method = request.method().clone();
+        if !route.methods.iter().any(|m| *m == method.as_str()) {
+            return Err(ApiError::MethodNotAllowed {
+                method: method.to_string(),
+                allow: route.methods.join(", "),
+            });
+        }
+        let query = request
+            .query_string_parameters_ref()
+            .map(|q| {
+                q.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let bearer = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                let (scheme, token) = v.trim().split_once(' ')?;
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then(|| token.trim().to_owned())
+            });
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let body = Input::parse(content_type, request.body().as_ref())?;
+        Ok(Self {
+            method,
+            route,
+            path_params,
+            query,
+            body,
+            bearer,
+        })
+    }
+
+    /// A path parameter by its name in the route pattern.
+    pub fn param(&self, name: &str) -> &str {
+        self.path_params
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+}
+
+/// The request body as named fields, whether it came as JSON or as a form.
+/// Form values are strings; [`crate::validate`] accepts them where a JSON client
+/// would send a number or a boolean.
+#[derive(Debug, Default, Clone)]
+pub struct Input(Map<String, Value>);
+
+impl Input {
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, ApiError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let media_type = content_type
+            .map(|ct| {
+                ct.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        match media_type.as_str() {
+            // No content type at all: most clients that forget it send JSON.
+            "" | "application/json" => Self::from_json(body),
+            t if t.starts_with("application/") && t.ends_with("+json") => Self::from_json(body),
+            "application/x-www-form-urlencoded" => Self::from_form(body),
+            _ => Err(ApiError::UnsupportedMediaType),
+        }
+    }
+
+    fn from_json(body: &[u8]) -> Result<Self, ApiError> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(ApiError::BadRequest(
+                "The request body must be a JSON object.",
+            )),
+            Err(_) => Err(ApiError::BadRequest("The request body is not valid JSON.")),
+        }
+    }
+
+    fn from_form(body: &[u8]) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| ApiError::BadRequest("The request body is not a valid form."))?;
+        Ok(Self(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        ))
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
+    pub fn contains(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    pub fn from_map(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_and_form_bodies_give_the_same_fields() {
+        let json = Input::parse(Some("application/json"), br#"{"name":"Acme","n":1}"#).unwrap();
+        let form = Input::parse(
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+            b"name=Acme&n=1",
+        )
+        .unwrap();
+        assert_eq!(json.get("name"), form.get("name"));
+        assert_eq!(json.get("n"), Some(&json!(1)));
+        assert_eq!(form.get("n"), Some(&json!("1")));
+    }
+
+    #[test]
+    fn bad_bodies_have_their_own_statuses() {
+        let status = |ct, body: &[u8]| Input::parse(ct, body).unwrap_err().status().as_u16();
+        assert_eq!(status(Some("application/json"), b"{nope"), 400);
+        assert_eq!(status(Some("application/json"), b"[1,2]"), 400);
+        assert_eq!(status(Some("text/plain"), b"hello"), 415);
+        assert_eq!(
+            status(Some("application/json"), &vec![b' '; MAX_BODY_BYTES + 1]),
+            413
+        );
+        assert!(Input::parse(None, b"").unwrap().get("x").is_none());
+    }
+}

@@ -1,0 +1,50 @@
+//! What the Chat API's functions share: configuration, the one error type and its JSON
+//! envelopes, request parsing and validation, both token kinds, the single-table
+//! DynamoDB layer (see [`db`] for the access-pattern table), email, and the Lambda loop.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod routes;
+pub mod runtime;
+pub mod validate;
+
+pub use error::{ApiError, FieldErrors};
+// Re-exported so the functions use exactly the SDK versions this crate was built with.
+pub use aws_sdk_dynamodb;
+pub use aws_sdk_sesv2;
+pub use http::ApiRequest;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+
+/// What a handler needs for every request; built once per Lambda instance.
+#[derive(Debug)]
+pub struct Context {
+    pub config: config::Config,
+    pub db: db::Db,
+    pub tokens: auth::TokenKeys,
+}
+
+impl Context {
+    pub fn new(config: config::Config, aws: &SdkConfig) -> Self {
+        let db = db::Db::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            config.table_name.clone(),
+        );
+        let tokens = auth::TokenKeys::new(config.token_secret.expose());
+        Self { config, db, tokens }
+    }
+
+    /// Reads the configuration and the AWS settings from the environment. Locally,
+    /// `AWS_ENDPOINT_URL` points the SDK at moto: the same code path as in AWS.
+    pub async fn from_env() -> Result<(Self, SdkConfig), lambda_http::Error> {
+        let config = config::Config::from_env()?;
+        let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        Ok((Self::new(config, &aws), aws))
+    }
+}
