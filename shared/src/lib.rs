@@ -2,6 +2,7 @@
 //! envelopes, request parsing and validation, both token kinds, the single-table
 //! DynamoDB layer (see [`db`] for the access-pattern table), email, and the Lambda loop.
 
+pub mod access;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -223,3 +223,131 @@ pub fn is_transaction_conflict<R>(
         || cancellation_codes(err)
             .is_some_and(|codes| codes.iter().any(|c| c == "TransactionConflict"))
 }
+
+/// Builders for the items of a `TransactWriteItems` on this table.
+pub mod tx {
+    use aws_sdk_dynamodb::types::{
+        AttributeValue, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+        TransactWriteItem, Update,
+    };
+
+    use super::{Item, Key};
+    use crate::error::ApiError;
+
+    pub type Values<'a> = &'a [(&'a str, AttributeValue)];
+
+    fn values(values: Values<'_>) -> Option<Item> {
+        (!values.is_empty()).then(|| {
+            values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect()
+        })
+    }
+
+    pub fn put(
+        table: &str,
+        item: Item,
+        condition: &str,
+        condition_values: Values<'_>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        Ok(TransactWriteItem::builder()
+            .put(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(values(condition_values))
+                    .build()?,
+            )
+            .build())
+    }
+
+    pub fn delete(
+        table: &str,
+        key: &Key,
+        condition: Option<&str>,
+        condition_values: Values<'_>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        Ok(TransactWriteItem::builder()
+            .delete(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key.to_item()))
+                    .set_condition_expression(condition.map(str::to_owned))
+                    .set_expression_attribute_values(values(condition_values))
+                    .build()?,
+            )
+            .build())
+    }
+
+    /// An update whose failed condition hands back the item as it was (`ALL_OLD`).
+    pub fn update(
+        table: &str,
+        key: &Key,
+        expression: &str,
+        condition: &str,
+        expression_values: Values<'_>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        Ok(TransactWriteItem::builder()
+            .update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key.to_item()))
+                    .update_expression(expression)
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(values(expression_values))
+                    .return_values_on_condition_check_failure(
+                        ReturnValuesOnConditionCheckFailure::AllOld,
+                    )
+                    .build()?,
+            )
+            .build())
+    }
+
+    pub fn check(
+        table: &str,
+        key: &Key,
+        condition: &str,
+        condition_values: Values<'_>,
+    ) -> Result<TransactWriteItem, ApiError> {
+        Ok(TransactWriteItem::builder()
+            .condition_check(
+                ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key.to_item()))
+                    .condition_expression(condition)
+                    .set_expression_attribute_values(values(condition_values))
+                    .build()?,
+            )
+            .build())
+    }
+}
+
+/// Runs a transaction; on cancellation returns each item's reason code and, where the
+/// item asked for it, the item as it was.
+pub async fn transact(
+    db: &Db,
+    items: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+) -> Result<Result<(), Vec<(String, Option<Item>)>>, ApiError> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let result = db
+        .client()
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(Ok(())),
+        Err(err) => match err.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                Ok(Err(cancelled
+                    .cancellation_reasons()
+                    .iter()
+                    .map(|r| (r.code().unwrap_or("None").to_owned(), r.item().cloned()))
+                    .collect()))
+            }
+            _ => Err(err.into()),
+        },
+    }
+}

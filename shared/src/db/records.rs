@@ -38,10 +38,10 @@ pub struct ApiTokenRecord {
     pub user_id: String,
     pub name: String,
     pub created_at: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
     /// `last_used_at` in epoch ms, so the write can be skipped while it is recent.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_used_ms: Option<i64>,
 }
 
@@ -67,7 +67,7 @@ pub struct CompanyRecord {
     pub id: String,
     pub owner_id: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -95,17 +95,17 @@ pub struct ChatRecord {
     pub company_id: String,
     pub owner_id: String,
     pub name: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The join secret handed to guests; retrievable by design (it is shared, not personal).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
     pub created_at: String,
     pub updated_at: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message_at: Option<String>,
     /// The newest message id: new ids must sort after it (see chat-messages).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message_id: Option<String>,
 }
 
@@ -130,7 +130,7 @@ pub struct ChatUserRecord {
     pub chat_id: String,
     pub name: String,
     pub email: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verified_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -163,7 +163,7 @@ pub struct ChatUserEmailRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthCodeRecord {
     /// HMAC of the code (never the code); `None` after use or after too many tries.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_digest: Option<String>,
     pub expires_at_ms: i64,
     pub failed_attempts: u32,
@@ -183,9 +183,9 @@ pub struct MessageRecord {
     pub body: String,
     pub created_at: String,
     pub updated_at: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
 }
 

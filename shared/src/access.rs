@@ -1,0 +1,83 @@
+//! Who may touch a chat: its owner (API token of the user owning the chat's company)
+//! or one of its chat users (chat-user token of that chat). Shared by the chats,
+//! chat-users and chat-messages functions.
+
+use crate::Context;
+use crate::auth::{self, Caller, Guest, Operator};
+use crate::db::keys;
+use crate::db::records::ChatRecord;
+use crate::error::ApiError;
+use crate::http::ApiRequest;
+use crate::validate::Id;
+
+pub const NO_SUCH_CHAT: &str = "No such chat.";
+pub const OTHER_CHAT: &str = "This chat-user token belongs to another chat.";
+
+/// The caller, allowed into the chat of the path's `chat_id`.
+#[derive(Debug, Clone)]
+pub enum ChatAccess {
+    Owner {
+        operator: Operator,
+        chat: ChatRecord,
+    },
+    Member(Guest),
+}
+
+impl ChatAccess {
+    pub fn chat(&self) -> &ChatRecord {
+        match self {
+            ChatAccess::Owner { chat, .. } => chat,
+            ChatAccess::Member(guest) => &guest.chat,
+        }
+    }
+}
+
+/// Reads a chat for its owner: another owner's chat (or none) is a 404.
+pub async fn owned_chat(
+    ctx: &Context,
+    operator: &Operator,
+    chat_id: &str,
+) -> Result<ChatRecord, ApiError> {
+    let chat_id = Id::from_path(chat_id, NO_SUCH_CHAT)?;
+    ctx.db
+        .get::<ChatRecord>(&keys::chat(&chat_id.to_string()))
+        .await?
+        .filter(|chat| chat.owner_id == operator.user.id)
+        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))
+}
+
+/// Owner or member of the path's chat. A chat-user token of another chat is a 403.
+pub async fn chat_access(ctx: &Context, request: &ApiRequest) -> Result<ChatAccess, ApiError> {
+    let chat_id = request.param("chat_id");
+    match auth::authenticate(ctx, request).await? {
+        Caller::Operator(operator) => {
+            let chat = owned_chat(ctx, &operator, chat_id).await?;
+            Ok(ChatAccess::Owner { operator, chat })
+        }
+        Caller::Guest(guest) => member_of(guest, chat_id).map(ChatAccess::Member),
+    }
+}
+
+/// Only the owner of the path's chat (API token).
+pub async fn owner_access(
+    ctx: &Context,
+    request: &ApiRequest,
+) -> Result<(Operator, ChatRecord), ApiError> {
+    let operator = auth::operator(ctx, request).await?;
+    let chat = owned_chat(ctx, &operator, request.param("chat_id")).await?;
+    Ok((operator, chat))
+}
+
+/// Only a chat user of the path's chat (chat-user token).
+pub async fn member_access(ctx: &Context, request: &ApiRequest) -> Result<Guest, ApiError> {
+    let guest = auth::guest(ctx, request).await?;
+    member_of(guest, request.param("chat_id"))
+}
+
+fn member_of(guest: Guest, chat_id: &str) -> Result<Guest, ApiError> {
+    if guest.chat.id == chat_id {
+        Ok(guest)
+    } else {
+        Err(ApiError::Forbidden(OTHER_CHAT))
+    }
+}
