@@ -51,7 +51,8 @@ wait_for_url() {
 
 # start_moto PORT LOGFILE
 start_moto() {
-  start_bg "$2" "$VENV_BIN/moto_server" -H 127.0.0.1 -p "$1"
+  # Our launcher of moto (see moto_server.py): requests applied one at a time.
+  start_bg "$2" "$VENV_BIN/python" infra/local/moto_server.py 127.0.0.1 "$1"
   wait_for_url "http://127.0.0.1:$1/moto-api/" "moto"
 }
 

@@ -1,1 +1,401 @@
+//! Test harness for the black-box and handler tests. `make test` (infra/local/test.sh)
+//! starts moto and `cargo lambda watch` on free ports and passes them here through the
+//! environment; these helpers talk to that stack like a client would.
 
+use std::sync::OnceLock;
+
+use aws_config::BehaviorVersion;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::Context;
+use shared::config::Config;
+use shared::db::Db;
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: these tests run against the local stack, use `make test`")
+    })
+}
+
+/// Base URL of the API (`cargo lambda watch`).
+pub fn api_url() -> String {
+    env("CHAT_API_URL")
+}
+
+/// Base URL of moto (DynamoDB + SES).
+pub fn moto_url() -> String {
+    env("MOTO_URL")
+}
+
+/// A fresh, unique email for one test.
+pub fn unique_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}
+
+/// The handlers' context, built like `main` does, pointed at the test stack.
+pub async fn context() -> Context {
+    let config = Config::from_env().expect("test stack env (TABLE_NAME, TOKEN_SECRET)");
+    Context::new(config, &aws().await)
+}
+
+pub async fn aws() -> aws_config::SdkConfig {
+    // AWS_ENDPOINT_URL and dummy credentials come from test.sh.
+    aws_config::load_defaults(BehaviorVersion::latest()).await
+}
+
+pub async fn db() -> Db {
+    let aws = aws().await;
+    Db::new(aws_sdk_dynamodb::Client::new(&aws), env("TABLE_NAME"))
+}
+
+/// One HTTP client for all tests. Without a connection pool: each `#[tokio::test]` has
+/// its own runtime, and a pooled connection would outlive the runtime that drives it.
+pub fn http() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .expect("reqwest client")
+    })
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// `data` of a success envelope.
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.text
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json"),
+            "every answer is JSON"
+        );
+        assert!(
+            self.header("x-request-id").is_some(),
+            "every answer has X-Request-Id"
+        );
+        self
+    }
+
+    /// The field errors of a 422 for one field.
+    pub fn field_errors(&self, field: &str) -> Vec<String> {
+        self.body["errors"][field]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// How a request carries its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Bearer,
+    Query,
+    Body,
+}
+
+/// A request builder over the API.
+pub struct Call {
+    method: Method,
+    path: String,
+    query: Vec<(String, String)>,
+    headers: Vec<(String, String)>,
+    json: Option<Value>,
+    form: Option<Vec<(String, String)>>,
+    raw: Option<(String, Vec<u8>)>,
+}
+
+pub fn call(method: &str, path: &str) -> Call {
+    Call {
+        method: Method::from_bytes(method.as_bytes()).expect("method"),
+        path: path.to_owned(),
+        query: Vec::new(),
+        headers: Vec::new(),
+        json: None,
+        form: None,
+        raw: None,
+    }
+}
+
+impl Call {
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", &format!("Bearer {token}"))
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn json(mut self, body: Value) -> Self {
+        self.json = Some(body);
+        self
+    }
+
+    pub fn form(mut self, fields: &[(&str, &str)]) -> Self {
+        self.form = Some(
+            fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        self
+    }
+
+    pub fn raw(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.raw = Some((content_type.to_owned(), body.into()));
+        self
+    }
+
+    /// Carries `token` the given way, under `param` (`api_token` / `chat_user_token`).
+    pub fn token(self, via: Via, param: &str, token: &str) -> Self {
+        match via {
+            Via::Bearer => self.bearer(token),
+            Via::Query => self.query(param, token),
+            Via::Body => {
+                let mut body = self.json.clone().unwrap_or_else(|| json!({}));
+                body[param] = json!(token);
+                self.json(body)
+            }
+        }
+    }
+
+    pub fn api(self, token: &str) -> Self {
+        self.bearer(token)
+    }
+
+    pub async fn send(self) -> Reply {
+        let url = format!("{}{}", api_url(), self.path);
+        let mut request = http().request(self.method, url).query(&self.query);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = &self.json {
+            request = request.json(body);
+        } else if let Some(form) = &self.form {
+            request = request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).expect("form"));
+        } else if let Some((content_type, bytes)) = self.raw {
+            request = request.header("content-type", content_type).body(bytes);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.expect("body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+}
+
+/// An operator with an API token, made with chat-admin's functions (as `make dev` does).
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub token: String,
+}
+
+pub async fn operator(tag: &str) -> Operator {
+    let db = db().await;
+    let email = unique_email(tag);
+    let password = format!("pw-{}", ulid::Ulid::new());
+    let user = chat_admin::create_user(&db, &email, &format!("Operator {tag}"), &password)
+        .await
+        .expect("create user");
+    let keys = shared::auth::TokenKeys::new(env("TOKEN_SECRET").as_bytes());
+    let (token, _) = chat_admin::issue_token(&db, &keys, &user, "tests")
+        .await
+        .expect("issue token");
+    remember_secret(&token);
+    remember_secret(&password);
+    Operator {
+        id: user.id,
+        email,
+        password,
+        token,
+    }
+}
+
+/// Creates a company and returns its id.
+pub async fn company(owner: &Operator, name: &str) -> String {
+    let reply = call("POST", "/api/companies")
+        .api(&owner.token)
+        .json(json!({ "name": name }))
+        .send()
+        .await
+        .expect(201);
+    reply.data()["id"].as_str().unwrap().to_owned()
+}
+
+/// Creates a chat (optionally with a password) and returns its id.
+pub async fn chat(owner: &Operator, company_id: &str, password: Option<&str>) -> String {
+    let reply = call("POST", "/api/chats")
+        .api(&owner.token)
+        .json(json!({ "company_id": company_id, "name": "Support", "password": password }))
+        .send()
+        .await
+        .expect(201);
+    reply.data()["id"].as_str().unwrap().to_owned()
+}
+
+/// A chat user with a token minted by the owner (no email round trip).
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+pub async fn member(owner: &Operator, chat_id: &str, name: &str) -> Member {
+    let email = unique_email(name);
+    let created = call("POST", &format!("/api/chats/{chat_id}/users"))
+        .api(&owner.token)
+        .json(json!({ "email": email, "name": name }))
+        .send()
+        .await
+        .expect(201);
+    let id = created.data()["id"].as_str().unwrap().to_owned();
+    let minted = call("POST", &format!("/api/chats/{chat_id}/users/{id}/token"))
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(201);
+    let token = minted.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    Member { id, email, token }
+}
+
+/// The emails moto's SES received for an address, oldest first: (subject, body).
+pub async fn emails_to(address: &str) -> Vec<(String, String)> {
+    let data: Value = http()
+        .get(format!("{}/moto-api/data.json", moto_url()))
+        .send()
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto data is JSON");
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m["destinations"]["ToAddresses"]
+                .as_array()
+                .is_some_and(|to| to.iter().any(|t| t == address))
+        })
+        .map(|m| {
+            (
+                m["subject"].as_str().unwrap_or_default().to_owned(),
+                m["body"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The 6-digit code in the newest email to `address`.
+pub async fn latest_code(address: &str) -> String {
+    let emails = emails_to(address).await;
+    let (subject, body) = emails.last().expect("an email was sent");
+    let digits = |text: &str| {
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .map(str::to_owned)
+    };
+    let code = digits(subject)
+        .or_else(|| digits(body))
+        .expect("the email carries a 6-digit code");
+    remember_secret(&code);
+    code
+}
+
+/// Records a secret the tests used, so the log check can look for it afterwards.
+pub fn remember_secret(secret: &str) {
+    if let Ok(path) = std::env::var("SECRETS_FILE") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "{secret}");
+        }
+    }
+}
+
+/// Runs `futures` with at most `width` in flight at once; outputs in input order.
+pub async fn in_parallel<F>(futures: Vec<F>, width: usize) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let total = futures.len();
+    let mut pending = futures.into_iter().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut outputs: Vec<Option<F::Output>> = (0..total).map(|_| None).collect();
+    loop {
+        while running.len() < width {
+            match pending.next() {
+                Some((i, future)) => {
+                    running.spawn(async move { (i, future.await) });
+                }
+                None => break,
+            }
+        }
+        match running.join_next().await {
+            Some(joined) => {
+                let (i, output) = joined.expect("a parallel task panicked");
+                outputs[i] = Some(output);
+            }
+            None => break,
+        }
+    }
+    outputs
+        .into_iter()
+        .map(|o| o.expect("every task ran"))
+        .collect()
+}

@@ -1,0 +1,662 @@
+//! Black-box tests of chats, chat users, the chat password, auth codes by email and
+//! chat-user tokens: the guest journey and every rule around it.
+
+use api_tests::*;
+use serde_json::{Value, json};
+use shared::db::keys;
+
+/// An owner with a company and a password-protected chat.
+struct Setup {
+    owner: Operator,
+    company: String,
+    chat: String,
+    password: String,
+}
+
+async fn setup(tag: &str) -> Setup {
+    let owner = operator(tag).await;
+    let company = company(&owner, "Guests Ltd").await;
+    let chat = chat(&owner, &company, None).await;
+    let share = call("POST", &format!("/chats/{chat}/share"))
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(200);
+    let password = share.data()["password"].as_str().unwrap().to_owned();
+    remember_secret(&password);
+    Setup {
+        owner,
+        company,
+        chat,
+        password,
+    }
+}
+
+async fn send_code(chat: &str, body: Value) -> Reply {
+    call("POST", &format!("/chats/{chat}/users/send-code"))
+        .json(body)
+        .send()
+        .await
+}
+
+async fn get_token(chat: &str, email: &str, code: &str) -> Reply {
+    call("POST", &format!("/chats/{chat}/users/get-token"))
+        .json(json!({ "email": email, "auth-code": code }))
+        .send()
+        .await
+}
+
+/// Moves a code's clock: `last_sent_ms` / `expires_at_ms` back by `ms` (what waiting
+/// would do), without touching anything else.
+async fn age_code(chat: &str, email: &str, field: &str, ms: i64) {
+    let db = db().await;
+    db.client()
+        .update_item()
+        .table_name(db.table())
+        .set_key(Some(keys::auth_code(chat, email).to_item()))
+        .update_expression(format!("SET {field} = {field} - :ms"))
+        .expression_attribute_values(":ms", shared::db::n(ms))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_guest_joins_with_the_chat_password_and_an_emailed_code() {
+    let s = setup("journey").await;
+    // The password is stable until regenerated.
+    let again = call("POST", &format!("/api/chats/{}/share", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(again.data()["password"], s.password.as_str());
+    assert_eq!(again.data()["chat_id"], s.chat.as_str());
+    assert!(s.password.chars().count() >= 12);
+
+    let email = unique_email("guest");
+    let reply = send_code(
+        &s.chat,
+        json!({ "email": email.to_uppercase(), "name": "Guest", "password": s.password }),
+    )
+    .await
+    .expect(202);
+    assert_eq!(
+        reply.body["message"],
+        "If the address can join this chat, a code is on its way."
+    );
+    let mails = emails_to(&email).await;
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].0.contains("Support"),
+        "the email names the chat: {}",
+        mails[0].0
+    );
+    let code = latest_code(&email).await;
+
+    let reply = get_token(&s.chat, &email, &code).await.expect(200);
+    let token = reply.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    assert_eq!(reply.data()["token_type"], "Bearer");
+    assert!(reply.data()["expires_at"].is_string());
+    assert_eq!(reply.data()["chat_user"]["email"], email.as_str());
+    assert!(reply.data()["chat_user"]["verified_at"].is_string());
+
+    for via in [Via::Bearer, Via::Query, Via::Body] {
+        let me = call("GET", "/api/chat-user")
+            .token(via, "chat_user_token", &token)
+            .send()
+            .await
+            .expect(200);
+        assert_eq!(me.data()["email"], email.as_str(), "via {via:?}");
+        assert_eq!(me.data()["chat"]["id"], s.chat.as_str());
+        assert_eq!(me.data()["chat"]["has_password"], true);
+        assert!(
+            me.data()["chat"].get("password").is_none(),
+            "the password is never in a chat"
+        );
+    }
+    // The guest may read its chat, but not list the owner's chats.
+    call("GET", &format!("/api/chats/{}", s.chat))
+        .bearer(&token)
+        .send()
+        .await
+        .expect(200);
+    call("GET", "/api/chats")
+        .bearer(&token)
+        .send()
+        .await
+        .expect(401);
+
+    // The code was single-use.
+    get_token(&s.chat, &email, &code).await.expect(422);
+
+    // Regenerating replaces the password: the old one no longer lets anyone join.
+    let rotated = call("POST", &format!("/chats/{}/share", s.chat))
+        .api(&s.owner.token)
+        .json(json!({ "regenerate": true }))
+        .send()
+        .await
+        .expect(200);
+    let new_password = rotated.data()["password"].as_str().unwrap().to_owned();
+    remember_secret(&new_password);
+    assert_ne!(new_password, s.password);
+    send_code(
+        &s.chat,
+        json!({ "email": unique_email("late"), "name": "Late", "password": s.password }),
+    )
+    .await
+    .expect(403);
+}
+
+#[tokio::test]
+async fn send_code_never_tells_whether_an_email_is_known() {
+    let s = setup("enumeration").await;
+    let known = member(&s.owner, &s.chat, "known").await;
+    let unknown = unique_email("unknown");
+    let a = send_code(&s.chat, json!({ "email": known.email }))
+        .await
+        .expect(202);
+    let b = send_code(&s.chat, json!({ "email": unknown }))
+        .await
+        .expect(202);
+    assert_eq!(a.body, b.body);
+    assert_eq!(
+        emails_to(&known.email).await.len(),
+        1,
+        "the known address gets a code"
+    );
+    assert!(
+        emails_to(&unknown).await.is_empty(),
+        "the unknown one gets nothing"
+    );
+
+    // A wrong password is 403 whether or not the email is known.
+    for email in [&known.email, &unknown] {
+        let reply = send_code(
+            &s.chat,
+            json!({ "email": email, "name": "X", "password": "wrong-password" }),
+        )
+        .await
+        .expect(403);
+        assert!(reply.body["message"].as_str().unwrap().contains("password"));
+    }
+    // get-token: no such email and a wrong code look the same.
+    let a = get_token(&s.chat, &unknown, "123456").await.expect(422);
+    let b = get_token(&s.chat, &known.email, "123456").await;
+    assert_eq!(b.status.as_u16(), 422);
+    assert_eq!(a.body, b.body);
+    assert!(!a.field_errors("auth-code").is_empty());
+}
+
+#[tokio::test]
+async fn a_code_dies_after_five_wrong_tries() {
+    let s = setup("tries").await;
+    let guest = member(&s.owner, &s.chat, "tries").await;
+    send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(202);
+    let code = latest_code(&guest.email).await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    for _ in 0..5 {
+        get_token(&s.chat, &guest.email, wrong).await.expect(422);
+    }
+    get_token(&s.chat, &guest.email, &code).await.expect(422);
+}
+
+#[tokio::test]
+async fn an_expired_code_is_refused() {
+    let s = setup("expiry").await;
+    let guest = member(&s.owner, &s.chat, "expiry").await;
+    send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(202);
+    let code = latest_code(&guest.email).await;
+    // Ten minutes and a second later (moto, like DynamoDB's TTL, may keep the item).
+    age_code(
+        &s.chat,
+        &guest.email,
+        "expires_at_ms",
+        10 * 60 * 1000 + 1000,
+    )
+    .await;
+    get_token(&s.chat, &guest.email, &code).await.expect(422);
+}
+
+#[tokio::test]
+async fn a_newer_code_replaces_the_older_one_and_resends_are_throttled() {
+    let s = setup("resend").await;
+    let guest = member(&s.owner, &s.chat, "resend").await;
+    send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(202);
+    let first = latest_code(&guest.email).await;
+
+    // Within 60 s: 429 with Retry-After, and no second email.
+    let reply = send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(429);
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    assert_eq!(emails_to(&guest.email).await.len(), 1);
+
+    // A minute later a new code goes out, and the old one is dead.
+    age_code(&s.chat, &guest.email, "last_sent_ms", 61_000).await;
+    send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(202);
+    assert_eq!(emails_to(&guest.email).await.len(), 2);
+    let second = latest_code(&guest.email).await;
+    if first != second {
+        get_token(&s.chat, &guest.email, &first).await.expect(422);
+    }
+    get_token(&s.chat, &guest.email, &second).await.expect(200);
+}
+
+#[tokio::test]
+async fn at_most_ten_codes_an_hour() {
+    let s = setup("hourly").await;
+    let guest = member(&s.owner, &s.chat, "hourly").await;
+    for _ in 0..10 {
+        send_code(&s.chat, json!({ "email": guest.email }))
+            .await
+            .expect(202);
+        age_code(&s.chat, &guest.email, "last_sent_ms", 61_000).await;
+    }
+    let reply = send_code(&s.chat, json!({ "email": guest.email }))
+        .await
+        .expect(429);
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!(
+        retry > 60 && retry <= 3600,
+        "Retry-After {retry} waits for the hour window"
+    );
+    assert_eq!(emails_to(&guest.email).await.len(), 10);
+}
+
+#[tokio::test]
+async fn chat_user_tokens_are_scoped_to_their_chat_and_die_with_their_user() {
+    let s = setup("scope").await;
+    let other_chat = chat(&s.owner, &s.company, None).await;
+    let guest = member(&s.owner, &s.chat, "scoped").await;
+    // Another chat of the same owner: 403.
+    let reply = call("GET", &format!("/api/chats/{other_chat}"))
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(403);
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("another chat")
+    );
+    call("GET", &format!("/api/chats/{other_chat}/users"))
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(403);
+    // An API-token route: 401.
+    call("GET", "/api/companies")
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(401);
+    call("POST", &format!("/chats/{}/share", s.chat))
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(401);
+
+    // Deleted by the owner: dead at once.
+    call("GET", "/api/chat-user")
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(200);
+    call(
+        "DELETE",
+        &format!("/api/chats/{}/users/{}", s.chat, guest.id),
+    )
+    .api(&s.owner.token)
+    .send()
+    .await
+    .expect(200);
+    call("GET", "/api/chat-user")
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(401);
+
+    // Deleting itself works the same way.
+    let leaver = member(&s.owner, &s.chat, "leaver").await;
+    let gone = call(
+        "DELETE",
+        &format!("/api/chats/{}/users/{}", s.chat, leaver.id),
+    )
+    .bearer(&leaver.token)
+    .send()
+    .await
+    .expect(200);
+    assert_eq!(gone.data()["id"], leaver.id.as_str());
+    call("GET", "/api/chat-user")
+        .bearer(&leaver.token)
+        .send()
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
+async fn chat_users_see_each_other_without_emails() {
+    let s = setup("redaction").await;
+    let ann = member(&s.owner, &s.chat, "ann").await;
+    let bob = member(&s.owner, &s.chat, "bob").await;
+    let list = call("GET", &format!("/api/chats/{}/users", s.chat))
+        .bearer(&ann.token)
+        .send()
+        .await
+        .expect(200);
+    let users = list.data().as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    for user in users {
+        if user["id"] == ann.id.as_str() {
+            assert_eq!(
+                user["email"],
+                ann.email.as_str(),
+                "a chat user sees its own email"
+            );
+        } else {
+            assert!(user.get("email").is_none(), "but not another's: {user}");
+        }
+    }
+    assert!(!list.text.contains(&bob.email));
+    let one = call("GET", &format!("/api/chats/{}/users/{}", s.chat, bob.id))
+        .bearer(&ann.token)
+        .send()
+        .await
+        .expect(200);
+    assert!(one.data().get("email").is_none());
+    // The owner sees every email.
+    let list = call("GET", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert!(
+        list.data()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["email"].is_string())
+    );
+}
+
+#[tokio::test]
+async fn a_chat_user_may_rename_only_itself() {
+    let s = setup("rename").await;
+    let ann = member(&s.owner, &s.chat, "ann").await;
+    let bob = member(&s.owner, &s.chat, "bob").await;
+    let path = format!("/api/chats/{}/users/{}", s.chat, ann.id);
+    let renamed = call("PUT", &path)
+        .bearer(&ann.token)
+        .json(json!({ "name": "Annie" }))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(renamed.data()["name"], "Annie");
+    assert_eq!(renamed.data()["email"], ann.email.as_str());
+    let reply = call("PUT", &path)
+        .bearer(&ann.token)
+        .json(json!({ "email": unique_email("sneaky") }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("email").is_empty());
+    call("PUT", &path)
+        .bearer(&bob.token)
+        .json(json!({ "name": "Hacked" }))
+        .send()
+        .await
+        .expect(403);
+    call("DELETE", &path)
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(403);
+
+    // The owner may change the email; the old one is free again, the new one is taken.
+    let new_email = unique_email("annie");
+    let moved = call("PUT", &path)
+        .api(&s.owner.token)
+        .json(json!({ "email": new_email }))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(moved.data()["email"], new_email.as_str());
+    assert!(moved.data()["verified_at"].is_null());
+    let reply = call("PUT", &path)
+        .api(&s.owner.token)
+        .json(json!({ "email": bob.email }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("email").is_empty());
+    call("POST", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .json(json!({ "email": ann.email, "name": "New Ann" }))
+        .send()
+        .await
+        .expect(201);
+}
+
+#[tokio::test]
+async fn owners_add_chat_users_and_can_email_them_a_code() {
+    let s = setup("add").await;
+    let email = unique_email("added");
+    let created = call("POST", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .form(&[
+            ("email", email.as_str()),
+            ("name", "Added"),
+            ("send_code", "true"),
+        ])
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(created.data()["email"], email.as_str());
+    assert!(created.data()["verified_at"].is_null());
+    let code = latest_code(&email).await;
+    let reply = call("POST", &format!("/api/chats/{}/users/get-token", s.chat))
+        .form(&[("email", email.as_str()), ("auth_code", code.as_str())])
+        .send()
+        .await
+        .expect(200);
+    remember_secret(reply.data()["token"].as_str().unwrap());
+    // The same email twice in one chat: 422.
+    let reply = call("POST", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .json(json!({ "email": email, "name": "Again" }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("email").is_empty());
+    // Missing fields.
+    let reply = call("POST", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .json(json!({ "email": "not-an-email" }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("email").is_empty() && !reply.field_errors("name").is_empty());
+}
+
+#[tokio::test]
+async fn chats_belong_to_their_owner() {
+    let s = setup("chats").await;
+    let stranger = operator("stranger").await;
+    let path = format!("/api/chats/{}", s.chat);
+    call("GET", &path)
+        .api(&stranger.token)
+        .send()
+        .await
+        .expect(404);
+    call("PUT", &path)
+        .api(&stranger.token)
+        .json(json!({"name": "x"}))
+        .send()
+        .await
+        .expect(404);
+    call("DELETE", &path)
+        .api(&stranger.token)
+        .send()
+        .await
+        .expect(404);
+    call("POST", &format!("/chats/{}/share", s.chat))
+        .api(&stranger.token)
+        .send()
+        .await
+        .expect(404);
+    call("GET", &format!("/api/chats/{}/users", s.chat))
+        .api(&stranger.token)
+        .send()
+        .await
+        .expect(404);
+    // Creating a chat in someone else's company: 422 on company_id.
+    let reply = call("POST", "/api/chats")
+        .api(&stranger.token)
+        .json(json!({ "company_id": s.company, "name": "Mine" }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("company_id").is_empty());
+    // The list filter accepts only the caller's companies.
+    let second_company = company(&s.owner, "Second").await;
+    let second_chat = chat(&s.owner, &second_company, None).await;
+    let all = call("GET", "/api/chats")
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(all.data().as_array().unwrap().len(), 2);
+    let filtered = call("GET", "/api/chats")
+        .api(&s.owner.token)
+        .query("company_id", &second_company)
+        .send()
+        .await
+        .expect(200);
+    let ids: Vec<&str> = filtered
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![second_chat.as_str()]);
+    call("GET", "/api/chats")
+        .api(&stranger.token)
+        .query("company_id", &second_company)
+        .send()
+        .await
+        .expect(422);
+
+    // PUT is partial; `password: null` turns sharing off.
+    let updated = call("PUT", &path)
+        .api(&s.owner.token)
+        .json(json!({ "description": "Help desk", "password": null }))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(updated.data()["name"], "Support");
+    assert_eq!(updated.data()["description"], "Help desk");
+    assert_eq!(updated.data()["has_password"], false);
+    send_code(
+        &s.chat,
+        json!({ "email": unique_email("x"), "name": "X", "password": s.password }),
+    )
+    .await
+    .expect(403);
+}
+
+#[tokio::test]
+async fn deleting_a_chat_leaves_nothing_of_it_readable() {
+    let s = setup("purge").await;
+    let mut members = Vec::new();
+    for i in 0..5 {
+        members.push(member(&s.owner, &s.chat, &format!("m{i}")).await);
+    }
+    // A code pending for one of them.
+    send_code(&s.chat, json!({ "email": members[0].email }))
+        .await
+        .expect(202);
+    // 1,000 messages: posted through the API by the members, in parallel.
+    let posts: Vec<_> = (0..1000)
+        .map(|i| {
+            let token = members[i % members.len()].token.clone();
+            let chat = s.chat.clone();
+            async move {
+                call("POST", &format!("/api/chats/{chat}/messages"))
+                    .bearer(&token)
+                    .json(json!({ "body": format!("message {i}") }))
+                    .send()
+                    .await
+                    .expect(201)
+            }
+        })
+        .collect();
+    in_parallel(posts, 16).await;
+    let deleted = call("DELETE", &format!("/api/chats/{}", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(deleted.data()["id"], s.chat.as_str());
+
+    call("GET", &format!("/api/chats/{}", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(404);
+    call("GET", &format!("/api/chats/{}/messages", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(404);
+    call("GET", &format!("/api/chats/{}/users", s.chat))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(404);
+    call("GET", "/api/chat-user")
+        .bearer(&members[1].token)
+        .send()
+        .await
+        .expect(401);
+    call("GET", &format!("/api/chats/{}/messages", s.chat))
+        .bearer(&members[1].token)
+        .send()
+        .await
+        .expect(401);
+    send_code(&s.chat, json!({ "email": members[0].email }))
+        .await
+        .expect(404);
+
+    // And the table holds nothing of the chat any more.
+    let db = db().await;
+    let left = db
+        .client()
+        .query()
+        .table_name(db.table())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", shared::db::s(keys::chat_partition(&s.chat)))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.count(), 0, "items left in the chat's partition");
+    // The company's chat count went back down: it can be deleted now.
+    call("DELETE", &format!("/api/companies/{}", s.company))
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+}

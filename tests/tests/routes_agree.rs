@@ -1,0 +1,176 @@
+//! One source of truth for routes: `shared::routes::ROUTES`. The template, the
+//! `cargo lambda watch` router and `openapi.yaml` say the same in their own formats;
+//! these tests fail when any of them drifts. They also hold the template's table to
+//! the key names the code (and `chat-admin table create`) uses.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde_norway::Value as Yaml;
+use shared::db::keys;
+use shared::routes::{Function, ROUTES};
+
+fn read(file: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn yaml(file: &str) -> Yaml {
+    serde_norway::from_str(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// `(path, binary)` pairs of the code's route table.
+fn code_routes() -> BTreeSet<(String, String)> {
+    ROUTES
+        .iter()
+        .map(|r| (r.path.to_owned(), r.function.binary_name().to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_template_routes_every_path_to_its_function() {
+    let template = yaml("template.yaml");
+    let mut routes = BTreeSet::new();
+    let mut default_route = None;
+    let mut binaries = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"]
+            .as_str()
+            .expect("every function names its binary")
+            .to_owned();
+        assert_eq!(
+            resource["Metadata"]["BuildMethod"].as_str(),
+            Some("rust-cargolambda")
+        );
+        binaries.insert(binary.clone());
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            assert_eq!(event["Type"].as_str(), Some("HttpApi"));
+            let props = &event["Properties"];
+            match props["Path"].as_str() {
+                Some(path) => {
+                    // ANY: the function answers 405 with Allow itself, for every method.
+                    assert_eq!(props["Method"].as_str(), Some("ANY"), "{path}");
+                    assert!(
+                        routes.insert((path.to_owned(), binary.clone())),
+                        "{path} twice in the template"
+                    );
+                }
+                None => default_route = Some(binary.clone()),
+            }
+        }
+    }
+    assert_eq!(
+        routes,
+        code_routes(),
+        "template.yaml vs shared::routes::ROUTES"
+    );
+    assert_eq!(
+        default_route.as_deref(),
+        Some(Function::CurrentUser.binary_name())
+    );
+    let expected: BTreeSet<String> = Function::ALL
+        .iter()
+        .map(|f| f.binary_name().to_owned())
+        .collect();
+    assert_eq!(binaries, expected, "one function per resource family");
+}
+
+#[test]
+fn the_watch_router_matches_the_route_table() {
+    let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
+    let router = manifest["workspace"]["metadata"]["lambda"]["watch"]["router"]
+        .as_table()
+        .expect("a [workspace.metadata.lambda.watch.router] table");
+    let mut routes = BTreeSet::new();
+    for (path, function) in router {
+        let function = function
+            .as_str()
+            .expect("every method of a path to one function");
+        if path == "/" || path == "/{*path}" {
+            // The local twin of the template's $default route.
+            assert_eq!(function, Function::CurrentUser.binary_name());
+            continue;
+        }
+        routes.insert((path.clone(), function.to_owned()));
+    }
+    assert_eq!(
+        routes,
+        code_routes(),
+        "Cargo.toml watch router vs shared::routes::ROUTES"
+    );
+}
+
+#[test]
+fn openapi_documents_exactly_the_served_methods() {
+    let doc = yaml("openapi.yaml");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_mapping().unwrap() {
+        for (method, _) in item.as_mapping().unwrap() {
+            let method = method.as_str().unwrap();
+            if ["get", "post", "put", "delete", "patch", "head", "options"].contains(&method) {
+                documented.insert((path.as_str().unwrap().to_owned(), method.to_uppercase()));
+            }
+        }
+    }
+    let served: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .flat_map(|r| r.methods.iter().map(|m| (r.path.to_owned(), m.to_string())))
+        .collect();
+    assert_eq!(documented, served, "openapi.yaml vs shared::routes::ROUTES");
+}
+
+#[test]
+fn the_templates_table_uses_the_codes_key_names() {
+    let template = yaml("template.yaml");
+    let table = &template["Resources"]["Table"];
+    assert_eq!(table["Type"].as_str(), Some("AWS::DynamoDB::Table"));
+    assert_eq!(table["DeletionPolicy"].as_str(), Some("Retain"));
+    let props = &table["Properties"];
+    assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    let key_schema = |schema: &Yaml| -> Vec<(String, String)> {
+        schema
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                (
+                    k["AttributeName"].as_str().unwrap().to_owned(),
+                    k["KeyType"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let pair = |a: &str, b: &str| {
+        vec![
+            (a.to_owned(), "HASH".to_owned()),
+            (b.to_owned(), "RANGE".to_owned()),
+        ]
+    };
+    assert_eq!(key_schema(&props["KeySchema"]), pair(keys::PK, keys::SK));
+    let gsis = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    assert_eq!(gsis.len(), 1);
+    assert_eq!(gsis[0]["IndexName"].as_str(), Some(keys::GSI1));
+    assert_eq!(
+        key_schema(&gsis[0]["KeySchema"]),
+        pair(keys::GSI1PK, keys::GSI1SK)
+    );
+    assert_eq!(
+        gsis[0]["Projection"]["ProjectionType"].as_str(),
+        Some("ALL")
+    );
+    assert_eq!(
+        props["TimeToLiveSpecification"]["AttributeName"].as_str(),
+        Some(keys::TTL)
+    );
+    assert_eq!(
+        props["TimeToLiveSpecification"]["Enabled"].as_bool(),
+        Some(true)
+    );
+}
