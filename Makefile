@@ -25,7 +25,6 @@ $(VENV_STAMP): infra/local/requirements.txt
 venv: $(VENV_STAMP)
 
 dev: $(VENV_STAMP)
-	cargo build --workspace --bins
 	infra/local/dev.sh
 
 test: $(VENV_STAMP)

@@ -13,6 +13,18 @@ export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
+
+# Builds the function binaries exactly as `cargo lambda watch` will (its `cargo run --bin X`
+# resolves features for that package alone), so watch never rebuilds them; chat-admin,
+# with its own features (SSO profiles), is built on its own.
+build_local_binaries() {
+  local packages=()
+  for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+  cargo build --quiet --bins "${packages[@]}"
+  cargo build --quiet -p chat-admin
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

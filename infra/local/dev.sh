@@ -14,6 +14,9 @@ mkdir -p .local
 ENV_FILE=".local/dev.env"
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 
+echo "Building the functions and chat-admin (debug)..."
+build_local_binaries
+
 trap 'echo; echo "Stopping moto and the API..."; stop_all' EXIT
 trap 'exit 130' INT TERM
 

@@ -9,7 +9,8 @@ trap 'stop_all; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT
 trap 'exit 130' INT TERM
 
 echo "== build (debug): functions, admin tool, tests"
-cargo build --workspace --bins --tests --quiet
+build_local_binaries
+cargo test --workspace --no-run --quiet
 
 MOTO_PORT=$(free_port)
 API_PORT=$(free_port)
@@ -33,6 +34,9 @@ cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"
 cargo test --quiet -p api-tests --test logs
+
+echo "== schemathesis: openapi.yaml against the running API"
+infra/local/schemathesis.sh
 
 echo "== template: cfn-lint and sam validate --lint"
 cfn-lint template.yaml

@@ -14,15 +14,23 @@ use crate::error::ApiError;
 use crate::http::ApiRequest;
 use crate::routes::Function;
 
-/// JSON log lines on stdout (CloudWatch), filtered by `RUST_LOG` (default `info`).
-/// Every line of a request carries its `request_id` (from the span).
+/// JSON log lines on stdout (CloudWatch), at the level `RUST_LOG` names (`error` ..
+/// `trace`, default `info`). Every line of a request carries its `request_id` (from the
+/// span). A plain level rather than `EnvFilter` directives keeps the regex engine out of
+/// the binaries.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let level = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| {
+            v.trim()
+                .parse::<tracing_subscriber::filter::LevelFilter>()
+                .ok()
+        })
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
     // A second call (tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_current_span(true)
         .with_span_list(false)
         .with_target(false)

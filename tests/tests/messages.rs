@@ -537,10 +537,28 @@ async fn a_poller_misses_nothing_while_messages_keep_arriving() {
         }
         seen
     });
+    // And a walk backwards from the latest page, while the writers are busy: it must
+    // see every message older than where it started, once, in order.
+    let chat = r.chat.clone();
+    let walker_token = r.ann.token.clone();
+    let backwards = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        walk(&chat, &walker_token, 9).await.0
+    });
     let during: BTreeSet<String> = in_parallel(writers, 8).await.into_iter().collect();
     let seen = reader.await.unwrap();
     assert_eq!(seen.len(), 160, "every message exactly once");
     assert_exactly_once_in_order(&seen, &during, "polling forwards");
+    let walked_back = backwards.await.unwrap();
+    let before: BTreeSet<String> = seen[..40].iter().cloned().collect();
+    assert_exactly_once_in_order(&walked_back, &before, "walking backwards while posting");
+    let newest_walked = walked_back.last().unwrap();
+    let expected: Vec<&String> = seen.iter().filter(|id| *id <= newest_walked).collect();
+    assert_eq!(
+        walked_back.iter().collect::<Vec<_>>(),
+        expected,
+        "nothing older was skipped"
+    );
 }
 
 #[tokio::test]

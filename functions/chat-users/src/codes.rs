@@ -26,15 +26,6 @@ const ACCEPTED: &str = "If the address can join this chat, a code is on its way.
 const WRONG_PASSWORD: &str = "The chat password is not correct.";
 const INVALID_CODE: &str = "The auth code is invalid or has expired.";
 
-async fn load_chat(app: &App, chat_id: &str) -> Result<ChatRecord, ApiError> {
-    let id = Id::from_path(chat_id, NO_SUCH_CHAT)?;
-    app.ctx
-        .db
-        .get(&keys::chat(&id.to_string()))
-        .await?
-        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))
-}
-
 /// `POST /chats/{chat_id}/users/send-code`: `email`, and `name` + `password` to join.
 /// Answers the same 202 whether or not the email belongs to the chat.
 pub async fn send_code(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
@@ -48,7 +39,21 @@ pub async fn send_code(app: &App, req: &ApiRequest) -> Result<Response<Body>, Ap
     let (Some(email), password, name) = input else {
         unreachable!("finish() reports every missing required field")
     };
-    let chat = load_chat(app, req.param("chat_id")).await?;
+    let chat_id = Id::from_path(req.param("chat_id"), NO_SUCH_CHAT)?.to_string();
+    // The chat, whether the email is in it, and its current code: one round trip.
+    let code_key = keys::auth_code(&chat_id, email.as_str());
+    let [chat, member, current]: [Option<db::Item>; 3] = app
+        .ctx
+        .db
+        .get_many(&[
+            keys::chat(&chat_id),
+            keys::chat_user_email(&chat_id, email.as_str()),
+            code_key,
+        ])
+        .await?
+        .try_into()
+        .map_err(|_| ApiError::internal("BatchGetItem answered the wrong number of keys"))?;
+    let chat: ChatRecord = db::from_item(chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?)?;
     // The password is checked before anything about the email is looked at, so a wrong
     // one is a 403 whatever the email.
     let may_join = match &password {
@@ -58,11 +63,6 @@ pub async fn send_code(app: &App, req: &ApiRequest) -> Result<Response<Body>, Ap
             _ => return Err(ApiError::Forbidden(WRONG_PASSWORD)),
         },
     };
-    let member = app
-        .ctx
-        .db
-        .get::<ChatUserEmailRecord>(&keys::chat_user_email(&chat.id, email.as_str()))
-        .await?;
     if member.is_none() {
         if !may_join {
             // Unknown email, no (valid) password: nothing is sent, and nothing says so.
@@ -74,16 +74,31 @@ pub async fn send_code(app: &App, req: &ApiRequest) -> Result<Response<Body>, Ap
         // A concurrent join with the same email may win the insert: then it exists.
         crate::insert(app, &chat, &email, name).await?;
     }
-    issue_and_send(app, &chat, &email).await?;
+    let current = current.map(db::from_item::<AuthCodeRecord>).transpose()?;
+    send_new_code(app, &chat, &email, current).await?;
     Ok(http::message(StatusCode::ACCEPTED, ACCEPTED))
 }
 
 /// Replaces the email's code with a new one and mails it, within the send throttle.
 pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Result<(), ApiError> {
+    let current = app
+        .ctx
+        .db
+        .get(&keys::auth_code(&chat.id, email.as_str()))
+        .await?;
+    send_new_code(app, chat, email, current).await
+}
+
+/// As [`issue_and_send`], given the code item as just read (`current`).
+async fn send_new_code(
+    app: &App,
+    chat: &ChatRecord,
+    email: &Email,
+    current: Option<AuthCodeRecord>,
+) -> Result<(), ApiError> {
     let db = &app.ctx.db;
     let key = keys::auth_code(&chat.id, email.as_str());
     let now = clock::now_millis();
-    let current: Option<AuthCodeRecord> = db.get(&key).await?;
     let (window_start_ms, sent_in_window, version) = match &current {
         Some(c) => {
             let since_last = now - c.last_sent_ms;

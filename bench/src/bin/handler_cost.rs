@@ -1,0 +1,391 @@
+//! Per-request cost of the hot routes, with DynamoDB answered in-process by
+//! `aws-smithy-mocks` (no network: what is left is our CPU), beside a hello-world
+//! handler; the DynamoDB round trips each route makes; and the cost of argon2 and of a
+//! JWT check.
+//!
+//! Usage:
+//!   handler-cost time            JSON lines: per route, µs per request and round trips
+//!   handler-cost run ROUTE N     N requests of ROUTE (for callgrind); ROUTE `parse:R`
+//!                                only builds R's requests, so its cost can be subtracted
+//!   handler-cost crypto          JSON lines: argon2 hash / verify, JWT verify
+
+use std::time::Instant;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::query::QueryOutput;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_smithy_mocks::{MockResponse, MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
+use chat_bench::{hello_response, percentiles, render_event};
+use lambda_http::{Body, Request, Response};
+use shared::Context;
+use shared::config::Config;
+use shared::db::records::{
+    ApiTokenRecord, AuthCodeRecord, ChatRecord, ChatUserEmailRecord, ChatUserRecord, MessageRecord,
+    UserRecord,
+};
+use shared::db::{Item, keys, to_item};
+
+const TABLE: &str = "bench";
+const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+const EMAIL: &str = "guest@example.com";
+const CODE: u32 = 123_456;
+
+fn config() -> Config {
+    Config::from_lookup(|name| match name {
+        "TABLE_NAME" => Some(TABLE.into()),
+        "TOKEN_SECRET" => Some(SECRET.into()),
+        "MAIL_FROM" => Some("chat@example.com".into()),
+        _ => None,
+    })
+    .expect("bench config")
+}
+
+/// The items the mocked table holds.
+struct Fixture {
+    user: Item,
+    token: Item,
+    chat: Item,
+    chat_user: Item,
+    chat_user_email: Item,
+    code: Item,
+    messages: Vec<Item>,
+    api_token: String,
+    chat_user_token: String,
+    chat_id: String,
+}
+
+fn fixture() -> Fixture {
+    let now = shared::clock::now_rfc3339();
+    let ids = || ulid::Ulid::new().to_string();
+    let (user_id, token_id, chat_id, chat_user_id) = (ids(), ids(), ids(), ids());
+    let user = UserRecord {
+        id: user_id.clone(),
+        email: "owner@example.com".into(),
+        name: "Owner".into(),
+        password_hash: "$argon2id$unused".into(),
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let token = ApiTokenRecord {
+        id: token_id.clone(),
+        user_id: user_id.clone(),
+        name: "bench".into(),
+        created_at: now.clone(),
+        last_used_at: Some(now.clone()),
+        // Far in the future: the handler never needs to refresh `last_used_at`.
+        last_used_ms: Some(i64::MAX / 2),
+    };
+    let chat = ChatRecord {
+        id: chat_id.clone(),
+        company_id: ids(),
+        owner_id: user_id.clone(),
+        name: "Support".into(),
+        description: None,
+        password: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        last_message_at: None,
+        last_message_id: None,
+    };
+    let chat_user = ChatUserRecord {
+        id: chat_user_id.clone(),
+        chat_id: chat_id.clone(),
+        name: "Guest".into(),
+        email: EMAIL.into(),
+        verified_at: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+    };
+    let code = AuthCodeRecord {
+        code_digest: Some(shared::crypto::auth_code_digest(SECRET.as_bytes(), &chat_id, EMAIL, CODE)),
+        expires_at_ms: i64::MAX / 2,
+        failed_attempts: 0,
+        last_sent_ms: 0,
+        window_start_ms: 0,
+        sent_in_window: 1,
+        version: 1,
+    };
+    let messages = (0..50)
+        .map(|i| {
+            let message = MessageRecord {
+                id: ids(),
+                chat_id: chat_id.clone(),
+                chat_user_id: chat_user_id.clone(),
+                body: format!("Message number {i}: is the blue kettle back in stock? 🫖"),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                edited_at: None,
+                client_id: None,
+            };
+            to_item(&keys::message(&chat_id, &message.id), &message).unwrap()
+        })
+        .collect();
+    let tokens = shared::auth::TokenKeys::new(SECRET.as_bytes());
+    Fixture {
+        api_token: tokens.issue_api_token(&user_id, &token_id).unwrap(),
+        chat_user_token: tokens
+            .issue_chat_user_token(&chat_id, &chat_user_id, 3600)
+            .unwrap()
+            .0,
+        user: to_item(&keys::user(&user_id), &user).unwrap(),
+        token: to_item(&keys::api_token(&user_id, &token_id), &token).unwrap(),
+        chat: to_item(&keys::chat(&chat_id), &chat).unwrap(),
+        chat_user: to_item(&keys::chat_user(&chat_id, &chat_user_id), &chat_user).unwrap(),
+        chat_user_email: to_item(
+            &keys::chat_user_email(&chat_id, EMAIL),
+            &ChatUserEmailRecord { chat_user_id },
+        )
+        .unwrap(),
+        code: to_item(&keys::auth_code(&chat_id, EMAIL), &code).unwrap(),
+        messages,
+        chat_id,
+    }
+}
+
+/// A rule that answers every call of one operation with the same output.
+macro_rules! always {
+    ($op:path, $output:expr) => {{
+        let output = $output;
+        mock!($op).serve(move |_| Some(MockResponse::Output(output.clone())))
+    }};
+}
+
+fn batch_get(items: Vec<Item>) -> Rule {
+    always!(Client::batch_get_item, BatchGetItemOutput::builder().responses(TABLE, items).build())
+}
+
+fn mocked_client(rules: &[Rule]) -> Client {
+    let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+        .http_client(create_mock_http_client())
+        .interceptor(interceptor)
+        .build();
+    Client::from_conf(config)
+}
+
+fn mocked_ses() -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new("b", "b", None, None, "b"))
+        .http_client(create_mock_http_client())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+}
+
+/// A hot route: its handler (with its mocks) and its event.
+struct Route {
+    name: &'static str,
+    /// The fewest DynamoDB calls its access pattern needs (see BENCHMARKS.md).
+    floor: usize,
+    event: String,
+    rules: Vec<Rule>,
+    handler: Handler,
+}
+
+enum Handler {
+    Hello,
+    CurrentUser(current_user::App),
+    Messages(chat_messages::App),
+    ChatUsers(chat_users::App),
+}
+
+impl Handler {
+    async fn handle(&self, request: Request) -> Response<Body> {
+        match self {
+            Handler::Hello => hello_response(),
+            Handler::CurrentUser(app) => current_user::handle(app, request).await,
+            Handler::Messages(app) => chat_messages::handle(app, request).await,
+            Handler::ChatUsers(app) => chat_users::handle(app, request).await,
+        }
+    }
+}
+
+fn routes() -> Vec<Route> {
+    let f = fixture();
+    let mut routes = Vec::new();
+    let token_vars = |api: &str| vec![("API_TOKEN", api.to_owned()), ("CHAT_ID", f.chat_id.clone())];
+
+    routes.push(Route {
+        name: "hello-world",
+        floor: 0,
+        event: render_event("current-user/user.json", &token_vars(&f.api_token)),
+        rules: vec![],
+        handler: Handler::Hello,
+    });
+
+    let rules = vec![batch_get(vec![f.user.clone(), f.token.clone()])];
+    routes.push(Route {
+        name: "GET /api/user",
+        floor: 1,
+        event: render_event("current-user/user.json", &token_vars(&f.api_token)),
+        handler: Handler::CurrentUser(current_user::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+        }),
+        rules,
+    });
+
+    // A guest polling: the list event, with the chat-user token as the bearer.
+    let rules = vec![
+        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
+        always!(
+            Client::query,
+            QueryOutput::builder().set_items(Some(f.messages.clone())).count(50).build()
+        ),
+    ];
+    routes.push(Route {
+        name: "GET /api/chats/{id}/messages",
+        floor: 2,
+        event: render_event("chat-messages/list.json", &token_vars(&f.chat_user_token)),
+        handler: Handler::Messages(chat_messages::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+        }),
+        rules,
+    });
+
+    let rules = vec![
+        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
+        always!(Client::transact_write_items, TransactWriteItemsOutput::builder().build()),
+    ];
+    routes.push(Route {
+        name: "POST /api/chats/{id}/messages",
+        floor: 2,
+        event: render_event(
+            "chat-messages/create.json",
+            &[("CHAT_USER_TOKEN", f.chat_user_token.clone()), ("CHAT_ID", f.chat_id.clone())],
+        ),
+        handler: Handler::Messages(chat_messages::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+        }),
+        rules,
+    });
+
+    let rules = vec![
+        batch_get(vec![f.chat.clone(), f.chat_user_email.clone(), f.code.clone()]),
+        always!(
+            Client::update_item,
+            UpdateItemOutput::builder().set_attributes(Some(f.chat_user.clone())).build()
+        ),
+    ];
+    routes.push(Route {
+        name: "POST /chats/{id}/users/get-token",
+        floor: 3,
+        event: render_event(
+            "chat-users/get-token.json",
+            &[
+                ("CHAT_ID", f.chat_id.clone()),
+                ("EMAIL", EMAIL.to_owned()),
+                ("AUTH_CODE", CODE.to_string()),
+            ],
+        ),
+        handler: Handler::ChatUsers(chat_users::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+            mailer: shared::mail::Mailer::new(mocked_ses(), "chat@example.com"),
+        }),
+        rules,
+    });
+    routes
+}
+
+fn request(event: &str) -> Request {
+    lambda_http::request::from_str(event).expect("an API Gateway event")
+}
+
+fn round_trips(route: &Route) -> usize {
+    route.rules.iter().map(Rule::num_calls).sum()
+}
+
+async fn time_routes() {
+    for route in routes() {
+        // One call checks the answer and counts the round trips of one request.
+        let before = round_trips(&route);
+        let response = route.handler.handle(request(&route.event)).await;
+        let trips = round_trips(&route) - before;
+        let status = response.status().as_u16();
+        assert!(status < 300, "{}: {status} {:?}", route.name, response.body());
+        let mut per_request_us = Vec::new();
+        for _ in 0..30 {
+            let requests: Vec<Request> = (0..200).map(|_| request(&route.event)).collect();
+            let started = Instant::now();
+            for request in requests {
+                std::hint::black_box(route.handler.handle(request).await);
+            }
+            per_request_us.push(started.elapsed().as_secs_f64() * 1e6 / 200.0);
+        }
+        let (median, p10, p90) = percentiles(&mut per_request_us);
+        println!(
+            "{}",
+            serde_json::json!({
+                "route": route.name, "status": status, "round_trips": trips, "floor": route.floor,
+                "median_us": median, "p10_us": p10, "p90_us": p90,
+            })
+        );
+    }
+}
+
+async fn run(name: &str, n: usize) {
+    let (parse_only, name) = match name.strip_prefix("parse:") {
+        Some(rest) => (true, rest),
+        None => (false, name),
+    };
+    let routes = routes();
+    let route = routes.iter().find(|r| r.name == name).unwrap_or_else(|| {
+        panic!("no route {name}; one of: {:?}", routes.iter().map(|r| r.name).collect::<Vec<_>>())
+    });
+    let requests: Vec<Request> = (0..n).map(|_| request(&route.event)).collect();
+    if parse_only {
+        std::hint::black_box(requests);
+        return;
+    }
+    for request in requests {
+        std::hint::black_box(route.handler.handle(request).await);
+    }
+}
+
+fn crypto() {
+    let time = |what: &str, runs: usize, f: &mut dyn FnMut()| {
+        let mut ms = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            f();
+            ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let (median, p10, p90) = percentiles(&mut ms);
+        println!("{}", serde_json::json!({ "what": what, "median_ms": median, "p10_ms": p10, "p90_ms": p90 }));
+    };
+    let hash = shared::crypto::hash_password("correct horse battery staple").unwrap();
+    time("argon2id hash (19 MiB, t=2, p=1)", 20, &mut || {
+        std::hint::black_box(shared::crypto::hash_password("correct horse battery staple").unwrap());
+    });
+    time("argon2id verify", 20, &mut || {
+        assert!(shared::crypto::verify_password("correct horse battery staple", &hash));
+    });
+    let keys = shared::auth::TokenKeys::new(SECRET.as_bytes());
+    let token = keys.issue_api_token("01J00000000000000000000000", "01J00000000000000000000001").unwrap();
+    time("JWT HS256 verify", 10_000, &mut || {
+        std::hint::black_box(keys.verify(&token).unwrap());
+    });
+    time("auth-code HMAC", 10_000, &mut || {
+        std::hint::black_box(shared::crypto::auth_code_digest(SECRET.as_bytes(), "chat", EMAIL, CODE));
+    });
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("time") => time_routes().await,
+        Some("run") => run(&args[1], args[2].parse().expect("N")).await,
+        Some("crypto") => crypto(),
+        _ => eprintln!("usage: handler-cost time | run ROUTE N | crypto"),
+    }
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make bench`: regenerates every table of BENCHMARKS.md. Release builds (host for the
+# timings, arm64 for the sizes), moto for the cold start that reaches DynamoDB, valgrind
+# for instruction counts. Takes a while: three optimised builds.
+source "$(dirname "$0")/common.sh"
+
+RUNS="${BENCH_RUNS:-40}"
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-bench.XXXXXX")
+trap 'stop_all' EXIT
+trap 'exit 130' INT TERM
+
+packages=(); for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
+echo "== release builds (host): functions (as deployed: their own feature set), chat-admin, bench harness, hello world"
+cargo build --release --quiet --bins "${packages[@]}"
+cargo build --release --quiet -p chat-admin
+# The bench workspace shares target/ (same versions, see bench/Cargo.lock).
+cargo build --release --manifest-path bench/Cargo.toml --target-dir target --quiet
+R=target/release
+
+echo "== arm64 release build (the Lambda bootstraps), for their sizes"
+rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
+"$VENV_BIN/cargo-lambda" lambda build --release --arm64 --quiet "${packages[@]}"
+for f in "${FUNCTIONS[@]}"; do
+  printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s target/lambda/$f/bootstrap)"
+done >"$OUT/sizes.jsonl"
+
+echo "== local moto for the cold start that reaches DynamoDB"
+MOTO_PORT=$(free_port)
+ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+start_moto "$MOTO_PORT" "$OUT/moto.log"
+export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench TOKEN_SECRET=$(random_secret) MAIL_FROM=chat@example.com
+$R/chat-admin table create >/dev/null
+CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@example.com --name Bench >/dev/null
+TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
+ULID=01JBENCH000000000000000000
+
+echo "== cold start: init + a request that needs no AWS call (401), $RUNS runs each"
+args=(hello-world=$R/hello-world=current-user/user.json)
+for f in "${FUNCTIONS[@]}"; do
+  event=$f/list.json; [ $f = current-user ] && event=current-user/user.json
+  args+=("$f=$R/$f=$event")
+done
+$R/cold-start --runs "$RUNS" --var API_TOKEN=not-a-token --var COMPANY_ID=$ULID --var CHAT_ID=$ULID \
+  "${args[@]}" >"$OUT/cold-init.jsonl"
+
+echo "== cold start: init + GET /api/user with a real token against moto"
+$R/cold-start --runs "$RUNS" --var "API_TOKEN=$TOKEN" \
+  hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
+  >"$OUT/cold-dynamo.jsonl"
+
+echo "== per-request cost, DynamoDB mocked in-process"
+$R/handler-cost time >"$OUT/handlers.jsonl"
+echo "== instruction counts (callgrind)"
+count() {  # instructions of `handler-cost run $1 $2`
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$R/handler-cost" run "$1" "$2" 2>&1 \
+    | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+for route in "hello-world" "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" "POST /chats/{id}/users/get-token"; do
+  a=$(count "$route" 20); b=$(count "$route" 120)
+  pa=$(count "parse:$route" 20); pb=$(count "parse:$route" 120)
+  printf '{"route":"%s","instructions":%s}\n' "$route" $(( (b - a - (pb - pa)) / 100 ))
+done >"$OUT/instructions.jsonl"
+
+echo "== argon2 and JWT"
+$R/handler-cost crypto >"$OUT/crypto.jsonl"
+
+python3 infra/local/bench_report.py "$OUT" > BENCHMARKS.md
+echo "BENCHMARKS.md written (raw numbers in $OUT)"
