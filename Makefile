@@ -44,6 +44,9 @@ build: $(VENV_STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
 	@for f in .aws-sam/build/*/bootstrap; do printf '%-60s %s\n' "$$f" "$$(du -h $$f | cut -f1)"; done
 
+bench: $(VENV_STAMP)
+	infra/local/bench.sh
+
 fmt:
 	cargo fmt --all
 

@@ -15,7 +15,9 @@ pub fn hello_response() -> Response<Body> {
 
 /// `events/<file>` with its `{{PLACEHOLDERS}}` filled in.
 pub fn render_event(file: &str, vars: &[(&str, String)]) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(file);
     let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
     for (name, value) in vars {
         text = text.replace(&format!("{{{{{name}}}}}"), value);

@@ -49,3 +49,16 @@ impl Context {
         Ok((Self::new(config, &aws), aws))
     }
 }
+
+/// The state of a function that needs nothing but the [`Context`]; built once per
+/// instance by its `main`.
+pub struct App {
+    pub ctx: Context,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, _) = Context::from_env().await?;
+        Ok(Self { ctx })
+    }
+}

@@ -92,7 +92,10 @@ fn serve(listener: TcpListener, event: Vec<u8>, report: mpsc::Sender<Outcome>) {
                                 "lambda-runtime-invoked-function-arn",
                                 "arn:aws:lambda:us-east-1:000000000000:function:bench".into(),
                             ),
-                            ("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000".into()),
+                            (
+                                "lambda-runtime-trace-id",
+                                "Root=1-00000000-000000000000000000000000".into(),
+                            ),
                         ],
                         &event,
                     );
@@ -166,7 +169,8 @@ fn main() {
             }
             other => {
                 let mut parts = other.splitn(3, '=');
-                let (Some(name), Some(path), Some(event)) = (parts.next(), parts.next(), parts.next())
+                let (Some(name), Some(path), Some(event)) =
+                    (parts.next(), parts.next(), parts.next())
                 else {
                     panic!("{other}: expected NAME=BINARY=EVENT")
                 };

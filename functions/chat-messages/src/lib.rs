@@ -20,19 +20,10 @@ use shared::db::records::{ChatRecord, MessageClientIdRecord, MessageRecord};
 use shared::db::{self, keys, tx};
 use shared::routes::Function;
 use shared::validate::{ClientId, Fields, Id, MessageBody};
-use shared::{ApiError, ApiRequest, Context, FieldErrors, clock, http, validate};
+use shared::{ApiError, ApiRequest, FieldErrors, clock, http, validate};
 use ulid::Ulid;
 
-pub struct App {
-    pub ctx: Context,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, _) = Context::from_env().await?;
-        Ok(Self { ctx })
-    }
-}
+pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     shared::runtime::respond(request, Function::ChatMessages, |req| dispatch(app, req)).await

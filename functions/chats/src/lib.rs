@@ -13,18 +13,9 @@ use shared::db::records::ChatRecord;
 use shared::db::{self, ListQuery, keys, tx};
 use shared::routes::Function;
 use shared::validate::{ChatPassword, Description, Fields, Id, Name};
-use shared::{ApiError, ApiRequest, Context, FieldErrors, auth, clock, crypto, http, validate};
+use shared::{ApiError, ApiRequest, FieldErrors, auth, clock, crypto, http, validate};
 
-pub struct App {
-    pub ctx: Context,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, _) = Context::from_env().await?;
-        Ok(Self { ctx })
-    }
-}
+pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     shared::runtime::respond(request, Function::Chats, |req| dispatch(app, req)).await
@@ -154,53 +145,30 @@ async fn update(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     fields.finish()?;
 
     let db = &app.ctx.db;
-    let mut sets = vec!["updated_at = :now".to_owned()];
-    let mut removes = Vec::new();
-    let mut update = db
-        .client()
-        .update_item()
-        .table_name(db.table())
-        .set_key(Some(keys::chat(&chat_id).to_item()))
-        .condition_expression("attribute_exists(PK) AND owner_id = :owner")
-        .expression_attribute_values(":owner", db::s(&operator.user.id))
-        .expression_attribute_values(":now", db::s(clock::now_rfc3339()))
-        .return_values(ReturnValue::AllNew);
+    let mut changes = db::Changes::new();
+    changes.set("updated_at", db::s(clock::now_rfc3339()));
     if let Some(name) = name {
-        sets.push("#name = :name".to_owned());
-        update = update
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_values(":name", db::s(name.into_inner()));
+        changes.set("name", db::s(name.into_inner()));
     }
-    for (field, value) in [
-        (
-            "description",
-            description.map(|d| d.map(Description::into_inner)),
-        ),
-        (
-            "password",
-            password.map(|p| p.map(ChatPassword::into_inner)),
-        ),
-    ] {
-        match value {
-            Some(Some(text)) => {
-                sets.push(format!("#{field} = :{field}"));
-                update = update
-                    .expression_attribute_names(format!("#{field}"), field)
-                    .expression_attribute_values(format!(":{field}"), db::s(text));
-            }
-            // null turns it off (for the password: sharing is off).
-            Some(None) => {
-                removes.push(format!("#{field}"));
-                update = update.expression_attribute_names(format!("#{field}"), field);
-            }
-            None => {}
-        }
-    }
-    let mut expression = format!("SET {}", sets.join(", "));
-    if !removes.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-    }
-    match update.update_expression(expression).send().await {
+    changes.set_or_remove(
+        "description",
+        description.map(|d| d.map(Description::into_inner)),
+    );
+    // null turns the password off: sharing is off.
+    changes.set_or_remove(
+        "password",
+        password.map(|p| p.map(ChatPassword::into_inner)),
+    );
+    let update = changes.apply(
+        db.client()
+            .update_item()
+            .table_name(db.table())
+            .set_key(Some(keys::chat(&chat_id).to_item()))
+            .condition_expression("attribute_exists(PK) AND owner_id = :owner")
+            .expression_attribute_values(":owner", db::s(&operator.user.id))
+            .return_values(ReturnValue::AllNew),
+    );
+    match update.send().await {
         Ok(output) => {
             let chat: ChatRecord = db::from_item(output.attributes.unwrap_or_default())?;
             Ok(http::data(StatusCode::OK, chat.resource()))

@@ -8,18 +8,9 @@ use shared::db::records::CompanyRecord;
 use shared::db::{self, ListQuery, keys};
 use shared::routes::Function;
 use shared::validate::{Fields, Id, Name, Website};
-use shared::{ApiError, ApiRequest, Context, auth, clock, http, validate};
+use shared::{ApiError, ApiRequest, auth, clock, http, validate};
 
-pub struct App {
-    pub ctx: Context,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, _) = Context::from_env().await?;
-        Ok(Self { ctx })
-    }
-}
+pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     shared::runtime::respond(request, Function::Companies, |req| dispatch(app, req)).await
@@ -114,37 +105,23 @@ async fn update(app: &App, req: &ApiRequest, key: &db::Key) -> Result<Response<B
     let website = fields.nullable::<Website>("website");
     fields.finish()?;
 
-    let mut sets = vec!["updated_at = :now"];
-    let mut removes = vec![];
-    let mut update = app
-        .ctx
-        .db
-        .client()
-        .update_item()
-        .table_name(app.ctx.db.table())
-        .set_key(Some(key.to_item()))
-        .condition_expression("attribute_exists(PK)")
-        .expression_attribute_values(":now", db::s(clock::now_rfc3339()))
-        .return_values(ReturnValue::AllNew);
+    let mut changes = db::Changes::new();
+    changes.set("updated_at", db::s(clock::now_rfc3339()));
     if let Some(name) = name {
-        sets.push("#name = :name");
-        update = update
-            .expression_attribute_names("#name", "name")
-            .expression_attribute_values(":name", db::s(name.into_inner()));
+        changes.set("name", db::s(name.into_inner()));
     }
-    match website {
-        Some(Some(website)) => {
-            sets.push("website = :website");
-            update = update.expression_attribute_values(":website", db::s(website.into_inner()));
-        }
-        Some(None) => removes.push("website"),
-        None => {}
-    }
-    let mut expression = format!("SET {}", sets.join(", "));
-    if !removes.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-    }
-    match update.update_expression(expression).send().await {
+    changes.set_or_remove("website", website.map(|w| w.map(Website::into_inner)));
+    let update = changes.apply(
+        app.ctx
+            .db
+            .client()
+            .update_item()
+            .table_name(app.ctx.db.table())
+            .set_key(Some(key.to_item()))
+            .condition_expression("attribute_exists(PK)")
+            .return_values(ReturnValue::AllNew),
+    );
+    match update.send().await {
         Ok(output) => {
             let company: CompanyRecord = db::from_item(output.attributes.unwrap_or_default())?;
             Ok(http::data(StatusCode::OK, company.resource()))

@@ -7,18 +7,9 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::routes::Function;
-use shared::{ApiError, ApiRequest, Context, auth, http};
+use shared::{ApiError, ApiRequest, auth, http};
 
-pub struct App {
-    pub ctx: Context,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, _) = Context::from_env().await?;
-        Ok(Self { ctx })
-    }
-}
+pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     shared::runtime::respond(request, Function::CurrentUser, |req| dispatch(app, req)).await

@@ -10,18 +10,9 @@ use shared::db::records::{ApiTokenRecord, LoginFailuresRecord, UserEmailRecord, 
 use shared::db::{self, ListQuery, keys};
 use shared::routes::Function;
 use shared::validate::{Email, Fields, Id, Name, PresentedPassword};
-use shared::{ApiError, ApiRequest, Context, FieldErrors, auth, clock, crypto, http, validate};
+use shared::{ApiError, ApiRequest, FieldErrors, auth, clock, crypto, http, validate};
 
-pub struct App {
-    pub ctx: Context,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, _) = Context::from_env().await?;
-        Ok(Self { ctx })
-    }
-}
+pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     shared::runtime::respond(request, Function::Tokens, |req| dispatch(app, req)).await

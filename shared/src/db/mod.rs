@@ -164,6 +164,65 @@ impl Db {
     }
 }
 
+/// What a partial update (`PUT`) changes: `SET` for the values given, `REMOVE` for the
+/// nulls. Attribute names go through `#name` placeholders, values through `:name`.
+#[derive(Debug, Default)]
+pub struct Changes {
+    sets: Vec<String>,
+    removes: Vec<String>,
+    names: Vec<(String, String)>,
+    values: Vec<(String, AttributeValue)>,
+}
+
+impl Changes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set(&mut self, attr: &str, value: AttributeValue) -> &mut Self {
+        self.names.push((format!("#{attr}"), attr.to_owned()));
+        self.values.push((format!(":{attr}"), value));
+        self.sets.push(format!("#{attr} = :{attr}"));
+        self
+    }
+
+    /// `Some(Some(v))` sets, `Some(None)` removes, `None` leaves the attribute alone.
+    pub fn set_or_remove(&mut self, attr: &str, change: Option<Option<String>>) -> &mut Self {
+        match change {
+            Some(Some(text)) => {
+                self.set(attr, s(text));
+            }
+            Some(None) => {
+                self.names.push((format!("#{attr}"), attr.to_owned()));
+                self.removes.push(format!("#{attr}"));
+            }
+            None => {}
+        }
+        self
+    }
+
+    /// Adds the update expression and its placeholders to an `UpdateItem`.
+    pub fn apply(
+        self,
+        mut update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        let mut expression = String::new();
+        if !self.sets.is_empty() {
+            expression = format!("SET {}", self.sets.join(", "));
+        }
+        if !self.removes.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", self.removes.join(", ")));
+        }
+        for (placeholder, name) in self.names {
+            update = update.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in self.values {
+            update = update.expression_attribute_values(placeholder, value);
+        }
+        update.update_expression(expression.trim())
+    }
+}
+
 /// A record plus its key attributes, ready for `PutItem` or a transaction.
 pub fn to_item<T: Serialize>(key: &Key, record: &T) -> Result<Item, ApiError> {
     let mut item: Item = serde_dynamo::to_item(record)?;
