@@ -33,10 +33,12 @@ pub struct Context {
 
 impl Context {
     pub fn new(config: config::Config, aws: &SdkConfig) -> Self {
-        let db = db::Db::new(
-            aws_sdk_dynamodb::Client::new(aws),
-            config.table_name.clone(),
-        );
+        Self::with_dynamodb(config, aws_sdk_dynamodb::Client::new(aws))
+    }
+
+    /// With a given DynamoDB client (the benchmarks answer it in-process).
+    pub fn with_dynamodb(config: config::Config, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+        let db = db::Db::new(dynamodb, config.table_name.clone());
         let tokens = auth::TokenKeys::new(config.token_secret.expose());
         Self { config, db, tokens }
     }

@@ -18,9 +18,7 @@ use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
-use aws_smithy_mocks::{
-    MockResponse, MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock,
-};
+use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use chat_bench::{hello_response, percentiles, render_event};
 use lambda_http::{Body, Request, Response};
 use shared::Context;
@@ -157,7 +155,11 @@ fn fixture() -> Fixture {
 macro_rules! always {
     ($op:path, $output:expr) => {{
         let output = $output;
-        mock!($op).serve(move |_| Some(MockResponse::Output(output.clone())))
+        mock!($op)
+            .sequence()
+            .output(move || output.clone())
+            .repeatedly()
+            .build()
     }};
 }
 
