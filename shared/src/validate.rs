@@ -85,10 +85,6 @@ impl<'a> Fields<'a> {
         self.errors.add(field, message);
     }
 
-    pub fn has_error(&self, field: &str) -> bool {
-        self.errors.contains(field)
-    }
-
     /// `Ok` when every field read so far was valid.
     pub fn finish(self) -> Result<(), ApiError> {
         self.errors.into_result()

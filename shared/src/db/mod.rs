@@ -273,16 +273,6 @@ pub fn cancellation_codes<R>(
     }
 }
 
-/// True when a transaction lost a race with another one and may simply be retried.
-pub fn is_transaction_conflict<R>(
-    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-) -> bool {
-    let code = err.as_service_error().and_then(|e| e.code()).unwrap_or("");
-    code == "TransactionConflictException"
-        || cancellation_codes(err)
-            .is_some_and(|codes| codes.iter().any(|c| c == "TransactionConflict"))
-}
-
 /// Builders for the items of a `TransactWriteItems` on this table.
 pub mod tx {
     use aws_sdk_dynamodb::types::{
