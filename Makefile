@@ -42,7 +42,9 @@ lint: $(VENV_STAMP)
 build: $(VENV_STAMP)
 	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/sam build
-	@for f in .aws-sam/build/*/bootstrap; do printf '%-60s %s\n' "$$f" "$$(du -h $$f | cut -f1)"; done
+	@for f in .aws-sam/build/*/bootstrap; do \
+	  printf '%-50s %10s bytes  %s MiB\n' "$$f" "$$(stat -c %s $$f)" "$$(awk "BEGIN{printf \"%.2f\", $$(stat -c %s $$f)/1048576}")"; \
+	done
 
 bench: $(VENV_STAMP)
 	infra/local/bench.sh

@@ -9,9 +9,8 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-bench.XXXXXX")
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 
-packages=(); for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
-echo "== release builds (host): functions (as deployed: their own feature set), chat-admin, bench harness, hello world"
-cargo build --release --quiet --bins "${packages[@]}"
+echo "== release builds (host): functions (the default members, as sam build selects them), chat-admin, bench harness, hello world"
+cargo build --release --quiet --bins
 cargo build --release --quiet -p chat-admin
 # The bench workspace shares target/ (same versions, see bench/Cargo.lock).
 cargo build --release --manifest-path bench/Cargo.toml --target-dir target --quiet
@@ -19,7 +18,10 @@ R=target/release
 
 echo "== arm64 release build (the Lambda bootstraps), for their sizes"
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
-"$VENV_BIN/cargo-lambda" lambda build --release --arm64 --quiet "${packages[@]}"
+# One `--bin` at a time, exactly as sam build invokes it.
+for f in "${FUNCTIONS[@]}"; do
+  "$VENV_BIN/cargo-lambda" lambda build --release --arm64 --quiet --bin "$f"
+done
 for f in "${FUNCTIONS[@]}"; do
   printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s target/lambda/$f/bootstrap)"
 done >"$OUT/sizes.jsonl"

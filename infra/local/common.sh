@@ -15,13 +15,11 @@ unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
 FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
 
-# Builds the function binaries exactly as `cargo lambda watch` will (its `cargo run --bin X`
-# resolves features for that package alone), so watch never rebuilds them; chat-admin,
-# with its own features (SSO profiles), is built on its own.
+# Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
+# build selects the workspace's default members (the functions), so watch never rebuilds
+# them. chat-admin, with its own features (SSO profiles), is built on its own.
 build_local_binaries() {
-  local packages=()
-  for f in "${FUNCTIONS[@]}"; do packages+=(-p "$f"); done
-  cargo build --quiet --bins "${packages[@]}"
+  cargo build --quiet --bins
   cargo build --quiet -p chat-admin
 }
 
