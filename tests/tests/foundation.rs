@@ -513,3 +513,20 @@ async fn another_users_token_cannot_be_revoked() {
         .await
         .expect(200);
 }
+
+#[tokio::test]
+async fn an_email_belongs_to_one_user() {
+    let op = operator("unique").await;
+    let db = db().await;
+    let err = chat_admin::create_user(&db, &op.email.to_uppercase(), "Twin", "another-password")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already exists"), "{err}");
+    // The original is untouched.
+    let me = call("GET", "/api/user")
+        .api(&op.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(me.data()["name"], "Operator unique");
+}

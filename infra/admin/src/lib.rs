@@ -159,33 +159,23 @@ pub async fn create_user(
     )
     .map_err(api)?;
     let user_item = db::to_item(&keys::user(&user.id), &user).map_err(api)?;
-    use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-    let put = |item| {
-        Put::builder()
-            .table_name(db.table())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(PK)")
-            .build()
-    };
-    let result = db
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().put(put(email_item)?).build())
-        .transact_items(TransactWriteItem::builder().put(put(user_item)?).build())
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(user),
-        Err(err)
-            if db::cancellation_codes(&err).is_some_and(|c| {
-                c.first().map(String::as_str) == Some("ConditionalCheckFailed")
-            }) =>
-        {
+    // The same unique-email transaction the API uses elsewhere (shared::db::tx).
+    let unique = "attribute_not_exists(PK)";
+    let outcome = db::transact(
+        db,
+        vec![
+            db::tx::put(db.table(), email_item, unique, &[]).map_err(api)?,
+            db::tx::put(db.table(), user_item, unique, &[]).map_err(api)?,
+        ],
+    )
+    .await
+    .map_err(api)?;
+    match outcome {
+        Ok(()) => Ok(user),
+        Err(reasons) if reasons[0].0 == "ConditionalCheckFailed" => {
             Err(format!("a user with the email {} already exists", user.email).into())
         }
-        Err(err) => Err(aws_sdk_dynamodb::error::DisplayErrorContext(err)
-            .to_string()
-            .into()),
+        Err(reasons) => Err(format!("creating the user was cancelled: {reasons:?}").into()),
     }
 }
 

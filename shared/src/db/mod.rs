@@ -257,22 +257,6 @@ pub fn is_condition_failed<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> 
         .is_some_and(|code| code == "ConditionalCheckFailedException")
 }
 
-/// For a cancelled transaction: the cancellation reason code of each item, in order.
-pub fn cancellation_codes<R>(
-    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
-) -> Option<Vec<String>> {
-    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-    match err.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(e)) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().unwrap_or("None").to_owned())
-                .collect(),
-        ),
-        _ => None,
-    }
-}
-
 /// Builders for the items of a `TransactWriteItems` on this table.
 pub mod tx {
     use aws_sdk_dynamodb::types::{
