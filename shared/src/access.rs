@@ -4,13 +4,12 @@
 
 use crate::Context;
 use crate::auth::{self, Caller, Guest, Operator};
-use crate::db::keys;
-use crate::db::records::ChatRecord;
+use crate::db::chats::ChatRecord;
 use crate::error::ApiError;
 use crate::http::ApiRequest;
-use crate::validate::Id;
+use crate::ids::{ChatId, EntityId};
 
-pub const NO_SUCH_CHAT: &str = "No such chat.";
+pub const NO_SUCH_CHAT: &str = ChatId::NOT_FOUND;
 pub const OTHER_CHAT: &str = "This chat-user token belongs to another chat.";
 
 /// The caller, allowed into the chat of the path's `chat_id`.
@@ -36,19 +35,21 @@ impl ChatAccess {
 pub async fn owned_chat(
     ctx: &Context,
     operator: &Operator,
-    chat_id: &str,
+    chat_id: ChatId,
 ) -> Result<ChatRecord, ApiError> {
-    let chat_id = Id::from_path(chat_id, NO_SUCH_CHAT)?;
     ctx.db
-        .get::<ChatRecord>(&keys::chat(&chat_id.to_string()))
+        .chat(chat_id)
         .await?
         .filter(|chat| chat.owner_id == operator.user.id)
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))
 }
 
-/// Owner or member of the path's chat. A chat-user token of another chat is a 403.
-pub async fn chat_access(ctx: &Context, request: &ApiRequest) -> Result<ChatAccess, ApiError> {
-    let chat_id = request.param("chat_id");
+/// Owner or member of the chat. A chat-user token of another chat is a 403.
+pub async fn chat_access(
+    ctx: &Context,
+    request: &ApiRequest,
+    chat_id: ChatId,
+) -> Result<ChatAccess, ApiError> {
     match auth::authenticate(ctx, request).await? {
         Caller::Operator(operator) => {
             let chat = owned_chat(ctx, &operator, chat_id).await?;
@@ -58,23 +59,28 @@ pub async fn chat_access(ctx: &Context, request: &ApiRequest) -> Result<ChatAcce
     }
 }
 
-/// Only the owner of the path's chat (API token).
+/// Only the owner of the chat (API token).
 pub async fn owner_access(
     ctx: &Context,
     request: &ApiRequest,
+    chat_id: ChatId,
 ) -> Result<(Operator, ChatRecord), ApiError> {
     let operator = auth::operator(ctx, request).await?;
-    let chat = owned_chat(ctx, &operator, request.param("chat_id")).await?;
+    let chat = owned_chat(ctx, &operator, chat_id).await?;
     Ok((operator, chat))
 }
 
-/// Only a chat user of the path's chat (chat-user token).
-pub async fn member_access(ctx: &Context, request: &ApiRequest) -> Result<Guest, ApiError> {
+/// Only a chat user of the chat (chat-user token).
+pub async fn member_access(
+    ctx: &Context,
+    request: &ApiRequest,
+    chat_id: ChatId,
+) -> Result<Guest, ApiError> {
     let guest = auth::guest(ctx, request).await?;
-    member_of(guest, request.param("chat_id"))
+    member_of(guest, chat_id)
 }
 
-fn member_of(guest: Guest, chat_id: &str) -> Result<Guest, ApiError> {
+fn member_of(guest: Guest, chat_id: ChatId) -> Result<Guest, ApiError> {
     if guest.chat.id == chat_id {
         Ok(guest)
     } else {

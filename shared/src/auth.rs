@@ -13,11 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::Context;
 use crate::clock;
-use crate::db::keys;
-use crate::db::records::{ApiTokenRecord, ChatRecord, ChatUserRecord, UserRecord};
-use crate::db::{self, from_item};
+use crate::db::api_tokens::ApiTokenRecord;
+use crate::db::chat_users::ChatUserRecord;
+use crate::db::chats::ChatRecord;
+use crate::db::users::UserRecord;
 use crate::error::ApiError;
 use crate::http::ApiRequest;
+use crate::ids::{ApiTokenId, ChatId, ChatUserId, EntityId, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,11 +97,15 @@ impl TokenKeys {
         Ok(claims)
     }
 
-    pub fn issue_api_token(&self, user_id: &str, token_id: &str) -> Result<String, ApiError> {
+    pub fn issue_api_token(
+        &self,
+        user_id: UserId,
+        token_id: ApiTokenId,
+    ) -> Result<String, ApiError> {
         self.sign(&Claims {
             kind: TokenKind::Api,
-            sub: user_id.to_owned(),
-            jti: Some(token_id.to_owned()),
+            sub: user_id.to_string(),
+            jti: Some(token_id.to_string()),
             chat: None,
             iat: clock::now_millis() / 1000,
             exp: None,
@@ -109,17 +115,17 @@ impl TokenKeys {
     /// Returns the token and its expiry (epoch seconds).
     pub fn issue_chat_user_token(
         &self,
-        chat_id: &str,
-        chat_user_id: &str,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
         ttl_secs: i64,
     ) -> Result<(String, i64), ApiError> {
         let now = clock::now_millis() / 1000;
         let exp = now + ttl_secs;
         let token = self.sign(&Claims {
             kind: TokenKind::ChatUser,
-            sub: chat_user_id.to_owned(),
+            sub: chat_user_id.to_string(),
             jti: None,
-            chat: Some(chat_id.to_owned()),
+            chat: Some(chat_id.to_string()),
             iat: now,
             exp: Some(exp),
         })?;
@@ -219,69 +225,50 @@ pub async fn guest(ctx: &Context, request: &ApiRequest) -> Result<Guest, ApiErro
 }
 
 async fn load_operator(ctx: &Context, claims: &Claims) -> Result<Operator, ApiError> {
-    let token_id = claims.jti.as_deref().unwrap_or_default();
-    let token_key = keys::api_token(&claims.sub, token_id);
-    let [user, token]: [Option<db::Item>; 2] = ctx
+    let unauthenticated = || ApiError::Unauthenticated(UNAUTHENTICATED);
+    let user_id = UserId::parse(&claims.sub).ok_or_else(unauthenticated)?;
+    let token_id = claims
+        .jti
+        .as_deref()
+        .and_then(ApiTokenId::parse)
+        .ok_or_else(unauthenticated)?;
+    // Revoked token, or its user was deleted: both read in one round trip.
+    let (user, mut token) = ctx
         .db
-        .get_many(&[keys::user(&claims.sub), token_key.clone()])
+        .operator(user_id, token_id)
         .await?
-        .try_into()
-        .map_err(|_| ApiError::internal("BatchGetItem answered the wrong number of keys"))?;
-    let (Some(user), Some(token)) = (user, token) else {
-        // Revoked token, or its user was deleted.
-        return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
-    };
-    let user: UserRecord = from_item(user)?;
-    let mut token: ApiTokenRecord = from_item(token)?;
+        .ok_or_else(unauthenticated)?;
     let now = clock::now_millis();
     if token
         .last_used_ms
         .is_none_or(|t| now - t > LAST_USED_RESOLUTION_MS)
     {
         let used_at = clock::rfc3339(now);
-        let result = ctx
-            .db
-            .client()
-            .update_item()
-            .table_name(ctx.db.table())
-            .set_key(Some(token_key.to_item()))
-            .update_expression("SET last_used_at = :at, last_used_ms = :ms")
-            .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":at", db::s(&used_at))
-            .expression_attribute_values(":ms", db::n(now))
-            .send()
-            .await;
-        match result {
-            Ok(_) => {
-                token.last_used_at = Some(used_at);
-                token.last_used_ms = Some(now);
-            }
+        if !ctx.db.touch_api_token(&token, &used_at, now).await? {
             // Revoked between the read and this write.
-            Err(err) if db::is_condition_failed(&err) => {
-                return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
-            }
-            Err(err) => return Err(err.into()),
+            return Err(unauthenticated());
         }
+        token.last_used_at = Some(used_at);
+        token.last_used_ms = Some(now);
     }
     Ok(Operator { user, token })
 }
 
 async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
-    let chat_id = claims.chat.as_deref().unwrap_or_default();
-    let [chat_user, chat]: [Option<db::Item>; 2] = ctx
+    let unauthenticated = || ApiError::Unauthenticated(UNAUTHENTICATED);
+    let chat_id = claims
+        .chat
+        .as_deref()
+        .and_then(ChatId::parse)
+        .ok_or_else(unauthenticated)?;
+    let chat_user_id = ChatUserId::parse(&claims.sub).ok_or_else(unauthenticated)?;
+    // The chat user or the whole chat was deleted: the token died with it.
+    let (chat_user, chat) = ctx
         .db
-        .get_many(&[keys::chat_user(chat_id, &claims.sub), keys::chat(chat_id)])
+        .chat_user_with_chat(chat_id, chat_user_id)
         .await?
-        .try_into()
-        .map_err(|_| ApiError::internal("BatchGetItem answered the wrong number of keys"))?;
-    let (Some(chat_user), Some(chat)) = (chat_user, chat) else {
-        // The chat user or the whole chat was deleted: the token died with it.
-        return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
-    };
-    Ok(Guest {
-        chat_user: from_item(chat_user)?,
-        chat: from_item(chat)?,
-    })
+        .ok_or_else(unauthenticated)?;
+    Ok(Guest { chat_user, chat })
 }
 
 #[cfg(test)]
@@ -295,17 +282,21 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_name_their_kind() {
         let keys = TokenKeys::new(SECRET);
-        let api = keys.issue_api_token("U1", "T1").unwrap();
+        let (user, token) = (UserId::new(), ApiTokenId::new());
+        let api = keys.issue_api_token(user, token).unwrap();
         let claims = keys.verify(&api).unwrap();
         assert_eq!(claims.kind, TokenKind::Api);
         assert_eq!(
-            (claims.sub.as_str(), claims.jti.as_deref()),
-            ("U1", Some("T1"))
+            (claims.sub, claims.jti),
+            (user.to_string(), Some(token.to_string()))
         );
-        let (guest, exp) = keys.issue_chat_user_token("C1", "CU1", 60).unwrap();
+        let chat = ChatId::new();
+        let (guest, exp) = keys
+            .issue_chat_user_token(chat, ChatUserId::new(), 60)
+            .unwrap();
         let claims = keys.verify(&guest).unwrap();
         assert_eq!(claims.kind, TokenKind::ChatUser);
-        assert_eq!(claims.chat.as_deref(), Some("C1"));
+        assert_eq!(claims.chat, Some(chat.to_string()));
         assert_eq!(claims.exp, Some(exp));
     }
 
@@ -313,7 +304,9 @@ mod tests {
     fn other_secrets_algorithms_and_expired_tokens_are_refused() {
         let keys = TokenKeys::new(SECRET);
         let other = TokenKeys::new(b"another-secret-another-secret-xx");
-        let token = other.issue_api_token("U1", "T1").unwrap();
+        let token = other
+            .issue_api_token(UserId::new(), ApiTokenId::new())
+            .unwrap();
         assert_eq!(keys.verify(&token).unwrap_err().status(), 401);
 
         let claims = Claims {

@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::routes::{self, Function, Route};
+use crate::routes::{self, FunctionEndpoint, Method, Route, Unroutable};
 
 /// Request bodies above this are refused with 413 before any parsing.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -44,34 +44,39 @@ pub fn message(status: StatusCode, text: &str) -> Response<Body> {
     json_response(status, &json!({ "message": text }))
 }
 
-/// A request that reached one of our routes, parsed at the edge.
+/// A request that reached one of our routes, parsed at the edge. The endpoint it asks
+/// for (with the path's ids, typed) comes beside it from [`ApiRequest::parse`].
 #[derive(Debug)]
 pub struct ApiRequest {
     pub method: Method,
     pub route: &'static Route,
-    pub path_params: Vec<(&'static str, String)>,
     pub query: HashMap<String, String>,
     pub body: Input,
     pub bearer: Option<String>,
 }
 
 impl ApiRequest {
-    /// Resolves the route (404 / 405) and parses query and body (400 / 413 / 415).
-    /// `function` is the binary handling it: a route of another function is a 404 here.
-    pub fn parse(request: &Request, function: Function) -> Result<Self, ApiError> {
+    /// Resolves the endpoint of function `E` (404 / 405, or the 404 of a malformed id)
+    /// and parses query and body (400 / 413 / 415). A route of another function is a 404.
+    pub fn parse<E: FunctionEndpoint>(request: &Request) -> Result<(Self, E), ApiError> {
+        const NO_ROUTE: ApiError = ApiError::NotFound("There is no such route.");
         let path = request.uri().path();
-        let (route, path_params) =
-            routes::resolve(path).ok_or(ApiError::NotFound("There is no such route."))?;
-        if route.function != function {
-            return Err(ApiError::NotFound("There is no such route."));
+        let (route, _) = routes::resolve(path).ok_or(NO_ROUTE)?;
+        if route.function != E::FUNCTION {
+            return Err(NO_ROUTE);
         }
-        let method = request.method().clone();
-        if !route.methods.iter().any(|m| *m == method.as_str()) {
-            return Err(ApiError::MethodNotAllowed {
-                method: method.to_string(),
-                allow: route.methods.join(", "),
-            });
-        }
+        let endpoint = match routes::endpoint(request.method().as_str(), path) {
+            Ok(built) => built?,
+            Err(Unroutable::NoRoute) => return Err(NO_ROUTE),
+            Err(Unroutable::MethodNotAllowed { allow }) => {
+                return Err(ApiError::MethodNotAllowed {
+                    method: request.method().to_string(),
+                    allow,
+                });
+            }
+        };
+        let endpoint = E::from_endpoint(endpoint).ok_or(NO_ROUTE)?;
+        let method = Method::parse(request.method().as_str()).ok_or(NO_ROUTE)?;
         let query = request
             .query_string_parameters_ref()
             .map(|q| {
@@ -95,27 +100,28 @@ impl ApiRequest {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let body = Input::parse(content_type, request.body().as_ref())?;
-        Ok(Self {
+        let parsed = Self {
             method,
             route,
-            path_params,
             query,
             body,
             bearer,
-        })
-    }
-
-    /// A path parameter by its name in the route pattern.
-    pub fn param(&self, name: &str) -> &str {
-        self.path_params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+        };
+        Ok((parsed, endpoint))
     }
 
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
+    }
+
+    /// `?per_page=` in 1..=max, with a default.
+    pub fn per_page(&self, default: usize, max: usize) -> Result<usize, ApiError> {
+        crate::validate::per_page(self.query("per_page"), default, max)
+    }
+
+    /// `?cursor=` of a list, as given.
+    pub fn cursor(&self) -> Option<String> {
+        self.query("cursor").map(str::to_owned)
     }
 }
 

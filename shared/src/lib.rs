@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod ids;
 pub mod mail;
 pub mod routes;
 pub mod runtime;

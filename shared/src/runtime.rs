@@ -1,10 +1,13 @@
 //! What every function's `main` and handler share: JSON logs, the request id, routing
 //! to 404 / 405, the error mapping, and the Lambda loop.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use lambda_http::http::HeaderValue;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
@@ -12,7 +15,7 @@ use tracing::Instrument;
 
 use crate::error::ApiError;
 use crate::http::ApiRequest;
-use crate::routes::Function;
+use crate::routes::FunctionEndpoint;
 
 /// JSON log lines on stdout (CloudWatch), at the level `RUST_LOG` names (`error` ..
 /// `trace`, default `info`). Every line of a request carries its `request_id` (from the
@@ -52,12 +55,16 @@ fn request_id(request: &Request) -> String {
         .unwrap_or_else(|| ulid::Ulid::new().to_string())
 }
 
-/// Parses the request for `function`, runs `dispatch`, and turns any error into its
-/// JSON response. Logs one line per request: method, route pattern, status, duration;
-/// never the query string, headers or body (they may hold tokens and codes).
-pub async fn respond<F, Fut>(request: Request, function: Function, dispatch: F) -> Response<Body>
+/// Parses the request into an endpoint of function `E`, runs `dispatch`, and turns any
+/// error into its JSON response. A panic in `dispatch` (a bug) is caught and answered as
+/// a JSON 500 with the request id, so the instance lives on and the client gets our
+/// envelope rather than API Gateway's bare 502. Logs one line per request: method, route
+/// pattern, status, duration; never the query string, headers or body (they may hold
+/// tokens and codes).
+pub async fn respond<E, F, Fut>(request: Request, dispatch: F) -> Response<Body>
 where
-    F: FnOnce(ApiRequest) -> Fut,
+    E: FunctionEndpoint,
+    F: FnOnce(E, ApiRequest) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
 {
     let request_id = request_id(&request);
@@ -65,10 +72,16 @@ where
     async move {
         let started = Instant::now();
         let method = request.method().to_string();
-        let parsed = ApiRequest::parse(&request, function);
-        let route = parsed.as_ref().map(|r| r.route.path).unwrap_or("(none)");
+        let parsed = ApiRequest::parse::<E>(&request);
+        let route = parsed
+            .as_ref()
+            .map(|(r, _)| r.route.path)
+            .unwrap_or("(none)");
         let result = match parsed {
-            Ok(api_request) => dispatch(api_request).await,
+            Ok((api_request, endpoint)) => AssertUnwindSafe(dispatch(endpoint, api_request))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Err(ApiError::internal(panic_message(&panic)))),
             Err(err) => Err(err),
         };
         let mut response = result.unwrap_or_else(|err| {
@@ -93,6 +106,15 @@ where
     .await
 }
 
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)");
+    format!("panic in a handler: {text}")
+}
+
 /// The Lambda loop: `handler` serves every invocation of this instance.
 pub async fn serve<H, Fut>(handler: H) -> Result<(), lambda_http::Error>
 where
@@ -104,4 +126,51 @@ where
         async move { Ok::<_, Infallible>(response.await) }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http;
+    use crate::routes::CurrentUserEndpoint;
+    use lambda_http::http::StatusCode;
+
+    fn get(path: &str) -> Request {
+        let mut request = Request::new(Body::Empty);
+        *request.uri_mut() = path.parse().unwrap();
+        request
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_json_500_with_its_request_id() {
+        let response = respond::<CurrentUserEndpoint, _, _>(get("/api/user"), |_, _| async {
+            let items: Vec<u8> = Vec::new();
+            // An out-of-bounds index: the kind of bug this guards against.
+            Ok(http::message(
+                StatusCode::OK,
+                &items[items.len()].to_string(),
+            ))
+        })
+        .await;
+        assert_eq!(response.status(), 500);
+        assert!(response.headers().contains_key("x-request-id"));
+        let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+        assert!(body["message"].as_str().unwrap().contains("X-Request-Id"));
+    }
+
+    #[tokio::test]
+    async fn routes_of_other_functions_and_bad_methods_never_reach_dispatch() {
+        let response = respond::<CurrentUserEndpoint, _, _>(get("/api/tokens"), |_, _| async {
+            Err(ApiError::Conflict("dispatched"))
+        })
+        .await;
+        assert_eq!(response.status(), 404);
+        let mut post = get("/api/user");
+        *post.method_mut() = lambda_http::http::Method::POST;
+        let response = respond::<CurrentUserEndpoint, _, _>(post, |_, _| async {
+            Err(ApiError::Conflict("dispatched"))
+        })
+        .await;
+        assert_eq!(response.status(), 405);
+    }
 }

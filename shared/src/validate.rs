@@ -89,6 +89,14 @@ impl<'a> Fields<'a> {
     pub fn finish(self) -> Result<(), ApiError> {
         self.errors.into_result()
     }
+
+    /// The typed input, once every field read was valid: `build` assembles it from the
+    /// values read (`None` only if a required field was missing, which is a 422 then).
+    pub fn finish_with<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        self.errors.into_result()?;
+        // Every required field that came back `None` added its error: not reached.
+        build().ok_or_else(|| ApiError::internal("a required field was missing without an error"))
+    }
 }
 
 fn expect_str<'v>(field: &str, value: &'v Value) -> Result<&'v str, String> {
@@ -290,49 +298,6 @@ impl FromField for AuthCode {
     }
 }
 
-/// A ULID from a path segment. Anything else is a 404 (no such resource), not a 422.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Id(pub ulid::Ulid);
-
-impl Id {
-    pub fn new() -> Self {
-        Id(ulid::Ulid::new())
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        // Only the canonical upper-case form: one resource, one spelling.
-        if text.len() != 26 || text.bytes().any(|b| b.is_ascii_lowercase()) {
-            return None;
-        }
-        ulid::Ulid::from_string(text).ok().map(Id)
-    }
-
-    pub fn from_path(text: &str, what: &'static str) -> Result<Self, ApiError> {
-        Self::parse(text).ok_or(ApiError::NotFound(what))
-    }
-}
-
-impl Default for Id {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl std::fmt::Display for Id {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromField for Id {
-    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
-        value
-            .as_str()
-            .and_then(Id::parse)
-            .ok_or_else(|| format!("The {field} field must be a valid ID."))
-    }
-}
-
 /// `?per_page=` in 1..=max, with a default.
 pub fn per_page(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
     match raw {
@@ -414,18 +379,6 @@ mod tests {
         assert!(AuthCode::from_field("c", &json!("012345")).is_err());
         assert!(AuthCode::from_field("c", &json!(99999)).is_err());
         assert!(AuthCode::from_field("c", &json!(true)).is_err());
-    }
-
-    #[test]
-    fn ids_are_canonical_ulids() {
-        let id = Id::new();
-        assert_eq!(Id::parse(&id.to_string()), Some(id));
-        assert!(Id::parse(&id.to_string().to_lowercase()).is_none());
-        assert!(Id::parse("nope").is_none());
-        assert_eq!(
-            Id::from_path("x", "No such chat.").unwrap_err().status(),
-            404
-        );
     }
 
     #[test]

@@ -47,8 +47,17 @@ pub async fn aws() -> aws_config::SdkConfig {
 }
 
 pub async fn db() -> Db {
-    let aws = aws().await;
-    Db::new(aws_sdk_dynamodb::Client::new(&aws), env("TABLE_NAME"))
+    Db::new(dynamodb().await, table_name())
+}
+
+/// The SDK client itself, for the few tests that arrange or inspect items directly
+/// (age a code, bulk-write messages, check a partition is empty).
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&aws().await)
+}
+
+pub fn table_name() -> String {
+    env("TABLE_NAME")
 }
 
 /// One HTTP client for all tests. Without a connection pool: each `#[tokio::test]` has
@@ -252,7 +261,7 @@ pub async fn operator(tag: &str) -> Operator {
     remember_secret(&token);
     remember_secret(&password);
     Operator {
-        id: user.id,
+        id: user.id.to_string(),
         email,
         password,
         token,

@@ -206,7 +206,7 @@ fn every_route_has_an_event_fixture() {
         }
     }
     for route in shared::routes::ROUTES {
-        for method in route.methods {
+        for method in route.methods() {
             assert!(
                 covered.contains(&(method.to_string(), route.path.to_owned())),
                 "no event fixture for {method} {}",

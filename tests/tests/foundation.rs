@@ -44,7 +44,10 @@ async fn tokens_that_do_not_authenticate_are_401() {
 
     // Signed with another secret.
     let forged = shared::auth::TokenKeys::new(b"not-the-deployment-secret-at-all!!")
-        .issue_api_token(&op.id, "01J00000000000000000000000")
+        .issue_api_token(
+            shared::ids::EntityId::parse(&op.id).unwrap(),
+            shared::ids::EntityId::parse("01J00000000000000000000000").unwrap(),
+        )
         .unwrap();
     call("GET", "/api/user")
         .bearer(&forged)

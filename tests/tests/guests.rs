@@ -3,7 +3,11 @@
 
 use api_tests::*;
 use serde_json::{Value, json};
-use shared::db::keys;
+use shared::db::{auth_codes, keys};
+
+fn chat_id(text: &str) -> shared::ids::ChatId {
+    shared::ids::EntityId::parse(text).expect("a chat id")
+}
 
 /// An owner with a company and a password-protected chat.
 struct Setup {
@@ -49,11 +53,11 @@ async fn get_token(chat: &str, email: &str, code: &str) -> Reply {
 /// Moves a code's clock: `last_sent_ms` / `expires_at_ms` back by `ms` (what waiting
 /// would do), without touching anything else.
 async fn age_code(chat: &str, email: &str, field: &str, ms: i64) {
-    let db = db().await;
-    db.client()
+    dynamodb()
+        .await
         .update_item()
-        .table_name(db.table())
-        .set_key(Some(keys::auth_code(chat, email).to_item()))
+        .table_name(table_name())
+        .set_key(Some(auth_codes::key(chat_id(chat), email).to_item()))
         .update_expression(format!("SET {field} = {field} - :ms"))
         .expression_attribute_values(":ms", shared::db::n(ms))
         .send()
@@ -643,13 +647,12 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
         .expect(404);
 
     // And the table holds nothing of the chat any more.
-    let db = db().await;
-    let left = db
-        .client()
+    let left = dynamodb()
+        .await
         .query()
-        .table_name(db.table())
+        .table_name(table_name())
         .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", shared::db::s(keys::chat_partition(&s.chat)))
+        .expression_attribute_values(":pk", shared::db::s(keys::chat_partition(chat_id(&s.chat))))
         .consistent_read(true)
         .send()
         .await
@@ -666,32 +669,33 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
 /// Writes `count` messages of one chat user directly, 25 per BatchWriteItem.
 async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
     use shared::aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    use shared::db::records::MessageRecord;
-    let db = db().await;
+    use shared::db::messages::{self, MessageRecord};
+    use shared::ids::{ChatUserId, EntityId, MessageId};
+    let (chat, author) = (chat_id(chat), ChatUserId::parse(chat_user_id).unwrap());
     let now = shared::clock::now_rfc3339();
     let requests: Vec<WriteRequest> = (0..count)
         .map(|i| {
             let message = MessageRecord {
-                id: shared::validate::Id::new().to_string(),
-                chat_id: chat.to_owned(),
-                chat_user_id: chat_user_id.to_owned(),
+                id: MessageId::new(),
+                chat_id: chat,
+                chat_user_id: author,
                 body: format!("bulk {i}"),
                 created_at: now.clone(),
                 updated_at: now.clone(),
                 edited_at: None,
                 client_id: None,
             };
-            let item = shared::db::to_item(&keys::message(chat, &message.id), &message).unwrap();
+            let item = shared::db::to_item(&messages::key(chat, message.id), &message).unwrap();
             WriteRequest::builder()
                 .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
                 .build()
         })
         .collect();
     for chunk in requests.chunks(25) {
-        let output = db
-            .client()
+        let output = dynamodb()
+            .await
             .batch_write_item()
-            .request_items(db.table(), chunk.to_vec())
+            .request_items(table_name(), chunk.to_vec())
             .send()
             .await
             .unwrap();

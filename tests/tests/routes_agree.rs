@@ -121,7 +121,11 @@ fn openapi_documents_exactly_the_served_methods() {
     }
     let served: BTreeSet<(String, String)> = ROUTES
         .iter()
-        .flat_map(|r| r.methods.iter().map(|m| (r.path.to_owned(), m.to_string())))
+        .flat_map(|r| {
+            r.methods()
+                .into_iter()
+                .map(|m| (r.path.to_owned(), m.to_string()))
+        })
         .collect();
     assert_eq!(documented, served, "openapi.yaml vs shared::routes::ROUTES");
 }

@@ -1,17 +1,19 @@
 //! Auth codes: `send-code` and `get-token`.
 //!
-//! One item per (chat, email) holds the current code's keyed hash, its expiry and wrong
-//! tries, and the send throttle. Every write to it is conditional on the version read,
-//! so concurrent sends or guesses cannot both win: a code is used at most once, and at
-//! most one email goes out per window however many requests race.
+//! The code item (see `shared::db::auth_codes`) holds the current code's keyed hash, its
+//! expiry and wrong tries, and the send throttle; every write to it is conditional on the
+//! version read. What to do with what was read is decided by the pure functions
+//! [`plan_send`] and [`judge_code`], tested without DynamoDB below.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use shared::access::NO_SUCH_CHAT;
-use shared::db::records::{AuthCodeRecord, ChatRecord, ChatUserEmailRecord, ChatUserRecord};
-use shared::db::{self, keys};
+use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt};
+use shared::db::chat_users::ChatUserInserted;
+use shared::db::chats::ChatRecord;
+use shared::ids::ChatId;
 use shared::mail::AuthCodeEmail;
-use shared::validate::{AuthCode, Email, Fields, Id, Name, PresentedPassword};
+use shared::validate::{AuthCode, Email, Fields, Name, PresentedPassword};
 use shared::{ApiError, ApiRequest, FieldErrors, clock, crypto, http};
 
 use crate::App;
@@ -26,70 +28,125 @@ const ACCEPTED: &str = "If the address can join this chat, a code is on its way.
 const WRONG_PASSWORD: &str = "The chat password is not correct.";
 const INVALID_CODE: &str = "The auth code is invalid or has expired.";
 
+fn invalid_code() -> ApiError {
+    FieldErrors::single("auth-code", INVALID_CODE)
+}
+
+struct SendCodeInput {
+    email: Email,
+    password: Option<PresentedPassword>,
+    name: Option<Name>,
+}
+
+impl SendCodeInput {
+    fn parse(req: &ApiRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::new(&req.body);
+        let email = fields.required::<Email>("email");
+        let password = fields.optional::<PresentedPassword>("password");
+        let name = fields.optional::<Name>("name");
+        fields.finish_with(|| {
+            Some(SendCodeInput {
+                email: email?,
+                password,
+                name,
+            })
+        })
+    }
+}
+
+/// Whether a presented password lets a new email join: none given is "no"; a wrong one
+/// is a 403 whatever the email, so nothing about the email shows.
+fn may_join(given: Option<&PresentedPassword>, chat: &ChatRecord) -> Result<bool, ApiError> {
+    match given {
+        None => Ok(false),
+        Some(given) => match &chat.password {
+            Some(expected) if crypto::constant_time_eq(given.as_str(), expected) => Ok(true),
+            _ => Err(ApiError::Forbidden(WRONG_PASSWORD)),
+        },
+    }
+}
+
 /// `POST /chats/{chat_id}/users/send-code`: `email`, and `name` + `password` to join.
 /// Answers the same 202 whether or not the email belongs to the chat.
-pub async fn send_code(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-    let mut fields = Fields::new(&req.body);
-    let input = (
-        fields.required::<Email>("email"),
-        fields.optional::<PresentedPassword>("password"),
-        fields.optional::<Name>("name"),
-    );
-    fields.finish()?;
-    let (Some(email), password, name) = input else {
-        unreachable!("finish() reports every missing required field")
-    };
-    let chat_id = Id::from_path(req.param("chat_id"), NO_SUCH_CHAT)?.to_string();
+pub async fn send_code(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+) -> Result<Response<Body>, ApiError> {
+    let input = SendCodeInput::parse(req)?;
+    let email = &input.email;
     // The chat, whether the email is in it, and its current code: one round trip.
-    let code_key = keys::auth_code(&chat_id, email.as_str());
-    let [chat, member, current]: [Option<db::Item>; 3] = app
-        .ctx
-        .db
-        .get_many(&[
-            keys::chat(&chat_id),
-            keys::chat_user_email(&chat_id, email.as_str()),
-            code_key,
-        ])
-        .await?
-        .try_into()
-        .map_err(|_| ApiError::internal("BatchGetItem answered the wrong number of keys"))?;
-    let chat: ChatRecord = db::from_item(chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?)?;
-    // The password is checked before anything about the email is looked at, so a wrong
-    // one is a 403 whatever the email.
-    let may_join = match &password {
-        None => false,
-        Some(given) => match &chat.password {
-            Some(expected) if crypto::constant_time_eq(given.as_str(), expected) => true,
-            _ => return Err(ApiError::Forbidden(WRONG_PASSWORD)),
-        },
-    };
-    if member.is_none() {
+    let lookup = app.ctx.db.code_lookup(chat, email.as_str()).await?;
+    let chat = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
+    let may_join = may_join(input.password.as_ref(), &chat)?;
+    if lookup.member.is_none() {
         if !may_join {
             // Unknown email, no (valid) password: nothing is sent, and nothing says so.
             return Ok(http::message(StatusCode::ACCEPTED, ACCEPTED));
         }
-        let name = name.ok_or_else(|| {
+        let name = input.name.ok_or_else(|| {
             FieldErrors::single("name", "The name field is required to join the chat.")
         })?;
-        // A concurrent join with the same email may win the insert: then it exists.
-        crate::insert(app, &chat, &email, name).await?;
+        match crate::insert(app, &chat, email, name).await?.1 {
+            // A concurrent join with the same email won the insert: it exists now.
+            ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => {}
+            ChatUserInserted::ChatGone => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
+        }
     }
-    let current = current.map(db::from_item::<AuthCodeRecord>).transpose()?;
-    send_new_code(app, &chat, &email, current).await?;
+    send_new_code(app, &chat, email, lookup.code).await?;
     Ok(http::message(StatusCode::ACCEPTED, ACCEPTED))
 }
 
 /// Replaces the email's code with a new one and mails it, within the send throttle.
 pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Result<(), ApiError> {
-    let current = app
-        .ctx
-        .db
-        .get(&keys::auth_code(&chat.id, email.as_str()))
-        .await?;
+    let current = app.ctx.db.auth_code(chat.id, email.as_str()).await?;
     send_new_code(app, chat, email, current).await
 }
 
-/// As [`issue_and_send`], given the code item as just read (`current`).
+/// The throttle bookkeeping a new code starts from.
+#[derive(Debug, PartialEq, Eq)]
+struct SendPlan {
+    window_start_ms: i64,
+    sent_in_window: u32,
+    previous_version: u64,
+}
+
+/// At most one email a minute and `MAX_SENDS_PER_HOUR` an hour per address and chat:
+/// the plan for the next one, or how long to wait (ms).
+fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, i64> {
+    let Some(current) = current else {
+        return Ok(SendPlan {
+            window_start_ms: now_ms,
+            sent_in_window: 0,
+            previous_version: 0,
+        });
+    };
+    let since_last = now_ms - current.last_sent_ms;
+    if since_last < RESEND_AFTER_MS {
+        return Err(RESEND_AFTER_MS - since_last);
+    }
+    let window_open = now_ms - current.window_start_ms < HOUR_MS;
+    if window_open && current.sent_in_window >= MAX_SENDS_PER_HOUR {
+        return Err(current.window_start_ms + HOUR_MS - now_ms);
+    }
+    Ok(SendPlan {
+        window_start_ms: if window_open {
+            current.window_start_ms
+        } else {
+            now_ms
+        },
+        sent_in_window: if window_open {
+            current.sent_in_window
+        } else {
+            0
+        },
+        previous_version: current.version,
+    })
+}
+
+/// As [`issue_and_send`], given the code item as just read (`current`). The code is
+/// stored before it is mailed (a mailed code must be checkable); if the mail fails, the
+/// item goes back to what it was, so the failure costs the guest no throttle budget.
 async fn send_new_code(
     app: &App,
     chat: &ChatRecord,
@@ -97,61 +154,44 @@ async fn send_new_code(
     current: Option<AuthCodeRecord>,
 ) -> Result<(), ApiError> {
     let db = &app.ctx.db;
-    let key = keys::auth_code(&chat.id, email.as_str());
     let now = clock::now_millis();
-    let (window_start_ms, sent_in_window, version) = match &current {
-        Some(c) => {
-            let since_last = now - c.last_sent_ms;
-            if since_last < RESEND_AFTER_MS {
-                return Err(throttled(RESEND_AFTER_MS - since_last));
-            }
-            if now - c.window_start_ms < HOUR_MS {
-                if c.sent_in_window >= MAX_SENDS_PER_HOUR {
-                    return Err(throttled(c.window_start_ms + HOUR_MS - now));
-                }
-                (c.window_start_ms, c.sent_in_window, c.version)
-            } else {
-                (now, 0, c.version)
-            }
-        }
-        None => (now, 0, 0),
-    };
+    let plan = plan_send(current.as_ref(), now).map_err(throttled)?;
     let code = crypto::random_auth_code();
     let record = AuthCodeRecord {
         code_digest: Some(crypto::auth_code_digest(
             app.ctx.config.token_secret.expose(),
-            &chat.id,
+            &chat.id.to_string(),
             email.as_str(),
             code,
         )),
         expires_at_ms: now + CODE_TTL_MS,
         failed_attempts: 0,
         last_sent_ms: now,
-        window_start_ms,
-        sent_in_window: sent_in_window + 1,
-        version: version + 1,
+        window_start_ms: plan.window_start_ms,
+        sent_in_window: plan.sent_in_window + 1,
+        version: plan.previous_version + 1,
     };
-    let mut item = db::to_item(&key, &record)?;
     // DynamoDB may drop the item once both the code and the throttle window are over.
-    let forget_at_ms = (now + CODE_TTL_MS).max(window_start_ms + HOUR_MS);
-    item.insert(keys::TTL.to_owned(), db::n(forget_at_ms / 1000 + 60));
-    let result = db
-        .client()
-        .put_item()
-        .table_name(db.table())
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(PK) OR version = :version")
-        .expression_attribute_values(":version", db::n(version))
-        .send()
-        .await;
-    match result {
-        Ok(_) => {}
+    let forget_at_ms = (now + CODE_TTL_MS).max(plan.window_start_ms + HOUR_MS);
+    let stored = db
+        .store_auth_code(
+            chat.id,
+            email.as_str(),
+            &record,
+            plan.previous_version,
+            forget_at_ms,
+        )
+        .await?;
+    if !stored {
         // Another send for this email won the race: it is the one within the window.
-        Err(err) if db::is_condition_failed(&err) => return Err(throttled(RESEND_AFTER_MS)),
-        Err(err) => return Err(err.into()),
+        return Err(throttled(RESEND_AFTER_MS));
     }
     let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
-    app.mailer.send(email, &message).await?;
+    if let Err(err) = app.mailer.send(email, &message).await {
+        db.withdraw_auth_code(chat.id, email.as_str(), &record, current.as_ref())
+            .await?;
+        return Err(err);
+    }
     tracing::info!(chat_id = %chat.id, "auth code sent");
     Ok(())
 }
@@ -163,121 +203,160 @@ fn throttled(retry_after_ms: i64) -> ApiError {
     }
 }
 
-/// `POST /chats/{chat_id}/users/get-token`: `email` + `auth-code` (or `auth_code`).
-pub async fn get_token(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
-    let code_field = if req.body.contains("auth-code") {
-        "auth-code"
-    } else if req.body.contains("auth_code") {
+/// How a presented code (as its digest) settles the stored code: `None` when the stored
+/// one cannot be used at all (used, dead after too many tries, expired).
+fn judge_code(stored: &AuthCodeRecord, presented_digest: &str, now_ms: i64) -> Option<CodeAttempt> {
+    let digest = stored.code_digest.as_deref()?;
+    if stored.expires_at_ms <= now_ms || stored.failed_attempts >= MAX_CODE_ATTEMPTS {
+        return None;
+    }
+    if crypto::constant_time_eq(presented_digest, digest) {
+        return Some(CodeAttempt::Correct);
+    }
+    let failed_attempts = stored.failed_attempts + 1;
+    Some(CodeAttempt::Wrong {
+        failed_attempts,
+        // The fifth wrong try kills the code.
+        kills: failed_attempts >= MAX_CODE_ATTEMPTS,
+    })
+}
+
+/// `auth_code` is also accepted for the seed's `auth-code`.
+fn code_field(req: &ApiRequest) -> &'static str {
+    if !req.body.contains("auth-code") && req.body.contains("auth_code") {
         "auth_code"
     } else {
         "auth-code"
-    };
+    }
+}
+
+/// `POST /chats/{chat_id}/users/get-token`: `email` + `auth-code` (or `auth_code`).
+pub async fn get_token(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+) -> Result<Response<Body>, ApiError> {
     let mut fields = Fields::new(&req.body);
-    let input = (
-        fields.required::<Email>("email"),
-        fields.required::<AuthCode>(code_field),
-    );
-    fields.finish()?;
-    let (Some(email), Some(code)) = input else {
-        unreachable!("finish() reports every missing required field")
-    };
-    let invalid = || FieldErrors::single("auth-code", INVALID_CODE);
-    let chat_id = Id::from_path(req.param("chat_id"), NO_SUCH_CHAT)?.to_string();
+    let email = fields.required::<Email>("email");
+    let code = fields.required::<AuthCode>(code_field(req));
+    let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
     let db = &app.ctx.db;
-    let code_key = keys::auth_code(&chat_id, email.as_str());
-    let [chat, member, stored]: [Option<db::Item>; 3] = db
-        .get_many(&[
-            keys::chat(&chat_id),
-            keys::chat_user_email(&chat_id, email.as_str()),
-            code_key.clone(),
-        ])
-        .await?
-        .try_into()
-        .map_err(|_| ApiError::internal("BatchGetItem answered the wrong number of keys"))?;
-    if chat.is_none() {
+    let lookup = db.code_lookup(chat, email.as_str()).await?;
+    if lookup.chat.is_none() {
         return Err(ApiError::NotFound(NO_SUCH_CHAT));
     }
     // No such chat user, no code, a used or dead code, an expired one: all the same 422.
-    let (Some(member), Some(stored)) = (member, stored) else {
-        return Err(invalid());
+    let (Some(member), Some(stored)) = (lookup.member, lookup.code) else {
+        return Err(invalid_code());
     };
-    let member: ChatUserEmailRecord = db::from_item(member)?;
-    let stored: AuthCodeRecord = db::from_item(stored)?;
-    let now = clock::now_millis();
-    let Some(digest) = stored.code_digest.as_deref() else {
-        return Err(invalid());
-    };
-    if stored.expires_at_ms <= now || stored.failed_attempts >= MAX_CODE_ATTEMPTS {
-        return Err(invalid());
-    }
     let presented = crypto::auth_code_digest(
         app.ctx.config.token_secret.expose(),
-        &chat_id,
+        &chat.to_string(),
         email.as_str(),
         code.0,
     );
-    let correct = crypto::constant_time_eq(&presented, digest);
-    // Consume the code (right) or count the try (wrong), conditional on the version
-    // read: of two concurrent uses of one code, only one gets a token.
-    let update = db
-        .client()
-        .update_item()
-        .table_name(db.table())
-        .set_key(Some(code_key.to_item()))
-        .condition_expression("version = :version")
-        .expression_attribute_values(":version", db::n(stored.version))
-        .expression_attribute_values(":next", db::n(stored.version + 1));
-    let update = if correct {
-        update.update_expression("SET version = :next REMOVE code_digest")
-    } else if stored.failed_attempts + 1 >= MAX_CODE_ATTEMPTS {
-        // The fifth wrong try kills the code.
-        update
-            .update_expression("SET version = :next, failed_attempts = :tries REMOVE code_digest")
-            .expression_attribute_values(":tries", db::n(stored.failed_attempts + 1))
-    } else {
-        update
-            .update_expression("SET version = :next, failed_attempts = :tries")
-            .expression_attribute_values(":tries", db::n(stored.failed_attempts + 1))
-    };
-    match update.send().await {
-        Ok(_) => {}
-        Err(err) if db::is_condition_failed(&err) => return Err(invalid()),
-        Err(err) => return Err(err.into()),
-    }
-    if !correct {
-        return Err(invalid());
-    }
-    let chat_user = mark_verified(app, &chat_id, &member.chat_user_id)
+    let attempt = judge_code(&stored, &presented, clock::now_millis()).ok_or_else(invalid_code)?;
+    // Of two concurrent uses of one code, only one settles it.
+    if !db
+        .settle_auth_code(chat, email.as_str(), stored.version, attempt)
         .await?
-        .ok_or_else(invalid)?;
-    tracing::info!(chat_id = %chat_id, chat_user_id = %chat_user.id, "chat-user token issued");
+    {
+        return Err(invalid_code());
+    }
+    if attempt != CodeAttempt::Correct {
+        return Err(invalid_code());
+    }
+    let chat_user = db
+        .mark_chat_user_verified(chat, member, &clock::now_rfc3339())
+        .await?
+        .ok_or_else(invalid_code)?;
+    tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");
     Ok(http::data(
         StatusCode::OK,
         crate::token_body(app, &chat_user)?,
     ))
 }
 
-/// Sets `verified_at` the first time; `None` if the chat user was deleted meanwhile.
-async fn mark_verified(
-    app: &App,
-    chat_id: &str,
-    chat_user_id: &str,
-) -> Result<Option<ChatUserRecord>, ApiError> {
-    let db = &app.ctx.db;
-    let result = db
-        .client()
-        .update_item()
-        .table_name(db.table())
-        .set_key(Some(keys::chat_user(chat_id, chat_user_id).to_item()))
-        .update_expression("SET verified_at = if_not_exists(verified_at, :now)")
-        .condition_expression("attribute_exists(PK)")
-        .expression_attribute_values(":now", db::s(clock::now_rfc3339()))
-        .return_values(shared::aws_sdk_dynamodb::types::ReturnValue::AllNew)
-        .send()
-        .await;
-    match result {
-        Ok(output) => Ok(Some(db::from_item(output.attributes.unwrap_or_default())?)),
-        Err(err) if db::is_condition_failed(&err) => Ok(None),
-        Err(err) => Err(err.into()),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: i64 = 60_000;
+
+    fn code(last_sent_ms: i64, window_start_ms: i64, sent_in_window: u32) -> AuthCodeRecord {
+        AuthCodeRecord {
+            code_digest: Some("digest".into()),
+            expires_at_ms: last_sent_ms + CODE_TTL_MS,
+            failed_attempts: 0,
+            last_sent_ms,
+            window_start_ms,
+            sent_in_window,
+            version: 7,
+        }
+    }
+
+    #[test]
+    fn a_first_code_opens_a_window() {
+        let plan = plan_send(None, 1_000).unwrap();
+        assert_eq!(
+            plan,
+            SendPlan {
+                window_start_ms: 1_000,
+                sent_in_window: 0,
+                previous_version: 0
+            }
+        );
+    }
+
+    #[test]
+    fn one_email_a_minute() {
+        let current = code(0, 0, 1);
+        assert_eq!(plan_send(Some(&current), 20_000), Err(40_000));
+        let plan = plan_send(Some(&current), MINUTE).unwrap();
+        assert_eq!((plan.sent_in_window, plan.previous_version), (1, 7));
+    }
+
+    #[test]
+    fn ten_an_hour_then_a_new_window() {
+        let current = code(50 * MINUTE, 0, MAX_SENDS_PER_HOUR);
+        assert_eq!(plan_send(Some(&current), 55 * MINUTE), Err(5 * MINUTE));
+        let plan = plan_send(Some(&current), 61 * MINUTE).unwrap();
+        assert_eq!(plan.window_start_ms, 61 * MINUTE);
+        assert_eq!(plan.sent_in_window, 0);
+    }
+
+    #[test]
+    fn codes_are_single_use_expire_and_die_on_the_fifth_wrong_try() {
+        let stored = code(0, 0, 1);
+        assert_eq!(judge_code(&stored, "digest", 1), Some(CodeAttempt::Correct));
+        assert_eq!(
+            judge_code(&stored, "other", 1),
+            Some(CodeAttempt::Wrong {
+                failed_attempts: 1,
+                kills: false
+            })
+        );
+        assert_eq!(judge_code(&stored, "digest", CODE_TTL_MS), None);
+        let used = AuthCodeRecord {
+            code_digest: None,
+            ..stored.clone()
+        };
+        assert_eq!(judge_code(&used, "digest", 1), None);
+        let fourth_wrong = AuthCodeRecord {
+            failed_attempts: MAX_CODE_ATTEMPTS - 1,
+            ..stored.clone()
+        };
+        assert_eq!(
+            judge_code(&fourth_wrong, "other", 1),
+            Some(CodeAttempt::Wrong {
+                failed_attempts: MAX_CODE_ATTEMPTS,
+                kills: true
+            })
+        );
+        let dead = AuthCodeRecord {
+            failed_attempts: MAX_CODE_ATTEMPTS,
+            ..stored
+        };
+        assert_eq!(judge_code(&dead, "digest", 1), None);
     }
 }

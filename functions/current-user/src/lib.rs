@@ -6,27 +6,30 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::routes::Function;
+use shared::routes::CurrentUserEndpoint;
 use shared::{ApiError, ApiRequest, auth, http};
 
 pub use shared::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, Function::CurrentUser, |req| dispatch(app, req)).await
+    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
 }
 
-async fn dispatch(app: &App, req: ApiRequest) -> Result<Response<Body>, ApiError> {
-    match req.route.path {
-        "/api/user" => {
+async fn dispatch(
+    app: &App,
+    endpoint: CurrentUserEndpoint,
+    req: ApiRequest,
+) -> Result<Response<Body>, ApiError> {
+    match endpoint {
+        CurrentUserEndpoint::User => {
             let operator = auth::operator(&app.ctx, &req).await?;
             Ok(http::data(StatusCode::OK, operator.user.resource()))
         }
-        "/api/chat-user" => {
+        CurrentUserEndpoint::ChatUser => {
             let guest = auth::guest(&app.ctx, &req).await?;
             let mut chat_user = guest.chat_user.resource(true);
             chat_user["chat"] = guest.chat.resource();
             Ok(http::data(StatusCode::OK, chat_user))
         }
-        _ => Err(ApiError::NotFound("There is no such route.")),
     }
 }

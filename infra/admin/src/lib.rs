@@ -7,10 +7,11 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sesv2::Client as SesClient;
-use shared::db::keys;
-use shared::db::records::{ApiTokenRecord, UserEmailRecord, UserRecord};
-use shared::db::{self, Db, ListQuery};
-use shared::validate::{Email, FromField, Id, Name};
+use shared::db::api_tokens::ApiTokenRecord;
+use shared::db::users::{UserCreated, UserRecord};
+use shared::db::{Db, keys};
+use shared::ids::{ApiTokenId, EntityId, UserId};
+use shared::validate::{Email, FromField, Name};
 use shared::{ApiError, clock, crypto};
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -144,69 +145,34 @@ pub async fn create_user(
     }
     let now = clock::now_rfc3339();
     let user = UserRecord {
-        id: Id::new().to_string(),
+        id: UserId::new(),
         email: email.into_inner(),
         name: name.into_inner(),
         password_hash: crypto::hash_password(password).map_err(api)?,
         created_at: now.clone(),
         updated_at: now,
     };
-    let email_item = db::to_item(
-        &keys::user_email(&user.email),
-        &UserEmailRecord {
-            user_id: user.id.clone(),
-        },
-    )
-    .map_err(api)?;
-    let user_item = db::to_item(&keys::user(&user.id), &user).map_err(api)?;
-    // The same unique-email transaction the API uses elsewhere (shared::db::tx).
-    let unique = "attribute_not_exists(PK)";
-    let outcome = db::transact(
-        db,
-        vec![
-            db::tx::put(db.table(), email_item, unique, &[]).map_err(api)?,
-            db::tx::put(db.table(), user_item, unique, &[]).map_err(api)?,
-        ],
-    )
-    .await
-    .map_err(api)?;
-    match outcome {
-        Ok(()) => Ok(user),
-        Err(reasons) if reasons[0].0 == "ConditionalCheckFailed" => {
+    match db.create_user(&user).await.map_err(api)? {
+        UserCreated::Created => Ok(user),
+        UserCreated::EmailTaken => {
             Err(format!("a user with the email {} already exists", user.email).into())
         }
-        Err(reasons) => Err(format!("creating the user was cancelled: {reasons:?}").into()),
     }
 }
 
 pub async fn find_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
     let email: Email = field("email", email)?;
-    let pointer: UserEmailRecord = db
-        .get(&keys::user_email(email.as_str()))
+    db.user_by_email(email.as_str())
         .await
         .map_err(api)?
-        .ok_or_else(|| format!("no user with the email {}", email.as_str()))?;
-    db.get(&keys::user(&pointer.user_id))
-        .await
-        .map_err(api)?
-        .ok_or_else(|| "the user's email exists but the user does not".into())
+        .ok_or_else(|| format!("no user with the email {}", email.as_str()).into())
 }
 
 /// Deletes a user, its email and its API tokens (which stop working at once: every
 /// API-token request checks the user too). Its companies stay, owned by the id.
 pub async fn delete_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
     let user = find_user(db, email).await?;
-    for token in all_tokens(db, &user.id).await? {
-        db.delete_existing::<ApiTokenRecord>(&keys::api_token(&user.id, &token.id))
-            .await
-            .map_err(api)?;
-    }
-    db.delete_existing::<UserRecord>(&keys::user(&user.id))
-        .await
-        .map_err(api)?;
-    db.delete_existing::<UserEmailRecord>(&keys::user_email(&user.email))
-        .await
-        .map_err(api)?;
+    db.delete_user(&user).await.map_err(api)?;
     Ok(user)
 }
 
@@ -219,45 +185,29 @@ pub async fn issue_token(
 ) -> Result<(String, ApiTokenRecord), Error> {
     let name: Name = field("name", name)?;
     let record = ApiTokenRecord {
-        id: Id::new().to_string(),
-        user_id: user.id.clone(),
+        id: ApiTokenId::new(),
+        user_id: user.id,
         name: name.into_inner(),
         created_at: clock::now_rfc3339(),
         last_used_at: None,
         last_used_ms: None,
     };
-    let token = tokens.issue_api_token(&user.id, &record.id).map_err(api)?;
-    db.put_new(&keys::api_token(&user.id, &record.id), &record)
-        .await
-        .map_err(api)?;
+    let token = tokens.issue_api_token(user.id, record.id).map_err(api)?;
+    db.insert_api_token(&record).await.map_err(api)?;
     Ok((token, record))
 }
 
-pub async fn all_tokens(db: &Db, user_id: &str) -> Result<Vec<ApiTokenRecord>, Error> {
-    let mut tokens = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = db
-            .list::<ApiTokenRecord>(&ListQuery {
-                list: "tokens",
-                index: None,
-                partition: keys::user_partition(user_id),
-                sort_prefix: keys::API_TOKEN_PREFIX.to_owned(),
-                per_page: 100,
-                cursor: cursor.take(),
-            })
-            .await
-            .map_err(api)?;
-        tokens.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(tokens),
-        }
-    }
+pub async fn all_tokens(db: &Db, user_id: UserId) -> Result<Vec<ApiTokenRecord>, Error> {
+    db.all_api_tokens(user_id).await.map_err(api)
 }
 
-pub async fn revoke_token(db: &Db, user_id: &str, token_id: &str) -> Result<ApiTokenRecord, Error> {
-    db.delete_existing(&keys::api_token(user_id, token_id))
+pub async fn revoke_token(
+    db: &Db,
+    user_id: UserId,
+    token_id: &str,
+) -> Result<ApiTokenRecord, Error> {
+    let id = ApiTokenId::parse(token_id).ok_or_else(|| format!("{token_id} is not a token id"))?;
+    db.revoke_api_token(user_id, id)
         .await
         .map_err(api)?
         .ok_or_else(|| format!("no token {token_id} for this user").into())

@@ -181,14 +181,14 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
         }
         Command::Token(TokenCommand::List { email }) => {
             let user = chat_admin::find_user(&db, &email).await?;
-            let tokens = chat_admin::all_tokens(&db, &user.id).await?;
+            let tokens = chat_admin::all_tokens(&db, user.id).await?;
             print(json!(
                 tokens.iter().map(|t| t.resource()).collect::<Vec<_>>()
             ));
         }
         Command::Token(TokenCommand::Revoke { email, id }) => {
             let user = chat_admin::find_user(&db, &email).await?;
-            let record = chat_admin::revoke_token(&db, &user.id, &id).await?;
+            let record = chat_admin::revoke_token(&db, user.id, &id).await?;
             print(json!({ "revoked": record.resource() }));
         }
     }

@@ -19,7 +19,7 @@ use crate::error::{ApiError, FieldErrors};
 
 /// One page of a list in one partition, narrowed by a sort-key prefix.
 #[derive(Debug, Clone)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     /// Names the list inside the cursor (e.g. `companies`).
     pub list: &'static str,
     /// `Some(GSI1)` to read the index.
@@ -103,7 +103,10 @@ impl ListQuery {
 
 impl Db {
     /// Reads one page of `query`, oldest first (sort keys are ULIDs).
-    pub async fn list<T: DeserializeOwned>(&self, query: &ListQuery) -> Result<Page<T>, ApiError> {
+    pub(crate) async fn list<T: DeserializeOwned>(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<T>, ApiError> {
         let mut start_key = query
             .cursor
             .as_deref()
@@ -115,9 +118,9 @@ impl Db {
         let mut items: Vec<Item> = Vec::with_capacity(wanted);
         loop {
             let output = self
-                .client()
+                .client
                 .query()
-                .table_name(self.table())
+                .table_name(&self.table)
                 .set_index_name(query.index.map(str::to_owned))
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#pk", pk_attr)

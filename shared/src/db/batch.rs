@@ -1,0 +1,127 @@
+//! Multi-item reads and deletes: `BatchGetItem` for the reads a request needs together,
+//! and the purge of a whole partition in `BatchWriteItem`s of 25. Both ask again for what
+//! DynamoDB hands back unprocessed, with the layer's one back-off.
+
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
+
+use super::retry::Backoff;
+use super::{Db, Item, Key, keys};
+use crate::error::ApiError;
+
+/// Keys per `BatchWriteItem`: DynamoDB's limit.
+const WRITE_BATCH: usize = 25;
+/// Keys read per page of a purge.
+const PURGE_PAGE: i32 = 500;
+
+impl Db {
+    /// Reads `N` items in one round trip (strongly consistent), in the order of `keys`.
+    pub(crate) async fn get_many<const N: usize>(
+        &self,
+        keys: [&Key; N],
+    ) -> Result<[Option<Item>; N], ApiError> {
+        let mut pending: Vec<Item> = keys.iter().map(|k| k.to_item()).collect();
+        let mut found: Vec<Item> = Vec::with_capacity(N);
+        let mut backoff = Backoff::unprocessed_items();
+        loop {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()?;
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await?;
+            if let Some(mut responses) = output.responses {
+                found.extend(responses.remove(&self.table).unwrap_or_default());
+            }
+            if let Some(rest) = output
+                .unprocessed_keys
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+            {
+                pending = rest.keys;
+            }
+            if pending.is_empty() {
+                break;
+            }
+            if !backoff.wait().await {
+                return Err(ApiError::internal("BatchGetItem left keys unprocessed"));
+            }
+        }
+        Ok(keys.map(|key| {
+            found
+                .iter()
+                .position(|item| item_has_key(item, key))
+                .map(|i| found.swap_remove(i))
+        }))
+    }
+
+    /// Deletes every item of a partition; returns how many went.
+    pub(crate) async fn purge_partition(&self, partition: &str) -> Result<usize, ApiError> {
+        let mut removed = 0;
+        let mut start_key = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+                .projection_expression("PK, SK")
+                .set_exclusive_start_key(start_key.take())
+                .limit(PURGE_PAGE)
+                .send()
+                .await?;
+            let keys_page = page.items.unwrap_or_default();
+            for chunk in keys_page.chunks(WRITE_BATCH) {
+                self.delete_batch(chunk).await?;
+                removed += chunk.len();
+            }
+            match page.last_evaluated_key {
+                Some(key) => start_key = Some(key),
+                None => return Ok(removed),
+            }
+        }
+    }
+
+    /// One `BatchWriteItem` of deletes (at most 25 keys), until all are processed.
+    async fn delete_batch(&self, keys: &[Item]) -> Result<(), ApiError> {
+        let mut requests: Vec<WriteRequest> = keys
+            .iter()
+            .map(|key| {
+                DeleteRequest::builder()
+                    .set_key(Some(key.clone()))
+                    .build()
+                    .map(|d| WriteRequest::builder().delete_request(d).build())
+            })
+            .collect::<Result<_, _>>()?;
+        let mut backoff = Backoff::unprocessed_items();
+        loop {
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, std::mem::take(&mut requests))
+                .send()
+                .await?;
+            requests = output
+                .unprocessed_items
+                .and_then(|mut unprocessed| unprocessed.remove(&self.table))
+                .unwrap_or_default();
+            if requests.is_empty() {
+                return Ok(());
+            }
+            if !backoff.wait().await {
+                return Err(ApiError::internal("BatchWriteItem kept items unprocessed"));
+            }
+        }
+    }
+}
+
+fn item_has_key(item: &Item, key: &Key) -> bool {
+    let attr = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    attr(keys::PK) == Some(key.pk.as_str()) && attr(keys::SK) == Some(key.sk.as_str())
+}

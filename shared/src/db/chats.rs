@@ -1,0 +1,270 @@
+//! Chats: the head item of a chat's partition. Every write of the chat item is here,
+//! including the parts of other entities' transactions that touch it (a message moves
+//! `last_message_id`, a chat user's insert checks the chat exists).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::page::{ListQuery, Page};
+use super::tx::{Slot, Transaction};
+use super::update::Update;
+use super::{Db, Item, Key, companies, keys, s, to_item};
+use crate::error::ApiError;
+use crate::ids::{ChatId, CompanyId, EntityId, MessageId, UserId};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatRecord {
+    pub id: ChatId,
+    pub company_id: CompanyId,
+    pub owner_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The join secret handed to guests; retrievable by design (it is shared, not personal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_at: Option<String>,
+    /// The newest message id: new ids must sort after it (see [`super::messages`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_id: Option<MessageId>,
+}
+
+impl ChatRecord {
+    pub fn resource(&self) -> Value {
+        json!({
+            "id": self.id,
+            "company_id": self.company_id,
+            "name": self.name,
+            "description": self.description,
+            "has_password": self.password.is_some(),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "last_message_at": self.last_message_at,
+        })
+    }
+
+    /// The stored item: the record, its key, and its GSI1 keys (the owner's chats,
+    /// grouped by company, oldest first).
+    pub(crate) fn to_item(&self) -> Result<Item, ApiError> {
+        let mut item = to_item(&key(self.id), self)?;
+        item.insert(
+            keys::GSI1PK.to_owned(),
+            s(keys::user_partition(self.owner_id)),
+        );
+        item.insert(
+            keys::GSI1SK.to_owned(),
+            s(format!("{}{}", company_prefix(self.company_id), self.id)),
+        );
+        Ok(item)
+    }
+}
+
+pub(crate) fn key(chat_id: ChatId) -> Key {
+    Key::new(keys::chat_partition(chat_id), "CHAT")
+}
+
+const GSI1_PREFIX: &str = "CHAT#";
+
+fn company_prefix(company_id: CompanyId) -> String {
+    format!("{GSI1_PREFIX}{company_id}#")
+}
+
+/// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ChatChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    /// `Some(None)` turns the password (and so joining by email) off.
+    pub password: Option<Option<String>>,
+    pub updated_at: String,
+}
+
+#[derive(Debug)]
+pub enum ChatCreated {
+    Created,
+    /// The company is not the owner's (or is gone).
+    NoSuchCompany,
+}
+
+/// How the share password is to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordWrite {
+    /// Only if the chat has none yet: two first calls at once agree on one password.
+    IfUnset,
+    Replace,
+}
+
+/// Parts of other entities' transactions that concern the chat item.
+pub(crate) mod tx_parts {
+    use super::*;
+
+    /// The chat must exist when the transaction lands.
+    pub(crate) fn exists(tx: &mut Transaction<'_>, chat_id: ChatId) -> Result<Slot, ApiError> {
+        tx.check(&key(chat_id), "attribute_exists(PK)")
+    }
+
+    /// Moves the chat's newest message to `id`, on the condition that `id` sorts after
+    /// the current one: ids become visible in strictly increasing order. A failed
+    /// condition hands back the chat as it was (see [`newest_message`]).
+    pub(crate) fn advance_last_message(
+        tx: &mut Transaction<'_>,
+        chat_id: ChatId,
+        id: MessageId,
+        at: &str,
+    ) -> Result<Slot, ApiError> {
+        tx.update(
+            &key(chat_id),
+            "SET last_message_id = :id, last_message_at = :now",
+            "attribute_exists(PK) AND (attribute_not_exists(last_message_id) OR last_message_id < :id)",
+            &[(":id", s(id.to_string())), (":now", s(at))],
+        )
+    }
+
+    /// The newest message id of a chat item handed back by a failed condition.
+    pub(crate) fn newest_message(chat: &Item) -> Option<MessageId> {
+        match chat.get("last_message_id") {
+            Some(AttributeValue::S(id)) => MessageId::parse(id),
+            _ => None,
+        }
+    }
+}
+
+impl Db {
+    pub async fn chat(&self, chat_id: ChatId) -> Result<Option<ChatRecord>, ApiError> {
+        self.get(&key(chat_id)).await
+    }
+
+    /// The chat, counted in its company's `chat_count` in the same transaction; the
+    /// company key lies in the owner's partition, so this also checks ownership.
+    pub async fn create_chat(&self, chat: &ChatRecord) -> Result<ChatCreated, ApiError> {
+        let mut tx = Transaction::new(self);
+        let company = companies::tx_parts::count_chats(&mut tx, chat.owner_id, chat.company_id, 1)?;
+        tx.put_new(chat.to_item()?)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(ChatCreated::Created),
+            Err(cancelled) if cancelled.failed(company) => Ok(ChatCreated::NoSuchCompany),
+            Err(cancelled) => Err(cancelled.unexpected("chat create")),
+        }
+    }
+
+    /// The owner's chats, all or one company's (GSI1).
+    pub async fn list_chats(
+        &self,
+        owner_id: UserId,
+        company_id: Option<CompanyId>,
+        per_page: usize,
+        cursor: Option<String>,
+    ) -> Result<Page<ChatRecord>, ApiError> {
+        self.list(&ListQuery {
+            list: "chats",
+            index: Some(keys::GSI1),
+            partition: keys::user_partition(owner_id),
+            sort_prefix: company_id.map_or_else(|| GSI1_PREFIX.to_owned(), company_prefix),
+            per_page,
+            cursor,
+        })
+        .await
+    }
+
+    /// `None` when the owner has no such chat.
+    pub async fn update_chat(
+        &self,
+        owner_id: UserId,
+        chat_id: ChatId,
+        changes: ChatChanges,
+    ) -> Result<Option<ChatRecord>, ApiError> {
+        let mut update = Update::new()
+            .set("updated_at", s(changes.updated_at))
+            .set_or_remove("description", changes.description)
+            .set_or_remove("password", changes.password)
+            .condition("attribute_exists(PK) AND owner_id = :owner")
+            .value(":owner", s(owner_id.to_string()));
+        if let Some(name) = changes.name {
+            update = update.set("name", s(name));
+        }
+        self.update_returning(&key(chat_id), update).await
+    }
+
+    /// Sets the share password; returns the password in effect afterwards (another
+    /// request's, when `IfUnset` lost the race), or `None` when the chat is gone.
+    pub async fn set_chat_password(
+        &self,
+        chat: &ChatRecord,
+        password: &str,
+        write: PasswordWrite,
+        at: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let condition = match write {
+            PasswordWrite::Replace => "attribute_exists(PK) AND owner_id = :owner",
+            PasswordWrite::IfUnset => {
+                "attribute_exists(PK) AND owner_id = :owner AND attribute_not_exists(password)"
+            }
+        };
+        let update = Update::new()
+            .set("password", s(password))
+            .set("updated_at", s(at))
+            .condition(condition)
+            .value(":owner", s(chat.owner_id.to_string()));
+        if self.update_if(&key(chat.id), update).await? {
+            return Ok(Some(password.to_owned()));
+        }
+        Ok(self
+            .chat(chat.id)
+            .await?
+            .filter(|current| current.owner_id == chat.owner_id)
+            .and_then(|current| current.password))
+    }
+
+    /// Deletes a chat: first the chat item and its company's count in one transaction
+    /// (from then on every route answers as if the chat never existed, its chat users'
+    /// tokens included), then everything else in its partition. `None` when it was
+    /// already gone; else how many other items went.
+    pub async fn delete_chat(&self, chat: &ChatRecord) -> Result<Option<usize>, ApiError> {
+        let mut tx = Transaction::new(self);
+        let head = tx.delete(
+            &key(chat.id),
+            Some("attribute_exists(PK) AND owner_id = :owner"),
+            &[(":owner", s(chat.owner_id.to_string()))],
+        )?;
+        companies::tx_parts::count_chats(&mut tx, chat.owner_id, chat.company_id, -1)?;
+        match tx.commit().await? {
+            Ok(()) => {}
+            Err(cancelled) if cancelled.failed(head) => return Ok(None),
+            Err(cancelled) => return Err(cancelled.unexpected("chat delete")),
+        }
+        let removed = self.purge_partition(&keys::chat_partition(chat.id)).await?;
+        Ok(Some(removed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_item_carries_its_gsi_keys() {
+        let chat = ChatRecord {
+            id: ChatId::new(),
+            company_id: CompanyId::new(),
+            owner_id: UserId::new(),
+            name: "Support".into(),
+            description: None,
+            password: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            last_message_at: None,
+            last_message_id: None,
+        };
+        let item = chat.to_item().unwrap();
+        assert_eq!(item[keys::PK], s(format!("CHAT#{}", chat.id)));
+        assert_eq!(item[keys::GSI1PK], s(format!("USER#{}", chat.owner_id)));
+        assert_eq!(
+            item[keys::GSI1SK],
+            s(format!("CHAT#{}#{}", chat.company_id, chat.id))
+        );
+    }
+}

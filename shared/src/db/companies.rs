@@ -1,0 +1,164 @@
+//! Companies, in their owner's partition: another owner's company id finds nothing.
+//! `chat_count` is kept by the chat transactions (see [`super::chats`]), which is what
+//! lets a company refuse deletion while it has chats, without a race.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::page::{ListQuery, Page};
+use super::update::Update;
+use super::{Db, Key, keys, n, s, to_item};
+use crate::error::ApiError;
+use crate::ids::{CompanyId, UserId};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompanyRecord {
+    pub id: CompanyId,
+    pub owner_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Chats of this company; a company is deleted only at 0 (kept by transactions).
+    #[serde(default)]
+    pub chat_count: i64,
+}
+
+impl CompanyRecord {
+    pub fn resource(&self) -> Value {
+        json!({
+            "id": self.id,
+            "owner_id": self.owner_id,
+            "name": self.name,
+            "website": self.website,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+const PREFIX: &str = "COMPANY#";
+
+pub(crate) fn key(owner_id: UserId, company_id: CompanyId) -> Key {
+    Key::new(
+        keys::user_partition(owner_id),
+        format!("{PREFIX}{company_id}"),
+    )
+}
+
+/// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct CompanyChanges {
+    pub name: Option<String>,
+    pub website: Option<Option<String>>,
+    pub updated_at: String,
+}
+
+#[derive(Debug)]
+pub enum CompanyDeleted {
+    Deleted(CompanyRecord),
+    HasChats,
+    NotFound,
+}
+
+impl Db {
+    pub async fn insert_company(&self, company: &CompanyRecord) -> Result<(), ApiError> {
+        if self
+            .put_new(to_item(&key(company.owner_id, company.id), company)?)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::internal("a new company id already existed"))
+        }
+    }
+
+    pub async fn company(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+    ) -> Result<Option<CompanyRecord>, ApiError> {
+        self.get(&key(owner_id, company_id)).await
+    }
+
+    pub async fn list_companies(
+        &self,
+        owner_id: UserId,
+        per_page: usize,
+        cursor: Option<String>,
+    ) -> Result<Page<CompanyRecord>, ApiError> {
+        self.list(&ListQuery {
+            list: "companies",
+            index: None,
+            partition: keys::user_partition(owner_id),
+            sort_prefix: PREFIX.to_owned(),
+            per_page,
+            cursor,
+        })
+        .await
+    }
+
+    /// `None` when the owner has no such company.
+    pub async fn update_company(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+        changes: CompanyChanges,
+    ) -> Result<Option<CompanyRecord>, ApiError> {
+        let mut update = Update::new()
+            .set("updated_at", s(changes.updated_at))
+            .set_or_remove("website", changes.website)
+            .condition("attribute_exists(PK)");
+        if let Some(name) = changes.name {
+            update = update.set("name", s(name));
+        }
+        self.update_returning(&key(owner_id, company_id), update)
+            .await
+    }
+
+    /// Deletes a company that has no chats.
+    pub async fn delete_company(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+    ) -> Result<CompanyDeleted, ApiError> {
+        let key = key(owner_id, company_id);
+        let deleted = self
+            .delete_returning(
+                &key,
+                "attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)",
+                &[(":zero", n(0))],
+            )
+            .await?;
+        if let Some(company) = deleted {
+            return Ok(CompanyDeleted::Deleted(company));
+        }
+        // Either gone or still has chats: tell which.
+        Ok(match self.get::<CompanyRecord>(&key).await? {
+            Some(_) => CompanyDeleted::HasChats,
+            None => CompanyDeleted::NotFound,
+        })
+    }
+}
+
+/// Parts of other entities' transactions that concern the company item.
+pub(crate) mod tx_parts {
+    use super::*;
+    use crate::db::tx::{Slot, Transaction};
+
+    /// Adds `delta` to the company's `chat_count`; fails when the owner has no such company.
+    pub(crate) fn count_chats(
+        tx: &mut Transaction<'_>,
+        owner_id: UserId,
+        company_id: CompanyId,
+        delta: i64,
+    ) -> Result<Slot, ApiError> {
+        tx.update(
+            &key(owner_id, company_id),
+            "ADD chat_count :delta",
+            "attribute_exists(PK)",
+            &[(":delta", n(delta))],
+        )
+    }
+}

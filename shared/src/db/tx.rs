@@ -1,0 +1,184 @@
+//! `TransactWriteItems` on the table. Each item added hands back a [`Slot`]; when the
+//! transaction is cancelled, [`Cancelled`] answers per slot whether *its* condition
+//! failed, and with what item. Only the entity module that built a transaction reads
+//! its outcome, and turns it into a typed result of its own.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
+};
+
+use super::{Db, Item, Key, Values, values};
+use crate::error::ApiError;
+
+/// Names one item of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slot(usize);
+
+pub(crate) struct Transaction<'a> {
+    db: &'a Db,
+    items: Vec<TransactWriteItem>,
+}
+
+/// Why a transaction did not happen, item by item.
+#[derive(Debug)]
+pub(crate) struct Cancelled {
+    reasons: Vec<CancellationReason>,
+}
+
+impl Cancelled {
+    /// The condition of this item did not hold.
+    pub(crate) fn failed(&self, slot: Slot) -> bool {
+        self.reasons
+            .get(slot.0)
+            .and_then(CancellationReason::code)
+            .is_some_and(|code| code == "ConditionalCheckFailed")
+    }
+
+    /// The item as it was when its condition failed (updates ask for it).
+    pub(crate) fn item(&self, slot: Slot) -> Option<&Item> {
+        self.reasons.get(slot.0).and_then(CancellationReason::item)
+    }
+
+    /// Another transaction held one of the items: worth another attempt.
+    pub(crate) fn conflicted(&self) -> bool {
+        self.reasons
+            .iter()
+            .any(|r| r.code() == Some("TransactionConflict"))
+    }
+
+    /// A cancellation the caller did not expect: a 500 naming the reason codes.
+    pub(crate) fn unexpected(&self, what: &str) -> ApiError {
+        let codes: Vec<&str> = self
+            .reasons
+            .iter()
+            .map(|r| r.code().unwrap_or("None"))
+            .collect();
+        ApiError::internal(format!("{what} cancelled: {codes:?}"))
+    }
+}
+
+#[cfg(test)]
+impl Slot {
+    pub(crate) fn at(index: usize) -> Self {
+        Self(index)
+    }
+}
+
+#[cfg(test)]
+impl Cancelled {
+    /// A cancellation as DynamoDB reports it: a reason code (and item) per slot.
+    pub(crate) fn of(reasons: &[(&str, Option<Item>)]) -> Self {
+        Self {
+            reasons: reasons
+                .iter()
+                .map(|(code, item)| {
+                    CancellationReason::builder()
+                        .code(*code)
+                        .set_item(item.clone())
+                        .build()
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(db: &'a Db) -> Self {
+        Self {
+            db,
+            items: Vec::with_capacity(4),
+        }
+    }
+
+    fn push(&mut self, item: TransactWriteItem) -> Slot {
+        self.items.push(item);
+        Slot(self.items.len() - 1)
+    }
+
+    pub(crate) fn put(
+        &mut self,
+        item: Item,
+        condition: &str,
+        condition_values: Values<'_>,
+    ) -> Result<Slot, ApiError> {
+        let put = Put::builder()
+            .table_name(self.db.table())
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(condition_values))
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().put(put).build()))
+    }
+
+    /// A put that must create its item (uniqueness, or a fresh id).
+    pub(crate) fn put_new(&mut self, item: Item) -> Result<Slot, ApiError> {
+        self.put(item, "attribute_not_exists(PK)", &[])
+    }
+
+    pub(crate) fn delete(
+        &mut self,
+        key: &Key,
+        condition: Option<&str>,
+        condition_values: Values<'_>,
+    ) -> Result<Slot, ApiError> {
+        let delete = Delete::builder()
+            .table_name(self.db.table())
+            .set_key(Some(key.to_item()))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(values(condition_values))
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().delete(delete).build()))
+    }
+
+    /// An update whose failed condition hands back the item as it was.
+    pub(crate) fn update(
+        &mut self,
+        key: &Key,
+        expression: &str,
+        condition: &str,
+        expression_values: Values<'_>,
+    ) -> Result<Slot, ApiError> {
+        let update = Update::builder()
+            .table_name(self.db.table())
+            .set_key(Some(key.to_item()))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(expression_values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().update(update).build()))
+    }
+
+    pub(crate) fn check(&mut self, key: &Key, condition: &str) -> Result<Slot, ApiError> {
+        let check = ConditionCheck::builder()
+            .table_name(self.db.table())
+            .set_key(Some(key.to_item()))
+            .condition_expression(condition)
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().condition_check(check).build()))
+    }
+
+    /// Runs it: `Ok(Err(cancelled))` when a condition (or a conflict) stopped it.
+    pub(crate) async fn commit(self) -> Result<Result<(), Cancelled>, ApiError> {
+        let result = self
+            .db
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(self.items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Ok(())),
+            Err(err) => match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+                    Ok(Err(Cancelled {
+                        reasons: cancelled.cancellation_reasons().to_vec(),
+                    }))
+                }
+                _ => Err(err.into()),
+            },
+        }
+    }
+}
