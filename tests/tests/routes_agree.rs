@@ -1,6 +1,7 @@
 //! One source of truth for routes: `shared::routes::ROUTES`. The template, the
 //! `cargo lambda watch` router and `openapi.yaml` say the same in their own formats;
-//! these tests fail when any of them drifts. They also hold the template's table to
+//! these tests fail when any of them drifts, as when the workspace members or the
+//! scripts' function list do. They also hold the template's table to
 //! the key names the code (and `chat-admin table create`) uses.
 
 use std::collections::BTreeSet;
@@ -176,5 +177,40 @@ fn the_templates_table_uses_the_codes_key_names() {
     assert_eq!(
         props["TimeToLiveSpecification"]["Enabled"].as_bool(),
         Some(true)
+    );
+}
+
+/// The functions of the route table are the workspace's default members (what `sam
+/// build` and `cargo lambda watch` build) and the list the local-stack scripts start.
+#[test]
+fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
+    let expected: BTreeSet<String> = Function::ALL
+        .iter()
+        .map(|f| f.binary_name().to_owned())
+        .collect();
+    let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
+    let members: BTreeSet<String> = manifest["workspace"]["default-members"]
+        .as_array()
+        .expect("workspace.default-members")
+        .iter()
+        .filter_map(|m| m.as_str()?.strip_prefix("functions/").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        members, expected,
+        "Cargo.toml default-members vs Function::ALL"
+    );
+    let scripts = read("infra/local/common.sh");
+    let line = scripts
+        .lines()
+        .find_map(|l| l.strip_prefix("FUNCTIONS=("))
+        .expect("FUNCTIONS=(...) in infra/local/common.sh");
+    let listed: BTreeSet<String> = line
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "infra/local/common.sh FUNCTIONS vs Function::ALL"
     );
 }

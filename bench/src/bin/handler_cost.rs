@@ -23,11 +23,14 @@ use chat_bench::{hello_response, percentiles, render_event};
 use lambda_http::{Body, Request, Response};
 use shared::Context;
 use shared::config::Config;
-use shared::db::records::{
-    ApiTokenRecord, AuthCodeRecord, ChatRecord, ChatUserEmailRecord, ChatUserRecord, MessageRecord,
-    UserRecord,
-};
-use shared::db::{Item, keys, to_item};
+use shared::db::api_tokens::ApiTokenRecord;
+use shared::db::auth_codes::AuthCodeRecord;
+use shared::db::chat_users::ChatUserRecord;
+use shared::db::chats::ChatRecord;
+use shared::db::messages::MessageRecord;
+use shared::db::users::UserRecord;
+use shared::db::{Item, stored};
+use shared::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
 
 const TABLE: &str = "bench";
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
@@ -60,10 +63,14 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let now = shared::clock::now_rfc3339();
-    let ids = || ulid::Ulid::new().to_string();
-    let (user_id, token_id, chat_id, chat_user_id) = (ids(), ids(), ids(), ids());
+    let (user_id, token_id, chat_id, chat_user_id) = (
+        UserId::new(),
+        ApiTokenId::new(),
+        ChatId::new(),
+        ChatUserId::new(),
+    );
     let user = UserRecord {
-        id: user_id.clone(),
+        id: user_id,
         email: "owner@example.com".into(),
         name: "Owner".into(),
         password_hash: "$argon2id$unused".into(),
@@ -72,7 +79,7 @@ fn fixture() -> Fixture {
     };
     let token = ApiTokenRecord {
         id: token_id.clone(),
-        user_id: user_id.clone(),
+        user_id: user_id,
         name: "bench".into(),
         created_at: now.clone(),
         last_used_at: Some(now.clone()),
@@ -81,8 +88,8 @@ fn fixture() -> Fixture {
     };
     let chat = ChatRecord {
         id: chat_id.clone(),
-        company_id: ids(),
-        owner_id: user_id.clone(),
+        company_id: CompanyId::new(),
+        owner_id: user_id,
         name: "Support".into(),
         description: None,
         password: None,
@@ -92,8 +99,8 @@ fn fixture() -> Fixture {
         last_message_id: None,
     };
     let chat_user = ChatUserRecord {
-        id: chat_user_id.clone(),
-        chat_id: chat_id.clone(),
+        id: chat_user_id,
+        chat_id,
         name: "Guest".into(),
         email: EMAIL.into(),
         verified_at: None,
@@ -103,7 +110,7 @@ fn fixture() -> Fixture {
     let code = AuthCodeRecord {
         code_digest: Some(shared::crypto::auth_code_digest(
             SECRET.as_bytes(),
-            &chat_id,
+            &chat_id.to_string(),
             EMAIL,
             CODE,
         )),
@@ -117,37 +124,33 @@ fn fixture() -> Fixture {
     let messages = (0..50)
         .map(|i| {
             let message = MessageRecord {
-                id: ids(),
-                chat_id: chat_id.clone(),
-                chat_user_id: chat_user_id.clone(),
+                id: MessageId::new(),
+                chat_id,
+                chat_user_id,
                 body: format!("Message number {i}: is the blue kettle back in stock? 🫖"),
                 created_at: now.clone(),
                 updated_at: now.clone(),
                 edited_at: None,
                 client_id: None,
             };
-            to_item(&keys::message(&chat_id, &message.id), &message).unwrap()
+            stored::message(&message).unwrap()
         })
         .collect();
     let tokens = shared::auth::TokenKeys::new(SECRET.as_bytes());
     Fixture {
-        api_token: tokens.issue_api_token(&user_id, &token_id).unwrap(),
+        api_token: tokens.issue_api_token(user_id, token_id).unwrap(),
         chat_user_token: tokens
-            .issue_chat_user_token(&chat_id, &chat_user_id, 3600)
+            .issue_chat_user_token(chat_id, chat_user_id, 3600)
             .unwrap()
             .0,
-        user: to_item(&keys::user(&user_id), &user).unwrap(),
-        token: to_item(&keys::api_token(&user_id, &token_id), &token).unwrap(),
-        chat: to_item(&keys::chat(&chat_id), &chat).unwrap(),
-        chat_user: to_item(&keys::chat_user(&chat_id, &chat_user_id), &chat_user).unwrap(),
-        chat_user_email: to_item(
-            &keys::chat_user_email(&chat_id, EMAIL),
-            &ChatUserEmailRecord { chat_user_id },
-        )
-        .unwrap(),
-        code: to_item(&keys::auth_code(&chat_id, EMAIL), &code).unwrap(),
+        user: stored::user(&user).unwrap(),
+        token: stored::api_token(&token).unwrap(),
+        chat: stored::chat(&chat).unwrap(),
+        chat_user_email: stored::chat_user_email(&chat_user).unwrap(),
+        chat_user: stored::chat_user(&chat_user).unwrap(),
+        code: stored::auth_code(chat_id, EMAIL, &code).unwrap(),
         messages,
-        chat_id,
+        chat_id: chat_id.to_string(),
     }
 }
 
@@ -414,7 +417,7 @@ fn crypto() {
     });
     let keys = shared::auth::TokenKeys::new(SECRET.as_bytes());
     let token = keys
-        .issue_api_token("01J00000000000000000000000", "01J00000000000000000000001")
+        .issue_api_token(UserId::new(), ApiTokenId::new())
         .unwrap();
     time("JWT HS256 verify", 10_000, &mut || {
         std::hint::black_box(keys.verify(&token).unwrap());

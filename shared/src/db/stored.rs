@@ -32,7 +32,10 @@ pub fn chat_user_email(chat_user: &ChatUserRecord) -> Result<Item, ApiError> {
     let pointer = ChatUserEmailPointer {
         chat_user_id: chat_user.id,
     };
-    to_item(&chat_users::email_key(chat_user.chat_id, &chat_user.email), &pointer)
+    to_item(
+        &chat_users::email_key(chat_user.chat_id, &chat_user.email),
+        &pointer,
+    )
 }
 
 pub fn auth_code(chat_id: ChatId, email: &str, code: &AuthCodeRecord) -> Result<Item, ApiError> {
