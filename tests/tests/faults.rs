@@ -14,12 +14,10 @@ use std::time::{Duration, Instant};
 
 use aws_config::Region;
 use lambda_http::{Body, Request, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+use shared::auth::{Claims, TokenKind};
 use shared::aws_sdk_dynamodb::config::Credentials;
-use shared::aws_sdk_dynamodb::types::AttributeValue;
 use shared::config::Config;
-use shared::db::records::{ApiTokenRecord, UserRecord};
-use shared::db::{self, keys};
 use shared::{App, Context, clock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -125,54 +123,32 @@ async fn serve_one(mut socket: TcpStream, answer: &(dyn Fn(&str) -> Answer + Sen
 }
 
 /// The `BatchGetItem` answer of the auth check: the user and its API token, used just now
-/// (so auth writes nothing).
+/// (so auth writes nothing). Written in the table's wire format, which outlives any
+/// refactor of the Rust types that read it.
 fn operator_items(user_id: &str, token_id: &str) -> String {
     let now = clock::now_rfc3339();
-    let user = UserRecord {
-        id: user_id.to_owned(),
-        email: "faults@example.com".to_owned(),
-        name: "Faults".to_owned(),
-        password_hash: "unused".to_owned(),
-        created_at: now.clone(),
-        updated_at: now.clone(),
-    };
-    let token = ApiTokenRecord {
-        id: token_id.to_owned(),
-        user_id: user_id.to_owned(),
-        name: "faults".to_owned(),
-        created_at: now.clone(),
-        last_used_at: Some(now),
-        last_used_ms: Some(clock::now_millis()),
-    };
-    let items = [
-        db::to_item(&keys::user(user_id), &user).unwrap(),
-        db::to_item(&keys::api_token(user_id, token_id), &token).unwrap(),
-    ];
-    let items: Vec<Value> = items.iter().map(item_json).collect();
-    json!({ "Responses": { TABLE: items }, "UnprocessedKeys": {} }).to_string()
-}
-
-/// An item in DynamoDB's wire JSON.
-fn item_json(item: &db::Item) -> Value {
-    Value::Object(
-        item.iter()
-            .map(|(name, value)| (name.clone(), attribute_json(value)))
-            .collect::<Map<_, _>>(),
-    )
-}
-
-fn attribute_json(value: &AttributeValue) -> Value {
-    match value {
-        AttributeValue::S(s) => json!({ "S": s }),
-        AttributeValue::N(n) => json!({ "N": n }),
-        AttributeValue::Bool(b) => json!({ "BOOL": b }),
-        AttributeValue::Null(_) => json!({ "NULL": true }),
-        AttributeValue::M(map) => json!({ "M": item_json(map) }),
-        AttributeValue::L(list) => {
-            json!({ "L": list.iter().map(attribute_json).collect::<Vec<_>>() })
-        }
-        other => panic!("the fake does not serialise {other:?}"),
-    }
+    let s = |value: &str| json!({ "S": value });
+    let user = json!({
+        "PK": s(&format!("USER#{user_id}")),
+        "SK": s("PROFILE"),
+        "id": s(user_id),
+        "email": s("faults@example.com"),
+        "name": s("Faults"),
+        "password_hash": s("unused"),
+        "created_at": s(&now),
+        "updated_at": s(&now),
+    });
+    let token = json!({
+        "PK": s(&format!("USER#{user_id}")),
+        "SK": s(&format!("TOKEN#{token_id}")),
+        "id": s(token_id),
+        "user_id": s(user_id),
+        "name": s("faults"),
+        "created_at": s(&now),
+        "last_used_at": s(&now),
+        "last_used_ms": { "N": clock::now_millis().to_string() },
+    });
+    json!({ "Responses": { TABLE: [user, token] }, "UnprocessedKeys": {} }).to_string()
 }
 
 // ---- the API side ---------------------------------------------------------------------
@@ -198,7 +174,15 @@ async fn app_at(port: u16) -> App {
 
 /// A validly signed API token; the table decides whether it is still good.
 fn api_token(app: &App, user_id: &str, token_id: &str) -> String {
-    app.ctx.tokens.issue_api_token(user_id, token_id).unwrap()
+    let claims = Claims {
+        kind: TokenKind::Api,
+        sub: user_id.to_owned(),
+        jti: Some(token_id.to_owned()),
+        chat: None,
+        iat: clock::now_millis() / 1000,
+        exp: None,
+    };
+    app.ctx.tokens.sign(&claims).unwrap()
 }
 
 /// `events/<file>` with its `{{API_TOKEN}}` filled in, as API Gateway would send it.
