@@ -132,6 +132,19 @@ impl ApiError {
         Self::Internal(cause.into())
     }
 
+    /// A 503 for AWS saying "not now" without an SDK error: keys a batch left unprocessed,
+    /// a transaction cancelled for `ThrottlingError`. SDK errors convert with `?`.
+    pub fn unavailable(operation: &'static str, detail: impl Into<String>) -> Self {
+        Self::Unavailable {
+            retry_after_secs: crate::aws::RETRY_AFTER_SECS,
+            cause: DependencyFailure {
+                operation,
+                aws_request_id: None,
+                detail: detail.into(),
+            },
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -342,6 +355,16 @@ mod tests {
 
     fn status_of(err: impl Into<ApiError>) -> u16 {
         err.into().status().as_u16()
+    }
+
+    #[test]
+    fn unavailable_without_an_sdk_error_is_the_same_503() {
+        let response =
+            ApiError::unavailable("BatchGetItem", "keys left unprocessed").into_response();
+        assert_eq!(response.status(), 503);
+        assert!(response.headers().contains_key("retry-after"));
+        let text = String::from_utf8(response.body().to_vec()).unwrap();
+        assert!(!text.contains("unprocessed"));
     }
 
     #[test]
