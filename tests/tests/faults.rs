@@ -9,7 +9,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::Region;
@@ -65,7 +65,8 @@ enum Answer {
 }
 
 /// A minimal DynamoDB over HTTP/1.1: `answer` gets the operation of each request (its
-/// `X-Amz-Target`, e.g. `PutItem`). One request per connection.
+/// `X-Amz-Target`, e.g. `PutItem`). One request per connection; its AWS request ids are
+/// `FAKE-<port>-<operation>`.
 async fn fake_dynamodb(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -73,13 +74,17 @@ async fn fake_dynamodb(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) 
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
             let answer = answer.clone();
-            tokio::spawn(async move { serve_one(socket, answer.as_ref()).await });
+            tokio::spawn(async move { serve_one(socket, port, answer.as_ref()).await });
         }
     });
     port
 }
 
-async fn serve_one(mut socket: TcpStream, answer: &(dyn Fn(&str) -> Answer + Send + Sync)) {
+async fn serve_one(
+    mut socket: TcpStream,
+    port: u16,
+    answer: &(dyn Fn(&str) -> Answer + Send + Sync),
+) {
     let mut request = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -116,7 +121,7 @@ async fn serve_one(mut socket: TcpStream, answer: &(dyn Fn(&str) -> Answer + Sen
     };
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\n\
-         x-amzn-requestid: FAKE-{operation}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+         x-amzn-requestid: FAKE-{port}-{operation}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = socket.write_all(response.as_bytes()).await;
@@ -155,6 +160,7 @@ fn operator_items(user_id: &str, token_id: &str) -> String {
 
 /// The functions' state, built with the production loader, aimed at `port`.
 async fn app_at(port: u16) -> App {
+    log();
     let aws = shared::aws::loader()
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .region(Region::new("us-east-1"))
@@ -256,38 +262,42 @@ fn assert_unavailable(case: &str, (response, elapsed): (Response<Body>, Duration
     eprintln!("{case}: 503 in {elapsed:?}");
 }
 
-/// The log lines written while `run` ran (JSON, as the functions log), on this thread:
-/// `#[tokio::test]` runs everything on the test's own thread.
-async fn logged<T>(run: impl Future<Output = T>) -> (T, Vec<Value>) {
-    #[derive(Clone)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-    impl Write for Lines {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// Collects what the handlers log, as JSON lines (the functions' format).
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
     }
-    let lines = Lines(Arc::default());
-    let writer = lines.clone();
-    let output = {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let _guard = tracing_subscriber::fmt()
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every line logged in this test binary so far. The subscriber is global and installed
+/// by [`app_at`], before any handler runs: tracing caches each log site's interest for all
+/// threads, so a per-test subscriber would miss lines while the other tests run.
+fn log() -> &'static Lines {
+    static LOG: OnceLock<Lines> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        tracing_subscriber::fmt()
             .json()
             .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
             .with_writer(move || writer.clone())
-            .finish()
-            .set_default();
-        run.await
-    };
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    let lines = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    (output, lines)
+            .init();
+        lines
+    })
+}
+
+fn log_lines() -> Vec<Value> {
+    let text = String::from_utf8(log().0.lock().unwrap().clone()).unwrap();
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 // ---- the cases ------------------------------------------------------------------------
@@ -320,27 +330,30 @@ async fn a_dynamodb_that_refuses_connections_is_a_503() {
 
 #[tokio::test]
 async fn a_throttling_dynamodb_is_a_503_logged_once_without_secrets() {
-    let app = app_at(fake_dynamodb(|_| Answer::Throttle).await).await;
+    let port = fake_dynamodb(|_| Answer::Throttle).await;
+    let app = app_at(port).await;
     let token = api_token(
         &app,
         &ulid::Ulid::new().to_string(),
         &ulid::Ulid::new().to_string(),
     );
-    let ((user, company), log) =
-        logged(async { tokio::join!(get_user(&app, &token), create_company(&app, &token)) }).await;
+    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&app, &token));
     assert_unavailable("throttled: GET /api/user", user);
     assert_unavailable("throttled: POST /api/companies", company);
 
     // One line per failed request, naming the operation and AWS's request id.
+    let log = log_lines();
+    let aws_request_id = format!("FAKE-{port}-batchgetitem");
     let failures: Vec<&Value> = log
         .iter()
-        .filter(|line| line["fields"]["message"] == "AWS unavailable")
+        .filter(|line| line.to_string().contains(&aws_request_id))
         .collect();
-    assert_eq!(failures.len(), 2, "{log:#?}");
+    assert_eq!(failures.len(), 2, "{failures:#?}");
     for line in failures {
         assert_eq!(line["level"], "ERROR");
+        assert_eq!(line["fields"]["message"], "AWS unavailable");
         assert_eq!(line["fields"]["operation"], "BatchGetItem");
-        assert_eq!(line["fields"]["aws_request_id"], "FAKE-batchgetitem");
+        assert_eq!(line["fields"]["aws_request_id"], aws_request_id.as_str());
         let error = line["fields"]["error"].as_str().unwrap_or_default();
         assert!(error.contains("ThrottlingException"), "{line}");
     }
