@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod aws;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -22,7 +23,7 @@ pub use aws_sdk_dynamodb;
 pub use aws_sdk_sesv2;
 pub use http::ApiRequest;
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 
 /// What a handler needs for every request; built once per Lambda instance.
 #[derive(Debug)]
@@ -48,7 +49,7 @@ impl Context {
     /// `AWS_ENDPOINT_URL` points the SDK at moto: the same code path as in AWS.
     pub async fn from_env() -> Result<(Self, SdkConfig), lambda_http::Error> {
         let config = config::Config::from_env()?;
-        let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+        let aws = aws::load().await;
         Ok((Self::new(config, &aws), aws))
     }
 }

@@ -85,8 +85,15 @@ where
             Err(err) => Err(err),
         };
         let mut response = result.unwrap_or_else(|err| {
-            if let ApiError::Internal(cause) = &err {
-                tracing::error!(error = %cause, "request failed");
+            match &err {
+                ApiError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+                ApiError::Unavailable { cause, .. } => tracing::error!(
+                    operation = cause.operation,
+                    aws_request_id = cause.aws_request_id.as_deref(),
+                    error = %cause.detail,
+                    "AWS unavailable"
+                ),
+                _ => {}
             }
             err.into_response()
         });

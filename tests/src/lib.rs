@@ -4,7 +4,6 @@
 
 use std::sync::OnceLock;
 
-use aws_config::BehaviorVersion;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::Context;
@@ -41,9 +40,10 @@ pub async fn context() -> Context {
     Context::new(config, &aws().await)
 }
 
+/// The functions' own AWS configuration (budgets and retries of `shared::aws`);
+/// AWS_ENDPOINT_URL and dummy credentials come from test.sh.
 pub async fn aws() -> aws_config::SdkConfig {
-    // AWS_ENDPOINT_URL and dummy credentials come from test.sh.
-    aws_config::load_defaults(BehaviorVersion::latest()).await
+    shared::aws::load().await
 }
 
 pub async fn db() -> Db {

@@ -6,7 +6,6 @@
 
 use std::io::BufRead;
 
-use aws_config::BehaviorVersion;
 use clap::{Parser, Subcommand};
 use serde_json::json;
 use shared::auth::TokenKeys;
@@ -139,7 +138,9 @@ async fn main() {
 }
 
 async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
-    let aws = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    // The functions' budgets: a frozen or unreachable AWS fails a command within seconds
+    // instead of hanging it (they leave room for a laptop's round trips too).
+    let aws = shared::aws::load().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let db = Db::new(dynamo.clone(), cli.table.clone());
     match cli.command {

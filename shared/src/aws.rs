@@ -1,0 +1,114 @@
+//! The one place that loads the AWS SDK configuration: every function (through
+//! [`crate::Context::from_env`]), `chat-admin` and the tests' handler contexts get their
+//! DynamoDB and SES clients from [`loader`], so all of them wait for AWS the same bounded
+//! time.
+//!
+//! # Budgets
+//!
+//! The SDK's defaults bound nothing but the connect (3.1 s): a frozen DynamoDB hangs a
+//! request until Lambda kills it at 15 s, and API Gateway answers its own bare error. With
+//! these budgets a call to AWS either answers or fails within [`OPERATION_TIMEOUT`], and
+//! the function turns the failure into a 503 with `Retry-After` (see
+//! [`crate::ApiError::Unavailable`]).
+//!
+//! - [`CONNECT_TIMEOUT`] 1 s: TCP + TLS to an endpoint in the same region takes a few
+//!   milliseconds; a connect still pending after 1 s is a dead path, better retried on a
+//!   fresh connection.
+//! - [`ATTEMPT_TIMEOUT`] 1.5 s: DynamoDB answers in milliseconds, SES in a few hundred. An
+//!   attempt still waiting after 1.5 s is stuck, typically on a pooled connection the
+//!   network dropped silently while the Lambda instance was frozen; the retry opens a new
+//!   one. Retrying a write whose attempt timed out applies it at most once: the SDK keeps
+//!   one `ClientRequestToken` for all attempts of a `TransactWriteItems`, and our
+//!   single-item writes are conditional (a repeat fails its condition) or idempotent.
+//! - [`MAX_ATTEMPTS`] 3 in the *standard* retry mode, with [`INITIAL_BACKOFF`] 200 ms
+//!   (jittered, doubling): enough to ride out a reset connection or a moment of
+//!   throttling. Not *adaptive*: its client-side rate limiter learns from the throttles
+//!   of one instance, which serves one request at a time, and would only delay that
+//!   instance's next requests; the standard mode's retry quota already stops retry storms.
+//! - [`OPERATION_TIMEOUT`] 3 s: the cap on one call, attempts and backoff included. Two
+//!   stuck attempts do not fit (that is intended: after one, AWS is more likely down than
+//!   unlucky), but three fast failures (refused, 5xx, throttled) do.
+//!
+//! A handler calls AWS at most about [`SEQUENTIAL_CALLS`] times one after another (the
+//! auth read, then its reads and writes), so the worst case is [`WORST_CASE`] = 9 s of
+//! waiting plus well under a second of work: inside the functions' 15 s timeout
+//! (`template.yaml`) and far inside API Gateway's 30 s. When AWS is down, the first call
+//! fails and the answer is a 503 after at most 3 s.
+//!
+//! No environment override: the tests point [`loader`] at their fake endpoints with the
+//! loader's own builder methods, so they run these exact budgets.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+
+/// Time to open a connection (TCP and TLS).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// Time for one attempt: connect, send, and read the whole answer.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+/// Time for one call, all attempts and the backoff between them included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(3);
+/// Attempts per call, the first one included.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// The backoff before the first retry (jittered: a random part of it), doubled after that.
+pub const INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// How many calls to AWS a handler makes one after another, at most (about).
+pub const SEQUENTIAL_CALLS: u32 = 3;
+/// The longest a request can wait on AWS.
+pub const WORST_CASE: Duration = OPERATION_TIMEOUT.saturating_mul(SEQUENTIAL_CALLS);
+/// What a 503 tells the client to wait (`Retry-After`): a throttle or a blip is usually
+/// over by then, and clients that obey it do not add load while AWS recovers.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+/// The default AWS configuration chain (environment, profile, Lambda's credentials) with
+/// the budgets above. Locally `AWS_ENDPOINT_URL` points it at moto; tests may override
+/// the endpoint, region and credentials on the returned loader.
+pub fn loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(INITIAL_BACKOFF),
+        )
+}
+
+/// [`loader`], loaded.
+pub async fn load() -> SdkConfig {
+    loader().load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_loaded_config_carries_the_budgets() {
+        let config = loader()
+            .region(aws_config::Region::new("us-east-1"))
+            .load()
+            .await;
+        let timeouts = config.timeout_config().expect("timeouts are set");
+        assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+        let retries = config.retry_config().expect("retries are set");
+        assert_eq!(retries.max_attempts(), MAX_ATTEMPTS);
+        assert_eq!(retries.initial_backoff(), INITIAL_BACKOFF);
+    }
+
+    #[test]
+    fn a_stuck_attempt_leaves_room_for_a_retry() {
+        assert!(CONNECT_TIMEOUT < ATTEMPT_TIMEOUT);
+        assert!(ATTEMPT_TIMEOUT + INITIAL_BACKOFF < OPERATION_TIMEOUT);
+        assert_eq!(WORST_CASE, Duration::from_secs(9));
+    }
+}
