@@ -702,3 +702,52 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
         assert!(output.unprocessed_items.unwrap_or_default().is_empty());
     }
 }
+
+/// SES failing: send-code answers 503, and the failed attempt costs the guest nothing:
+/// once mail works again, the same address gets a code at once (no 429), and the code
+/// that was never delivered was never kept.
+#[tokio::test]
+async fn a_code_that_could_not_be_mailed_costs_the_guest_nothing() {
+    let s = setup("ses-down").await;
+    let email = unique_email("ses-down");
+    // chat-users in process, on the test stack's table, with SES at a port that refuses.
+    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ses = shared::aws::loader()
+        .endpoint_url(format!("http://127.0.0.1:{refusing}"))
+        .load()
+        .await;
+    let app = chat_users::App {
+        ctx: context().await,
+        mailer: shared::mail::Mailer::new(
+            shared::aws_sdk_sesv2::Client::new(&ses),
+            "chat@example.com",
+        ),
+    };
+    let event = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/chat-users/send-code.json"
+    ))
+    .unwrap()
+    .replace("{{CHAT_ID}}", &s.chat)
+    .replace("{{EMAIL}}", &email)
+    .replace("{{CHAT_PASSWORD}}", &s.password);
+    let request = lambda_http::request::from_str(&event).unwrap();
+    let response = chat_users::handle(&app, request).await;
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert!(emails_to(&email).await.is_empty());
+
+    // The guest asks again at once, through the real stack, and gets a working code.
+    send_code(
+        &s.chat,
+        json!({ "email": email, "name": "Guest", "password": s.password }),
+    )
+    .await
+    .expect(202);
+    let code = latest_code(&email).await;
+    get_token(&s.chat, &email, &code).await.expect(200);
+}

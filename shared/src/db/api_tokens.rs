@@ -52,14 +52,11 @@ fn list_query(user_id: UserId, per_page: usize, cursor: Option<String>) -> ListQ
 
 impl Db {
     pub async fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<(), ApiError> {
-        if self
-            .put_new(to_item(&key(token.user_id, token.id), token)?)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(ApiError::internal("a new API token id already existed"))
-        }
+        // A fresh id is never taken: an existing item is this very write, committed by an
+        // attempt whose answer was lost before the SDK retried it.
+        self.put_new(to_item(&key(token.user_id, token.id), token)?)
+            .await?;
+        Ok(())
     }
 
     /// The user and the token of an API token's claims, in one round trip; `None` when

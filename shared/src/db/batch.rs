@@ -46,7 +46,11 @@ impl Db {
                 break;
             }
             if !backoff.wait().await {
-                return Err(ApiError::internal("BatchGetItem left keys unprocessed"));
+                // DynamoDB hands keys back under throttling: a dependency failure, not a bug.
+                return Err(ApiError::unavailable(
+                    "BatchGetItem",
+                    "keys left unprocessed",
+                ));
             }
         }
         Ok(keys.map(|key| {
@@ -112,7 +116,10 @@ impl Db {
                 return Ok(());
             }
             if !backoff.wait().await {
-                return Err(ApiError::internal("BatchWriteItem kept items unprocessed"));
+                return Err(ApiError::unavailable(
+                    "BatchWriteItem",
+                    "items left unprocessed",
+                ));
             }
         }
     }

@@ -64,14 +64,11 @@ pub enum CompanyDeleted {
 
 impl Db {
     pub async fn insert_company(&self, company: &CompanyRecord) -> Result<(), ApiError> {
-        if self
-            .put_new(to_item(&key(company.owner_id, company.id), company)?)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(ApiError::internal("a new company id already existed"))
-        }
+        // A fresh id is never taken: an existing item is this very write, committed by an
+        // attempt whose answer was lost before the SDK retried it.
+        self.put_new(to_item(&key(company.owner_id, company.id), company)?)
+            .await?;
+        Ok(())
     }
 
     pub async fn company(

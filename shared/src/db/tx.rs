@@ -48,14 +48,38 @@ impl Cancelled {
             .any(|r| r.code() == Some("TransactionConflict"))
     }
 
-    /// A cancellation the caller did not expect: a 500 naming the reason codes.
+    /// A cancellation the caller did not expect: a 503 when DynamoDB throttled or another
+    /// transaction held an item (both pass), else a 500 naming the reason codes.
     pub(crate) fn unexpected(&self, what: &str) -> ApiError {
         let codes: Vec<&str> = self
             .reasons
             .iter()
             .map(|r| r.code().unwrap_or("None"))
             .collect();
-        ApiError::internal(format!("{what} cancelled: {codes:?}"))
+        let detail = format!("{what} cancelled: {codes:?}");
+        if codes
+            .iter()
+            .any(|c| matches!(*c, "ThrottlingError" | "TransactionConflict"))
+        {
+            ApiError::unavailable("TransactWriteItems", detail)
+        } else {
+            ApiError::internal(detail)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passing_cancellations_are_503_and_odd_ones_500() {
+        let throttled = Cancelled::of(&[("None", None), ("ThrottlingError", None)]);
+        assert_eq!(throttled.unexpected("x").status(), 503);
+        let conflict = Cancelled::of(&[("TransactionConflict", None)]);
+        assert_eq!(conflict.unexpected("x").status(), 503);
+        let odd = Cancelled::of(&[("ValidationError", None)]);
+        assert_eq!(odd.unexpected("x").status(), 500);
     }
 }
 
