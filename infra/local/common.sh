@@ -10,6 +10,8 @@ STARTED_PIDS=()
 
 # Dummy credentials and a region: moto accepts anything, the SDK needs something.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+# The AWS budgets of shared/src/aws.rs, scaled for moto's one-at-a-time queue (local only).
+export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
@@ -83,6 +85,9 @@ TABLE_NAME=$3
 TOKEN_SECRET=$4
 MAIL_FROM=$5
 RUST_LOG=info
+# moto applies requests one at a time: give its queue the time DynamoDB would not need
+# (see shared/src/aws.rs).
+AWS_BUDGET_SCALE=10
 ENV
 }
 

@@ -35,8 +35,11 @@
 //! (`template.yaml`) and far inside API Gateway's 30 s. When AWS is down, the first call
 //! fails and the answer is a 503 after at most 3 s.
 //!
-//! No environment override: the tests point [`loader`] at their fake endpoints with the
-//! loader's own builder methods, so they run these exact budgets.
+//! One local-stack setting, never set in AWS: `AWS_BUDGET_SCALE` (a whole number, default
+//! 1) multiplies the three timeouts. The local DynamoDB (moto) applies requests one at a
+//! time, so under the tests' 200 concurrent writers a request can queue for seconds that
+//! DynamoDB would answer in milliseconds; `make dev` and `make test` set it to 10. The
+//! fault tests pin the production budgets with [`loader_scaled`]`(1)`.
 
 use std::time::Duration;
 
@@ -63,15 +66,31 @@ pub const WORST_CASE: Duration = OPERATION_TIMEOUT.saturating_mul(SEQUENTIAL_CAL
 pub const RETRY_AFTER_SECS: u64 = 5;
 
 /// The default AWS configuration chain (environment, profile, Lambda's credentials) with
-/// the budgets above. Locally `AWS_ENDPOINT_URL` points it at moto; tests may override
-/// the endpoint, region and credentials on the returned loader.
+/// the budgets above (scaled by `AWS_BUDGET_SCALE`, see the module's documentation).
+/// Locally `AWS_ENDPOINT_URL` points it at moto; tests may override the endpoint, region
+/// and credentials on the returned loader.
 pub fn loader() -> ConfigLoader {
+    loader_scaled(budget_scale(
+        std::env::var("AWS_BUDGET_SCALE").ok().as_deref(),
+    ))
+}
+
+/// `AWS_BUDGET_SCALE`: a whole number from 1 to 100; anything else is 1.
+fn budget_scale(setting: Option<&str>) -> u32 {
+    setting
+        .and_then(|s| s.trim().parse::<u32>().ok())
+        .filter(|n| (1..=100).contains(n))
+        .unwrap_or(1)
+}
+
+/// [`loader`] with the timeouts multiplied by `scale` (1: the production budgets).
+pub fn loader_scaled(scale: u32) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT * scale)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT * scale)
+                .operation_timeout(OPERATION_TIMEOUT * scale)
                 .build(),
         )
         .retry_config(
@@ -92,7 +111,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_loaded_config_carries_the_budgets() {
-        let config = loader()
+        let config = loader_scaled(1)
             .region(aws_config::Region::new("us-east-1"))
             .load()
             .await;
@@ -103,6 +122,15 @@ mod tests {
         let retries = config.retry_config().expect("retries are set");
         assert_eq!(retries.max_attempts(), MAX_ATTEMPTS);
         assert_eq!(retries.initial_backoff(), INITIAL_BACKOFF);
+    }
+
+    #[test]
+    fn the_scale_is_a_bounded_whole_number() {
+        assert_eq!(budget_scale(None), 1);
+        assert_eq!(budget_scale(Some("10")), 10);
+        for bad in ["0", "-3", "1.5", "x", "1000"] {
+            assert_eq!(budget_scale(Some(bad)), 1, "{bad}");
+        }
     }
 
     #[test]

@@ -161,7 +161,8 @@ fn operator_items(user_id: &str, token_id: &str) -> String {
 /// The functions' state, built with the production loader, aimed at `port`.
 async fn app_at(port: u16) -> App {
     log();
-    let aws = shared::aws::loader()
+    // The production budgets, whatever the local stack's AWS_BUDGET_SCALE says.
+    let aws = shared::aws::loader_scaled(1)
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "faults"))
