@@ -44,6 +44,11 @@ pub struct Config {
     pub chat_user_token_ttl_secs: i64,
     /// `MAIL_FROM`: the SES sender; only the function that sends mail needs it.
     pub mail_from: Option<String>,
+    /// `REALTIME_URL`: the WebSocket API's URL (`wss://…/stage`; locally `ws://…`), that
+    /// realtime tickets are for; only the chats function needs it.
+    pub realtime_url: Option<String>,
+    /// `EVENT_RETENTION_DAYS` (default 30): how long a chat's events are kept at least.
+    pub event_retention_days: i64,
 }
 
 impl Config {
@@ -77,12 +82,33 @@ impl Config {
                     reason: "it must be a whole number of days between 1 and 3650",
                 })?,
         };
+        let event_retention_days = match lookup("EVENT_RETENTION_DAYS") {
+            None => crate::db::DEFAULT_EVENT_RETENTION_DAYS,
+            Some(days) => days
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or(ConfigError::Invalid {
+                    name: "EVENT_RETENTION_DAYS",
+                    reason: "it must be a whole number of days between 1 and 3650",
+                })?,
+        };
         Ok(Self {
             table_name,
             token_secret: Secret::new(token_secret.into_bytes()),
             chat_user_token_ttl_secs: chat_user_token_ttl_days * 24 * 3600,
             mail_from: lookup("MAIL_FROM").filter(|v| !v.trim().is_empty()),
+            realtime_url: lookup("REALTIME_URL").filter(|v| !v.trim().is_empty()),
+            event_retention_days,
         })
+    }
+
+    /// The WebSocket URL, for the function that hands out realtime tickets.
+    pub fn require_realtime_url(&self) -> Result<&str, ConfigError> {
+        self.realtime_url
+            .as_deref()
+            .ok_or(ConfigError::Missing("REALTIME_URL"))
     }
 
     /// The sender address, for the functions that send mail.

@@ -79,6 +79,10 @@ pub enum ApiError {
     /// 409: the resource's state forbids the change.
     #[error("{0}")]
     Conflict(&'static str),
+    /// 409 with `"reset": true`: the event log no longer holds what the client asked to
+    /// resume from; it must reload instead of silently missing events.
+    #[error("The events after this seq are no longer kept. Reload the messages, then follow the events from the newest seq.")]
+    ResetRequired,
     /// 413: body over the limit.
     #[error("The request body is too large (at most 64 KiB).")]
     PayloadTooLarge,
@@ -152,7 +156,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::ResetRequired => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -176,6 +180,7 @@ impl ApiError {
             Self::Unavailable { .. } => {
                 json!({ "message": "The service is briefly unavailable. Try again after the number of seconds in the Retry-After header." })
             }
+            Self::ResetRequired => json!({ "message": self.to_string(), "reset": true }),
             other => json!({ "message": other.to_string() }),
         };
         let mut response = crate::http::json_response(status, &body);

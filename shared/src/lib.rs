@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod ids;
 pub mod mail;
@@ -40,7 +41,8 @@ impl Context {
 
     /// With a given DynamoDB client (the benchmarks answer it in-process).
     pub fn with_dynamodb(config: config::Config, dynamodb: aws_sdk_dynamodb::Client) -> Self {
-        let db = db::Db::new(dynamodb, config.table_name.clone());
+        let db = db::Db::new(dynamodb, config.table_name.clone())
+            .with_event_retention_days(config.event_retention_days);
         let tokens = auth::TokenKeys::new(config.token_secret.expose());
         Self { config, db, tokens }
     }

@@ -114,6 +114,7 @@ pub enum ChatsEndpoint {
     Update(ChatId),
     Delete(ChatId),
     Share(ChatId),
+    RealtimeTicket(ChatId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +127,7 @@ pub enum ChatUsersEndpoint {
     MintToken(ChatId, ChatUserId),
     SendCode(ChatId),
     GetToken(ChatId),
+    MarkRead(ChatId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +137,7 @@ pub enum ChatMessagesEndpoint {
     Get(ChatId, MessageId),
     Edit(ChatId, MessageId),
     Delete(ChatId, MessageId),
+    Events(ChatId),
 }
 
 impl Endpoint {
@@ -329,6 +332,13 @@ pub const ROUTES: &[Route] = &[
             Ok(Endpoint::Chats(ChatsEndpoint::Share(p.chat()?)))
         })],
     },
+    Route {
+        path: "/api/chats/{chat_id}/realtime-ticket",
+        function: Chats,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::Chats(ChatsEndpoint::RealtimeTicket(p.chat()?)))
+        })],
+    },
     // The seed's path, kept as an alias of the /api one.
     Route {
         path: "/chats/{chat_id}/share",
@@ -397,6 +407,13 @@ pub const ROUTES: &[Route] = &[
             Ok(Endpoint::ChatUsers(ChatUsersEndpoint::GetToken(p.chat()?)))
         })],
     },
+    Route {
+        path: "/api/chats/{chat_id}/read",
+        function: ChatUsers,
+        operations: &[op(Put, |p| {
+            Ok(Endpoint::ChatUsers(ChatUsersEndpoint::MarkRead(p.chat()?)))
+        })],
+    },
     // The seed's paths, kept as aliases of the /api ones.
     Route {
         path: "/chats/{chat_id}/users/send-code",
@@ -452,7 +469,18 @@ pub const ROUTES: &[Route] = &[
             }),
         ],
     },
+    Route {
+        path: "/api/chats/{chat_id}/events",
+        function: ChatMessages,
+        operations: &[op(Get, |p| {
+            Ok(Endpoint::ChatMessages(ChatMessagesEndpoint::Events(p.chat()?)))
+        })],
+    },
 ];
+
+/// The functions that serve no HTTP route: the WebSocket API's routes and the
+/// DynamoDB stream's consumer (see `template.yaml`).
+pub const EVENT_FUNCTIONS: [&str; 2] = ["realtime", "fanout"];
 
 /// Finds the route for a path and its parameters. A literal segment beats a parameter
 /// (`/users/send-code` is not the chat user `send-code`), as in API Gateway.

@@ -298,6 +298,22 @@ impl FromField for AuthCode {
     }
 }
 
+/// An event `seq` (a read marker): a whole number, as a JSON number or a string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seq(pub u64);
+
+impl FromField for Seq {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        let seq = match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        seq.map(Seq)
+            .ok_or_else(|| format!("The {field} field must be a whole number (an event seq)."))
+    }
+}
+
 /// `?per_page=` in 1..=max, with a default.
 pub fn per_page(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
     match raw {

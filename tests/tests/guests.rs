@@ -677,6 +677,8 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
         .map(|i| {
             let message = MessageRecord {
                 id: MessageId::new(),
+                // Written around the log, as a bulk fixture: no event, no seq.
+                seq: 0,
                 chat_id: chat,
                 chat_user_id: author,
                 body: format!("bulk {i}"),

@@ -6,7 +6,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
+use shared::db::events::EventsRead;
 use shared::db::messages::{MessageRecord, NewMessage, Posted, Window};
+use shared::events::{Audience, DeletedBy};
 use shared::ids::{ChatId, EntityId, MessageId};
 use shared::routes::ChatMessagesEndpoint;
 use shared::validate::{ClientId, Fields, MessageBody};
@@ -32,6 +34,7 @@ async fn dispatch(
         }
         ChatMessagesEndpoint::Edit(chat, message) => edit(app, &req, chat, message).await,
         ChatMessagesEndpoint::Delete(chat, message) => delete(app, &req, chat, message).await,
+        ChatMessagesEndpoint::Events(chat) => events(app, &req, chat).await,
     }
 }
 
@@ -51,7 +54,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         author: guest.chat_user.id,
         body: body.into_inner(),
         client_id: client_id.map(ClientId::into_inner),
-        newest_known: guest.chat.last_message_id,
+        head: guest.chat.head(),
     };
     match app.ctx.db.post_message(new).await? {
         Posted::New(message) => Ok(http::data(StatusCode::CREATED, message.resource())),
@@ -144,7 +147,7 @@ async fn edit(
     let edited = app
         .ctx
         .db
-        .edit_message(&current, body.into_inner(), &clock::now_rfc3339())
+        .edit_message(guest.chat.head(), &current, body.into_inner())
         .await?
         .ok_or(NO_SUCH_MESSAGE)?;
     Ok(http::data(StatusCode::OK, edited.resource()))
@@ -165,8 +168,60 @@ async fn delete(
             "Only its author or the chat's owner can delete a message.",
         ));
     }
-    if !app.ctx.db.delete_message(&current).await? {
+    let deleted_by = match &access {
+        ChatAccess::Owner { .. } => DeletedBy::Owner,
+        ChatAccess::Member(guest) => DeletedBy::Author(guest.chat_user.id),
+    };
+    if !app
+        .ctx
+        .db
+        .delete_message(access.chat().head(), &current, deleted_by)
+        .await?
+    {
         return Err(NO_SUCH_MESSAGE);
     }
     Ok(http::data(StatusCode::OK, current.resource()))
+}
+
+pub const DEFAULT_EVENTS_PER_PAGE: usize = 100;
+
+/// `GET /api/chats/{chat_id}/events?after=<seq>`: the chat's log in `seq` order, as the
+/// caller may see it. An `after` older than the oldest kept event is a 409 with
+/// `reset: true`: the client reloads the messages instead of silently missing some.
+async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
+    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let per_page = req.per_page(DEFAULT_EVENTS_PER_PAGE, MAX_PER_PAGE)?;
+    let after = req
+        .query("after")
+        .map(|raw| {
+            raw.parse::<u64>().map_err(|_| {
+                FieldErrors::single("after", "The after field must be an event seq (a whole number).")
+            })
+        })
+        .transpose()?;
+    let chat = access.chat();
+    let read = app
+        .ctx
+        .db
+        .list_events(chat.id, after, chat.event_seq, per_page, clock::now_millis())
+        .await?;
+    let page = match read {
+        EventsRead::Page(page) => page,
+        EventsRead::Expired => return Err(ApiError::ResetRequired),
+    };
+    let audience = match &access {
+        ChatAccess::Owner { .. } => Audience::Owner,
+        ChatAccess::Member(guest) => Audience::ChatUser(guest.chat_user.id),
+    };
+    let last_seq = page
+        .events
+        .last()
+        .map_or(chat.event_seq, |e| e.seq.max(chat.event_seq));
+    Ok(http::json_response(
+        StatusCode::OK,
+        &json!({
+            "data": page.events.iter().map(|e| e.render(audience)).collect::<Vec<_>>(),
+            "meta": { "per_page": per_page, "has_more": page.has_more, "last_seq": last_seq },
+        }),
+    ))
 }

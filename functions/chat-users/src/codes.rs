@@ -87,7 +87,7 @@ pub async fn send_code(
         let name = input.name.ok_or_else(|| {
             FieldErrors::single("name", "The name field is required to join the chat.")
         })?;
-        match crate::insert(app, &chat, email, name).await?.1 {
+        match crate::insert(app, &chat, email, name, crate::Joined::ByEmail).await?.1 {
             // A concurrent join with the same email won the insert: it exists now.
             ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => {}
             ChatUserInserted::ChatGone => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
@@ -242,9 +242,11 @@ pub async fn get_token(
     let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
     let db = &app.ctx.db;
     let lookup = db.code_lookup(chat, email.as_str()).await?;
-    if lookup.chat.is_none() {
-        return Err(ApiError::NotFound(NO_SUCH_CHAT));
-    }
+    let head = lookup
+        .chat
+        .as_ref()
+        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?
+        .head();
     // No such chat user, no code, a used or dead code, an expired one: all the same 422.
     let (Some(member), Some(stored)) = (lookup.member, lookup.code) else {
         return Err(invalid_code());
@@ -267,7 +269,7 @@ pub async fn get_token(
         return Err(invalid_code());
     }
     let chat_user = db
-        .mark_chat_user_verified(chat, member, &clock::now_rfc3339())
+        .mark_chat_user_verified(head, member)
         .await?
         .ok_or_else(invalid_code)?;
     tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");

@@ -10,12 +10,12 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
-use shared::db::chat_users::{ChatUserInserted, ChatUserRecord, EmailChanged};
+use shared::db::chat_users::{ChatUserInserted, ChatUserRecord, EmailChanged, ReadMarked};
 use shared::db::chats::ChatRecord;
 use shared::ids::{ChatId, ChatUserId, EntityId};
 use shared::mail::Mailer;
 use shared::routes::ChatUsersEndpoint;
-use shared::validate::{Email, Fields, Name};
+use shared::validate::{Email, Fields, Name, Seq};
 use shared::{ApiError, ApiRequest, Context, FieldErrors, clock, http};
 
 pub use codes::{CODE_TTL_MS, MAX_CODE_ATTEMPTS, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS};
@@ -53,6 +53,7 @@ async fn dispatch(
         E::MintToken(chat, chat_user) => mint_token(app, &req, chat, chat_user).await,
         E::SendCode(chat) => codes::send_code(app, &req, chat).await,
         E::GetToken(chat) => codes::get_token(app, &req, chat).await,
+        E::MarkRead(chat) => mark_read(app, &req, chat).await,
     }
 }
 
@@ -117,7 +118,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let name = fields.required::<Name>("name");
     let send_code = fields.optional::<bool>("send_code").unwrap_or(false);
     let (email, name) = fields.finish_with(|| Some((email?, name?)))?;
-    let chat_user = match insert(app, &chat, &email, name).await? {
+    let chat_user = match insert(app, &chat, &email, name, Joined::ByOwner).await? {
         (chat_user, ChatUserInserted::Inserted) => chat_user,
         (_, ChatUserInserted::EmailTaken) => return Err(email_taken()),
         (_, ChatUserInserted::ChatGone) => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
@@ -128,12 +129,22 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     Ok(http::data(StatusCode::CREATED, chat_user.resource(true)))
 }
 
+/// How a chat user came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Joined {
+    /// Added by the owner: a participant at once (`chat_user.joined` now).
+    ByOwner,
+    /// Asked to join by email: a participant once it proves the address.
+    ByEmail,
+}
+
 /// A new chat user of `chat`, and whether it could be stored.
 async fn insert(
     app: &App,
     chat: &ChatRecord,
     email: &Email,
     name: Name,
+    joined: Joined,
 ) -> Result<(ChatUserRecord, ChatUserInserted), ApiError> {
     let now = clock::now_rfc3339();
     let chat_user = ChatUserRecord {
@@ -144,8 +155,10 @@ async fn insert(
         verified_at: None,
         created_at: now.clone(),
         updated_at: now,
+        announced: joined == Joined::ByOwner,
+        last_read_seq: 0,
     };
-    let inserted = app.ctx.db.insert_chat_user(&chat_user).await?;
+    let inserted = app.ctx.db.insert_chat_user(chat.head(), &chat_user).await?;
     Ok((chat_user, inserted))
 }
 
@@ -173,41 +186,27 @@ async fn update(
     };
     fields.finish()?;
     let current = load(app, access.chat().id, chat_user).await?;
+    let head = access.chat().head();
+    let db = &app.ctx.db;
+    let name = name.map(Name::into_inner);
     let updated = match email.filter(|e| e.as_str() != current.email) {
-        Some(email) => change_email(app, &current, &email, name).await?,
+        // The new address is not verified yet.
+        Some(email) => match db
+            .change_chat_user_email(head, &current, email.as_str(), name)
+            .await?
+        {
+            EmailChanged::Changed(updated) => updated,
+            EmailChanged::EmailTaken => return Err(email_taken()),
+            EmailChanged::Gone => return Err(NO_SUCH_CHAT_USER),
+        },
         None => {
-            let name = name.map_or_else(|| current.name.clone(), Name::into_inner);
-            app.ctx
-                .db
-                .rename_chat_user(&current, name, &clock::now_rfc3339())
+            let name = name.unwrap_or_else(|| current.name.clone());
+            db.rename_chat_user(head, &current, name)
                 .await?
                 .ok_or(NO_SUCH_CHAT_USER)?
         }
     };
     Ok(http::data(StatusCode::OK, updated.resource(true)))
-}
-
-/// Moves the chat user to a new email, which is not verified yet.
-async fn change_email(
-    app: &App,
-    current: &ChatUserRecord,
-    email: &Email,
-    name: Option<Name>,
-) -> Result<ChatUserRecord, ApiError> {
-    let updated = ChatUserRecord {
-        name: name.map_or_else(|| current.name.clone(), Name::into_inner),
-        email: email.as_str().to_owned(),
-        verified_at: None,
-        updated_at: clock::now_rfc3339(),
-        ..current.clone()
-    };
-    match app.ctx.db.change_chat_user_email(current, &updated).await? {
-        EmailChanged::Changed => Ok(updated),
-        EmailChanged::EmailTaken => Err(email_taken()),
-        EmailChanged::ChangedMeanwhile => Err(ApiError::Conflict(
-            "The chat user changed meanwhile; try again.",
-        )),
-    }
 }
 
 async fn delete(
@@ -224,7 +223,12 @@ async fn delete(
     }
     let current = load(app, access.chat().id, chat_user).await?;
     // Its tokens die with the item (every chat-user request reads it); its messages stay.
-    if !app.ctx.db.delete_chat_user(&current).await? {
+    if !app
+        .ctx
+        .db
+        .delete_chat_user(access.chat().head(), &current)
+        .await?
+    {
         return Err(NO_SUCH_CHAT_USER);
     }
     Ok(http::data(StatusCode::OK, current.resource(true)))
@@ -259,4 +263,39 @@ fn token_body(app: &App, chat_user: &ChatUserRecord) -> Result<serde_json::Value
         "expires_at": clock::rfc3339(expires_at * 1000),
         "chat_user": chat_user.resource(true),
     }))
+}
+
+/// `PUT /api/chats/{chat_id}/read` with `{"seq": n}`: the chat user has seen the chat's
+/// events up to `n`. The marker only moves forward (an older `n` changes nothing and is
+/// still a 200); answers the marker and the unread count.
+async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
+    let guest = access::member_access(&app.ctx, req, chat).await?;
+    let mut fields = Fields::new(&req.body);
+    let seq = fields.required::<Seq>("seq");
+    let Seq(seq) = fields.finish_with(|| seq)?;
+    let db = &app.ctx.db;
+    let marked = db
+        .mark_read(guest.chat.head(), &guest.chat_user, seq)
+        .await?;
+    let chat_user = match marked {
+        ReadMarked::Moved(chat_user) => chat_user,
+        ReadMarked::NotForward => db
+            .chat_user(chat, guest.chat_user.id)
+            .await?
+            .ok_or(ApiError::Unauthenticated("Unauthenticated."))?,
+        ReadMarked::BeyondLog => {
+            return Err(FieldErrors::single(
+                "seq",
+                "The seq field must not be above the chat's newest event.",
+            ));
+        }
+        ReadMarked::Gone => return Err(ApiError::Unauthenticated("Unauthenticated.")),
+    };
+    let unread_count = db
+        .unread_count(chat, chat_user.id, chat_user.last_read_seq)
+        .await?;
+    Ok(http::data(
+        StatusCode::OK,
+        json!({ "last_read_seq": chat_user.last_read_seq, "unread_count": unread_count }),
+    ))
 }

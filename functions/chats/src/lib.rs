@@ -7,8 +7,9 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
-use shared::access::{self, NO_SUCH_CHAT};
+use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
 use shared::db::chats::{ChatChanges, ChatCreated, ChatRecord, PasswordWrite};
+use shared::db::realtime::Subscriber;
 use shared::ids::{ChatId, CompanyId, EntityId};
 use shared::routes::ChatsEndpoint;
 use shared::validate::{ChatPassword, Description, Fields, Name};
@@ -35,6 +36,7 @@ async fn dispatch(
         ChatsEndpoint::Update(chat) => update(app, &req, chat).await,
         ChatsEndpoint::Delete(chat) => delete(app, &req, chat).await,
         ChatsEndpoint::Share(chat) => share(app, &req, chat).await,
+        ChatsEndpoint::RealtimeTicket(chat) => realtime_ticket(app, &req, chat).await,
     }
 }
 
@@ -110,6 +112,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         updated_at: now,
         last_message_at: None,
         last_message_id: None,
+        event_seq: 0,
     };
     match app.ctx.db.create_chat(&chat).await? {
         ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),
@@ -120,7 +123,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
 /// A partial update built from the present fields; `null` clears a field (a `null`
 /// password turns sharing off).
 async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let operator = auth::operator(&app.ctx, req).await?;
+    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let description = fields.nullable::<Description>("description");
@@ -135,7 +138,7 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let chat = app
         .ctx
         .db
-        .update_chat(operator.user.id, chat, changes)
+        .update_chat(&chat, changes)
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     Ok(http::data(StatusCode::OK, chat.resource()))
@@ -173,7 +176,7 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
     let password = app
         .ctx
         .db
-        .set_chat_password(&chat, &new_password, write, &clock::now_rfc3339())
+        .set_chat_password(&chat, &new_password, write)
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     Ok(share_response(chat.id, &password))
@@ -184,4 +187,39 @@ fn share_response(chat: ChatId, password: &str) -> Response<Body> {
         StatusCode::OK,
         json!({ "chat_id": chat, "password": password }),
     )
+}
+
+/// How long a realtime ticket may wait to be used.
+const TICKET_TTL_MS: i64 = 60_000;
+
+/// `POST /api/chats/{chat_id}/realtime-ticket`: the URL that opens this caller's
+/// WebSocket on the chat (browsers cannot send headers on a WebSocket, so a single-use
+/// ticket in the URL stands in for the token), valid for 60 s.
+async fn realtime_ticket(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+) -> Result<Response<Body>, ApiError> {
+    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let realtime_url = app
+        .ctx
+        .config
+        .require_realtime_url()
+        .map_err(ApiError::internal)?;
+    let subscriber = match &access {
+        ChatAccess::Owner { operator, .. } => Subscriber::Owner(operator.user.id),
+        ChatAccess::Member(guest) => Subscriber::ChatUser(guest.chat_user.id),
+    };
+    let (ticket, expires_at_ms) = app
+        .ctx
+        .db
+        .issue_ticket(access.chat().id, subscriber, clock::now_millis(), TICKET_TTL_MS)
+        .await?;
+    Ok(http::data(
+        StatusCode::CREATED,
+        json!({
+            "url": format!("{realtime_url}?ticket={ticket}"),
+            "expires_at": clock::rfc3339(expires_at_ms),
+        }),
+    ))
 }

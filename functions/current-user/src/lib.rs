@@ -27,7 +27,13 @@ async fn dispatch(
         }
         CurrentUserEndpoint::ChatUser => {
             let guest = auth::guest(&app.ctx, &req).await?;
+            let unread_count = app
+                .ctx
+                .db
+                .unread_count(guest.chat.id, guest.chat_user.id, guest.chat_user.last_read_seq)
+                .await?;
             let mut chat_user = guest.chat_user.resource(true);
+            chat_user["unread_count"] = unread_count.into();
             chat_user["chat"] = guest.chat.resource();
             Ok(http::data(StatusCode::OK, chat_user))
         }

@@ -4,11 +4,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::events::{ChatHead, Committed, NewEvent, Staged};
 use super::page::{ListQuery, Page};
-use super::tx::Transaction;
+use super::tx::{Slot, Transaction};
 use super::update::Update;
-use super::{Db, Key, auth_codes, chats, from_item, keys, s, to_item};
+use super::{Db, Key, auth_codes, chats, from_item, keys, n, s, to_item};
+use crate::clock;
 use crate::error::ApiError;
+use crate::events::EventType;
 use crate::ids::{ChatId, ChatUserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +24,14 @@ pub struct ChatUserRecord {
     pub verified_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// `chat_user.joined` was logged: at creation by the owner, or at the first
+    /// verification of a guest who asked to join (an address typed into a form is not a
+    /// participant yet).
+    #[serde(default)]
+    pub announced: bool,
+    /// The newest event `seq` this chat user has seen (moves forward only).
+    #[serde(default)]
+    pub last_read_seq: u64,
 }
 
 impl ChatUserRecord {
@@ -31,6 +42,7 @@ impl ChatUserRecord {
             "chat_id": self.chat_id,
             "name": self.name,
             "verified_at": self.verified_at,
+            "last_read_seq": self.last_read_seq,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         });
@@ -68,13 +80,43 @@ pub enum ChatUserInserted {
     ChatGone,
 }
 
+/// How a read marker moved.
+#[derive(Debug)]
+pub enum ReadMarked {
+    Moved(ChatUserRecord),
+    /// The marker was already at or past it: nothing changes.
+    NotForward,
+    /// The `seq` is beyond the chat's newest event.
+    BeyondLog,
+    Gone,
+}
+
 #[derive(Debug)]
 pub enum EmailChanged {
-    Changed,
+    Changed(ChatUserRecord),
     EmailTaken,
-    /// The chat user changed (or went) between the read and this write.
-    ChangedMeanwhile,
+    Gone,
 }
+
+/// How a whole-record update of a chat user ended.
+enum Updated {
+    Done(ChatUserRecord),
+    /// An item of the same change refused (e.g. the new email is taken).
+    Refused,
+    Gone,
+}
+
+impl Updated {
+    fn into_record(self) -> Option<ChatUserRecord> {
+        match self {
+            Updated::Done(record) => Some(record),
+            Updated::Refused | Updated::Gone => None,
+        }
+    }
+}
+
+/// Reads of a chat user that changed under an update before that update gives up.
+const MAX_REREADS: u32 = 5;
 
 impl Db {
     pub async fn chat_user(
@@ -118,103 +160,273 @@ impl Db {
     }
 
     /// Adds a chat user with its email item; the chat must still exist (a concurrent
-    /// chat delete wins) and the email must be free in the chat.
+    /// chat delete wins) and the email must be free in the chat. With `announced`, the
+    /// chat user's `chat_user.joined` is logged now; else at its first verification.
     pub async fn insert_chat_user(
         &self,
+        head: ChatHead,
         chat_user: &ChatUserRecord,
     ) -> Result<ChatUserInserted, ApiError> {
         let pointer = ChatUserEmailPointer {
             chat_user_id: chat_user.id,
         };
-        let mut tx = Transaction::new(self);
-        let chat = chats::tx_parts::exists(&mut tx, chat_user.chat_id)?;
-        let email = tx.put_new(to_item(
-            &email_key(chat_user.chat_id, &chat_user.email),
-            &pointer,
-        )?)?;
-        tx.put_new(to_item(&key(chat_user.chat_id, chat_user.id), chat_user)?)?;
-        match tx.commit().await? {
-            Ok(()) => Ok(ChatUserInserted::Inserted),
-            Err(cancelled) if cancelled.failed(chat) => Ok(ChatUserInserted::ChatGone),
-            Err(cancelled) if cancelled.failed(email) => Ok(ChatUserInserted::EmailTaken),
-            Err(cancelled) => Err(cancelled.unexpected("chat user insert")),
+        let outcome = self
+            .commit_with_event(head, |tx, head| {
+                let chat = if chat_user.announced {
+                    let event = NewEvent::new(EventType::ChatUserJoined, chat_user.resource(true));
+                    chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?
+                } else {
+                    chats::tx_parts::exists(tx, chat_user.chat_id)?
+                };
+                let email = tx.put_new(to_item(
+                    &email_key(chat_user.chat_id, &chat_user.email),
+                    &pointer,
+                )?)?;
+                tx.put_new(to_item(&key(chat_user.chat_id, chat_user.id), chat_user)?)?;
+                Ok(Staged {
+                    head: chat,
+                    rest: email,
+                })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(ChatUserInserted::Inserted),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => Ok(ChatUserInserted::ChatGone),
+            Committed::Refused {
+                cancelled,
+                rest: email,
+                ..
+            } if cancelled.failed(email) => Ok(ChatUserInserted::EmailTaken),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat user insert")),
         }
     }
 
-    /// `None` when the chat user is gone.
+    /// Rewrites a chat user with `change` and logs the event it names, in one
+    /// transaction with `more` (items of the same change; the slot it returns is asked
+    /// about on failure). The write is conditional on the record being as read; when
+    /// another write got in first, the record is read again and `change` re-applied.
+    async fn update_chat_user(
+        &self,
+        head: ChatHead,
+        mut current: ChatUserRecord,
+        change: impl Fn(&ChatUserRecord) -> Option<(ChatUserRecord, EventType)>,
+        more: impl Fn(&mut Transaction<'_>, &ChatUserRecord, &ChatUserRecord) -> Result<Option<Slot>, ApiError>,
+    ) -> Result<Updated, ApiError> {
+        for _ in 0..MAX_REREADS {
+            let Some((updated, kind)) = change(&current) else {
+                return Ok(Updated::Done(current));
+            };
+            let outcome = self
+                .commit_with_event(head, |tx, head| {
+                    let event = NewEvent::new(kind, updated.resource(true));
+                    let head =
+                        chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
+                    let record = tx.put(
+                        to_item(&key(current.chat_id, current.id), &updated)?,
+                        "attribute_exists(PK) AND updated_at = :read_at",
+                        &[(":read_at", s(&current.updated_at))],
+                    )?;
+                    let more = more(tx, &current, &updated)?;
+                    Ok(Staged {
+                        head,
+                        rest: (record, more),
+                    })
+                })
+                .await?;
+            match outcome {
+                Committed::Done { .. } => return Ok(Updated::Done(updated)),
+                Committed::Refused {
+                    cancelled,
+                    rest: (_, Some(more)),
+                    ..
+                } if cancelled.failed(more) => return Ok(Updated::Refused),
+                Committed::Refused {
+                    cancelled,
+                    rest: (record, _),
+                    ..
+                } if cancelled.failed(record) => {
+                    match self.chat_user(current.chat_id, current.id).await? {
+                        Some(fresh) => current = fresh,
+                        None => return Ok(Updated::Gone),
+                    }
+                }
+                Committed::Refused {
+                    cancelled, head, ..
+                } if cancelled.failed(head) => return Ok(Updated::Gone),
+                Committed::Refused { cancelled, .. } => {
+                    return Err(cancelled.unexpected("chat user update"));
+                }
+            }
+        }
+        Err(ApiError::unavailable(
+            "TransactWriteItems",
+            "the chat user kept changing during the update",
+        ))
+    }
+
+    /// Renames a chat user (`chat_user.updated`); `None` when it is gone.
     pub async fn rename_chat_user(
         &self,
-        chat_user: &ChatUserRecord,
+        head: ChatHead,
+        current: &ChatUserRecord,
         name: String,
-        at: &str,
     ) -> Result<Option<ChatUserRecord>, ApiError> {
-        let update = Update::new()
-            .set("name", s(name))
-            .set("updated_at", s(at))
-            .condition("attribute_exists(PK)");
-        self.update_returning(&key(chat_user.chat_id, chat_user.id), update)
-            .await
+        let change = |current: &ChatUserRecord| {
+            let renamed = ChatUserRecord {
+                name: name.clone(),
+                updated_at: clock::now_rfc3339(),
+                ..current.clone()
+            };
+            Some((renamed, EventType::ChatUserUpdated))
+        };
+        let updated = self
+            .update_chat_user(head, current.clone(), change, |_, _, _| Ok(None))
+            .await?;
+        Ok(updated.into_record())
     }
 
-    /// Moves a chat user from `current.email` to `updated.email` in one transaction:
-    /// the old email item and code go, the new email must be free.
+    /// Moves a chat user to `email` (`chat_user.updated`), unverified: the old email
+    /// item and its code go, the new email must be free in the chat.
     pub async fn change_chat_user_email(
         &self,
+        head: ChatHead,
         current: &ChatUserRecord,
-        updated: &ChatUserRecord,
+        email: &str,
+        name: Option<String>,
     ) -> Result<EmailChanged, ApiError> {
-        let chat_id = current.chat_id;
-        let pointer = ChatUserEmailPointer {
-            chat_user_id: current.id,
+        let change = |current: &ChatUserRecord| {
+            let moved = ChatUserRecord {
+                email: email.to_owned(),
+                name: name.clone().unwrap_or_else(|| current.name.clone()),
+                verified_at: None,
+                updated_at: clock::now_rfc3339(),
+                ..current.clone()
+            };
+            Some((moved, EventType::ChatUserUpdated))
         };
-        let mut tx = Transaction::new(self);
-        let record = tx.put(
-            to_item(&key(chat_id, current.id), updated)?,
-            "attribute_exists(PK) AND email = :old",
-            &[(":old", s(&current.email))],
-        )?;
-        tx.delete(&email_key(chat_id, &current.email), None, &[])?;
-        let new_email = tx.put_new(to_item(&email_key(chat_id, &updated.email), &pointer)?)?;
-        auth_codes::tx_parts::discard(&mut tx, chat_id, &current.email)?;
-        match tx.commit().await? {
-            Ok(()) => Ok(EmailChanged::Changed),
-            Err(cancelled) if cancelled.failed(new_email) => Ok(EmailChanged::EmailTaken),
-            Err(cancelled) if cancelled.failed(record) => Ok(EmailChanged::ChangedMeanwhile),
-            Err(cancelled) => Err(cancelled.unexpected("chat user email change")),
-        }
+        let more = |tx: &mut Transaction<'_>, current: &ChatUserRecord, updated: &ChatUserRecord| {
+            let chat_id = current.chat_id;
+            let pointer = ChatUserEmailPointer {
+                chat_user_id: current.id,
+            };
+            tx.delete(&email_key(chat_id, &current.email), None, &[])?;
+            let new_email = tx.put_new(to_item(&email_key(chat_id, &updated.email), &pointer)?)?;
+            auth_codes::tx_parts::discard(tx, chat_id, &current.email)?;
+            Ok(Some(new_email))
+        };
+        Ok(
+            match self.update_chat_user(head, current.clone(), change, more).await? {
+                Updated::Done(updated) => EmailChanged::Changed(updated),
+                Updated::Refused => EmailChanged::EmailTaken,
+                Updated::Gone => EmailChanged::Gone,
+            },
+        )
     }
 
     /// Removes a chat user with its email item and any pending code (its messages
-    /// stay); `false` when it was already gone.
-    pub async fn delete_chat_user(&self, chat_user: &ChatUserRecord) -> Result<bool, ApiError> {
+    /// stay), and logs `chat_user.removed`; `false` when it was already gone.
+    pub async fn delete_chat_user(
+        &self,
+        head: ChatHead,
+        chat_user: &ChatUserRecord,
+    ) -> Result<bool, ApiError> {
         let chat_id = chat_user.chat_id;
-        let mut tx = Transaction::new(self);
-        let record = tx.delete(
-            &key(chat_id, chat_user.id),
-            Some("attribute_exists(PK)"),
-            &[],
-        )?;
-        tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
-        auth_codes::tx_parts::discard(&mut tx, chat_id, &chat_user.email)?;
-        match tx.commit().await? {
-            Ok(()) => Ok(true),
-            Err(cancelled) if cancelled.failed(record) => Ok(false),
-            Err(cancelled) => Err(cancelled.unexpected("chat user delete")),
+        let outcome = self
+            .commit_with_event(head, |tx, head| {
+                let event = NewEvent::new(EventType::ChatUserRemoved, chat_user.resource(true));
+                let head = chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
+                tx.delete(&key(chat_id, chat_user.id), Some("attribute_exists(PK)"), &[])?;
+                tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
+                auth_codes::tx_parts::discard(tx, chat_id, &chat_user.email)?;
+                Ok(Staged { head, rest: () })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(true),
+            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(false),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat user delete")),
         }
     }
 
-    /// Sets `verified_at` the first time; `None` if the chat user was deleted meanwhile.
+    /// Sets `verified_at` the first time (logging `chat_user.joined` for a guest who
+    /// joined by email, `chat_user.updated` otherwise); `None` if the chat user is gone.
     pub async fn mark_chat_user_verified(
         &self,
-        chat_id: ChatId,
+        head: ChatHead,
         chat_user_id: ChatUserId,
-        at: &str,
     ) -> Result<Option<ChatUserRecord>, ApiError> {
-        let update = Update::new()
-            .set_clause("verified_at = if_not_exists(verified_at, :now)")
-            .value(":now", s(at))
-            .condition("attribute_exists(PK)");
-        self.update_returning(&key(chat_id, chat_user_id), update)
-            .await
+        let Some(current) = self.chat_user(head.chat_id, chat_user_id).await? else {
+            return Ok(None);
+        };
+        let change = |current: &ChatUserRecord| {
+            if current.verified_at.is_some() {
+                return None;
+            }
+            let now = clock::now_rfc3339();
+            let kind = if current.announced {
+                EventType::ChatUserUpdated
+            } else {
+                EventType::ChatUserJoined
+            };
+            let verified = ChatUserRecord {
+                verified_at: Some(now.clone()),
+                updated_at: now,
+                announced: true,
+                ..current.clone()
+            };
+            Some((verified, kind))
+        };
+        let updated = self
+            .update_chat_user(head, current, change, |_, _, _| Ok(None))
+            .await?;
+        Ok(updated.into_record())
+    }
+
+    /// Moves a chat user's read marker forward to `seq` and logs `read.updated`.
+    pub async fn mark_read(
+        &self,
+        head: ChatHead,
+        chat_user: &ChatUserRecord,
+        seq: u64,
+    ) -> Result<ReadMarked, ApiError> {
+        if seq > head.seq {
+            return Ok(ReadMarked::BeyondLog);
+        }
+        let outcome = self
+            .commit_with_event(head, |tx, head| {
+                let data = serde_json::json!({ "chat_user_id": chat_user.id, "last_read_seq": seq });
+                let event = NewEvent::new(EventType::ReadUpdated, data);
+                let within_log = Update::new()
+                    .condition("event_seq >= :read_seq")
+                    .value(":read_seq", n(seq));
+                let head = chats::tx_parts::advance(tx, head, event, within_log, clock::now_millis())?;
+                let forward = Update::new()
+                    .set("last_read_seq", n(seq))
+                    .condition("attribute_exists(PK)")
+                    .condition("attribute_not_exists(#last_read_seq) OR #last_read_seq < :last_read_seq");
+                let marker = tx.update_with(&key(chat_user.chat_id, chat_user.id), forward)?;
+                Ok(Staged { head, rest: marker })
+            })
+            .await?;
+        Ok(match outcome {
+            Committed::Done { .. } => ReadMarked::Moved(ChatUserRecord {
+                last_read_seq: seq,
+                ..chat_user.clone()
+            }),
+            Committed::Refused {
+                cancelled,
+                rest: marker,
+                ..
+            } if cancelled.failed(marker) => match cancelled.item(marker) {
+                Some(_) => ReadMarked::NotForward,
+                None => ReadMarked::Gone,
+            },
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => ReadMarked::BeyondLog,
+            Committed::Refused { cancelled, .. } => return Err(cancelled.unexpected("read marker")),
+        })
     }
 }

@@ -2,16 +2,18 @@
 //! including the parts of other entities' transactions that touch it (a message moves
 //! `last_message_id`, a chat user's insert checks the chat exists).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::events::{ChatHead, Committed, NewEvent, Staged};
 use super::page::{ListQuery, Page};
 use super::tx::{Slot, Transaction};
 use super::update::Update;
-use super::{Db, Item, Key, companies, keys, s, to_item};
+use super::{Db, Item, Key, companies, keys, n, s, to_item};
+use crate::clock;
 use crate::error::ApiError;
-use crate::ids::{ChatId, CompanyId, EntityId, MessageId, UserId};
+use crate::events::{Event, EventType};
+use crate::ids::{ChatId, CompanyId, MessageId, UserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatRecord {
@@ -31,6 +33,9 @@ pub struct ChatRecord {
     /// The newest message id: new ids must sort after it (see [`super::messages`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_message_id: Option<MessageId>,
+    /// The `seq` of the chat's newest event (see [`super::events`]).
+    #[serde(default)]
+    pub event_seq: u64,
 }
 
 impl ChatRecord {
@@ -44,7 +49,17 @@ impl ChatRecord {
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "last_message_at": self.last_message_at,
+            "last_seq": self.event_seq,
         })
+    }
+
+    /// The counters the next event of this chat is conditional on.
+    pub fn head(&self) -> ChatHead {
+        ChatHead {
+            chat_id: self.id,
+            seq: self.event_seq,
+            newest_message: self.last_message_id,
+        }
     }
 
     /// The stored item: the record, its key, and its GSI1 keys (the owner's chats,
@@ -107,29 +122,39 @@ pub(crate) mod tx_parts {
         tx.check(&key(chat_id), "attribute_exists(PK)")
     }
 
-    /// Moves the chat's newest message to `id`, on the condition that `id` sorts after
-    /// the current one: ids become visible in strictly increasing order. A failed
-    /// condition hands back the chat as it was (see [`newest_message`]).
-    pub(crate) fn advance_last_message(
+    /// Appends `event` to the chat's log: the chat item's counter moves from `head.seq`
+    /// to the event's `seq` (with `changes` to the chat item itself, and their conditions),
+    /// and the event item is put. A failed condition hands back the chat as it was.
+    pub(crate) fn advance(
         tx: &mut Transaction<'_>,
-        chat_id: ChatId,
-        id: MessageId,
-        at: &str,
+        head: ChatHead,
+        event: NewEvent,
+        changes: Update,
+        at_ms: i64,
     ) -> Result<Slot, ApiError> {
-        tx.update(
-            &key(chat_id),
-            "SET last_message_id = :id, last_message_at = :now",
-            "attribute_exists(PK) AND (attribute_not_exists(last_message_id) OR last_message_id < :id)",
-            &[(":id", s(id.to_string())), (":now", s(at))],
-        )
-    }
-
-    /// The newest message id of a chat item handed back by a failed condition.
-    pub(crate) fn newest_message(chat: &Item) -> Option<MessageId> {
-        match chat.get("last_message_id") {
-            Some(AttributeValue::S(id)) => MessageId::parse(id),
-            _ => None,
-        }
+        let next = head.seq + 1;
+        // A chat written before the log existed has no counter yet.
+        let counter = if head.seq == 0 {
+            "attribute_not_exists(event_seq) OR event_seq = :head_seq"
+        } else {
+            "event_seq = :head_seq"
+        };
+        let update = changes
+            .set("event_seq", n(next))
+            .condition("attribute_exists(PK)")
+            .condition(counter)
+            .value(":head_seq", n(head.seq));
+        let slot = tx.update_with(&key(head.chat_id), update)?;
+        let event = Event {
+            seq: next,
+            kind: event.kind,
+            chat_id: head.chat_id,
+            at: clock::rfc3339(at_ms),
+            data: event.data,
+        };
+        let item = tx.db().event_item(&event, at_ms)?;
+        tx.put_new(item)?;
+        Ok(slot)
     }
 }
 
@@ -170,53 +195,103 @@ impl Db {
         .await
     }
 
-    /// `None` when the owner has no such chat.
+    /// Applies `changes` to the owner's chat and logs `chat.updated`; `None` when the
+    /// chat is gone (or not the owner's).
     pub async fn update_chat(
         &self,
-        owner_id: UserId,
-        chat_id: ChatId,
+        chat: &ChatRecord,
         changes: ChatChanges,
     ) -> Result<Option<ChatRecord>, ApiError> {
-        let mut update = Update::new()
-            .set("updated_at", s(changes.updated_at))
-            .set_or_remove("description", changes.description)
-            .set_or_remove("password", changes.password)
-            .condition("attribute_exists(PK) AND owner_id = :owner")
-            .value(":owner", s(owner_id.to_string()));
-        if let Some(name) = changes.name {
-            update = update.set("name", s(name));
+        let at_ms = clock::now_millis();
+        let outcome = self
+            .commit_with_event(chat.head(), |tx, head| {
+                let mut updated = ChatRecord {
+                    updated_at: clock::rfc3339(at_ms),
+                    event_seq: head.seq + 1,
+                    ..chat.clone()
+                };
+                let mut update = Update::new()
+                    .set("updated_at", s(&updated.updated_at))
+                    .condition("owner_id = :owner")
+                    .value(":owner", s(chat.owner_id.to_string()));
+                if let Some(name) = &changes.name {
+                    updated.name = name.clone();
+                    update = update.set("name", s(name));
+                }
+                if let Some(description) = &changes.description {
+                    updated.description = description.clone();
+                    update = update.set_or_remove("description", Some(description.clone()));
+                }
+                if let Some(password) = &changes.password {
+                    updated.password = password.clone();
+                    update = update.set_or_remove("password", Some(password.clone()));
+                }
+                let event = NewEvent::new(EventType::ChatUpdated, updated.resource());
+                let head = tx_parts::advance(tx, head, event, update, at_ms)?;
+                Ok(Staged {
+                    head,
+                    rest: updated,
+                })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { rest, .. } => Ok(Some(rest)),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => Ok(None),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat update")),
         }
-        self.update_returning(&key(chat_id), update).await
     }
 
-    /// Sets the share password; returns the password in effect afterwards (another
-    /// request's, when `IfUnset` lost the race), or `None` when the chat is gone.
+    /// Sets the share password (and logs `chat.updated`); returns the password in effect
+    /// afterwards (another request's, when `IfUnset` lost the race), or `None` when the
+    /// chat is gone.
     pub async fn set_chat_password(
         &self,
         chat: &ChatRecord,
         password: &str,
         write: PasswordWrite,
-        at: &str,
     ) -> Result<Option<String>, ApiError> {
-        let condition = match write {
-            PasswordWrite::Replace => "attribute_exists(PK) AND owner_id = :owner",
-            PasswordWrite::IfUnset => {
-                "attribute_exists(PK) AND owner_id = :owner AND attribute_not_exists(password)"
-            }
+        let current = match write {
+            PasswordWrite::Replace => chat.clone(),
+            // Two first calls at once agree on one password: only a chat without one is
+            // written, the loser reads the winner's.
+            PasswordWrite::IfUnset => ChatRecord {
+                password: None,
+                ..chat.clone()
+            },
         };
-        let update = Update::new()
-            .set("password", s(password))
-            .set("updated_at", s(at))
-            .condition(condition)
-            .value(":owner", s(chat.owner_id.to_string()));
-        if self.update_if(&key(chat.id), update).await? {
-            return Ok(Some(password.to_owned()));
+        let unset_only = write == PasswordWrite::IfUnset;
+        let outcome = self
+            .commit_with_event(current.head(), |tx, head| {
+                let mut updated = current.clone();
+                updated.password = Some(password.to_owned());
+                updated.updated_at = clock::now_rfc3339();
+                updated.event_seq = head.seq + 1;
+                let mut update = Update::new()
+                    .set("password", s(password))
+                    .set("updated_at", s(&updated.updated_at))
+                    .condition("owner_id = :owner")
+                    .value(":owner", s(chat.owner_id.to_string()));
+                if unset_only {
+                    update = update.condition("attribute_not_exists(password)");
+                }
+                let event = NewEvent::new(EventType::ChatUpdated, updated.resource());
+                let head = tx_parts::advance(tx, head, event, update, clock::now_millis())?;
+                Ok(Staged { head, rest: () })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(Some(password.to_owned())),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => Ok(self
+                .chat(chat.id)
+                .await?
+                .filter(|now| now.owner_id == chat.owner_id)
+                .and_then(|now| now.password)),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat password")),
         }
-        Ok(self
-            .chat(chat.id)
-            .await?
-            .filter(|current| current.owner_id == chat.owner_id)
-            .and_then(|current| current.password))
     }
 
     /// Deletes a chat: first the chat item and its company's count in one transaction
@@ -258,6 +333,7 @@ mod tests {
             updated_at: "t".into(),
             last_message_at: None,
             last_message_id: None,
+            event_seq: 0,
         };
         let item = chat.to_item().unwrap();
         assert_eq!(item[keys::PK], s(format!("CHAT#{}", chat.id)));

@@ -10,16 +10,20 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::retry::Backoff;
+use super::events::{ChatHead, Committed, NewEvent, Staged};
 use super::tx::{Cancelled, Slot, Transaction};
 use super::update::Update;
 use super::{Db, Key, chat_users, chats, from_item, keys, s, to_item};
 use crate::error::ApiError;
+use crate::events::{DeletedBy, EventType};
 use crate::ids::{ChatId, ChatUserId, MessageId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRecord {
     pub id: MessageId,
+    /// The `seq` of its `message.created` event: a read marker at or past it has seen it.
+    #[serde(default)]
+    pub seq: u64,
     pub chat_id: ChatId,
     pub chat_user_id: ChatUserId,
     pub body: String,
@@ -35,6 +39,7 @@ impl MessageRecord {
     pub fn resource(&self) -> Value {
         json!({
             "id": self.id,
+            "seq": self.seq,
             "chat_id": self.chat_id,
             "chat_user_id": self.chat_user_id,
             "body": self.body,
@@ -75,8 +80,8 @@ pub struct NewMessage {
     pub author: ChatUserId,
     pub body: String,
     pub client_id: Option<String>,
-    /// The chat's newest message id as last read: the first id tried goes above it.
-    pub newest_known: Option<MessageId>,
+    /// The chat's counters as last read: the first id tried goes above its newest.
+    pub head: ChatHead,
 }
 
 #[derive(Debug)]
@@ -92,48 +97,25 @@ pub enum Posted {
     Busy,
 }
 
-/// The outcome of one append transaction.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Appended {
-    Committed,
-    ClientIdUsed,
-    /// A message with a later id got in first (the newest id, as the chat hands it back).
-    Raced(Option<MessageId>),
-    AuthorGone,
-    ChatGone,
-    /// Another transaction held an item: back off and go again.
-    Contended,
-}
-
 /// The items of one append transaction whose failure means something.
 struct AppendSlots {
-    chat: Slot,
     author: Slot,
     client_id: Option<Slot>,
 }
 
-/// Why an append was cancelled; `None` for a reason no retry or answer can fix.
-fn classify(cancelled: &Cancelled, slots: &AppendSlots) -> Option<Appended> {
-    Some(
-        if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
-            Appended::ClientIdUsed
-        } else if cancelled.failed(slots.author) {
-            Appended::AuthorGone
-        } else if cancelled.failed(slots.chat) {
-            match cancelled.item(slots.chat) {
-                Some(chat) => Appended::Raced(chats::tx_parts::newest_message(chat)),
-                None => Appended::ChatGone,
-            }
-        } else if cancelled.conflicted() {
-            Appended::Contended
-        } else {
-            return None;
-        },
-    )
+/// Why an append was refused (a moved chat head is retried before this is asked).
+fn classify(cancelled: &Cancelled, head: Slot, slots: &AppendSlots) -> Option<Posted> {
+    Some(if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
+        // Answered by a read of the earlier message: see `repeat`.
+        Posted::RepeatOfDeleted
+    } else if cancelled.failed(slots.author) {
+        Posted::AuthorGone
+    } else if cancelled.failed(head) && cancelled.item(head).is_none() {
+        Posted::ChatGone
+    } else {
+        return None;
+    })
 }
-
-/// Attempts at winning the chat's ordering condition before answering `Busy`.
-const MAX_POST_ATTEMPTS: u32 = 60;
 
 /// Where a page of messages starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,50 +133,64 @@ pub struct MessagePage {
 }
 
 impl Db {
-    /// Posts a message in the chat's id order (see the module's documentation).
+    /// Posts a message in the chat's id order (see the module's documentation), with
+    /// its `message.created` event.
     pub async fn post_message(&self, new: NewMessage) -> Result<Posted, ApiError> {
-        let mut newest = new.newest_known;
-        let mut contention = Backoff::new(10, 80, MAX_POST_ATTEMPTS);
-        for _ in 0..MAX_POST_ATTEMPTS {
-            let now = crate::clock::now_rfc3339();
-            let message = MessageRecord {
-                id: MessageId::next_after(newest),
-                chat_id: new.chat_id,
-                chat_user_id: new.author,
-                body: new.body.clone(),
-                created_at: now.clone(),
-                updated_at: now,
-                edited_at: None,
-                client_id: new.client_id.clone(),
-            };
-            match self.append(&message).await? {
-                Appended::Committed => return Ok(Posted::New(message)),
-                Appended::ClientIdUsed => return self.repeat(&new).await,
-                Appended::AuthorGone => return Ok(Posted::AuthorGone),
-                Appended::ChatGone => return Ok(Posted::ChatGone),
-                // A later id won: go again at once, above it.
-                Appended::Raced(above) => newest = above,
-                Appended::Contended => {
-                    if !contention.wait().await {
-                        break;
-                    }
-                }
-            }
+        let outcome = self
+            .commit_with_event(new.head, |tx, head| {
+                let at_ms = crate::clock::now_millis();
+                let now = crate::clock::rfc3339(at_ms);
+                let message = MessageRecord {
+                    id: MessageId::next_after(head.newest_message),
+                    seq: head.seq + 1,
+                    chat_id: new.chat_id,
+                    chat_user_id: new.author,
+                    body: new.body.clone(),
+                    created_at: now.clone(),
+                    updated_at: now,
+                    edited_at: None,
+                    client_id: new.client_id.clone(),
+                };
+                let (head, slots) = self.stage_append(tx, head, &message, at_ms)?;
+                Ok(Staged {
+                    head,
+                    rest: (message, slots),
+                })
+            })
+            .await?;
+        match outcome {
+            Committed::Done {
+                rest: (message, _), ..
+            } => Ok(Posted::New(message)),
+            Committed::Refused {
+                cancelled,
+                head,
+                rest: (_, slots),
+            } => match classify(&cancelled, head, &slots) {
+                Some(Posted::RepeatOfDeleted) => self.repeat(&new).await,
+                Some(posted) => Ok(posted),
+                None => Err(cancelled.unexpected("message append")),
+            },
         }
-        Ok(Posted::Busy)
     }
 
-    /// One try: the chat's ordering condition, the author still a chat user, the
-    /// message, and its client id (unique per chat user), in one transaction.
-    async fn append(&self, message: &MessageRecord) -> Result<Appended, ApiError> {
+    /// The items of one append: the chat head (its ordering condition and the event),
+    /// the author still a chat user, the message, and its client id (unique per chat user).
+    fn stage_append(
+        &self,
+        tx: &mut Transaction<'_>,
+        head: ChatHead,
+        message: &MessageRecord,
+        at_ms: i64,
+    ) -> Result<(Slot, AppendSlots), ApiError> {
         let chat_id = message.chat_id;
-        let mut tx = Transaction::new(self);
-        let chat = chats::tx_parts::advance_last_message(
-            &mut tx,
-            chat_id,
-            message.id,
-            &message.created_at,
-        )?;
+        // Ids become visible in strictly increasing order (see the module's documentation).
+        let ordering = Update::new()
+            .set("last_message_id", s(message.id.to_string()))
+            .set("last_message_at", s(&message.created_at))
+            .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
+        let event = NewEvent::new(EventType::MessageCreated, message.resource());
+        let head = chats::tx_parts::advance(tx, head, event, ordering, at_ms)?;
         let author = tx.check(
             &chat_users::key(chat_id, message.chat_user_id),
             "attribute_exists(PK)",
@@ -210,17 +206,7 @@ impl Db {
             }
             None => None,
         };
-        let slots = AppendSlots {
-            chat,
-            author,
-            client_id,
-        };
-        match tx.commit().await? {
-            Ok(()) => Ok(Appended::Committed),
-            Err(cancelled) => {
-                classify(&cancelled, &slots).ok_or_else(|| cancelled.unexpected("message append"))
-            }
-        }
+        Ok((head, AppendSlots { author, client_id }))
     }
 
     /// The message an earlier post with the same `client_id` created.
@@ -290,42 +276,103 @@ impl Db {
         Ok(MessagePage { messages, has_more })
     }
 
-    /// Replaces the body of a message by its author; `None` when it is gone (or, should
-    /// the caller not have checked, not the author's).
+    /// Replaces the body of a message by its author and logs `message.updated`; `None`
+    /// when it is gone (or, should the caller not have checked, not the author's).
     pub async fn edit_message(
         &self,
+        head: ChatHead,
         message: &MessageRecord,
         body: String,
-        at: &str,
     ) -> Result<Option<MessageRecord>, ApiError> {
-        let update = Update::new()
-            .set("body", s(body))
-            .set("edited_at", s(at))
-            .set("updated_at", s(at))
-            .condition("attribute_exists(PK) AND chat_user_id = :author")
-            .value(":author", s(message.chat_user_id.to_string()));
-        self.update_returning(&key(message.chat_id, message.id), update)
-            .await
+        let outcome = self
+            .commit_with_event(head, |tx, head| {
+                let at_ms = crate::clock::now_millis();
+                let at = crate::clock::rfc3339(at_ms);
+                let edited = MessageRecord {
+                    body: body.clone(),
+                    edited_at: Some(at.clone()),
+                    updated_at: at,
+                    ..message.clone()
+                };
+                let event = NewEvent::new(EventType::MessageUpdated, edited.resource());
+                let head = chats::tx_parts::advance(tx, head, event, Update::new(), at_ms)?;
+                let update = Update::new()
+                    .set("body", s(&edited.body))
+                    .set("edited_at", s(&edited.updated_at))
+                    .set("updated_at", s(&edited.updated_at))
+                    .condition("attribute_exists(PK) AND chat_user_id = :author")
+                    .value(":author", s(message.chat_user_id.to_string()));
+                tx.update_with(&key(message.chat_id, message.id), update)?;
+                Ok(Staged { head, rest: edited })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { rest, .. } => Ok(Some(rest)),
+            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(None),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message edit")),
+        }
     }
 
-    /// Deletes a message and frees its `client_id`; `false` when it was already gone.
-    pub async fn delete_message(&self, message: &MessageRecord) -> Result<bool, ApiError> {
-        let mut tx = Transaction::new(self);
-        let record = tx.delete(
-            &key(message.chat_id, message.id),
-            Some("attribute_exists(PK)"),
-            &[],
-        )?;
-        if let Some(client_id) = &message.client_id {
-            let pointer = client_id_key(message.chat_id, message.chat_user_id, client_id);
-            tx.delete(&pointer, None, &[])?;
-        }
-        match tx.commit().await? {
-            Ok(()) => Ok(true),
-            Err(cancelled) if cancelled.failed(record) => Ok(false),
-            Err(cancelled) => Err(cancelled.unexpected("message delete")),
+    /// Deletes a message, frees its `client_id`, and logs its tombstone
+    /// (`message.deleted`); `false` when it was already gone.
+    pub async fn delete_message(
+        &self,
+        head: ChatHead,
+        message: &MessageRecord,
+        deleted_by: DeletedBy,
+    ) -> Result<bool, ApiError> {
+        let outcome = self
+            .commit_with_event(head, |tx, head| {
+                let event = NewEvent::new(EventType::MessageDeleted, deleted_by.tombstone(message.id));
+                let head = chats::tx_parts::advance(
+                    tx,
+                    head,
+                    event,
+                    Update::new(),
+                    crate::clock::now_millis(),
+                )?;
+                tx.delete(
+                    &key(message.chat_id, message.id),
+                    Some("attribute_exists(PK)"),
+                    &[],
+                )?;
+                if let Some(client_id) = &message.client_id {
+                    let pointer = client_id_key(message.chat_id, message.chat_user_id, client_id);
+                    tx.delete(&pointer, None, &[])?;
+                }
+                Ok(Staged { head, rest: () })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(true),
+            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(false),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message delete")),
         }
     }
+
+    /// How many of the newest messages were written by others after `last_read_seq`:
+    /// one Query of at most [`UNREAD_WINDOW`] messages, so 100 means "100 or more".
+    pub async fn unread_count(
+        &self,
+        chat_id: ChatId,
+        reader: ChatUserId,
+        last_read_seq: u64,
+    ) -> Result<u32, ApiError> {
+        let page = self
+            .list_messages(chat_id, Window::Latest, UNREAD_WINDOW)
+            .await?;
+        Ok(count_unread(&page.messages, reader, last_read_seq))
+    }
+}
+
+/// The most messages an unread count looks at (and so its cap).
+pub const UNREAD_WINDOW: usize = 100;
+
+fn count_unread(newest: &[MessageRecord], reader: ChatUserId, last_read_seq: u64) -> u32 {
+    newest
+        .iter()
+        .filter(|m| m.seq > last_read_seq && m.chat_user_id != reader)
+        .count() as u32
 }
 
 #[cfg(test)]
@@ -334,57 +381,65 @@ mod tests {
 
     fn slots(with_client_id: bool) -> AppendSlots {
         AppendSlots {
-            chat: Slot::at(0),
-            author: Slot::at(1),
-            client_id: with_client_id.then(|| Slot::at(3)),
+            author: Slot::at(2),
+            client_id: with_client_id.then(|| Slot::at(4)),
         }
     }
 
     const FAILED: &str = "ConditionalCheckFailed";
+    const HEAD: Slot = Slot::at(0);
 
     #[test]
     fn a_used_client_id_wins_over_every_other_reason() {
         let cancelled = Cancelled::of(&[
             (FAILED, None),
+            ("None", None),
             (FAILED, None),
             ("None", None),
             (FAILED, None),
         ]);
-        assert_eq!(
-            classify(&cancelled, &slots(true)),
-            Some(Appended::ClientIdUsed)
-        );
-        assert_eq!(
-            classify(&cancelled, &slots(false)),
-            Some(Appended::AuthorGone)
-        );
+        assert!(matches!(
+            classify(&cancelled, HEAD, &slots(true)),
+            Some(Posted::RepeatOfDeleted)
+        ));
+        assert!(matches!(
+            classify(&cancelled, HEAD, &slots(false)),
+            Some(Posted::AuthorGone)
+        ));
     }
 
     #[test]
-    fn a_failed_chat_condition_is_a_race_or_a_gone_chat() {
-        let newest = MessageId::new();
-        let chat = std::collections::HashMap::from([
-            ("id".to_owned(), s(ChatId::new().to_string())),
-            ("last_message_id".to_owned(), s(newest.to_string())),
-        ]);
-        let raced = Cancelled::of(&[(FAILED, Some(chat)), ("None", None), ("None", None)]);
-        assert_eq!(
-            classify(&raced, &slots(false)),
-            Some(Appended::Raced(Some(newest)))
-        );
+    fn a_head_that_is_gone_is_a_gone_chat_and_anything_else_is_unexpected() {
         let gone = Cancelled::of(&[(FAILED, None), ("None", None), ("None", None)]);
-        assert_eq!(classify(&gone, &slots(false)), Some(Appended::ChatGone));
+        assert!(matches!(
+            classify(&gone, HEAD, &slots(false)),
+            Some(Posted::ChatGone)
+        ));
+        let odd = Cancelled::of(&[("ValidationError", None), ("None", None), ("None", None)]);
+        assert!(classify(&odd, HEAD, &slots(false)).is_none());
+    }
+
+    fn message(author: ChatUserId, seq: u64) -> MessageRecord {
+        MessageRecord {
+            id: MessageId::new(),
+            seq,
+            chat_id: ChatId::new(),
+            chat_user_id: author,
+            body: "x".into(),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            edited_at: None,
+            client_id: None,
+        }
     }
 
     #[test]
-    fn conflicts_back_off_and_anything_else_is_unexpected() {
-        let conflict = Cancelled::of(&[("TransactionConflict", None), ("None", None)]);
-        assert_eq!(
-            classify(&conflict, &slots(false)),
-            Some(Appended::Contended)
-        );
-        let odd = Cancelled::of(&[("ValidationError", None), ("None", None)]);
-        assert_eq!(classify(&odd, &slots(false)), None);
+    fn unread_counts_only_others_messages_after_the_marker() {
+        let (me, other) = (ChatUserId::new(), ChatUserId::new());
+        let newest = [message(other, 3), message(me, 4), message(other, 5), message(other, 7)];
+        assert_eq!(count_unread(&newest, me, 0), 3);
+        assert_eq!(count_unread(&newest, me, 4), 2);
+        assert_eq!(count_unread(&newest, me, 7), 0);
     }
 
     #[test]

@@ -24,6 +24,10 @@
 //! | auth code + send throttle ([`auth_codes`]) | `CHAT#<chat>` | `CODE#<email>` | | send-code, get-token (versioned conditional writes, TTL) |
 //! | message ([`messages`]) | `CHAT#<chat>` | `MSG#<message>` | | `/api/chats/{id}/messages*` (one Query per page, `before` / `after` as key bounds) |
 //! | message client id, unique per chat user ([`messages`]) | `CHAT#<chat>` | `CLIENT#<chat user>#<client id>` | | idempotent `POST` messages (same transaction as the message) |
+//! | event ([`events`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
+//! | WebSocket connection ([`realtime`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
+//! | connection pointer ([`realtime`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
+//! | realtime ticket ([`realtime`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional delete; TTL 60 s) |
 //!
 //! Everything of a chat shares its partition, so deleting a chat is one paginated Query
 //! plus batched deletes, after the chat item itself is gone (which makes the rest
@@ -36,6 +40,7 @@
 pub mod api_tokens;
 pub mod auth_codes;
 mod batch;
+pub mod events;
 pub mod chat_users;
 pub mod chats;
 pub mod companies;
@@ -43,6 +48,7 @@ pub mod keys;
 pub mod logins;
 pub mod messages;
 mod page;
+pub mod realtime;
 mod retry;
 pub mod stored;
 mod tx;
@@ -69,14 +75,26 @@ pub type Item = HashMap<String, AttributeValue>;
 pub struct Db {
     client: Client,
     table: String,
+    /// How long events are kept (their TTL), in seconds.
+    event_retention_secs: i64,
 }
+
+/// Events are kept at least this long by default.
+pub const DEFAULT_EVENT_RETENTION_DAYS: i64 = 30;
 
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            event_retention_secs: DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600,
         }
+    }
+
+    /// Keeps events `days` days (at least: DynamoDB deletes expired items late).
+    pub fn with_event_retention_days(mut self, days: i64) -> Self {
+        self.event_retention_secs = days * 24 * 3600;
+        self
     }
 
     pub fn table(&self) -> &str {

@@ -6,9 +6,10 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ConditionCheck, Delete, Put, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    TransactWriteItem, Update as UpdateItem,
 };
 
+use super::update::Update;
 use super::{Db, Item, Key, Values, values};
 use crate::error::ApiError;
 
@@ -34,6 +35,13 @@ impl Cancelled {
             .get(slot.0)
             .and_then(CancellationReason::code)
             .is_some_and(|code| code == "ConditionalCheckFailed")
+    }
+
+    /// Some condition of the transaction did not hold.
+    pub(crate) fn any_failed(&self) -> bool {
+        self.reasons
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed"))
     }
 
     /// The item as it was when its condition failed (updates ask for it).
@@ -85,7 +93,7 @@ mod tests {
 
 #[cfg(test)]
 impl Slot {
-    pub(crate) fn at(index: usize) -> Self {
+    pub(crate) const fn at(index: usize) -> Self {
         Self(index)
     }
 }
@@ -114,6 +122,10 @@ impl<'a> Transaction<'a> {
             db,
             items: Vec::with_capacity(4),
         }
+    }
+
+    pub(crate) fn db(&self) -> &'a Db {
+        self.db
     }
 
     fn push(&mut self, item: TransactWriteItem) -> Slot {
@@ -164,12 +176,27 @@ impl<'a> Transaction<'a> {
         condition: &str,
         expression_values: Values<'_>,
     ) -> Result<Slot, ApiError> {
-        let update = Update::builder()
+        let update = UpdateItem::builder()
             .table_name(self.db.table())
             .set_key(Some(key.to_item()))
             .update_expression(expression)
             .condition_expression(condition)
             .set_expression_attribute_values(values(expression_values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().update(update).build()))
+    }
+
+    /// An update built with [`Update`]; a failed condition hands back the item as it was.
+    pub(crate) fn update_with(&mut self, key: &Key, update: Update) -> Result<Slot, ApiError> {
+        let parts = update.into_parts();
+        let update = UpdateItem::builder()
+            .table_name(self.db.table())
+            .set_key(Some(key.to_item()))
+            .update_expression(parts.expression)
+            .set_condition_expression(parts.condition)
+            .set_expression_attribute_names(parts.names)
+            .set_expression_attribute_values(parts.values)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()?;
         Ok(self.push(TransactWriteItem::builder().update(update).build()))

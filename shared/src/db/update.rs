@@ -10,6 +10,13 @@ use serde::de::DeserializeOwned;
 use super::{Db, Key, from_item, is_condition_failed, s};
 use crate::error::ApiError;
 
+pub(crate) struct UpdateParts {
+    pub(crate) expression: String,
+    pub(crate) condition: Option<String>,
+    pub(crate) names: Option<HashMap<String, String>>,
+    pub(crate) values: Option<HashMap<String, AttributeValue>>,
+}
+
 #[derive(Debug, Default)]
 #[must_use]
 pub(crate) struct Update {
@@ -36,12 +43,6 @@ impl Update {
         let name = self.name(attr);
         self.values.insert(format!(":{attr}"), value);
         self.sets.push(format!("{name} = :{attr}"));
-        self
-    }
-
-    /// A `SET` clause written out (e.g. with `if_not_exists`); its values via [`Self::value`].
-    pub(crate) fn set_clause(mut self, clause: &str) -> Self {
-        self.sets.push(clause.to_owned());
         self
     }
 
@@ -73,9 +74,24 @@ impl Update {
         self
     }
 
+    /// Adds a condition; several are all required (`AND`).
     pub(crate) fn condition(mut self, expression: &str) -> Self {
-        self.condition = Some(expression.to_owned());
+        self.condition = Some(match self.condition.take() {
+            None => expression.to_owned(),
+            Some(earlier) => format!("({earlier}) AND ({expression})"),
+        });
         self
+    }
+
+    /// What an `UpdateItem` or a transaction's `Update` is made of.
+    pub(crate) fn into_parts(self) -> UpdateParts {
+        let expression = self.expression();
+        UpdateParts {
+            expression,
+            condition: self.condition,
+            names: (!self.names.is_empty()).then_some(self.names),
+            values: (!self.values.is_empty()).then_some(self.values),
+        }
     }
 
     fn expression(&self) -> String {
@@ -100,16 +116,16 @@ impl Db {
         update: Update,
         returns: ReturnValue,
     ) -> Result<Option<Option<super::Item>>, ApiError> {
-        let expression = update.expression();
+        let parts = update.into_parts();
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
-            .update_expression(expression)
-            .set_condition_expression(update.condition)
-            .set_expression_attribute_names((!update.names.is_empty()).then_some(update.names))
-            .set_expression_attribute_values((!update.values.is_empty()).then_some(update.values))
+            .update_expression(parts.expression)
+            .set_condition_expression(parts.condition)
+            .set_expression_attribute_names(parts.names)
+            .set_expression_attribute_values(parts.values)
             .return_values(returns)
             .send()
             .await;
@@ -151,7 +167,12 @@ mod tests {
             .set_or_remove("website", Some(None))
             .set_or_remove("description", None)
             .add("count", n(1))
-            .condition("attribute_exists(PK)");
+            .condition("attribute_exists(PK)")
+            .condition("#count < :count");
+        assert_eq!(
+            update.condition.as_deref(),
+            Some("(attribute_exists(PK)) AND (#count < :count)")
+        );
         assert_eq!(
             update.expression(),
             "SET #name = :name REMOVE #website ADD #count :count"
