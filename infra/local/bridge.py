@@ -14,7 +14,8 @@ they meet in AWS. Each section below plays one AWS part:
    GetConnection and DeleteConnection on `/@connections/{id}` under any prefix
    (the SDK's endpoint may carry the stage). SigV4 is not checked.
 4. Lambda event source mapping for DynamoDB Streams: polls the table's stream in
-   moto, keeps INSERTs whose SK has the filter prefix, invokes in batches of up to 100
+   moto, keeps the records the mapping's filters match (an event name and an SK
+   prefix each, as template.yaml's FilterCriteria), invokes in batches of up to 100
    with ReportBatchItemFailures semantics.
 
 Query strings carry single-use tickets: nothing here logs a request target.
@@ -426,9 +427,11 @@ class StreamTrigger:
                 task.cancel()
 
     def wanted(self, record: dict[str, Any]) -> bool:
-        # The mapping's FilterCriteria: {"eventName": ["INSERT"], "dynamodb": {"Keys": {"SK": {"S": [{"prefix": ...}]}}}}
+        # The mapping's FilterCriteria, one per --stream-filter NAME:PREFIX, any may match:
+        # {"eventName": [NAME], "dynamodb": {"Keys": {"SK": {"S": [{"prefix": PREFIX}]}}}}
         sk = record.get("dynamodb", {}).get("Keys", {}).get("SK", {}).get("S", "")
-        return record.get("eventName") == "INSERT" and sk.startswith(self.args.stream_filter_sk_prefix)
+        name = record.get("eventName")
+        return any(name == want and sk.startswith(prefix) for want, prefix in self.args.stream_filter)
 
     async def poll_shard(self, arn: str, shard_id: str) -> None:
         # TRIM_HORIZON: the local stack is fresh, so every record is one the app wants to see.
@@ -490,13 +493,21 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--table", required=True)
     p.add_argument("--realtime-function", required=True)
     p.add_argument("--stream-function", required=True)
-    p.add_argument("--stream-filter-sk-prefix", required=True)
+    p.add_argument("--stream-filter", action="append", required=True, type=stream_filter,
+                   help="EVENT_NAME:SK_PREFIX, e.g. INSERT:EVT# (repeatable; any may match)")
     p.add_argument("--poll-interval", type=float, default=0.1)
     p.add_argument("--routes", default="", help="comma-separated route keys besides $default")
     p.add_argument("--idle-timeout-seconds", type=float, default=600)
     p.add_argument("--max-connection-seconds", type=float, default=7200)
     p.add_argument("--invoke-timeout-seconds", type=float, default=600)
     return p.parse_args()
+
+
+def stream_filter(text: str) -> tuple[str, str]:
+    name, sep, prefix = text.partition(":")
+    if not sep or name not in ("INSERT", "MODIFY", "REMOVE"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not EVENT_NAME:SK_PREFIX")
+    return name, prefix
 
 
 async def main() -> None:

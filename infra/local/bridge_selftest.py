@@ -296,7 +296,7 @@ def main() -> int:
             [py, str(HERE / "bridge.py"), "--ws-port", str(ws_port), "--management-port", str(mgmt_port),
              "--invoke-url", f"http://127.0.0.1:{invoke_port}", "--dynamodb-endpoint", f"http://127.0.0.1:{moto_port}",
              "--table", TABLE, "--realtime-function", "realtime", "--stream-function", "fanout",
-             "--stream-filter-sk-prefix", "EVT#", "--routes", "ping,typing", "--max-connection-seconds", "4"],
+             "--stream-filter", "INSERT:EVT#", "--routes", "ping,typing", "--max-connection-seconds", "4"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
         procs.append(bridge)
         ready = threading.Event()

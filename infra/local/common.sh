@@ -15,7 +15,7 @@ export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
-FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages realtime fanout)
 
 # Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
 # build selects the workspace's default members (the functions), so watch never rebuilds
@@ -74,9 +74,12 @@ bootstrap() {
   AWS_ENDPOINT_URL="$1" ./target/debug/chat-admin mail verify-sender "${3#*@}" >/dev/null
 }
 
-# write_env_file FILE ENDPOINT TABLE SECRET SENDER: what the functions see locally.
+# write_env_file FILE ENDPOINT TABLE SECRET SENDER WS_PORT MANAGEMENT_PORT: what the
+# functions see locally. The WebSocket API and its management endpoint are the bridge's.
 write_env_file() {
   cat >"$1" <<ENV
+REALTIME_URL=ws://127.0.0.1:$6
+WEBSOCKET_MANAGEMENT_URL=http://127.0.0.1:$7/local
 AWS_ENDPOINT_URL=$2
 AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
@@ -104,4 +107,21 @@ start_api() {
 
 random_secret() {
   python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
+}
+
+# start_bridge WS_PORT MANAGEMENT_PORT API_PORT ENDPOINT TABLE LOGFILE: the dev-only stand-in
+# for the WebSocket API and the stream trigger (infra/local/bridge.py), invoking the real
+# realtime and fanout binaries through cargo lambda watch. The stream filter is the
+# template's: new events, and removed connections (a removed connection is closed).
+start_bridge() {
+  start_bg "$6" "$VENV_BIN/python" infra/local/bridge.py --ws-port "$1" --management-port "$2" \
+    --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
+    --realtime-function realtime --stream-function fanout --routes ping,typing \
+    --stream-filter 'INSERT:EVT#' --stream-filter 'REMOVE:CONN#' --poll-interval 0.05
+  for _ in $(seq 1 100); do
+    grep -q "bridge ready" "$6" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "the bridge did not come up (log: $6)" >&2
+  return 1
 }

@@ -6,6 +6,8 @@ source "$(dirname "$0")/common.sh"
 
 MOTO_PORT="${MOTO_PORT:-5055}"
 API_PORT="${API_PORT:-3000}"
+WS_PORT="${WS_PORT:-3001}"
+MANAGEMENT_PORT="${MANAGEMENT_PORT:-3002}"
 TABLE="chat-api-dev"
 SENDER="chat@example.com"
 DEMO_EMAIL="demo@example.com"
@@ -20,7 +22,7 @@ build_local_binaries
 trap 'echo; echo "Stopping moto and the API..."; stop_all' EXIT
 trap 'exit 130' INT TERM
 
-for port in "$MOTO_PORT" "$API_PORT"; do
+for port in "$MOTO_PORT" "$API_PORT" "$WS_PORT" "$MANAGEMENT_PORT"; do
   if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
     echo "Port $port is already in use (another 'make dev'?). Stop it, or set MOTO_PORT / API_PORT." >&2
     exit 1
@@ -30,7 +32,7 @@ done
 echo "Starting moto on $ENDPOINT (log: .local/moto.log)"
 start_moto "$MOTO_PORT" .local/moto.log
 # A new secret per run: moto keeps nothing across runs, so no old token survives anyway.
-write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER"
+write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 
 set -a; source "$ENV_FILE"; set +a
@@ -40,6 +42,8 @@ TOKEN=$(./target/debug/chat-admin token issue --email "$DEMO_EMAIL" --name "make
 
 echo "Starting the API on http://127.0.0.1:$API_PORT (log: .local/api.log)"
 start_api "$API_PORT" "$ENV_FILE" .local/api.log
+echo "Starting the WebSocket bridge on ws://127.0.0.1:$WS_PORT (log: .local/bridge.log)"
+start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" .local/bridge.log
 
 cat <<MSG
 
@@ -51,6 +55,9 @@ cat <<MSG
   Try it:
     export TOKEN=$TOKEN
     curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/user
+
+  WebSocket:     ws://127.0.0.1:$WS_PORT  (open the url of POST /api/chats/{id}/realtime-ticket)
+                 e.g. curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/chats/<chat id>/realtime-ticket
 
   Emails sent (auth codes):   make mail
   Function logs:              tail -f .local/api.log

@@ -14,22 +14,29 @@ cargo test --workspace --no-run --quiet
 
 MOTO_PORT=$(free_port)
 API_PORT=$(free_port)
+WS_PORT=$(free_port)
+MANAGEMENT_PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 TABLE="chat-api-test"
 SENDER="chat@example.com"
 SECRET=$(random_secret)
 
-echo "== local stack: moto on $MOTO_PORT, API on $API_PORT"
+echo "== the dev bridge's own test (WebSocket API, management API, stream trigger)"
+python infra/local/bridge_selftest.py
+
+echo "== local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
 start_moto "$MOTO_PORT" "$RUN_DIR/moto.log"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
-write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SECRET" "$SENDER"
+write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SECRET" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT"
 # Several instances per function, as Lambda would run them, so races reach DynamoDB.
 start_api "$API_PORT" "$RUN_DIR/api.env" "$RUN_DIR/api.log" --ignore-changes --concurrency 4
+start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$RUN_DIR/bridge.log"
 
 echo "== cargo test"
 export CHAT_API_URL="http://127.0.0.1:$API_PORT" MOTO_URL="$ENDPOINT" AWS_ENDPOINT_URL="$ENDPOINT"
 export TABLE_NAME="$TABLE" TOKEN_SECRET="$SECRET" MAIL_FROM="$SENDER"
-export FUNCTION_LOG="$RUN_DIR/api.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
+export REALTIME_URL="ws://127.0.0.1:$WS_PORT" WEBSOCKET_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT/local"
+export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
 cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"

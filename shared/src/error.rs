@@ -81,7 +81,9 @@ pub enum ApiError {
     Conflict(&'static str),
     /// 409 with `"reset": true`: the event log no longer holds what the client asked to
     /// resume from; it must reload instead of silently missing events.
-    #[error("The events after this seq are no longer kept. Reload the messages, then follow the events from the newest seq.")]
+    #[error(
+        "The events after this seq are no longer kept. Reload the messages, then follow the events from the newest seq."
+    )]
     ResetRequired,
     /// 413: body over the limit.
     #[error("The request body is too large (at most 64 KiB).")]

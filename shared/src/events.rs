@@ -159,6 +159,9 @@ mod tests {
             serde_json::to_value(EventType::ChatUserJoined).unwrap(),
             "chat_user.joined"
         );
-        assert_eq!(serde_json::to_value(EventType::ReadUpdated).unwrap(), "read.updated");
+        assert_eq!(
+            serde_json::to_value(EventType::ReadUpdated).unwrap(),
+            "read.updated"
+        );
     }
 }

@@ -14,6 +14,8 @@ pub mod events;
 pub mod http;
 pub mod ids;
 pub mod mail;
+#[cfg(feature = "push")]
+pub mod push;
 pub mod routes;
 pub mod runtime;
 pub mod validate;

@@ -473,7 +473,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/chats/{chat_id}/events",
         function: ChatMessages,
         operations: &[op(Get, |p| {
-            Ok(Endpoint::ChatMessages(ChatMessagesEndpoint::Events(p.chat()?)))
+            Ok(Endpoint::ChatMessages(ChatMessagesEndpoint::Events(
+                p.chat()?,
+            )))
         })],
     },
 ];

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_norway::Value as Yaml;
 use shared::db::keys;
-use shared::routes::{Function, ROUTES};
+use shared::routes::{EVENT_FUNCTIONS, Function, ROUTES};
 
 fn read(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file))
@@ -18,6 +18,16 @@ fn read(file: &str) -> String {
 
 fn yaml(file: &str) -> Yaml {
     serde_norway::from_str(&read(file)).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// Every function binary: the HTTP ones of the route table, and the event-driven ones.
+fn all_binaries() -> BTreeSet<String> {
+    Function::ALL
+        .iter()
+        .map(|f| f.binary_name())
+        .chain(EVENT_FUNCTIONS)
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `(path, binary)` pairs of the code's route table.
@@ -51,6 +61,11 @@ fn the_template_routes_every_path_to_its_function() {
             continue;
         };
         for (_, event) in events {
+            if event["Type"].as_str() == Some("DynamoDB") {
+                // The stream fan-out: no HTTP route.
+                assert!(EVENT_FUNCTIONS.contains(&binary.as_str()), "{binary}");
+                continue;
+            }
             assert_eq!(event["Type"].as_str(), Some("HttpApi"));
             let props = &event["Properties"];
             match props["Path"].as_str() {
@@ -75,11 +90,7 @@ fn the_template_routes_every_path_to_its_function() {
         default_route.as_deref(),
         Some(Function::CurrentUser.binary_name())
     );
-    let expected: BTreeSet<String> = Function::ALL
-        .iter()
-        .map(|f| f.binary_name().to_owned())
-        .collect();
-    assert_eq!(binaries, expected, "one function per resource family");
+    assert_eq!(binaries, all_binaries(), "one function per resource family");
 }
 
 #[test]
@@ -184,10 +195,7 @@ fn the_templates_table_uses_the_codes_key_names() {
 /// build` and `cargo lambda watch` build) and the list the local-stack scripts start.
 #[test]
 fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
-    let expected: BTreeSet<String> = Function::ALL
-        .iter()
-        .map(|f| f.binary_name().to_owned())
-        .collect();
+    let expected = all_binaries();
     let manifest: toml::Value = toml::from_str(&read("Cargo.toml")).unwrap();
     let members: BTreeSet<String> = manifest["workspace"]["default-members"]
         .as_array()
@@ -197,7 +205,7 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
         .collect();
     assert_eq!(
         members, expected,
-        "Cargo.toml default-members vs Function::ALL"
+        "Cargo.toml default-members vs the functions"
     );
     let scripts = read("infra/local/common.sh");
     let line = scripts
@@ -211,6 +219,6 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
         .collect();
     assert_eq!(
         listed, expected,
-        "infra/local/common.sh FUNCTIONS vs Function::ALL"
+        "infra/local/common.sh FUNCTIONS vs the functions"
     );
 }

@@ -195,7 +195,10 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         .query("after")
         .map(|raw| {
             raw.parse::<u64>().map_err(|_| {
-                FieldErrors::single("after", "The after field must be an event seq (a whole number).")
+                FieldErrors::single(
+                    "after",
+                    "The after field must be an event seq (a whole number).",
+                )
             })
         })
         .transpose()?;
@@ -203,7 +206,13 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let read = app
         .ctx
         .db
-        .list_events(chat.id, after, chat.event_seq, per_page, clock::now_millis())
+        .list_events(
+            chat.id,
+            after,
+            chat.event_seq,
+            per_page,
+            clock::now_millis(),
+        )
         .await?;
     let page = match read {
         EventsRead::Page(page) => page,

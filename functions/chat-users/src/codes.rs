@@ -87,7 +87,10 @@ pub async fn send_code(
         let name = input.name.ok_or_else(|| {
             FieldErrors::single("name", "The name field is required to join the chat.")
         })?;
-        match crate::insert(app, &chat, email, name, crate::Joined::ByEmail).await?.1 {
+        match crate::insert(app, &chat, email, name, crate::Joined::ByEmail)
+            .await?
+            .1
+        {
             // A concurrent join with the same email won the insert: it exists now.
             ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => {}
             ChatUserInserted::ChatGone => return Err(ApiError::NotFound(NO_SUCH_CHAT)),

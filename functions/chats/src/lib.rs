@@ -213,7 +213,12 @@ async fn realtime_ticket(
     let (ticket, expires_at_ms) = app
         .ctx
         .db
-        .issue_ticket(access.chat().id, subscriber, clock::now_millis(), TICKET_TTL_MS)
+        .issue_ticket(
+            access.chat().id,
+            subscriber,
+            clock::now_millis(),
+            TICKET_TTL_MS,
+        )
         .await?;
     Ok(http::data(
         StatusCode::CREATED,

@@ -30,7 +30,11 @@ async fn dispatch(
             let unread_count = app
                 .ctx
                 .db
-                .unread_count(guest.chat.id, guest.chat_user.id, guest.chat_user.last_read_seq)
+                .unread_count(
+                    guest.chat.id,
+                    guest.chat_user.id,
+                    guest.chat_user.last_read_seq,
+                )
                 .await?;
             let mut chat_user = guest.chat_user.resource(true);
             chat_user["unread_count"] = unread_count.into();

@@ -4,7 +4,8 @@
 use aws_sdk_dynamodb::Client as DynamoClient;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sesv2::Client as SesClient;
 use shared::db::api_tokens::ApiTokenRecord;
@@ -17,8 +18,9 @@ use shared::{ApiError, clock, crypto};
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
-/// (`GSI1PK`/`GSI1SK`, all attributes), on-demand, TTL on `ttl`. An existing table is
-/// left as it is.
+/// (`GSI1PK`/`GSI1SK`, all attributes), on-demand, TTL on `ttl`, a stream of new and old
+/// images (the fan-out of events to WebSockets reads it). An existing table is left as
+/// it is.
 pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Error> {
     let attr = |name: &str| {
         AttributeDefinition::builder()
@@ -36,6 +38,12 @@ pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Er
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()?,
+        )
         .attribute_definitions(attr(keys::PK)?)
         .attribute_definitions(attr(keys::SK)?)
         .attribute_definitions(attr(keys::GSI1PK)?)

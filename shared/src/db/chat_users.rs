@@ -212,7 +212,11 @@ impl Db {
         head: ChatHead,
         mut current: ChatUserRecord,
         change: impl Fn(&ChatUserRecord) -> Option<(ChatUserRecord, EventType)>,
-        more: impl Fn(&mut Transaction<'_>, &ChatUserRecord, &ChatUserRecord) -> Result<Option<Slot>, ApiError>,
+        more: impl Fn(
+            &mut Transaction<'_>,
+            &ChatUserRecord,
+            &ChatUserRecord,
+        ) -> Result<Option<Slot>, ApiError>,
     ) -> Result<Updated, ApiError> {
         for _ in 0..MAX_REREADS {
             let Some((updated, kind)) = change(&current) else {
@@ -221,8 +225,13 @@ impl Db {
             let outcome = self
                 .commit_with_event(head, |tx, head| {
                     let event = NewEvent::new(kind, updated.resource(true));
-                    let head =
-                        chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
+                    let head = chats::tx_parts::advance(
+                        tx,
+                        head,
+                        event,
+                        Update::new(),
+                        clock::now_millis(),
+                    )?;
                     let record = tx.put(
                         to_item(&key(current.chat_id, current.id), &updated)?,
                         "attribute_exists(PK) AND updated_at = :read_at",
@@ -306,7 +315,9 @@ impl Db {
             };
             Some((moved, EventType::ChatUserUpdated))
         };
-        let more = |tx: &mut Transaction<'_>, current: &ChatUserRecord, updated: &ChatUserRecord| {
+        let more = |tx: &mut Transaction<'_>,
+                    current: &ChatUserRecord,
+                    updated: &ChatUserRecord| {
             let chat_id = current.chat_id;
             let pointer = ChatUserEmailPointer {
                 chat_user_id: current.id,
@@ -317,7 +328,10 @@ impl Db {
             Ok(Some(new_email))
         };
         Ok(
-            match self.update_chat_user(head, current.clone(), change, more).await? {
+            match self
+                .update_chat_user(head, current.clone(), change, more)
+                .await?
+            {
                 Updated::Done(updated) => EmailChanged::Changed(updated),
                 Updated::Refused => EmailChanged::EmailTaken,
                 Updated::Gone => EmailChanged::Gone,
@@ -336,8 +350,13 @@ impl Db {
         let outcome = self
             .commit_with_event(head, |tx, head| {
                 let event = NewEvent::new(EventType::ChatUserRemoved, chat_user.resource(true));
-                let head = chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
-                tx.delete(&key(chat_id, chat_user.id), Some("attribute_exists(PK)"), &[])?;
+                let head =
+                    chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
+                tx.delete(
+                    &key(chat_id, chat_user.id),
+                    Some("attribute_exists(PK)"),
+                    &[],
+                )?;
                 tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
                 auth_codes::tx_parts::discard(tx, chat_id, &chat_user.email)?;
                 Ok(Staged { head, rest: () })
@@ -396,16 +415,20 @@ impl Db {
         }
         let outcome = self
             .commit_with_event(head, |tx, head| {
-                let data = serde_json::json!({ "chat_user_id": chat_user.id, "last_read_seq": seq });
+                let data =
+                    serde_json::json!({ "chat_user_id": chat_user.id, "last_read_seq": seq });
                 let event = NewEvent::new(EventType::ReadUpdated, data);
                 let within_log = Update::new()
                     .condition("event_seq >= :read_seq")
                     .value(":read_seq", n(seq));
-                let head = chats::tx_parts::advance(tx, head, event, within_log, clock::now_millis())?;
+                let head =
+                    chats::tx_parts::advance(tx, head, event, within_log, clock::now_millis())?;
                 let forward = Update::new()
                     .set("last_read_seq", n(seq))
                     .condition("attribute_exists(PK)")
-                    .condition("attribute_not_exists(#last_read_seq) OR #last_read_seq < :last_read_seq");
+                    .condition(
+                        "attribute_not_exists(#last_read_seq) OR #last_read_seq < :last_read_seq",
+                    );
                 let marker = tx.update_with(&key(chat_user.chat_id, chat_user.id), forward)?;
                 Ok(Staged { head, rest: marker })
             })

@@ -74,7 +74,11 @@ pub(crate) enum Committed<S> {
     /// Written.
     Done { rest: S },
     /// Not written, for a reason of the caller's (its conditions, or the chat's own).
-    Refused { cancelled: Cancelled, head: Slot, rest: S },
+    Refused {
+        cancelled: Cancelled,
+        head: Slot,
+        rest: S,
+    },
 }
 
 /// Attempts at one write before the chat counts as too busy.
@@ -191,6 +195,18 @@ impl Db {
         events.truncate(per_page);
         Ok(EventsRead::Page(EventPage { events, has_more }))
     }
+}
+
+/// The event an item of the table is, if it is one (the stream hands the fan-out items).
+pub fn event_of_item(item: Item) -> Result<Option<Event>, ApiError> {
+    let is_event = matches!(
+        item.get(keys::SK),
+        Some(AttributeValue::S(sk)) if sk.starts_with(PREFIX)
+    );
+    if !is_event {
+        return Ok(None);
+    }
+    from_item(item).map(Some)
 }
 
 fn is_expired(item: &HashMap<String, AttributeValue>, now_secs: i64) -> bool {

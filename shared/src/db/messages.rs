@@ -105,16 +105,18 @@ struct AppendSlots {
 
 /// Why an append was refused (a moved chat head is retried before this is asked).
 fn classify(cancelled: &Cancelled, head: Slot, slots: &AppendSlots) -> Option<Posted> {
-    Some(if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
-        // Answered by a read of the earlier message: see `repeat`.
-        Posted::RepeatOfDeleted
-    } else if cancelled.failed(slots.author) {
-        Posted::AuthorGone
-    } else if cancelled.failed(head) && cancelled.item(head).is_none() {
-        Posted::ChatGone
-    } else {
-        return None;
-    })
+    Some(
+        if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
+            // Answered by a read of the earlier message: see `repeat`.
+            Posted::RepeatOfDeleted
+        } else if cancelled.failed(slots.author) {
+            Posted::AuthorGone
+        } else if cancelled.failed(head) && cancelled.item(head).is_none() {
+            Posted::ChatGone
+        } else {
+            return None;
+        },
+    )
 }
 
 /// Where a page of messages starts.
@@ -188,7 +190,9 @@ impl Db {
         let ordering = Update::new()
             .set("last_message_id", s(message.id.to_string()))
             .set("last_message_at", s(&message.created_at))
-            .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
+            .condition(
+                "attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id",
+            );
         let event = NewEvent::new(EventType::MessageCreated, message.resource());
         let head = chats::tx_parts::advance(tx, head, event, ordering, at_ms)?;
         let author = tx.check(
@@ -323,7 +327,8 @@ impl Db {
     ) -> Result<bool, ApiError> {
         let outcome = self
             .commit_with_event(head, |tx, head| {
-                let event = NewEvent::new(EventType::MessageDeleted, deleted_by.tombstone(message.id));
+                let event =
+                    NewEvent::new(EventType::MessageDeleted, deleted_by.tombstone(message.id));
                 let head = chats::tx_parts::advance(
                     tx,
                     head,
@@ -436,7 +441,12 @@ mod tests {
     #[test]
     fn unread_counts_only_others_messages_after_the_marker() {
         let (me, other) = (ChatUserId::new(), ChatUserId::new());
-        let newest = [message(other, 3), message(me, 4), message(other, 5), message(other, 7)];
+        let newest = [
+            message(other, 3),
+            message(me, 4),
+            message(other, 5),
+            message(other, 7),
+        ];
         assert_eq!(count_unread(&newest, me, 0), 3);
         assert_eq!(count_unread(&newest, me, 4), 2);
         assert_eq!(count_unread(&newest, me, 7), 0);

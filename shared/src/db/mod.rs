@@ -40,10 +40,10 @@
 pub mod api_tokens;
 pub mod auth_codes;
 mod batch;
-pub mod events;
 pub mod chat_users;
 pub mod chats;
 pub mod companies;
+pub mod events;
 pub mod keys;
 pub mod logins;
 pub mod messages;

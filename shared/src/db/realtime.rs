@@ -127,14 +127,20 @@ impl Db {
         let chat = chats::tx_parts::exists(&mut tx, connection.chat_id)?;
         tx.put(
             with_ttl(
-                to_item(&connection_key(connection.chat_id, &connection.connection_id), connection)?,
+                to_item(
+                    &connection_key(connection.chat_id, &connection.connection_id),
+                    connection,
+                )?,
                 expires,
             ),
             "attribute_not_exists(PK)",
             &[],
         )?;
         tx.put(
-            with_ttl(to_item(&pointer_key(&connection.connection_id), connection)?, expires),
+            with_ttl(
+                to_item(&pointer_key(&connection.connection_id), connection)?,
+                expires,
+            ),
             "attribute_not_exists(PK)",
             &[],
         )?;
@@ -146,19 +152,28 @@ impl Db {
     }
 
     /// The socket with this id, if it is open.
-    pub async fn connection(&self, connection_id: &str) -> Result<Option<ConnectionRecord>, ApiError> {
+    pub async fn connection(
+        &self,
+        connection_id: &str,
+    ) -> Result<Option<ConnectionRecord>, ApiError> {
         self.get(&pointer_key(connection_id)).await
     }
 
     /// Forgets a socket (closed by its client, gone, or to be closed).
     pub async fn forget_connection(&self, connection: &ConnectionRecord) -> Result<(), ApiError> {
         self.delete(&pointer_key(&connection.connection_id)).await?;
-        self.delete(&connection_key(connection.chat_id, &connection.connection_id))
-            .await
+        self.delete(&connection_key(
+            connection.chat_id,
+            &connection.connection_id,
+        ))
+        .await
     }
 
     /// Every open socket of a chat.
-    pub async fn chat_connections(&self, chat_id: ChatId) -> Result<Vec<ConnectionRecord>, ApiError> {
+    pub async fn chat_connections(
+        &self,
+        chat_id: ChatId,
+    ) -> Result<Vec<ConnectionRecord>, ApiError> {
         let mut connections = Vec::new();
         let mut start_key = None;
         loop {

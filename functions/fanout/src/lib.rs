@@ -1,0 +1,157 @@
+//! `fanout`: the table's DynamoDB stream, filtered (see `template.yaml`) to new events and
+//! removed connections. Each new event goes to every socket of its chat, rendered for
+//! whoever holds it (`Event::render`: owners see emails, chat users only their own); a
+//! removed chat user's sockets are closed after its `chat_user.removed`; a connection
+//! item removed from a chat (chat deleted, socket forgotten) closes that socket.
+//!
+//! Records are handled in order; the first that fails is reported with the ones after
+//! it (`batchItemFailures`), so one bad record neither blocks nor drops the others and
+//! a chat's events never overtake each other.
+
+use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::db::realtime::{self, ConnectionRecord, Subscriber};
+use shared::db::{Item, events};
+use shared::events::{Event, EventType};
+use shared::ids::{ChatUserId, EntityId};
+use shared::push::{self, Pusher};
+use shared::{ApiError, Context};
+
+pub struct App {
+    pub ctx: Context,
+    pub pusher: Pusher,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let (ctx, aws) = Context::from_env().await?;
+        let pusher = Pusher::from_env(&aws)?;
+        Ok(Self { ctx, pusher })
+    }
+}
+
+/// What one stream record asks of the fan-out.
+#[derive(Debug, PartialEq)]
+pub enum Work {
+    Publish(Event),
+    Close(ConnectionRecord),
+    /// Anything the filter let through that is neither (nothing to do).
+    Nothing,
+}
+
+/// Reads a stream record.
+pub fn work_of(record: &EventRecord) -> Result<Work, ApiError> {
+    let image = |image: &serde_dynamo::Item| -> Item { image.clone().into() };
+    Ok(match record.event_name.as_str() {
+        "INSERT" => match events::event_of_item(image(&record.change.new_image))? {
+            Some(event) => Work::Publish(event),
+            None => Work::Nothing,
+        },
+        "REMOVE" => realtime::removed_connection(image(&record.change.old_image))
+            .map_or(Work::Nothing, Work::Close),
+        _ => Work::Nothing,
+    })
+}
+
+pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for (index, record) in batch.records.iter().enumerate() {
+        let result = match work_of(record) {
+            Ok(work) => perform(app, work).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = result {
+            tracing::error!(error = %err, "fan-out of a stream record failed");
+            // This record and every later one go again, in order.
+            response.batch_item_failures = batch.records[index..]
+                .iter()
+                .map(|r| failure(r.change.sequence_number.clone()))
+                .collect();
+            break;
+        }
+    }
+    response
+}
+
+fn failure(sequence_number: Option<String>) -> DynamoDbBatchItemFailure {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = sequence_number;
+    failure
+}
+
+async fn perform(app: &App, work: Work) -> Result<(), ApiError> {
+    match work {
+        Work::Publish(event) => publish(app, &event).await,
+        Work::Close(connection) => {
+            app.pusher.close(&connection.connection_id).await?;
+            Ok(())
+        }
+        Work::Nothing => Ok(()),
+    }
+}
+
+/// Sends `event` to the chat's sockets; after a `chat_user.removed`, that chat user's
+/// sockets are closed.
+async fn publish(app: &App, event: &Event) -> Result<(), ApiError> {
+    let db = &app.ctx.db;
+    let sockets = db.chat_connections(event.chat_id).await?;
+    push::broadcast(&app.pusher, db, &sockets, |socket| {
+        Some(event.render(socket.subscriber.audience()))
+    })
+    .await?;
+    if let Some(removed) = removed_chat_user(event) {
+        for socket in sockets
+            .iter()
+            .filter(|s| s.subscriber == Subscriber::ChatUser(removed))
+        {
+            // Forgetting the item closes the socket (its REMOVE comes back here).
+            db.forget_connection(socket).await?;
+        }
+    }
+    Ok(())
+}
+
+fn removed_chat_user(event: &Event) -> Option<ChatUserId> {
+    (event.kind == EventType::ChatUserRemoved)
+        .then(|| event.data["id"].as_str().and_then(ChatUserId::parse))
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use shared::ids::ChatId;
+
+    #[test]
+    fn a_removal_names_the_chat_user_to_disconnect() {
+        let gone = ChatUserId::new();
+        let event = |kind| Event {
+            seq: 3,
+            kind,
+            chat_id: ChatId::new(),
+            at: "t".into(),
+            data: json!({ "id": gone, "name": "Ann" }),
+        };
+        assert_eq!(
+            removed_chat_user(&event(EventType::ChatUserRemoved)),
+            Some(gone)
+        );
+        assert_eq!(removed_chat_user(&event(EventType::ChatUserUpdated)), None);
+    }
+
+    #[test]
+    fn stream_records_become_work() {
+        let record: EventRecord = serde_json::from_value(json!({
+            "eventID": "1", "eventName": "MODIFY", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {
+                "ApproximateCreationDateTime": 1795655936,
+                "Keys": {"PK": {"S": "CHAT#X"}, "SK": {"S": "CHAT"}},
+                "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_AND_OLD_IMAGES"
+            }
+        }))
+        .unwrap();
+        assert_eq!(work_of(&record).unwrap(), Work::Nothing);
+    }
+}

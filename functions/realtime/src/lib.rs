@@ -1,0 +1,196 @@
+//! `realtime`: the WebSocket API's routes. `$connect` redeems a single-use ticket (from
+//! `POST /api/chats/{id}/realtime-ticket`) and registers the socket on its chat;
+//! `$disconnect` forgets it; `ping` answers `pong`; `typing` tells the chat's other
+//! sockets (ephemeral: never stored, never in `/events`, at most once per socket per 2 s).
+//! Events themselves reach sockets through the `fanout` function, from the table's stream.
+
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use aws_lambda_events::query_map::QueryMap;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::db::realtime::{ConnectionRecord, Subscriber};
+use shared::push::{self, Delivery, Pusher};
+use shared::{ApiError, Context, clock};
+
+pub struct App {
+    pub ctx: Context,
+    pub pusher: Pusher,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let (ctx, aws) = Context::from_env().await?;
+        let pusher = Pusher::from_env(&aws)?;
+        Ok(Self { ctx, pusher })
+    }
+}
+
+/// What the WebSocket API reads from a route's integration: on `$connect`, a status
+/// other than 2xx refuses the socket.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteReply {
+    pub status_code: u16,
+}
+
+/// A frame a client sends (the API's route selection reads the same `action`).
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum ClientFrame {
+    Ping,
+    Typing,
+}
+
+/// Why a route was refused.
+#[derive(Debug)]
+enum Refusal {
+    /// No ticket, or one used, expired or unknown.
+    BadTicket,
+    /// The ticket's chat is gone.
+    ChatGone,
+    Failed(ApiError),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(err: ApiError) -> Self {
+        Refusal::Failed(err)
+    }
+}
+
+pub async fn handle(app: &App, event: ApiGatewayWebsocketProxyRequest) -> RouteReply {
+    let context = &event.request_context;
+    let connection_id = context.connection_id.as_deref().unwrap_or_default();
+    let route = context.route_key.as_deref().unwrap_or("$default");
+    let result = match route {
+        "$connect" => connect(app, connection_id, &event.query_string_parameters).await,
+        "$disconnect" => disconnect(app, connection_id).await,
+        _ => on_frame(app, connection_id, event.body.as_deref()).await,
+    };
+    // The log line never carries the query string: it holds the ticket.
+    let status_code = match result {
+        Ok(()) => 200,
+        Err(Refusal::BadTicket) => 401,
+        Err(Refusal::ChatGone) => 404,
+        Err(Refusal::Failed(err)) => {
+            tracing::error!(route, error = %err, "websocket route failed");
+            err.status().as_u16()
+        }
+    };
+    tracing::info!(route, status = status_code, "websocket route");
+    RouteReply { status_code }
+}
+
+async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(), Refusal> {
+    let ticket = query.first("ticket").ok_or(Refusal::BadTicket)?;
+    let now = clock::now_millis();
+    let ticket = app
+        .ctx
+        .db
+        .redeem_ticket(ticket, now)
+        .await?
+        .ok_or(Refusal::BadTicket)?;
+    let connection = ConnectionRecord {
+        connection_id: connection_id.to_owned(),
+        chat_id: ticket.chat_id,
+        subscriber: ticket.subscriber,
+        connected_at_ms: now,
+        last_typing_ms: 0,
+    };
+    if !app.ctx.db.open_connection(&connection).await? {
+        return Err(Refusal::ChatGone);
+    }
+    Ok(())
+}
+
+async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
+    if let Some(connection) = app.ctx.db.connection(connection_id).await? {
+        app.ctx.db.forget_connection(&connection).await?;
+    }
+    Ok(())
+}
+
+async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<(), Refusal> {
+    let Some(connection) = app.ctx.db.connection(connection_id).await? else {
+        // Closed meanwhile: nothing to answer.
+        return Ok(());
+    };
+    match body.and_then(|text| serde_json::from_str::<ClientFrame>(text).ok()) {
+        Some(ClientFrame::Ping) => reply(app, &connection, json!({ "type": "pong" })).await,
+        Some(ClientFrame::Typing) => typing(app, &connection).await,
+        None => {
+            let error = json!({
+                "type": "error",
+                "message": "Unknown frame: send {\"action\": \"ping\"} or {\"action\": \"typing\"}.",
+            });
+            reply(app, &connection, error).await
+        }
+    }
+}
+
+async fn reply(
+    app: &App,
+    connection: &ConnectionRecord,
+    frame: serde_json::Value,
+) -> Result<(), Refusal> {
+    if app.pusher.send(&connection.connection_id, &frame).await? == Delivery::Gone {
+        app.ctx.db.forget_connection(connection).await?;
+    }
+    Ok(())
+}
+
+/// The typing notice of a socket's holder: `chat_user_id` is null for the owner.
+fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
+    let chat_user_id = match subscriber {
+        Subscriber::ChatUser(id) => Some(id),
+        Subscriber::Owner(_) => None,
+    };
+    json!({ "type": "typing", "chat_user_id": chat_user_id })
+}
+
+async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal> {
+    let db = &app.ctx.db;
+    if !db.allow_typing(connection, clock::now_millis()).await? {
+        return Ok(());
+    }
+    let frame = typing_frame(connection.subscriber);
+    let sockets = db.chat_connections(connection.chat_id).await?;
+    push::broadcast(&app.pusher, db, &sockets, |other| {
+        (other.connection_id != connection.connection_id).then(|| frame.clone())
+    })
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::ids::{ChatUserId, UserId};
+
+    #[test]
+    fn client_frames_are_read_by_their_action() {
+        let frame = |text| serde_json::from_str::<ClientFrame>(text).ok();
+        assert_eq!(frame(r#"{"action":"ping"}"#), Some(ClientFrame::Ping));
+        assert_eq!(
+            frame(r#"{"action":"typing","x":1}"#),
+            Some(ClientFrame::Typing)
+        );
+        assert_eq!(frame(r#"{"action":"shout"}"#), None);
+        assert_eq!(frame("not json"), None);
+    }
+
+    #[test]
+    fn typing_names_the_chat_user_and_hides_the_owner() {
+        let guest = ChatUserId::new();
+        assert_eq!(
+            typing_frame(Subscriber::ChatUser(guest))["chat_user_id"],
+            json!(guest)
+        );
+        assert!(typing_frame(Subscriber::Owner(UserId::new()))["chat_user_id"].is_null());
+    }
+
+    #[test]
+    fn replies_carry_the_status_as_api_gateway_reads_it() {
+        let reply = serde_json::to_value(RouteReply { status_code: 401 }).unwrap();
+        assert_eq!(reply, json!({ "statusCode": 401 }));
+    }
+}

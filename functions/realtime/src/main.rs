@@ -1,0 +1,18 @@
+//! Lambda entry point of the WebSocket API's routes: config and clients built once per
+//! instance.
+
+use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
+use lambda_runtime::{LambdaEvent, service_fn};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::runtime::init_tracing();
+    let app = realtime::App::from_env().await?;
+    lambda_runtime::run(service_fn(
+        |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+            let app = &app;
+            async move { Ok::<_, lambda_runtime::Error>(realtime::handle(app, event.payload).await) }
+        },
+    ))
+    .await
+}
