@@ -434,15 +434,25 @@ class StreamTrigger:
         return any(name == want and sk.startswith(prefix) for want, prefix in self.args.stream_filter)
 
     async def poll_shard(self, arn: str, shard_id: str) -> None:
-        # TRIM_HORIZON: the local stack is fresh, so every record is one the app wants to see.
-        iterator = (await asyncio.to_thread(self.streams.get_shard_iterator, StreamArn=arn, ShardId=shard_id,
-                                            ShardIteratorType="TRIM_HORIZON"))["ShardIterator"]
-        while iterator:
+        # A fresh iterator after the last record seen, on every poll, rather than the
+        # NextShardIterator: moto rolls a cancelled transaction back by putting a copy of
+        # the whole table in place, stream included, and an older iterator would go on
+        # reading the discarded copy. TRIM_HORIZON first: the local stack is fresh, so
+        # every record is one the app wants to see.
+        last_sequence: str | None = None
+        while True:
+            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last_sequence}
+                        if last_sequence else {"ShardIteratorType": "TRIM_HORIZON"})
+            iterator = (await asyncio.to_thread(self.streams.get_shard_iterator, StreamArn=arn,
+                                                ShardId=shard_id, **position))["ShardIterator"]
             page = await asyncio.to_thread(self.streams.get_records, ShardIterator=iterator, Limit=1000)
+            if page["Records"]:
+                last_sequence = page["Records"][-1]["dynamodb"]["SequenceNumber"]
             records = [self.lambda_record(r, arn) for r in page["Records"] if self.wanted(r)]
             for i in range(0, len(records), STREAM_BATCH_SIZE):
                 await self.deliver(records[i:i + STREAM_BATCH_SIZE])
-            iterator = page.get("NextShardIterator")  # None once a closed shard is drained
+            if not page.get("NextShardIterator"):
+                return  # a closed shard, drained
             if not page["Records"]:
                 await asyncio.sleep(self.args.poll_interval)
 

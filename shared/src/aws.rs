@@ -35,9 +35,9 @@
 //! (`template.yaml`) and far inside API Gateway's 30 s. When AWS is down, the first call
 //! fails and the answer is a 503 after at most 3 s.
 //!
-//! One local-stack setting, never set in AWS: `AWS_BUDGET_SCALE` (a whole number, default
-//! 1) multiplies the three timeouts. The local DynamoDB (moto) applies requests one at a
-//! time, so under the tests' 200 concurrent writers a request can queue for seconds that
+//! One local-stack setting, never set in AWS: `AWS_BUDGET_SCALE`, a whole number that
+//! multiplies the three timeouts (default: 1). The local DynamoDB (moto) applies requests
+//! one at a time, so under the tests' 200 concurrent writers a request can queue for seconds that
 //! DynamoDB would answer in milliseconds; `make dev` and `make test` set it to 10. The
 //! fault tests pin the production budgets with [`loader_scaled`]`(1)`.
 

@@ -43,10 +43,10 @@ pub fn init_tracing() {
 
 /// API Gateway's request id (the one in its access log), else Lambda's, else a new one.
 fn request_id(request: &Request) -> String {
-    if let Some(RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref() {
-        if let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty()) {
-            return id.to_owned();
-        }
+    if let Some(RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref()
+        && let Some(id) = ctx.request_id.as_deref().filter(|id| !id.is_empty())
+    {
+        return id.to_owned();
     }
     request
         .lambda_context_ref()

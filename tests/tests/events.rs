@@ -234,3 +234,92 @@ fn every_route_has_an_event_fixture() {
         }
     }
 }
+
+/// Renders `events/<file>` with `vars` and parses it as `T`.
+fn fixture<T: serde::de::DeserializeOwned>(file: &str, vars: &[(&str, &str)]) -> T {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    for (name, value) in vars {
+        text = text.replace(&format!("{{{{{name}}}}}"), value);
+    }
+    assert!(!text.contains("{{"), "{file}: a placeholder was left");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+/// The WebSocket route and stream fixtures through the `realtime` and `fanout` handlers:
+/// a socket's life (ticket, frames, close) and a stream batch of each kind.
+#[tokio::test]
+async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
+    let realtime = realtime::App::from_env().await.unwrap();
+    let fanout = fanout::App::from_env().await.unwrap();
+    let owner = operator("events-live").await;
+    let company = company(&owner, "Fixtures Live").await;
+    let chat = chat(&owner, &company, None).await;
+    let chat_id: shared::ids::ChatId = shared::ids::EntityId::parse(&chat).unwrap();
+    let user_id = shared::ids::EntityId::parse(&owner.id).unwrap();
+    let (ticket, _) = realtime
+        .ctx
+        .db
+        .issue_ticket(
+            chat_id,
+            shared::db::realtime::Subscriber::Owner(user_id),
+            shared::clock::now_millis(),
+            60_000,
+        )
+        .await
+        .unwrap();
+    // A connection id the local WebSocket API has never seen: frames to it are "gone".
+    let connection = "Zml4dHVyZS1zb2NrZXQ=";
+    let vars = [
+        ("CONNECTION_ID", connection),
+        ("TICKET", ticket.as_str()),
+        ("CHAT_ID", chat.as_str()),
+    ];
+    let status = |reply: realtime::RouteReply| reply.status_code;
+
+    let connect = fixture("realtime/connect.json", &vars);
+    assert_eq!(status(realtime::handle(&realtime, connect).await), 200);
+    let again = fixture("realtime/connect.json", &vars);
+    assert_eq!(
+        status(realtime::handle(&realtime, again).await),
+        401,
+        "single use"
+    );
+    assert!(
+        realtime
+            .ctx
+            .db
+            .connection(connection)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    for frame in ["realtime/ping.json", "realtime/typing.json"] {
+        assert_eq!(
+            status(realtime::handle(&realtime, fixture(frame, &vars)).await),
+            200
+        );
+    }
+    // The pong found the socket gone (410): the connection was forgotten.
+    assert!(
+        realtime
+            .ctx
+            .db
+            .connection(connection)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let disconnect = fixture("realtime/disconnect.json", &vars);
+    assert_eq!(status(realtime::handle(&realtime, disconnect).await), 200);
+
+    for batch in [
+        "fanout/event-inserted.json",
+        "fanout/connection-removed.json",
+    ] {
+        let response = fanout::handle(&fanout, fixture(batch, &vars)).await;
+        assert!(response.batch_item_failures.is_empty(), "{batch}");
+    }
+}

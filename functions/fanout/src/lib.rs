@@ -8,12 +8,14 @@
 //! it (`batchItemFailures`), so one bad record neither blocks nor drops the others and
 //! a chat's events never overtake each other.
 
+use std::collections::HashMap;
+
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use shared::db::realtime::{self, ConnectionRecord, Subscriber};
 use shared::db::{Item, events};
 use shared::events::{Event, EventType};
-use shared::ids::{ChatUserId, EntityId};
+use shared::ids::{ChatId, ChatUserId, EntityId};
 use shared::push::{self, Pusher};
 use shared::{ApiError, Context};
 
@@ -53,11 +55,15 @@ pub fn work_of(record: &EventRecord) -> Result<Work, ApiError> {
     })
 }
 
+/// The sockets of each chat seen in one batch: a busy chat's events share one Query.
+type Sockets = HashMap<ChatId, Vec<ConnectionRecord>>;
+
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
+    let mut sockets = Sockets::new();
     for (index, record) in batch.records.iter().enumerate() {
         let result = match work_of(record) {
-            Ok(work) => perform(app, work).await,
+            Ok(work) => perform(app, work, &mut sockets).await,
             Err(err) => Err(err),
         };
         if let Err(err) = result {
@@ -79,9 +85,9 @@ fn failure(sequence_number: Option<String>) -> DynamoDbBatchItemFailure {
     failure
 }
 
-async fn perform(app: &App, work: Work) -> Result<(), ApiError> {
+async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), ApiError> {
     match work {
-        Work::Publish(event) => publish(app, &event).await,
+        Work::Publish(event) => publish(app, &event, sockets).await,
         Work::Close(connection) => {
             app.pusher.close(&connection.connection_id).await?;
             Ok(())
@@ -92,22 +98,28 @@ async fn perform(app: &App, work: Work) -> Result<(), ApiError> {
 
 /// Sends `event` to the chat's sockets; after a `chat_user.removed`, that chat user's
 /// sockets are closed.
-async fn publish(app: &App, event: &Event) -> Result<(), ApiError> {
+async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), ApiError> {
     let db = &app.ctx.db;
-    let sockets = db.chat_connections(event.chat_id).await?;
-    push::broadcast(&app.pusher, db, &sockets, |socket| {
+    if !sockets.contains_key(&event.chat_id) {
+        let found = db.chat_connections(event.chat_id).await?;
+        sockets.insert(event.chat_id, found);
+    }
+    let chat_sockets = sockets
+        .get_mut(&event.chat_id)
+        .map(std::mem::take)
+        .unwrap_or_default();
+    push::broadcast(&app.pusher, db, &chat_sockets, |socket| {
         Some(event.render(socket.subscriber.audience()))
     })
     .await?;
-    if let Some(removed) = removed_chat_user(event) {
-        for socket in sockets
-            .iter()
-            .filter(|s| s.subscriber == Subscriber::ChatUser(removed))
-        {
-            // Forgetting the item closes the socket (its REMOVE comes back here).
-            db.forget_connection(socket).await?;
-        }
+    let (closing, staying): (Vec<_>, Vec<_>) = chat_sockets.into_iter().partition(|socket| {
+        removed_chat_user(event).is_some_and(|gone| socket.subscriber == Subscriber::ChatUser(gone))
+    });
+    for socket in &closing {
+        // Forgetting the item closes the socket (its REMOVE comes back here).
+        db.forget_connection(socket).await?;
     }
+    sockets.insert(event.chat_id, staying);
     Ok(())
 }
 
@@ -121,7 +133,6 @@ fn removed_chat_user(event: &Event) -> Option<ChatUserId> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use shared::ids::ChatId;
 
     #[test]
     fn a_removal_names_the_chat_user_to_disconnect() {

@@ -77,21 +77,6 @@ impl Cancelled {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passing_cancellations_are_503_and_odd_ones_500() {
-        let throttled = Cancelled::of(&[("None", None), ("ThrottlingError", None)]);
-        assert_eq!(throttled.unexpected("x").status(), 503);
-        let conflict = Cancelled::of(&[("TransactionConflict", None)]);
-        assert_eq!(conflict.unexpected("x").status(), 503);
-        let odd = Cancelled::of(&[("ValidationError", None)]);
-        assert_eq!(odd.unexpected("x").status(), 500);
-    }
-}
-
-#[cfg(test)]
 impl Slot {
     pub(crate) const fn at(index: usize) -> Self {
         Self(index)
@@ -231,5 +216,20 @@ impl<'a> Transaction<'a> {
                 _ => Err(err.into()),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passing_cancellations_are_503_and_odd_ones_500() {
+        let throttled = Cancelled::of(&[("None", None), ("ThrottlingError", None)]);
+        assert_eq!(throttled.unexpected("x").status(), 503);
+        let conflict = Cancelled::of(&[("TransactionConflict", None)]);
+        assert_eq!(conflict.unexpected("x").status(), 503);
+        let odd = Cancelled::of(&[("ValidationError", None)]);
+        assert_eq!(odd.unexpected("x").status(), 500);
     }
 }
