@@ -470,6 +470,7 @@ async fn two_hundred_parallel_posts_are_all_stored_once_in_order() {
             }
         })
         .collect();
+    let before = events(&r.chat, &r.owner.token, 0).await.len() as u64;
     let created: BTreeSet<String> = in_parallel(posts, 24).await.into_iter().collect();
     assert_eq!(created.len(), 200);
 
@@ -478,6 +479,42 @@ async fn two_hundred_parallel_posts_are_all_stored_once_in_order() {
     assert_eq!(forwards.len(), 200);
     assert_exactly_once_in_order(&backwards, &created, "backwards");
     assert_exactly_once_in_order(&forwards, &created, "forwards");
+
+    // The event log: one dense seq range, each message once, in message-id order.
+    let mut log = Vec::new();
+    let mut after = before;
+    loop {
+        let page = events(&r.chat, &r.owner.token, after).await;
+        let Some(last) = page.last() else { break };
+        after = last["seq"].as_u64().unwrap();
+        log.extend(page);
+    }
+    let seqs: Vec<u64> = log.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (before + 1..=before + 200).collect::<Vec<_>>(),
+        "dense"
+    );
+    assert!(log.iter().all(|e| e["type"] == "message.created"));
+    let logged: Vec<String> = log
+        .iter()
+        .map(|e| e["data"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_exactly_once_in_order(&logged, &created, "the event log");
+}
+
+/// The chat's events after `after`, one page of up to 100.
+async fn events(chat: &str, token: &str, after: u64) -> Vec<Value> {
+    call("GET", &format!("/api/chats/{chat}/events"))
+        .bearer(token)
+        .query("after", &after.to_string())
+        .send()
+        .await
+        .expect(200)
+        .body["data"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[tokio::test]
