@@ -8,8 +8,6 @@ MOTO_PORT="${MOTO_PORT:-5055}"
 API_PORT="${API_PORT:-3000}"
 TABLE="chat-api-dev"
 SENDER="chat@example.com"
-DEMO_EMAIL="demo@example.com"
-DEMO_PASSWORD="demo-password-123"
 mkdir -p .local
 ENV_FILE=".local/dev.env"
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
@@ -34,9 +32,9 @@ write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 
 set -a; source "$ENV_FILE"; set +a
-CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" ./target/debug/chat-admin user create \
+CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create \
   --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
-TOKEN=$(./target/debug/chat-admin token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
+TOKEN=$("$ADMIN" token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
 
 echo "Starting the API on http://127.0.0.1:$API_PORT (log: .local/api.log)"
 start_api "$API_PORT" "$ENV_FILE" .local/api.log
@@ -52,7 +50,8 @@ cat <<MSG
     export TOKEN=$TOKEN
     curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/user
 
-  Emails sent (auth codes):   make mail
+  Walkthrough:                README.md (paste it top to bottom)
+  Emails sent (auth codes):   make mail    (one code: make code EMAIL=guest@example.com)
   Function logs:              tail -f .local/api.log
   Stop:                       Ctrl-C
 
