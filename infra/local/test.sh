@@ -32,6 +32,16 @@ export TABLE_NAME="$TABLE" TOKEN_SECRET="$SECRET" MAIL_FROM="$SENDER"
 export FUNCTION_LOG="$RUN_DIR/api.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
 cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
 
+# The demo operator of `make dev`, which the README walkthrough logs in as.
+CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
+export DEMO_EMAIL DEMO_PASSWORD
+
+echo "== clients generated from openapi.yaml (Python, TypeScript)"
+infra/local/clients.sh
+
+echo "== README walkthrough"
+infra/local/walkthrough.sh
+
 echo "== logs: no token, code or password the tests used was logged"
 cargo test --quiet -p api-tests --test logs
 
