@@ -23,10 +23,11 @@ def moto_url() -> str:
 
 
 def emails(url: str | None = None) -> list[dict]:
-    """moto's sent messages, oldest first (moto keeps only the HTML part of a body)."""
+    """moto's sent messages, oldest first (moto keeps only the HTML part of a body).
+    data.json dumps every model moto holds: slow once a table holds thousands of items."""
     url = url or moto_url()
     try:
-        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=5) as answer:
+        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=60) as answer:
             data = json.load(answer)
     except (urllib.error.URLError, OSError) as err:
         raise SystemExit(f"moto is not answering at {url} ({err}): is 'make dev' running?")
