@@ -1,17 +1,20 @@
 # The two commands: `make dev` (run the whole API locally) and `make test` (every test).
-# Everything they need is installed here, into .venv/ (pinned in infra/local/requirements.txt).
+# Everything they need is installed here: Python tools into .venv/ (pinned in
+# infra/local/requirements.txt), Node tools into node_modules/ (package-lock.json).
 
 SHELL := /bin/bash
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed-$(shell cksum < infra/local/requirements.txt | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: dev test mail build lint bench fmt clean help
+.PHONY: dev test mail code build lint bench fmt clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make dev    run the API on http://127.0.0.1:3000 (moto + cargo lambda watch), with a demo token"
 	@echo "make test   run every test against a private local stack, then lint template.yaml"
-	@echo "make mail   print the emails the local SES (moto) received"
+	@echo "make mail   print the emails the local SES (moto) received, with their codes"
+	@echo "make code EMAIL=guest@example.com   print only the newest code sent to that address"
 	@echo "make build  sam build: one arm64 bootstrap per function"
 	@echo "make lint   cfn-lint and sam validate --lint"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
@@ -24,14 +27,21 @@ $(VENV_STAMP): infra/local/requirements.txt
 
 venv: $(VENV_STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 dev: $(VENV_STAMP)
 	infra/local/dev.sh
 
-test: $(VENV_STAMP)
+test: $(VENV_STAMP) $(NODE_STAMP)
 	infra/local/test.sh
 
 mail:
-	@infra/local/mail.sh
+	@python3 infra/local/mail.py list
+
+code:
+	@python3 infra/local/mail.py code "$(EMAIL)"
 
 lint: $(VENV_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml

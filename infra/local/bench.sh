@@ -12,9 +12,9 @@ trap 'exit 130' INT TERM
 echo "== release builds (host): functions (the default members, as sam build selects them), chat-admin, bench harness, hello world"
 cargo build --release --quiet --bins
 cargo build --release --quiet -p chat-admin
-# The bench workspace shares target/ (same versions, see bench/Cargo.lock).
-cargo build --release --manifest-path bench/Cargo.toml --target-dir target --quiet
-R=target/release
+# The bench workspace shares the target dir (same versions, see bench/Cargo.lock).
+cargo build --release --manifest-path bench/Cargo.toml --target-dir "$TARGET_DIR" --quiet
+R="$TARGET_DIR/release"
 
 echo "== arm64 release build (the Lambda bootstraps), for their sizes"
 rustup target add aarch64-unknown-linux-gnu >/dev/null 2>&1 || true
@@ -23,7 +23,7 @@ for f in "${FUNCTIONS[@]}"; do
   "$VENV_BIN/cargo-lambda" lambda build --release --arm64 --quiet --bin "$f"
 done
 for f in "${FUNCTIONS[@]}"; do
-  printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s target/lambda/$f/bootstrap)"
+  printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s "$TARGET_DIR/lambda/$f/bootstrap")"
 done >"$OUT/sizes.jsonl"
 
 echo "== local moto for the cold start that reaches DynamoDB"

@@ -6,6 +6,10 @@ set -euo pipefail
 
 VENV_BIN="$PWD/.venv/bin"
 export PATH="$VENV_BIN:$PATH"
+# Where cargo puts binaries: CARGO_TARGET_DIR when set (several work trees on one machine
+# keep their own builds), else cargo's default.
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+ADMIN="$TARGET_DIR/debug/chat-admin"
 STARTED_PIDS=()
 
 # Dummy credentials and a region: moto accepts anything, the SDK needs something.
@@ -16,6 +20,10 @@ export AWS_BUDGET_SCALE=10
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
 FUNCTIONS=(current-user tokens companies chats chat-users chat-messages realtime fanout)
+
+# The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
+DEMO_EMAIL="demo@example.com"
+DEMO_PASSWORD="demo-password-123"
 
 # Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
 # build selects the workspace's default members (the functions), so watch never rebuilds
@@ -70,8 +78,8 @@ start_moto() {
 
 # bootstrap ENDPOINT TABLE SENDER: the table and the mail sender identity.
 bootstrap() {
-  AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" ./target/debug/chat-admin table create >/dev/null
-  AWS_ENDPOINT_URL="$1" ./target/debug/chat-admin mail verify-sender "${3#*@}" >/dev/null
+  AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" "$ADMIN" table create >/dev/null
+  AWS_ENDPOINT_URL="$1" "$ADMIN" mail verify-sender "${3#*@}" >/dev/null
 }
 
 # write_env_file FILE ENDPOINT TABLE SECRET SENDER WS_PORT MANAGEMENT_PORT: what the

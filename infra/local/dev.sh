@@ -10,8 +10,6 @@ WS_PORT="${WS_PORT:-3001}"
 MANAGEMENT_PORT="${MANAGEMENT_PORT:-3002}"
 TABLE="chat-api-dev"
 SENDER="chat@example.com"
-DEMO_EMAIL="demo@example.com"
-DEMO_PASSWORD="demo-password-123"
 mkdir -p .local
 ENV_FILE=".local/dev.env"
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
@@ -36,9 +34,9 @@ write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER" "$W
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 
 set -a; source "$ENV_FILE"; set +a
-CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" ./target/debug/chat-admin user create \
+CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create \
   --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
-TOKEN=$(./target/debug/chat-admin token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
+TOKEN=$("$ADMIN" token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
 
 echo "Starting the API on http://127.0.0.1:$API_PORT (log: .local/api.log)"
 start_api "$API_PORT" "$ENV_FILE" .local/api.log
@@ -59,7 +57,8 @@ cat <<MSG
   WebSocket:     ws://127.0.0.1:$WS_PORT  (open the url of POST /api/chats/{id}/realtime-ticket)
                  e.g. curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/chats/<chat id>/realtime-ticket
 
-  Emails sent (auth codes):   make mail
+  Walkthrough:                README.md (paste it top to bottom)
+  Emails sent (auth codes):   make mail    (one code: make code EMAIL=guest@example.com)
   Function logs:              tail -f .local/api.log
   Stop:                       Ctrl-C
 

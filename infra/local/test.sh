@@ -32,11 +32,25 @@ write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SECRET" "$SENDER" "$WS_
 start_api "$API_PORT" "$RUN_DIR/api.env" "$RUN_DIR/api.log" --ignore-changes --concurrency 4
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$RUN_DIR/bridge.log"
 
-echo "== cargo test"
 export CHAT_API_URL="http://127.0.0.1:$API_PORT" MOTO_URL="$ENDPOINT" AWS_ENDPOINT_URL="$ENDPOINT"
 export TABLE_NAME="$TABLE" TOKEN_SECRET="$SECRET" MAIL_FROM="$SENDER"
 export REALTIME_URL="ws://127.0.0.1:$WS_PORT" WEBSOCKET_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT/local"
 export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
+
+# The demo operator of `make dev`: the README walkthrough logs in as it.
+CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
+export DEMO_EMAIL DEMO_PASSWORD
+
+# Before the cargo tests: both read emails from moto's data.json, which slows down as the
+# tests fill the table with thousands of items.
+echo "== clients generated from openapi.yaml (Python, TypeScript)"
+infra/local/clients.sh
+echo "== README walkthrough"
+infra/local/walkthrough.sh
+echo "== asyncapi.yaml (the WebSocket protocol), by the AsyncAPI parser"
+node infra/local/asyncapi_check.mjs
+
+echo "== cargo test"
 cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"

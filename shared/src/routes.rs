@@ -484,6 +484,10 @@ pub const ROUTES: &[Route] = &[
 /// DynamoDB stream's consumer (see `template.yaml`).
 pub const EVENT_FUNCTIONS: [&str; 2] = ["realtime", "fanout"];
 
+/// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`: the
+/// `action` of a client frame (route selection `$request.body.action`).
+pub const WEBSOCKET_ACTIONS: [&str; 2] = ["ping", "typing"];
+
 /// Finds the route for a path and its parameters. A literal segment beats a parameter
 /// (`/users/send-code` is not the chat user `send-code`), as in API Gateway.
 pub fn resolve(path: &str) -> Option<(&'static Route, PathParams)> {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_norway::Value as Yaml;
 use shared::db::keys;
-use shared::routes::{EVENT_FUNCTIONS, Function, ROUTES};
+use shared::routes::{EVENT_FUNCTIONS, Function, ROUTES, WEBSOCKET_ACTIONS};
 
 fn read(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file))
@@ -221,4 +221,47 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
         listed, expected,
         "infra/local/common.sh FUNCTIONS vs the functions"
     );
+}
+
+/// The WebSocket API's routes: the template's, the actions `asyncapi.yaml` lets clients
+/// send, and the routes the local bridge selects are all `shared::routes::WEBSOCKET_ACTIONS`
+/// (plus the three `$` routes every WebSocket API has).
+#[test]
+fn the_websocket_routes_agree_everywhere() {
+    let actions: BTreeSet<String> = WEBSOCKET_ACTIONS.iter().map(|a| a.to_string()).collect();
+    let template = yaml("template.yaml");
+    let mut template_routes = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() == Some("AWS::ApiGatewayV2::Route") {
+            template_routes.insert(
+                resource["Properties"]["RouteKey"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    let mut expected = actions.clone();
+    expected.extend(["$connect", "$disconnect", "$default"].map(str::to_owned));
+    assert_eq!(template_routes, expected, "template.yaml WebSocket routes");
+
+    let asyncapi = yaml("asyncapi.yaml");
+    let mut sent = BTreeSet::new();
+    for (_, message) in asyncapi["components"]["messages"].as_mapping().unwrap() {
+        if let Some(action) = message["payload"]["properties"]["action"]["const"].as_str() {
+            sent.insert(action.to_owned());
+        }
+    }
+    assert_eq!(sent, actions, "asyncapi.yaml client frames");
+
+    let scripts = read("infra/local/common.sh");
+    let bridge_routes: BTreeSet<String> = scripts
+        .split("--routes ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("--routes in infra/local/common.sh")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(bridge_routes, actions, "the local bridge's --routes");
 }

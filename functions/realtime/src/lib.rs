@@ -179,6 +179,17 @@ mod tests {
     }
 
     #[test]
+    fn every_route_of_the_api_is_a_frame_this_function_reads() {
+        for action in shared::routes::WEBSOCKET_ACTIONS {
+            let frame = json!({ "action": action }).to_string();
+            assert!(
+                serde_json::from_str::<ClientFrame>(&frame).is_ok(),
+                "{action}"
+            );
+        }
+    }
+
+    #[test]
     fn typing_names_the_chat_user_and_hides_the_owner() {
         let guest = ChatUserId::new();
         assert_eq!(

@@ -5,6 +5,11 @@
 //! `AWS_ENDPOINT_URL`, against the local moto stack.
 
 use std::io::BufRead;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::config::ProvideCredentials;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -12,15 +17,33 @@ use shared::auth::TokenKeys;
 use shared::config::Secret;
 use shared::db::Db;
 
+/// Where `make dev` keeps its settings, and how to load them into a shell.
+const LOCAL_SETTINGS: &str =
+    "for make dev's local stack run `set -a; . .local/dev.env; set +a` first";
+
 #[derive(Parser)]
 #[command(
     name = "chat-admin",
     version,
-    about = "Operate a Chat API deployment: table, mail sender, users, API tokens."
+    about = "Operate a Chat API deployment: table, mail sender, users, API tokens.",
+    after_help = "\
+Settings come from the environment, as for any AWS tool:
+  make dev's local stack:  set -a; . .local/dev.env; set +a   (endpoint, dummy credentials, table)
+  a deployed stack:        AWS_PROFILE (or other credentials), AWS_REGION, TABLE_NAME=<TableName output>
+
+Examples:
+  chat-admin user create --email ops@example.com --name \"Ops\" --password-stdin
+  chat-admin token issue --email ops@example.com --name laptop"
 )]
 struct Cli {
-    /// The DynamoDB table (the stack's `TableName` output).
-    #[arg(long, env = "TABLE_NAME", global = true, default_value = "chat-api")]
+    /// The DynamoDB table: the stack's `TableName` output when deployed. The default is
+    /// the table of `make dev`.
+    #[arg(
+        long,
+        env = "TABLE_NAME",
+        global = true,
+        default_value = "chat-api-dev"
+    )]
     table: String,
     #[command(subcommand)]
     command: Command,
@@ -29,16 +52,25 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// The DynamoDB table.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = "Example:\n  chat-admin table create")]
     Table(TableCommand),
     /// The SES sender identity.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Example:\n  chat-admin mail verify-sender example.com"
+    )]
     Mail(MailCommand),
     /// Operator accounts.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  chat-admin user create --email ops@example.com --name \"Ops\" --password-stdin\n  chat-admin user delete --email ops@example.com"
+    )]
     User(UserCommand),
     /// Personal API tokens.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  chat-admin token issue --email ops@example.com --name laptop\n  chat-admin token list --email ops@example.com"
+    )]
     Token(TokenCommand),
 }
 
@@ -46,12 +78,18 @@ enum Command {
 enum TableCommand {
     /// Create the table as template.yaml defines it (keys, GSI1, TTL); for local stacks,
     /// since `sam deploy` creates the real one.
+    #[command(
+        after_help = "Example (make dev does this itself):\n  TABLE_NAME=chat-api-dev chat-admin table create"
+    )]
     Create,
 }
 
 #[derive(Subcommand)]
 enum MailCommand {
     /// Register the sender identity (an address or a domain) with SES.
+    #[command(
+        after_help = "Examples:\n  chat-admin mail verify-sender example.com         # a domain: DNS records to add\n  chat-admin mail verify-sender chat@example.com    # one address: a confirmation link"
+    )]
     VerifySender {
         /// E.g. `chat@example.com` or `example.com`.
         identity: String,
@@ -62,9 +100,14 @@ enum MailCommand {
 enum UserCommand {
     /// Create an operator. The password comes from --password-stdin (one line) or
     /// CHAT_ADMIN_PASSWORD, never from a flag (it would land in shell history).
+    #[command(
+        after_help = "Examples:\n  chat-admin user create --email ops@example.com --name \"Ops\" --password-stdin   # then type the password\n  CHAT_ADMIN_PASSWORD=\"$PW\" chat-admin user create --email ops@example.com --name \"Ops\""
+    )]
     Create {
+        /// The operator's login email (unique).
         #[arg(long)]
         email: String,
+        /// The operator's display name.
         #[arg(long)]
         name: String,
         /// Read the password from the first line of standard input.
@@ -72,7 +115,9 @@ enum UserCommand {
         password_stdin: bool,
     },
     /// Delete an operator with its API tokens.
+    #[command(after_help = "Example:\n  chat-admin user delete --email ops@example.com")]
     Delete {
+        /// The operator's login email.
         #[arg(long)]
         email: String,
     },
@@ -82,9 +127,14 @@ enum UserCommand {
 enum TokenCommand {
     /// Issue an API token for a user; prints the secret once. Needs TOKEN_SECRET (the
     /// deployment's signing secret).
+    #[command(
+        after_help = "Examples:\n  chat-admin token issue --email ops@example.com --name laptop\n  TOKEN=$(chat-admin token issue --email ops@example.com --quiet)"
+    )]
     Issue {
+        /// The operator's login email.
         #[arg(long)]
         email: String,
+        /// A label for the token, shown by `token list` (e.g. the integration using it).
         #[arg(long, default_value = "chat-admin")]
         name: String,
         /// Print only the token (for scripts).
@@ -92,14 +142,21 @@ enum TokenCommand {
         quiet: bool,
     },
     /// List a user's API tokens (never their secrets).
+    #[command(after_help = "Example:\n  chat-admin token list --email ops@example.com")]
     List {
+        /// The operator's login email.
         #[arg(long)]
         email: String,
     },
     /// Revoke one of a user's API tokens; it stops working at once.
+    #[command(
+        after_help = "Example (the id comes from `token list`):\n  chat-admin token revoke --email ops@example.com --id 01JD3Z8K4Q6W9XG5M2T7RVBN0C"
+    )]
     Revoke {
+        /// The operator's login email.
         #[arg(long)]
         email: String,
+        /// The token's id, from `token list`.
         #[arg(long)]
         id: String,
     },
@@ -128,6 +185,53 @@ fn print(value: serde_json::Value) {
     );
 }
 
+/// What every command needs from the environment, checked before the first AWS call: a
+/// missing setting is one line with its fix, not the SDK's error dump (the default
+/// credentials chain ends at EC2's metadata service, whose refusal is what a laptop gets).
+async fn check_settings(aws: &SdkConfig) -> Result<(), String> {
+    let credentials = match aws.credentials_provider() {
+        Some(provider) => provider.provide_credentials().await.is_ok(),
+        None => false,
+    };
+    if !credentials {
+        return Err(format!(
+            "no AWS credentials: {LOCAL_SETTINGS}; for AWS set AWS_PROFILE (or run `aws configure`)"
+        ));
+    }
+    if aws.region().is_none() {
+        return Err(format!("no AWS region: set AWS_REGION ({LOCAL_SETTINGS})"));
+    }
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+        if !answers(&endpoint) {
+            return Err(format!(
+                "nothing answers at AWS_ENDPOINT_URL={endpoint}: start `make dev`, or unset it to use AWS"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether something accepts a TCP connection at the host and port of `url`.
+fn answers(url: &str) -> bool {
+    let (default_port, rest) = match url.split_once("://") {
+        Some(("https", rest)) => (443, rest),
+        Some((_, rest)) => (80, rest),
+        None => (80, url),
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let with_port = if authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:{default_port}")
+    };
+    with_port.to_socket_addrs().is_ok_and(|mut addrs| {
+        addrs.any(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok())
+    })
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let cli = Cli::parse();
@@ -141,6 +245,7 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
     // The functions' budgets: a frozen or unreachable AWS fails a command within seconds
     // instead of hanging it (they leave room for a laptop's round trips too).
     let aws = shared::aws::load().await;
+    check_settings(&aws).await?;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let db = Db::new(dynamo.clone(), cli.table.clone());
     match cli.command {

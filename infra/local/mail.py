@@ -1,0 +1,100 @@
+"""The emails the local SES (moto) received.
+
+    python3 infra/local/mail.py list          `make mail`: every email, oldest first, then
+                                              the newest code per address
+    python3 infra/local/mail.py code EMAIL    `make code EMAIL=...`: only the newest code
+                                              sent to EMAIL (for `CODE=$(make code ...)`)
+
+moto is `MOTO_URL`, else http://127.0.0.1:$MOTO_PORT (5055, the port of `make dev`).
+Standard library only: it runs with the system python3, before .venv/ exists.
+"""
+
+import html
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+
+
+def moto_url() -> str:
+    return os.environ.get("MOTO_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5055')}"
+
+
+def emails(url: str | None = None) -> list[dict]:
+    """moto's sent messages, oldest first (moto keeps only the HTML part of a body).
+    data.json dumps every model moto holds: slow once a table holds thousands of items."""
+    url = url or moto_url()
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=60) as answer:
+            data = json.load(answer)
+    except (urllib.error.URLError, OSError) as err:
+        raise SystemExit(f"moto is not answering at {url} ({err}): is 'make dev' running?")
+    return data.get("ses", {}).get("Message", [])
+
+
+def recipients(message: dict) -> list[str]:
+    return message.get("destinations", {}).get("ToAddresses", []) or []
+
+
+def text_of(message: dict) -> str:
+    body = html.unescape(re.sub(r"<[^>]+>", " ", message.get("body") or ""))
+    return re.sub(r"\s+", " ", body).strip()
+
+
+def code_in(message: dict) -> str | None:
+    """The auth code: the subject ends with it ("Your code for <chat>: 123456"); a chat
+    name may hold digits too, hence the last 6-digit number, else the body's first."""
+    in_subject = re.findall(r"(?<!\d)\d{6}(?!\d)", message.get("subject") or "")
+    if in_subject:
+        return in_subject[-1]
+    in_body = re.findall(r"(?<!\d)\d{6}(?!\d)", text_of(message))
+    return in_body[0] if in_body else None
+
+
+def latest_code(address: str, url: str | None = None) -> str | None:
+    """The code of the newest email to `address` that carries one."""
+    address = address.strip().lower()
+    for message in reversed(emails(url)):
+        if address in (a.lower() for a in recipients(message)) and code_in(message):
+            return code_in(message)
+    return None
+
+
+def list_all() -> None:
+    messages = emails()
+    if not messages:
+        print("No emails yet.")
+        return
+    newest: dict[str, str] = {}
+    for m in messages:
+        code = code_in(m)
+        print("To:      ", ", ".join(recipients(m)))
+        print("From:    ", m.get("source"))
+        print("Subject: ", m.get("subject"))
+        if code:
+            print("Code:    ", code)
+            newest.update((a, code) for a in recipients(m))
+        print("", text_of(m))
+        print("-" * 72)
+    if newest:
+        print("Newest code per address (`make code EMAIL=<address>` prints it alone):")
+        for address, code in newest.items():
+            print(f"  {address}  {code}")
+
+
+def main(argv: list[str]) -> None:
+    if argv[1:2] == ["list"]:
+        list_all()
+    elif argv[1:2] == ["code"] and len(argv) == 3 and argv[2]:
+        code = latest_code(argv[2])
+        if code is None:
+            raise SystemExit(f"no email with a code to {argv[2]} yet (moto at {moto_url()})")
+        print(code)
+    else:
+        raise SystemExit("usage: mail.py list | mail.py code EMAIL   (make code EMAIL=guest@example.com)")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
