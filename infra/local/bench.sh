@@ -38,7 +38,7 @@ ULID=01JBENCH000000000000000000
 
 echo "== cold start: init + a request that needs no AWS call (401), $RUNS runs each"
 args=(hello-world=$R/hello-world=current-user/user.json)
-for f in "${FUNCTIONS[@]}"; do
+for f in "${HTTP_FUNCTIONS[@]}"; do
   event=$f/list.json; [ $f = current-user ] && event=current-user/user.json
   args+=("$f=$R/$f=$event")
 done
@@ -65,6 +65,15 @@ done >"$OUT/instructions.jsonl"
 
 echo "== argon2 and JWT"
 $R/handler-cost crypto >"$OUT/crypto.jsonl"
+
+echo "== live delivery: POST answered -> frame on another socket, through the local stack"
+API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
+write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT"
+# The release binaries built above, behind the local API Gateway and the dev bridge.
+start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
+start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" chat-api-bench "$OUT/bridge.log"
+python infra/local/bench_live.py --api "http://127.0.0.1:$API_PORT" --token "$TOKEN" \
+  --messages "${BENCH_LIVE_MESSAGES:-200}" --poll-interval-ms 50 >"$OUT/live.jsonl"
 
 python3 infra/local/bench_report.py "$OUT" > BENCHMARKS.md
 echo "BENCHMARKS.md written (raw numbers in $OUT)"

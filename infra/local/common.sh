@@ -20,6 +20,8 @@ export AWS_BUDGET_SCALE=10
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
 FUNCTIONS=(current-user tokens companies chats chat-users chat-messages realtime fanout)
+# The ones behind the HTTP API (the others take WebSocket and stream events).
+HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
 
 # The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
 DEMO_EMAIL="demo@example.com"
