@@ -83,8 +83,8 @@ w("|---|---|---|---|---|")
 what = {
     "GET /api/user": "BatchGetItem(user, token)",
     "GET /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + Query(one page)",
-    "POST /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + TransactWriteItems(chat, author check, message, client id)",
-    "POST /chats/{id}/users/get-token": "BatchGetItem(chat, email, code) + UpdateItem(consume code) + UpdateItem(verified_at, returns the chat user)",
+    "POST /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + TransactWriteItems(chat and its event counter, author check, message, its event, client id)",
+    "POST /chats/{id}/users/get-token": "BatchGetItem(chat, email, code) + UpdateItem(consume code) + GetItem(the chat user) + TransactWriteItems(verified_at, chat counter, its chat_user.joined event); a chat user already verified skips the write",
 }
 for r in handlers:
     if r["route"] == "hello-world":
@@ -128,7 +128,8 @@ w("typical propagation: well under a second).\n")
 w("**Extra DynamoDB round trips the log adds to a write: none.** The event item and the chat's")
 w("counter join the write's own transaction (§3's `POST /api/chats/{id}/messages` is still one")
 w("`TransactWriteItems`, with two more items in it). Three writes gained a read of the chat")
-w("(`PUT /api/chats/{id}` and the share password, which did not read it before).\n")
+w("(`PUT /api/chats/{id}` and the share password, which did not read it before), and a")
+w("guest's first verification reads its chat user before writing it with its event (§3).\n")
 w("**Cost per million messages delivered to N open sockets, on AWS** (us-east-1 list prices:")
 w("WebSocket messages $1.00 per million, connection minutes $0.25 per million, Lambda")
 w("$0.20 per million requests and $0.0000133334 per GB-s on arm64, DynamoDB on demand $1.25")

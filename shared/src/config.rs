@@ -70,30 +70,24 @@ impl Config {
                 reason: "it must be at least 32 bytes long",
             });
         }
-        let chat_user_token_ttl_days = match lookup("CHAT_USER_TOKEN_TTL_DAYS") {
-            None => 30,
+        // A number of days, 1 to 3650, or the default when unset.
+        let days = |name: &'static str, default: i64| match lookup(name) {
+            None => Ok(default),
             Some(days) => days
                 .trim()
                 .parse::<i64>()
                 .ok()
                 .filter(|d| (1..=3650).contains(d))
                 .ok_or(ConfigError::Invalid {
-                    name: "CHAT_USER_TOKEN_TTL_DAYS",
+                    name,
                     reason: "it must be a whole number of days between 1 and 3650",
-                })?,
+                }),
         };
-        let event_retention_days = match lookup("EVENT_RETENTION_DAYS") {
-            None => crate::db::DEFAULT_EVENT_RETENTION_DAYS,
-            Some(days) => days
-                .trim()
-                .parse::<i64>()
-                .ok()
-                .filter(|d| (1..=3650).contains(d))
-                .ok_or(ConfigError::Invalid {
-                    name: "EVENT_RETENTION_DAYS",
-                    reason: "it must be a whole number of days between 1 and 3650",
-                })?,
-        };
+        let chat_user_token_ttl_days = days("CHAT_USER_TOKEN_TTL_DAYS", 30)?;
+        let event_retention_days = days(
+            "EVENT_RETENTION_DAYS",
+            crate::db::DEFAULT_EVENT_RETENTION_DAYS,
+        )?;
         Ok(Self {
             table_name,
             token_secret: Secret::new(token_secret.into_bytes()),

@@ -33,7 +33,9 @@ pub fn verify_password(password: &str, stored_hash: &str) -> bool {
 pub fn decoy_password_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DECOY.get_or_init(|| {
-        hash_password(&random_token_string(32)).unwrap_or_else(|_| String::from("$argon2id$"))
+        random_token_string(32)
+            .and_then(|password| hash_password(&password))
+            .unwrap_or_else(|_| String::from("$argon2id$"))
     })
 }
 
@@ -41,16 +43,22 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Keyed hash of an auth code, bound to where it may be used (chat and email), so a
 /// stored hash is useless for any other chat or address.
-pub fn auth_code_digest(secret: &[u8], chat_id: &str, email: &str, code: u32) -> String {
-    let mut mac =
-        <HmacSha256 as KeyInit>::new_from_slice(secret).expect("HMAC takes any key length");
+pub fn auth_code_digest(
+    secret: &[u8],
+    chat_id: &str,
+    email: &str,
+    code: u32,
+) -> Result<String, ApiError> {
+    // HMAC takes keys of any length: this cannot fail, but it is not a reason to panic.
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+        .map_err(|_| ApiError::internal("the auth-code key was refused"))?;
     mac.update(b"auth-code\0");
     mac.update(chat_id.as_bytes());
     mac.update(b"\0");
     mac.update(email.as_bytes());
     mac.update(b"\0");
     mac.update(code.to_string().as_bytes());
-    hex(&mac.finalize().into_bytes())
+    Ok(hex(&mac.finalize().into_bytes()))
 }
 
 /// Compares two secrets without leaking where they differ.
@@ -62,37 +70,38 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
     let mut buf = [0u8; N];
-    getrandom::fill(&mut buf).expect("the OS random source is available");
-    buf
+    getrandom::fill(&mut buf)
+        .map_err(|e| ApiError::internal(format!("the OS random source failed: {e}")))?;
+    Ok(buf)
 }
 
 /// A uniformly drawn 6-digit code in 100000..=999999 (rejection sampling, no modulo bias).
-pub fn random_auth_code() -> u32 {
+pub fn random_auth_code() -> Result<u32, ApiError> {
     const SPAN: u32 = 900_000;
     const LIMIT: u32 = u32::MAX - (u32::MAX % SPAN);
     loop {
-        let n = u32::from_le_bytes(random_bytes::<4>());
+        let n = u32::from_le_bytes(random_bytes::<4>()?);
         if n < LIMIT {
-            return 100_000 + n % SPAN;
+            return Ok(100_000 + n % SPAN);
         }
     }
 }
 
 /// Random text from an alphabet without look-alike characters (no 0/O, 1/l/I).
-pub fn random_token_string(len: usize) -> String {
+pub fn random_token_string(len: usize) -> Result<String, ApiError> {
     const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
     let limit = 256 - (256 % ALPHABET.len());
     let mut out = String::with_capacity(len);
     while out.len() < len {
-        for byte in random_bytes::<32>() {
+        for byte in random_bytes::<32>()? {
             if (byte as usize) < limit && out.len() < len {
                 out.push(ALPHABET[byte as usize % ALPHABET.len()] as char);
             }
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -112,23 +121,38 @@ mod tests {
 
     #[test]
     fn code_digests_are_bound_to_secret_chat_and_email() {
-        let d = auth_code_digest(b"k1", "chat", "a@x.io", 123456);
+        let d = auth_code_digest(b"k1", "chat", "a@x.io", 123456).unwrap();
         assert_eq!(d.len(), 64);
-        assert_eq!(d, auth_code_digest(b"k1", "chat", "a@x.io", 123456));
-        assert_ne!(d, auth_code_digest(b"k2", "chat", "a@x.io", 123456));
-        assert_ne!(d, auth_code_digest(b"k1", "chat2", "a@x.io", 123456));
-        assert_ne!(d, auth_code_digest(b"k1", "chat", "b@x.io", 123456));
-        assert_ne!(d, auth_code_digest(b"k1", "chat", "a@x.io", 123457));
+        assert_eq!(
+            d,
+            auth_code_digest(b"k1", "chat", "a@x.io", 123456).unwrap()
+        );
+        assert_ne!(
+            d,
+            auth_code_digest(b"k2", "chat", "a@x.io", 123456).unwrap()
+        );
+        assert_ne!(
+            d,
+            auth_code_digest(b"k1", "chat2", "a@x.io", 123456).unwrap()
+        );
+        assert_ne!(
+            d,
+            auth_code_digest(b"k1", "chat", "b@x.io", 123456).unwrap()
+        );
+        assert_ne!(
+            d,
+            auth_code_digest(b"k1", "chat", "a@x.io", 123457).unwrap()
+        );
     }
 
     #[test]
     fn random_values_have_their_shape() {
         for _ in 0..1000 {
-            assert!((100_000..=999_999).contains(&random_auth_code()));
+            assert!((100_000..=999_999).contains(&random_auth_code().unwrap()));
         }
-        let a = random_token_string(16);
+        let a = random_token_string(16).unwrap();
         assert_eq!(a.len(), 16);
-        assert_ne!(a, random_token_string(16));
+        assert_ne!(a, random_token_string(16).unwrap());
         assert!(
             constant_time_eq("abc", "abc")
                 && !constant_time_eq("abc", "abd")

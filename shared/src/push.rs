@@ -8,6 +8,8 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_apigatewaymanagement::Client;
+use aws_sdk_apigatewaymanagement::config::http::HttpResponse;
+use aws_sdk_apigatewaymanagement::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -58,17 +60,7 @@ impl Pusher {
             .data(Blob::new(data))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Delivery::Sent),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_gone_exception()) =>
-            {
-                Ok(Delivery::Gone)
-            }
-            Err(err) => Err(err.into()),
-        }
+        delivery(result, |e| e.is_gone_exception())
     }
 
     /// Closes a socket (its client gets a close frame; `$disconnect` follows).
@@ -79,17 +71,37 @@ impl Pusher {
             .connection_id(connection_id)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(Delivery::Sent),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_gone_exception()) =>
-            {
-                Ok(Delivery::Gone)
-            }
-            Err(err) => Err(err.into()),
-        }
+        delivery(result, |e| e.is_gone_exception())
+    }
+}
+
+/// A management call's outcome: a gone socket is a `Delivery`, not an error.
+fn delivery<T, E>(
+    result: Result<T, SdkError<E, HttpResponse>>,
+    is_gone: impl Fn(&E) -> bool,
+) -> Result<Delivery, ApiError>
+where
+    E: std::error::Error + Send + Sync + ProvideErrorMetadata + 'static,
+{
+    match result {
+        Ok(_) => Ok(Delivery::Sent),
+        Err(err) if err.as_service_error().is_some_and(&is_gone) => Ok(Delivery::Gone),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The state of a function that pushes frames (the WebSocket routes, the stream
+/// fan-out); built once per instance by its `main`.
+pub struct PushApp {
+    pub ctx: crate::Context,
+    pub pusher: Pusher,
+}
+
+impl PushApp {
+    pub async fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = crate::Context::from_env().await?;
+        let pusher = Pusher::from_env(&aws)?;
+        Ok(Self { ctx, pusher })
     }
 }
 

@@ -317,6 +317,28 @@ pub async fn member(owner: &Operator, chat_id: &str, name: &str) -> Member {
     Member { id, email, token }
 }
 
+/// An owner, a chat of one of its companies, and two chat users of it (Ann and Bob).
+pub struct Room {
+    pub owner: Operator,
+    pub chat: String,
+    pub ann: Member,
+    pub bob: Member,
+}
+
+pub async fn room(tag: &str) -> Room {
+    let owner = operator(tag).await;
+    let company = company(&owner, "Rooms").await;
+    let chat = chat(&owner, &company, None).await;
+    let ann = member(&owner, &chat, "ann").await;
+    let bob = member(&owner, &chat, "bob").await;
+    Room {
+        owner,
+        chat,
+        ann,
+        bob,
+    }
+}
+
 /// The emails moto's SES received for an address, oldest first: (subject, body).
 pub async fn emails_to(address: &str) -> Vec<(String, String)> {
     let data: Value = http()

@@ -33,17 +33,7 @@ impl Apps {
 
     /// Renders `events/<file>` with `vars`, runs it through its function's handler.
     async fn replay(&self, file: &str, vars: &HashMap<&str, String>) -> (u16, Value) {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../events")
-            .join(file);
-        let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
-        for (name, value) in vars {
-            text = text.replace(&format!("{{{{{name}}}}}"), value);
-        }
-        assert!(
-            !text.contains("{{"),
-            "{file}: a placeholder was left: {text}"
-        );
+        let text = render(file, vars.iter().map(|(k, v)| (*k, v.as_str())));
         let request = lambda_http::request::from_str(&text)
             .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
         let function = file.split('/').next().unwrap();
@@ -235,8 +225,8 @@ fn every_route_has_an_event_fixture() {
     }
 }
 
-/// Renders `events/<file>` with `vars` and parses it as `T`.
-fn fixture<T: serde::de::DeserializeOwned>(file: &str, vars: &[(&str, &str)]) -> T {
+/// `events/<file>` with its `{{PLACEHOLDERS}}` filled in from `vars`.
+fn render<'a>(file: &str, vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events")
         .join(file);
@@ -244,8 +234,17 @@ fn fixture<T: serde::de::DeserializeOwned>(file: &str, vars: &[(&str, &str)]) ->
     for (name, value) in vars {
         text = text.replace(&format!("{{{{{name}}}}}"), value);
     }
-    assert!(!text.contains("{{"), "{file}: a placeholder was left");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
+    assert!(
+        !text.contains("{{"),
+        "{file}: a placeholder was left: {text}"
+    );
+    text
+}
+
+/// A fixture that is not an HTTP event, rendered and parsed as `T`.
+fn fixture<T: serde::de::DeserializeOwned>(file: &str, vars: &[(&str, &str)]) -> T {
+    serde_json::from_str(&render(file, vars.iter().copied()))
+        .unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
 /// The WebSocket route and stream fixtures through the `realtime` and `fanout` handlers:

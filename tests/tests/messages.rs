@@ -7,27 +7,6 @@ use std::sync::Arc;
 use api_tests::*;
 use serde_json::{Value, json};
 
-struct Room {
-    owner: Operator,
-    chat: String,
-    ann: Member,
-    bob: Member,
-}
-
-async fn room(tag: &str) -> Room {
-    let owner = operator(tag).await;
-    let company = company(&owner, "Rooms").await;
-    let chat = chat(&owner, &company, None).await;
-    let ann = member(&owner, &chat, "ann").await;
-    let bob = member(&owner, &chat, "bob").await;
-    Room {
-        owner,
-        chat,
-        ann,
-        bob,
-    }
-}
-
 fn messages_path(chat: &str) -> String {
     format!("/api/chats/{chat}/messages")
 }

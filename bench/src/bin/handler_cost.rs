@@ -15,6 +15,7 @@ use std::time::Instant;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::operation::batch_get_item::BatchGetItemOutput;
+use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
@@ -97,6 +98,7 @@ fn fixture() -> Fixture {
         updated_at: now.clone(),
         last_message_at: None,
         last_message_id: None,
+        event_seq: 0,
     };
     let chat_user = ChatUserRecord {
         id: chat_user_id,
@@ -106,6 +108,8 @@ fn fixture() -> Fixture {
         verified_at: None,
         created_at: now.clone(),
         updated_at: now.clone(),
+        announced: true,
+        last_read_seq: 0,
     };
     let code = AuthCodeRecord {
         code_digest: Some(shared::crypto::auth_code_digest(
@@ -113,7 +117,8 @@ fn fixture() -> Fixture {
             &chat_id.to_string(),
             EMAIL,
             CODE,
-        )),
+        )
+        .unwrap()),
         expires_at_ms: i64::MAX / 2,
         failed_attempts: 0,
         last_sent_ms: 0,
@@ -125,6 +130,7 @@ fn fixture() -> Fixture {
         .map(|i| {
             let message = MessageRecord {
                 id: MessageId::new(),
+                seq: i + 1,
                 chat_id,
                 chat_user_id,
                 body: format!("Message number {i}: is the blue kettle back in stock? 🫖"),
@@ -309,16 +315,22 @@ fn routes() -> Vec<Route> {
             f.chat_user_email.clone(),
             f.code.clone(),
         ]),
+        always!(Client::update_item, UpdateItemOutput::builder().build()),
         always!(
-            Client::update_item,
-            UpdateItemOutput::builder()
-                .set_attributes(Some(f.chat_user.clone()))
+            Client::get_item,
+            GetItemOutput::builder()
+                .set_item(Some(f.chat_user.clone()))
                 .build()
+        ),
+        always!(
+            Client::transact_write_items,
+            TransactWriteItemsOutput::builder().build()
         ),
     ];
     routes.push(Route {
         name: "POST /chats/{id}/users/get-token",
-        floor: 3,
+        // The first verification writes the chat user with its event: it needs the record.
+        floor: 4,
         event: render_event(
             "chat-users/get-token.json",
             &[
@@ -428,7 +440,8 @@ fn crypto() {
             "chat",
             EMAIL,
             CODE,
-        ));
+        )
+        .unwrap());
     });
 }
 

@@ -159,14 +159,14 @@ async fn send_new_code(
     let db = &app.ctx.db;
     let now = clock::now_millis();
     let plan = plan_send(current.as_ref(), now).map_err(throttled)?;
-    let code = crypto::random_auth_code();
+    let code = crypto::random_auth_code()?;
     let record = AuthCodeRecord {
         code_digest: Some(crypto::auth_code_digest(
             app.ctx.config.token_secret.expose(),
             &chat.id.to_string(),
             email.as_str(),
             code,
-        )),
+        )?),
         expires_at_ms: now + CODE_TTL_MS,
         failed_attempts: 0,
         last_sent_ms: now,
@@ -259,7 +259,7 @@ pub async fn get_token(
         &chat.to_string(),
         email.as_str(),
         code.0,
-    );
+    )?;
     let attempt = judge_code(&stored, &presented, clock::now_millis()).ok_or_else(invalid_code)?;
     // Of two concurrent uses of one code, only one settles it.
     if !db

@@ -172,7 +172,7 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
     } else {
         PasswordWrite::IfUnset
     };
-    let new_password = crypto::random_token_string(16);
+    let new_password = crypto::random_token_string(16)?;
     let password = app
         .ctx
         .db

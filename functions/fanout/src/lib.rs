@@ -12,25 +12,14 @@ use std::collections::HashMap;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::ApiError;
 use shared::db::realtime::{self, ConnectionRecord, Subscriber};
 use shared::db::{Item, events};
 use shared::events::{Event, EventType};
 use shared::ids::{ChatId, ChatUserId, EntityId};
-use shared::push::{self, Pusher};
-use shared::{ApiError, Context};
+use shared::push;
 
-pub struct App {
-    pub ctx: Context,
-    pub pusher: Pusher,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env().await?;
-        let pusher = Pusher::from_env(&aws)?;
-        Ok(Self { ctx, pusher })
-    }
-}
+pub use shared::push::PushApp as App;
 
 /// What one stream record asks of the fan-out.
 #[derive(Debug, PartialEq)]
@@ -100,14 +89,10 @@ async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), Api
 /// sockets are closed.
 async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), ApiError> {
     let db = &app.ctx.db;
-    if !sockets.contains_key(&event.chat_id) {
-        let found = db.chat_connections(event.chat_id).await?;
-        sockets.insert(event.chat_id, found);
-    }
-    let chat_sockets = sockets
-        .get_mut(&event.chat_id)
-        .map(std::mem::take)
-        .unwrap_or_default();
+    let chat_sockets = match sockets.remove(&event.chat_id) {
+        Some(known) => known,
+        None => db.chat_connections(event.chat_id).await?,
+    };
     push::broadcast(&app.pusher, db, &chat_sockets, |socket| {
         Some(event.render(socket.subscriber.audience()))
     })

@@ -9,21 +9,10 @@ use aws_lambda_events::query_map::QueryMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::db::realtime::{ConnectionRecord, Subscriber};
-use shared::push::{self, Delivery, Pusher};
-use shared::{ApiError, Context, clock};
+use shared::push::{self, Delivery};
+use shared::{ApiError, clock};
 
-pub struct App {
-    pub ctx: Context,
-    pub pusher: Pusher,
-}
-
-impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env().await?;
-        let pusher = Pusher::from_env(&aws)?;
-        Ok(Self { ctx, pusher })
-    }
-}
+pub use shared::push::PushApp as App;
 
 /// What the WebSocket API reads from a route's integration: on `$connect`, a status
 /// other than 2xx refuses the socket.

@@ -201,12 +201,12 @@ async fn check_settings(aws: &SdkConfig) -> Result<(), String> {
     if aws.region().is_none() {
         return Err(format!("no AWS region: set AWS_REGION ({LOCAL_SETTINGS})"));
     }
-    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
-        if !answers(&endpoint) {
-            return Err(format!(
-                "nothing answers at AWS_ENDPOINT_URL={endpoint}: start `make dev`, or unset it to use AWS"
-            ));
-        }
+    if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+        && !answers(&endpoint)
+    {
+        return Err(format!(
+            "nothing answers at AWS_ENDPOINT_URL={endpoint}: start `make dev`, or unset it to use AWS"
+        ));
     }
     Ok(())
 }

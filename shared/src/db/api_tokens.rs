@@ -100,16 +100,7 @@ impl Db {
 
     /// Every token of a user (the admin tool lists and deletes them).
     pub async fn all_api_tokens(&self, user_id: UserId) -> Result<Vec<ApiTokenRecord>, ApiError> {
-        let mut tokens = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.list(&list_query(user_id, 100, cursor.take())).await?;
-            tokens.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(tokens),
-            }
-        }
+        self.list_all(list_query(user_id, 100, None)).await
     }
 
     /// Revokes a token; `None` when the user has no such token.

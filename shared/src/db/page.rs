@@ -156,6 +156,25 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Every item of a list, page after page (for the few callers that need them all:
+    /// the admin tool's token list, a chat's open sockets).
+    pub(crate) async fn list_all<T: DeserializeOwned>(
+        &self,
+        mut query: ListQuery,
+    ) -> Result<Vec<T>, ApiError> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.list(&query).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => query.cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,10 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::page::ListQuery;
 use super::tx::Transaction;
 use super::update::Update;
-use super::{Db, Item, Key, chats, from_item, keys, n, s, to_item};
+use super::{Db, Item, Key, chats, from_item, keys, n, to_item};
 use crate::crypto;
 use crate::error::ApiError;
 use crate::events::Audience;
@@ -93,7 +94,7 @@ impl Db {
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<(String, i64), ApiError> {
-        let ticket = crypto::random_token_string(32);
+        let ticket = crypto::random_token_string(32)?;
         let record = TicketRecord {
             chat_id,
             subscriber,
@@ -174,27 +175,15 @@ impl Db {
         &self,
         chat_id: ChatId,
     ) -> Result<Vec<ConnectionRecord>, ApiError> {
-        let mut connections = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
-                .expression_attribute_values(":pk", s(keys::chat_partition(chat_id)))
-                .expression_attribute_values(":prefix", s(CONNECTION_PREFIX))
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await?;
-            for item in page.items.unwrap_or_default() {
-                connections.push(from_item(item)?);
-            }
-            match page.last_evaluated_key {
-                Some(key) => start_key = Some(key),
-                None => return Ok(connections),
-            }
-        }
+        self.list_all(ListQuery {
+            list: "connections",
+            index: None,
+            partition: keys::chat_partition(chat_id),
+            sort_prefix: CONNECTION_PREFIX.to_owned(),
+            per_page: 100,
+            cursor: None,
+        })
+        .await
     }
 
     /// Whether this socket may broadcast a typing notice now (and records that it does).
