@@ -257,6 +257,21 @@ async def run_checks(ws_port: int, mgmt_port: int, ddb: Any) -> None:
           and d.get("StreamViewType") == "NEW_AND_OLD_IMAGES" and "SequenceNumber" in d and "SizeBytes" in d, first)
     check("MSG# and MODIFY records are filtered out", "MSG#1" not in sks and sks.count("EVT#0001") == 1, sks)
     check("a TransactWriteItems insert is delivered", "EVT#0003" in sks, sks)
+
+    # A cancelled transaction makes moto restore a copy of the table, stream included:
+    # what is written after it must still reach the function.
+    def cancelled_transaction() -> None:
+        try:
+            ddb.transact_write_items(TransactItems=[{"Put": {
+                "TableName": TABLE, "Item": {"PK": {"S": "ROOM#1"}, "SK": {"S": "EVT#0003"}},
+                "ConditionExpression": "attribute_not_exists(PK)"}}])
+        except ddb.exceptions.TransactionCanceledException:
+            pass
+    await loop.run_in_executor(None, cancelled_transaction)
+    await loop.run_in_executor(None, lambda: put("EVT#0004", n={"N": "4"}))
+    await until(lambda: any(r["dynamodb"]["Keys"]["SK"]["S"] == "EVT#0004" for r in records()), 8)
+    check("a record after a cancelled transaction is delivered",
+          any(r["dynamodb"]["Keys"]["SK"]["S"] == "EVT#0004" for r in records()), sks)
     batches = [[r["dynamodb"]["Keys"]["SK"]["S"] for r in e["Records"]] for e in events("fanout")]
     retried = [b for b in batches if b and b[0] == "EVT#fail"]
     check("failed item is re-delivered from the failed record on", sks.count("EVT#fail") == 2 and len(retried) >= 1

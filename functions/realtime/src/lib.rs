@@ -75,7 +75,7 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
     let ticket = app
         .ctx
         .db
-        .redeem_ticket(ticket, now)
+        .redeem_ticket(ticket, connection_id, now)
         .await?
         .ok_or(Refusal::BadTicket)?;
     let connection = ConnectionRecord {

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::page::ListQuery;
 use super::tx::Transaction;
 use super::update::Update;
-use super::{Db, Item, Key, chats, from_item, keys, n, to_item};
+use super::{Db, Item, Key, chats, from_item, keys, n, s, to_item};
 use crate::crypto;
 use crate::error::ApiError;
 use crate::events::Audience;
@@ -108,16 +108,23 @@ impl Db {
         Ok((ticket, record.expires_at_ms))
     }
 
-    /// Uses a ticket up: the first caller gets it (if it has not expired), any other
-    /// caller gets `None`.
+    /// Uses a ticket up for one connection: the first connection gets it (if it has not
+    /// expired), any other gets `None`. Marking it used (rather than deleting it) keeps
+    /// this idempotent: an SDK retry of a write that was applied but whose answer was
+    /// lost asks again for the same connection, and gets the same answer. The TTL
+    /// removes used tickets.
     pub async fn redeem_ticket(
         &self,
         ticket: &str,
+        connection_id: &str,
         now_ms: i64,
     ) -> Result<Option<TicketRecord>, ApiError> {
-        let record: Option<TicketRecord> = self
-            .delete_returning(&ticket_key(ticket), "attribute_exists(PK)", &[])
-            .await?;
+        let update = Update::new()
+            .set("used_by", s(connection_id))
+            .condition("attribute_exists(PK)")
+            .condition("attribute_not_exists(#used_by) OR #used_by = :used_by");
+        let record: Option<TicketRecord> =
+            self.update_returning(&ticket_key(ticket), update).await?;
         Ok(record.filter(|t| t.expires_at_ms > now_ms))
     }
 
@@ -126,24 +133,21 @@ impl Db {
         let expires = connection.connected_at_ms / 1000 + CONNECTION_TTL_SECS;
         let mut tx = Transaction::new(self);
         let chat = chats::tx_parts::exists(&mut tx, connection.chat_id)?;
+        // Ids are API Gateway's, unique: the only earlier item of the same key is this
+        // very write, applied by an attempt whose answer was lost.
+        let same = [(":connection_id", s(&connection.connection_id))];
+        let once = "attribute_not_exists(PK) OR connection_id = :connection_id";
+        let in_chat = connection_key(connection.chat_id, &connection.connection_id);
         tx.put(
-            with_ttl(
-                to_item(
-                    &connection_key(connection.chat_id, &connection.connection_id),
-                    connection,
-                )?,
-                expires,
-            ),
-            "attribute_not_exists(PK)",
-            &[],
+            with_ttl(to_item(&in_chat, connection)?, expires),
+            once,
+            &same,
         )?;
+        let pointer = pointer_key(&connection.connection_id);
         tx.put(
-            with_ttl(
-                to_item(&pointer_key(&connection.connection_id), connection)?,
-                expires,
-            ),
-            "attribute_not_exists(PK)",
-            &[],
+            with_ttl(to_item(&pointer, connection)?, expires),
+            once,
+            &same,
         )?;
         match tx.commit().await? {
             Ok(()) => Ok(true),
