@@ -7,10 +7,17 @@ moto's requests one at a time gives the same guarantee (connections are still ac
 concurrently).
 
 moto's TransactWriteItems deep-copies each table it touches, to restore it if the
-transaction is cancelled; with a stream, that copy includes every stream record ever
-written (old and new images), so each transaction costs more than the one before. Stream
-records never change once written: the copy below shares them and copies only the list,
-which keeps the rollback exact and the cost flat.
+transaction is cancelled: every transaction costs as much as the whole table (and, with a
+stream, every stream record ever written), so the local stack slows down as tests fill
+it. Here a transaction keeps a journal instead: the items it names, as they were, and the
+length of each stream; a cancelled one puts exactly those back. Same outcome, and the cost
+of a transaction no longer grows with the table.
+
+DynamoDB also makes TransactWriteItems idempotent by its ClientRequestToken (the SDK sets
+one per call and keeps it across retries): a retry of a transaction that was applied but
+whose answer was lost succeeds without applying it again. moto ignores the token, so a
+slow local stack would apply such a retry twice; here a token seen before answers as it
+did the first time.
 
 Usage: python moto_server.py HOST PORT
 """
@@ -24,21 +31,86 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from moto.dynamodb.models.table import StreamShard
+import copy
+import types
+
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from werkzeug.serving import run_simple
 
-
-def _copy_stream_shard(shard, memo):
-    copy = StreamShard.__new__(StreamShard)
-    memo[id(shard)] = copy
-    copy.__dict__.update(shard.__dict__)
-    # The table being copied is already in the memo: the copy's shard belongs to it.
-    copy.table = memo.get(id(shard.table), shard.table)
-    copy.items = list(shard.items)
-    return copy
+_transact_write_items = DynamoDBBackend.transact_write_items
 
 
-StreamShard.__deepcopy__ = _copy_stream_shard
+def _journal(backend, transact_items):
+    """The items a transaction names, as they are now, and each stream's length."""
+    entries, streams = [], {}
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        attrs = op.get("Item") or op.get("Key") or {}
+        if table.hash_key_attr not in attrs:
+            continue
+        hash_key = DynamoType(attrs[table.hash_key_attr])
+        range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr in attrs else None
+        before = table.get_item(hash_key, range_key)
+        entries.append((table, hash_key, range_key, copy.deepcopy(before)))
+        if table.stream_shard is not None:
+            streams[id(table)] = (table.stream_shard, len(table.stream_shard.items))
+    return entries, streams
+
+
+def _restore(entries, streams):
+    for table, hash_key, range_key, before in reversed(entries):
+        bucket = table.items[hash_key] if range_key is not None else table.items
+        slot = range_key if range_key is not None else hash_key
+        if before is None:
+            bucket.pop(slot, None)
+        else:
+            bucket[slot] = before
+    for shard, length in streams.values():
+        del shard.items[length:]
+
+
+def transact_write_items(self, transact_items):
+    entries, streams = _journal(self, transact_items)
+    # moto's own snapshot becomes the table itself (restoring it is then a no-op); other
+    # deep copies in the module are left as they are.
+    dynamodb_models.copy = types.SimpleNamespace(
+        deepcopy=lambda x, memo=None: x if isinstance(x, Table) else copy.deepcopy(x, memo)
+    )
+    try:
+        return _transact_write_items(self, transact_items)
+    except Exception:
+        _restore(entries, streams)
+        raise
+    finally:
+        dynamodb_models.copy = copy
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
+
+_handle_transact_write_items = DynamoHandler.transact_write_items
+# ClientRequestToken -> the answer of the transaction that first carried it (DynamoDB keeps
+# them 10 minutes; a local run never outlives that usefully).
+_answered: dict[str, object] = {}
+
+
+def handle_transact_write_items(self):
+    token = self.body.get("ClientRequestToken")
+    if token in _answered:
+        return _answered[token]
+    answer = _handle_transact_write_items(self)
+    if token:
+        _answered[token] = answer
+    return answer
+
+
+DynamoHandler.transact_write_items = handle_transact_write_items
 
 _lock = threading.Lock()
 _app = DomainDispatcherApplication(create_backend_app)

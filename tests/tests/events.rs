@@ -280,7 +280,16 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
 
     let connect = fixture("realtime/connect.json", &vars);
     assert_eq!(status(realtime::handle(&realtime, connect).await), 200);
-    let again = fixture("realtime/connect.json", &vars);
+    // The same $connect again (an SDK retry) is the same connection; another connection
+    // with the same ticket is refused.
+    let retried = fixture("realtime/connect.json", &vars);
+    assert_eq!(
+        status(realtime::handle(&realtime, retried).await),
+        200,
+        "idempotent"
+    );
+    let other = [("CONNECTION_ID", "YW5vdGhlci1zb2NrZXQ="), vars[1], vars[2]];
+    let again = fixture("realtime/connect.json", &other);
     assert_eq!(
         status(realtime::handle(&realtime, again).await),
         401,
