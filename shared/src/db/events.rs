@@ -81,8 +81,9 @@ pub(crate) enum Committed<S> {
     },
 }
 
-/// Attempts at one write before the chat counts as too busy.
-const MAX_ATTEMPTS: u32 = 60;
+/// Attempts at one write before the chat counts as too busy (each loses only to a
+/// write that got in, so this bounds the writers racing for one chat at once).
+const MAX_ATTEMPTS: u32 = 200;
 
 /// One page of a chat's log.
 #[derive(Debug)]
@@ -116,38 +117,43 @@ impl Db {
         mut head: ChatHead,
         mut stage: impl FnMut(&mut Transaction<'_>, ChatHead) -> Result<Staged<S>, ApiError>,
     ) -> Result<Committed<S>, ApiError> {
-        let mut contention = Backoff::new(10, 80, MAX_ATTEMPTS);
-        for _ in 0..MAX_ATTEMPTS {
+        // Every writer but one loses each race for the counter: the losers back off with
+        // jitter, so that N concurrent writers do not all collide again at once.
+        let mut contention = Backoff::new(4, 100, MAX_ATTEMPTS);
+        loop {
             let mut tx = Transaction::new(self);
             let staged = stage(&mut tx, head)?;
             let cancelled = match tx.commit().await? {
-                Ok(()) => {
-                    return Ok(Committed::Done { rest: staged.rest });
-                }
+                Ok(()) => return Ok(Committed::Done { rest: staged.rest }),
                 Err(cancelled) => cancelled,
             };
+            // The write's own conditions decide first: a retry would not change them.
+            let refused_by_its_own = cancelled.any_failed_except(staged.head);
             let moved = cancelled
                 .item(staged.head)
                 .map(|chat| ChatHead::from_item(head.chat_id, chat))
                 .filter(|now| cancelled.failed(staged.head) && now.seq != head.seq);
-            if let Some(now) = moved {
-                head = now;
-            } else if cancelled.conflicted() && !cancelled.any_failed() {
-                if !contention.wait().await {
-                    break;
+            let retry = match moved {
+                Some(now) if !refused_by_its_own => {
+                    head = now;
+                    true
                 }
-            } else {
+                _ => cancelled.conflicted() && !cancelled.any_failed(),
+            };
+            if !retry {
                 return Ok(Committed::Refused {
                     cancelled,
                     head: staged.head,
                     rest: staged.rest,
                 });
             }
+            if !contention.wait().await {
+                return Err(ApiError::unavailable(
+                    "TransactWriteItems",
+                    "the chat's event counter stayed contended",
+                ));
+            }
         }
-        Err(ApiError::unavailable(
-            "TransactWriteItems",
-            "the chat's event counter stayed contended",
-        ))
     }
 
     /// Events after `after` (all kept ones when `None`), oldest first. Items past their

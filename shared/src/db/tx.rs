@@ -44,6 +44,14 @@ impl Cancelled {
             .any(|r| r.code() == Some("ConditionalCheckFailed"))
     }
 
+    /// A condition of another item than `slot` did not hold.
+    pub(crate) fn any_failed_except(&self, slot: Slot) -> bool {
+        self.reasons
+            .iter()
+            .enumerate()
+            .any(|(i, r)| i != slot.0 && r.code() == Some("ConditionalCheckFailed"))
+    }
+
     /// The item as it was when its condition failed (updates ask for it).
     pub(crate) fn item(&self, slot: Slot) -> Option<&Item> {
         self.reasons.get(slot.0).and_then(CancellationReason::item)
@@ -231,5 +239,14 @@ mod tests {
         assert_eq!(conflict.unexpected("x").status(), 503);
         let odd = Cancelled::of(&[("ValidationError", None)]);
         assert_eq!(odd.unexpected("x").status(), 500);
+    }
+
+    #[test]
+    fn failures_are_told_apart_by_slot() {
+        let failed = "ConditionalCheckFailed";
+        let head_only = Cancelled::of(&[(failed, None), ("None", None)]);
+        assert!(head_only.failed(Slot::at(0)) && !head_only.any_failed_except(Slot::at(0)));
+        let both = Cancelled::of(&[(failed, None), (failed, None)]);
+        assert!(both.any_failed_except(Slot::at(0)));
     }
 }
