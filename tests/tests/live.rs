@@ -227,15 +227,19 @@ async fn typing_reaches_the_others_and_is_never_stored() {
 /// on the connection, checked here against the table with a fixed clock.
 #[tokio::test]
 async fn typing_notices_are_throttled_per_socket() {
-    let r = room("live-typing-throttle").await;
+    // A chat with no chat users yet has no events: no fan-out will post to (and so forget)
+    // this made-up connection while the test runs.
+    let owner = operator("live-typing-throttle").await;
+    let company = company(&owner, "Quiet Ltd").await;
+    let chat = chat(&owner, &company, None).await;
     let db = db().await;
     let connection = shared::db::realtime::ConnectionRecord {
         connection_id: "dHlwaW5nLXRocm90dGxl".into(),
-        chat_id: shared::ids::EntityId::parse(&r.chat).unwrap(),
-        subscriber: shared::db::realtime::Subscriber::ChatUser(
-            shared::ids::EntityId::parse(&r.ann.id).unwrap(),
+        chat_id: shared::ids::EntityId::parse(&chat).unwrap(),
+        subscriber: shared::db::realtime::Subscriber::Owner(
+            shared::ids::EntityId::parse(&owner.id).unwrap(),
         ),
-        connected_at_ms: 1_000,
+        connected_at_ms: shared::clock::now_millis(),
         last_typing_ms: 0,
     };
     assert!(db.open_connection(&connection).await.unwrap());

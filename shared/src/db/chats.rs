@@ -153,7 +153,8 @@ pub(crate) mod tx_parts {
             data: event.data,
         };
         let item = tx.db().event_item(&event, at_ms)?;
-        tx.put_new(item)?;
+        let event_slot = tx.put_new(item)?;
+        tx.bookkeeping(event_slot);
         Ok(slot)
     }
 }

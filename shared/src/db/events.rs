@@ -128,7 +128,7 @@ impl Db {
                 Err(cancelled) => cancelled,
             };
             // The write's own conditions decide first: a retry would not change them.
-            let refused_by_its_own = cancelled.any_failed_except(staged.head);
+            let refused_by_its_own = cancelled.refused_besides(staged.head);
             let moved = cancelled
                 .item(staged.head)
                 .map(|chat| ChatHead::from_item(head.chat_id, chat))

@@ -20,12 +20,16 @@ pub(crate) struct Slot(usize);
 pub(crate) struct Transaction<'a> {
     db: &'a Db,
     items: Vec<TransactWriteItem>,
+    /// Items that keep the log's books (an event put): their failures are the race for
+    /// the chat's counter, never a refusal of the write itself.
+    bookkeeping: Vec<Slot>,
 }
 
 /// Why a transaction did not happen, item by item.
 #[derive(Debug)]
 pub(crate) struct Cancelled {
     reasons: Vec<CancellationReason>,
+    bookkeeping: Vec<Slot>,
 }
 
 impl Cancelled {
@@ -44,12 +48,13 @@ impl Cancelled {
             .any(|r| r.code() == Some("ConditionalCheckFailed"))
     }
 
-    /// A condition of another item than `slot` did not hold.
-    pub(crate) fn any_failed_except(&self, slot: Slot) -> bool {
-        self.reasons
-            .iter()
-            .enumerate()
-            .any(|(i, r)| i != slot.0 && r.code() == Some("ConditionalCheckFailed"))
+    /// A condition of the write itself did not hold: of an item other than `head` and
+    /// the log's bookkeeping.
+    pub(crate) fn refused_besides(&self, head: Slot) -> bool {
+        (0..self.reasons.len())
+            .map(Slot)
+            .filter(|slot| *slot != head && !self.bookkeeping.contains(slot))
+            .any(|slot| self.failed(slot))
     }
 
     /// The item as it was when its condition failed (updates ask for it).
@@ -96,6 +101,7 @@ impl Cancelled {
     /// A cancellation as DynamoDB reports it: a reason code (and item) per slot.
     pub(crate) fn of(reasons: &[(&str, Option<Item>)]) -> Self {
         Self {
+            bookkeeping: Vec::new(),
             reasons: reasons
                 .iter()
                 .map(|(code, item)| {
@@ -114,7 +120,13 @@ impl<'a> Transaction<'a> {
         Self {
             db,
             items: Vec::with_capacity(4),
+            bookkeeping: Vec::new(),
         }
+    }
+
+    /// Marks an item as the log's bookkeeping (see [`Cancelled::refused_besides`]).
+    pub(crate) fn bookkeeping(&mut self, slot: Slot) {
+        self.bookkeeping.push(slot);
     }
 
     pub(crate) fn db(&self) -> &'a Db {
@@ -219,6 +231,7 @@ impl<'a> Transaction<'a> {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
                     Ok(Err(Cancelled {
                         reasons: cancelled.cancellation_reasons().to_vec(),
+                        bookkeeping: self.bookkeeping,
                     }))
                 }
                 _ => Err(err.into()),
@@ -242,11 +255,15 @@ mod tests {
     }
 
     #[test]
-    fn failures_are_told_apart_by_slot() {
+    fn a_lost_counter_race_is_not_a_refusal_of_the_write() {
         let failed = "ConditionalCheckFailed";
-        let head_only = Cancelled::of(&[(failed, None), ("None", None)]);
-        assert!(head_only.failed(Slot::at(0)) && !head_only.any_failed_except(Slot::at(0)));
-        let both = Cancelled::of(&[(failed, None), (failed, None)]);
-        assert!(both.any_failed_except(Slot::at(0)));
+        // The head and its event item failed (another write took the seq): a race.
+        let mut race = Cancelled::of(&[(failed, None), (failed, None), ("None", None)]);
+        race.bookkeeping.push(Slot::at(1));
+        assert!(!race.refused_besides(Slot::at(0)));
+        // The write's own item failed too (e.g. a used client id): a refusal.
+        let mut refused = Cancelled::of(&[(failed, None), (failed, None), (failed, None)]);
+        refused.bookkeeping.push(Slot::at(1));
+        assert!(refused.refused_besides(Slot::at(0)));
     }
 }
