@@ -93,9 +93,11 @@ async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), 
         Some(known) => known,
         None => db.chat_connections(event.chat_id).await?,
     };
-    push::broadcast(&app.pusher, db, &chat_sockets, |socket| {
+    // Boxed: the nested futures of a broadcast would otherwise make every caller's future
+    // type deep enough to overflow the compiler's query depth on a clean build.
+    Box::pin(push::broadcast(&app.pusher, db, &chat_sockets, |socket| {
         Some(event.render(socket.subscriber.audience()))
-    })
+    }))
     .await?;
     let (closing, staying): (Vec<_>, Vec<_>) = chat_sockets.into_iter().partition(|socket| {
         removed_chat_user(event).is_some_and(|gone| socket.subscriber == Subscriber::ChatUser(gone))

@@ -1,4 +1,6 @@
 //! Lambda entry point of the stream fan-out: config and clients built once per instance.
+// The AWS SDK's futures nest deeply; a clean build needs more than the default 128.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::dynamodb::Event;
 use lambda_runtime::{LambdaEvent, service_fn};

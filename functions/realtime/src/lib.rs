@@ -143,9 +143,10 @@ async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal>
     }
     let frame = typing_frame(connection.subscriber);
     let sockets = db.chat_connections(connection.chat_id).await?;
-    push::broadcast(&app.pusher, db, &sockets, |other| {
+    // Boxed: see the fan-out's publish (the compiler's query depth on a clean build).
+    Box::pin(push::broadcast(&app.pusher, db, &sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
-    })
+    }))
     .await?;
     Ok(())
 }

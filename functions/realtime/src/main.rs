@@ -1,5 +1,7 @@
 //! Lambda entry point of the WebSocket API's routes: config and clients built once per
 //! instance.
+// The AWS SDK's futures nest deeply; a clean build needs more than the default 128.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use lambda_runtime::{LambdaEvent, service_fn};
