@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
+use super::page::KeyRange;
 use super::retry::Backoff;
 use super::tx::{Cancelled, Slot, Transaction};
-use super::{Db, Item, Key, from_item, keys, n, s, to_item};
+use super::{Db, Item, Key, from_item, keys, n, to_item};
 use crate::error::ApiError;
 use crate::events::{Event, EventType};
 use crate::ids::{ChatId, EntityId, MessageId};
@@ -167,21 +168,18 @@ impl Db {
         now_ms: i64,
     ) -> Result<EventsRead, ApiError> {
         let from = after.map_or(0, |a| a + 1);
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(keys::chat_partition(chat_id)))
-            .expression_attribute_values(":low", s(key(chat_id, from).sk))
-            .expression_attribute_values(":high", s(format!("{PREFIX}~")))
-            .limit((per_page + 1) as i32)
-            .consistent_read(true)
-            .send()
+        let items = self
+            .query_range(KeyRange {
+                partition: keys::chat_partition(chat_id),
+                low: key(chat_id, from).sk,
+                high: format!("{PREFIX}~"),
+                newest_first: false,
+                limit: per_page + 1,
+            })
             .await?;
         let now_secs = now_ms / 1000;
         let mut events = Vec::with_capacity(per_page + 1);
-        for item in output.items.unwrap_or_default() {
+        for item in items {
             if !is_expired(&item, now_secs) {
                 events.push(from_item::<Event>(item)?);
             }
@@ -225,6 +223,7 @@ fn is_expired(item: &HashMap<String, AttributeValue>, now_secs: i64) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::s;
 
     #[test]
     fn event_keys_sort_by_seq() {

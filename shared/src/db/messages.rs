@@ -6,11 +6,11 @@
 //! loses the race (a later id was committed first) goes again above the winner's id,
 //! which the failed condition hands back.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::events::{ChatHead, Committed, NewEvent, Staged};
+use super::page::KeyRange;
 use super::tx::{Cancelled, Slot, Transaction};
 use super::update::Update;
 use super::{Db, Key, chat_users, chats, from_item, keys, s, to_item};
@@ -252,21 +252,17 @@ impl Db {
             Window::Before(id) => (PREFIX.to_owned(), bound(id), true, Some(id)),
             Window::After(id) => (bound(id), end, false, Some(id)),
         };
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", s(keys::chat_partition(chat_id)))
-            .expression_attribute_values(":low", AttributeValue::S(low))
-            .expression_attribute_values(":high", AttributeValue::S(high))
-            .scan_index_forward(!newest_first)
-            .limit((per_page + 2) as i32)
-            .consistent_read(true)
-            .send()
+        let items = self
+            .query_range(KeyRange {
+                partition: keys::chat_partition(chat_id),
+                low,
+                high,
+                newest_first,
+                limit: per_page + 2,
+            })
             .await?;
         let mut messages = Vec::with_capacity(per_page + 2);
-        for item in output.items.unwrap_or_default() {
+        for item in items {
             let message: MessageRecord = from_item(item)?;
             if Some(message.id) != exclude {
                 messages.push(message);

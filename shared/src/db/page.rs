@@ -156,7 +156,34 @@ impl Db {
     }
 }
 
+/// A slice of one partition by sort key (both bounds inclusive), in either order.
+pub(crate) struct KeyRange {
+    pub(crate) partition: String,
+    pub(crate) low: String,
+    pub(crate) high: String,
+    pub(crate) newest_first: bool,
+    pub(crate) limit: usize,
+}
+
 impl Db {
+    /// One strongly consistent `Query` of a key range: at most `limit` items.
+    pub(crate) async fn query_range(&self, range: KeyRange) -> Result<Vec<Item>, ApiError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
+            .expression_attribute_values(":pk", AttributeValue::S(range.partition))
+            .expression_attribute_values(":low", AttributeValue::S(range.low))
+            .expression_attribute_values(":high", AttributeValue::S(range.high))
+            .scan_index_forward(!range.newest_first)
+            .limit(range.limit as i32)
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.items.unwrap_or_default())
+    }
+
     /// Every item of a list, page after page (for the few callers that need them all:
     /// the admin tool's token list, a chat's open sockets).
     pub(crate) async fn list_all<T: DeserializeOwned>(
