@@ -68,7 +68,7 @@ $R/handler-cost crypto >"$OUT/crypto.jsonl"
 
 echo "== live delivery: POST answered -> frame on another socket, through the local stack"
 API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
-write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT"
+write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # The release binaries built above, behind the local API Gateway and the dev bridge.
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" chat-api-bench "$OUT/bridge.log"

@@ -13,10 +13,14 @@ they meet in AWS. Each section below plays one AWS part:
 3. API Gateway management API (`aws-sdk-apigatewaymanagement`): PostToConnection,
    GetConnection and DeleteConnection on `/@connections/{id}` under any prefix
    (the SDK's endpoint may carry the stage). SigV4 is not checked.
-4. Lambda event source mapping for DynamoDB Streams: polls the table's stream in
-   moto, keeps the records the mapping's filters match (an event name and an SK
-   prefix each, as template.yaml's FilterCriteria), invokes in batches of up to 100
-   with ReportBatchItemFailures semantics.
+4. Lambda event source mappings for DynamoDB Streams, one per consumer (`--stream-consumer`):
+   polls the table's stream in moto, keeps the records the mapping's filters match (an
+   event name and an SK prefix each, as template.yaml's FilterCriteria), invokes in
+   batches of up to 100 with ReportBatchItemFailures semantics.
+5. Lambda event source mappings for SQS (`--queue NAME=FUNCTION`): polls the queue
+   in moto, invokes the function with the SQS event of up to 10 messages, deletes the
+   ones that succeeded (all of them, or all but the `batchItemFailures`), and lets the
+   failed ones come back when their visibility timeout lapses, as Lambda does.
 
 Query strings carry single-use tickets: nothing here logs a request target.
 """
@@ -369,9 +373,12 @@ class ManagementApi:
 
 # ---------------------------------------- 4. DynamoDB Streams event source mapping --
 class StreamTrigger:
-    def __init__(self, args: argparse.Namespace, invoker: Invoker) -> None:
+    def __init__(self, args: argparse.Namespace, invoker: Invoker, function: str,
+                 filters: list[tuple[str, str]]) -> None:
         self.args = args
         self.invoker = invoker
+        self.function = function
+        self.filters = filters
         self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         # One attempt, short timeouts: after a moto reset the old iterators fail, and the
         # quickest way back is to rediscover the stream, not to let botocore retry.
@@ -387,7 +394,7 @@ class StreamTrigger:
             except Exception:  # moto not up yet
                 arn = None
             if arn:
-                log(f"stream: following {arn}")
+                log(f"stream: following {arn} for {self.function}")
                 try:
                     await self.follow(arn)
                 except Exception as exc:  # botocore's errors: moto reset or restarted
@@ -431,7 +438,7 @@ class StreamTrigger:
         # {"eventName": [NAME], "dynamodb": {"Keys": {"SK": {"S": [{"prefix": PREFIX}]}}}}
         sk = record.get("dynamodb", {}).get("Keys", {}).get("SK", {}).get("S", "")
         name = record.get("eventName")
-        return any(name == want and sk.startswith(prefix) for want, prefix in self.args.stream_filter)
+        return any(name == want and sk.startswith(prefix) for want, prefix in self.filters)
 
     async def poll_shard(self, arn: str, shard_id: str) -> None:
         # A fresh iterator after the last record seen, on every poll, rather than the
@@ -473,7 +480,7 @@ class StreamTrigger:
         while True:
             label = f"{len(batch)} record(s) from {batch[0]['dynamodb']['SequenceNumber']}"
             try:
-                result = await self.invoker.invoke(self.args.stream_function, {"Records": batch}, label)
+                result = await self.invoker.invoke(self.function, {"Records": batch}, label)
                 failures = result.get("batchItemFailures") if isinstance(result, dict) else None
                 if not failures:
                     return
@@ -481,15 +488,90 @@ class StreamTrigger:
                 ids = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
                 # Lambda treats an empty or unknown identifier as the whole batch failing.
                 first = min((sequence.index(i) if i in sequence else 0) for i in ids)
-                log(f"stream: the function reported {len(failures)} failed record(s)")
+                log(f"stream: {self.function} reported {len(failures)} failed record(s)")
             except InvokeError:
                 first = 0
             if retries == STREAM_MAX_RETRIES:
-                log(f"stream: giving up on {len(batch) - first} record(s) after {retries} retries")
+                log(f"stream: {self.function} gives up on {len(batch) - first} record(s) after {retries} retries")
                 return
             retries += 1
             batch = batch[first:]
             await asyncio.sleep(STREAM_RETRY_DELAY_S)
+
+
+# ----------------------------------------------------- 5. SQS event source --
+class QueueTrigger:
+    """Lambda's SQS event source mapping: receive, invoke with the SQS event, delete the
+    messages that succeeded; a failed one reappears after its visibility timeout."""
+
+    BATCH_SIZE = 10  # the mapping's default BatchSize for standard queues
+
+    def __init__(self, args: argparse.Namespace, invoker: Invoker, queue: str, function: str) -> None:
+        self.invoker = invoker
+        self.queue = queue
+        self.function = function
+        self.region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=30)
+        self.sqs = boto3.client("sqs", endpoint_url=args.dynamodb_endpoint, region_name=self.region, config=config)
+        self.visibility_s = args.queue_visibility_seconds
+        self.poll_interval_s = max(args.poll_interval, 0.2)
+
+    async def run(self) -> None:
+        url = None
+        while True:
+            try:
+                url = url or (await asyncio.to_thread(self.sqs.get_queue_url, QueueName=self.queue))["QueueUrl"]
+                await self.poll(url)
+            except Exception as exc:  # moto not up yet, or reset: look the queue up again
+                log(f"queue {self.queue}: {type(exc).__name__}: {str(exc)[:200]}")
+                url = None
+                await asyncio.sleep(0.5)
+
+    async def poll(self, url: str) -> None:
+        # Short polls, not long ones: moto_server.py applies requests one at a time, and a
+        # long poll would hold every other request of the stack for its whole wait.
+        page = await asyncio.to_thread(
+            self.sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=self.BATCH_SIZE, WaitTimeSeconds=0,
+            VisibilityTimeout=self.visibility_s, AttributeNames=["All"], MessageAttributeNames=["All"])
+        messages = page.get("Messages", [])
+        if not messages:
+            await asyncio.sleep(self.poll_interval_s)
+            return
+        arn = f"arn:aws:sqs:{self.region}:123456789012:{self.queue}"
+        records = [self.lambda_record(m, arn) for m in messages]
+        try:
+            result = await self.invoker.invoke(self.function, {"Records": records}, f"{len(records)} message(s)")
+        except InvokeError:
+            return  # all of them come back after the visibility timeout
+        failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+        failed = {f.get("itemIdentifier") for f in failures or [] if isinstance(f, dict)}
+        if failures and (None in failed or "" in failed or not failed <= {m["MessageId"] for m in messages}):
+            log(f"queue {self.queue}: an invalid batchItemFailures: the whole batch fails")
+            return
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if failed:
+            log(f"queue {self.queue}: {self.function} reported {len(failed)} failed message(s)")
+        for i in range(0, len(done), 10):
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[i:i + 10])]
+            await asyncio.to_thread(self.sqs.delete_message_batch, QueueUrl=url, Entries=entries)
+
+    def lambda_record(self, message: dict[str, Any], arn: str) -> dict[str, Any]:
+        attributes = {k: str(v) for k, v in message.get("Attributes", {}).items()}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message.get("Body", ""),
+            "attributes": attributes,
+            "messageAttributes": {
+                name: {"stringValue": v.get("StringValue"), "binaryValue": v.get("BinaryValue"),
+                       "stringListValues": [], "binaryListValues": [], "dataType": v.get("DataType")}
+                for name, v in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": self.region,
+        }
 
 
 # ---------------------------------------------------------------------- main --
@@ -502,9 +584,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dynamodb-endpoint", required=True)
     p.add_argument("--table", required=True)
     p.add_argument("--realtime-function", required=True)
-    p.add_argument("--stream-function", required=True)
-    p.add_argument("--stream-filter", action="append", required=True, type=stream_filter,
-                   help="EVENT_NAME:SK_PREFIX, e.g. INSERT:EVT# (repeatable; any may match)")
+    p.add_argument("--stream-consumer", action="append", default=[], type=stream_consumer,
+                   help="FUNCTION=EVENT_NAME:SK_PREFIX[,EVENT_NAME:SK_PREFIX...], e.g. fanout=INSERT:EVT# "
+                        "(repeatable: one event source mapping each; any of its filters may match)")
+    p.add_argument("--queue", action="append", default=[], type=queue_mapping,
+                   help="QUEUE_NAME=FUNCTION: an SQS event source mapping (repeatable)")
+    p.add_argument("--queue-visibility-seconds", type=int, default=30,
+                   help="how long a received message stays hidden (a failed one comes back after it)")
     p.add_argument("--poll-interval", type=float, default=0.1)
     p.add_argument("--routes", default="", help="comma-separated route keys besides $default")
     p.add_argument("--idle-timeout-seconds", type=float, default=600)
@@ -518,6 +604,20 @@ def stream_filter(text: str) -> tuple[str, str]:
     if not sep or name not in ("INSERT", "MODIFY", "REMOVE"):
         raise argparse.ArgumentTypeError(f"{text!r} is not EVENT_NAME:SK_PREFIX")
     return name, prefix
+
+
+def stream_consumer(text: str) -> tuple[str, list[tuple[str, str]]]:
+    function, sep, filters = text.partition("=")
+    if not sep or not function:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FUNCTION=EVENT_NAME:SK_PREFIX[,...]")
+    return function, [stream_filter(f) for f in filters.split(",")]
+
+
+def queue_mapping(text: str) -> tuple[str, str]:
+    queue, sep, function = text.partition("=")
+    if not sep or not queue or not function:
+        raise argparse.ArgumentTypeError(f"{text!r} is not QUEUE_NAME=FUNCTION")
+    return queue, function
 
 
 async def main() -> None:
@@ -539,12 +639,16 @@ async def main() -> None:
         compression=None,  # API Gateway does not negotiate permessage-deflate
     )
     http_server = await asyncio.start_server(management.serve_client, args.host, args.management_port)
-    streams = asyncio.create_task(StreamTrigger(args, invoker).run())
+    triggers = [asyncio.create_task(StreamTrigger(args, invoker, function, filters).run())
+                for function, filters in args.stream_consumer]
+    triggers += [asyncio.create_task(QueueTrigger(args, invoker, queue, function).run())
+                 for queue, function in args.queue]
     log(f"bridge ready: ws://{args.host}:{args.ws_port} management http://{args.host}:{args.management_port}")
 
     await stop.wait()
     log("bridge stopping")
-    streams.cancel()
+    for trigger in triggers:
+        trigger.cancel()
     http_server.close()
     ws_server.close()  # closes every socket with 1001; their $disconnect events still go out
     try:

@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 HERE = Path(__file__).resolve().parent
 TABLE = "selftest"
+QUEUE = "selftest-jobs"
 ENV = os.environ | {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
                     "AWS_DEFAULT_REGION": "us-east-1"}
 os.environ.update(ENV)
@@ -74,6 +75,12 @@ class FakeLambda(BaseHTTPRequestHandler):
         if event.get("requestContext", {}).get("eventType") == "CONNECT":
             if (event.get("queryStringParameters") or {}).get("ticket") == "bad":
                 result = {"statusCode": 403}
+        elif function == "worker":
+            result = {"batchItemFailures": []}
+            for record in event["Records"]:
+                if record["body"] == "fail-once" and record["messageId"] not in self.failed_once:
+                    self.failed_once.add(record["messageId"])
+                    result["batchItemFailures"].append({"itemIdentifier": record["messageId"]})
         elif function == "fanout":
             result = {"batchItemFailures": []}
             for record in event["Records"]:
@@ -277,6 +284,24 @@ async def run_checks(ws_port: int, mgmt_port: int, ddb: Any) -> None:
     check("failed item is re-delivered from the failed record on", sks.count("EVT#fail") == 2 and len(retried) >= 1
           and sks.index("EVT#0001") < sks.index("EVT#fail"), batches)
 
+    # SQS: each message reaches the function in an SQS event; a reported failure comes back
+    # after the visibility timeout (2 s here), a success never does.
+    sqs = boto3.client("sqs", endpoint_url=ddb.meta.endpoint_url)
+    url = sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    for body in ("ok-1", "fail-once", "ok-2"):
+        await loop.run_in_executor(None, lambda b=body: sqs.send_message(QueueUrl=url, MessageBody=b))
+    await loop.run_in_executor(None, lambda: sqs.send_message(QueueUrl=url, MessageBody="late", DelaySeconds=2))
+    jobs = lambda: [r for e in events("worker") for r in e["Records"]]  # noqa: E731
+    await until(lambda: [r["body"] for r in jobs()].count("fail-once") >= 2 and "late" in [r["body"] for r in jobs()], 12)
+    bodies = [r["body"] for r in jobs()]
+    one = next((r for r in jobs() if r["body"] == "ok-1"), {})
+    check("an SQS message arrives as an SQS event", one.get("eventSource") == "aws:sqs"
+          and one.get("eventSourceARN", "").endswith(f":{QUEUE}") and one.get("receiptHandle")
+          and one.get("attributes", {}).get("ApproximateReceiveCount") == "1" and one.get("md5OfBody"), one)
+    check("a failed message comes back, the others do not", bodies.count("fail-once") == 2
+          and bodies.count("ok-1") == 1 and bodies.count("ok-2") == 1, bodies)
+    check("a delayed message arrives after its delay", bodies.count("late") == 1, bodies)
+
     # --max-connection-seconds: closed with 1001, then $disconnect.
     try:
         await asyncio.wait_for(doomed.recv(), 8)
@@ -307,11 +332,13 @@ def main() -> int:
             KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
             AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k in ("PK", "SK")],
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{moto_port}").create_queue(QueueName=QUEUE)
         bridge = subprocess.Popen(
             [py, str(HERE / "bridge.py"), "--ws-port", str(ws_port), "--management-port", str(mgmt_port),
              "--invoke-url", f"http://127.0.0.1:{invoke_port}", "--dynamodb-endpoint", f"http://127.0.0.1:{moto_port}",
-             "--table", TABLE, "--realtime-function", "realtime", "--stream-function", "fanout",
-             "--stream-filter", "INSERT:EVT#", "--routes", "ping,typing", "--max-connection-seconds", "4"],
+             "--table", TABLE, "--realtime-function", "realtime", "--stream-consumer", "fanout=INSERT:EVT#",
+             "--queue", f"{QUEUE}=worker", "--queue-visibility-seconds", "2",
+             "--routes", "ping,typing", "--max-connection-seconds", "4"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
         procs.append(bridge)
         ready = threading.Event()

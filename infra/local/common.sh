@@ -19,9 +19,14 @@ export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
-FUNCTIONS=(current-user tokens companies chats chat-users chat-messages realtime fanout)
-# The ones behind the HTTP API (the others take WebSocket and stream events).
-HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks realtime fanout dispatch deliver notify)
+# The ones behind the HTTP API (the others take WebSocket, stream and queue events).
+HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks)
+# The SQS queues of template.yaml, by their local names; moto's URLs are predictable.
+DELIVERY_QUEUE="chat-webhook-deliveries"
+DELIVERY_DLQ="chat-webhook-deliveries-dead"
+NOTIFY_QUEUE="chat-unread-emails"
+queue_url() { echo "$1/123456789012/$2"; }
 
 # The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
 DEMO_EMAIL="demo@example.com"
@@ -78,18 +83,35 @@ start_moto() {
   wait_for_url "http://127.0.0.1:$1/moto-api/" "moto"
 }
 
-# bootstrap ENDPOINT TABLE SENDER: the table and the mail sender identity.
+# bootstrap ENDPOINT TABLE SENDER: the table, the mail sender identity and the queues
+# (in AWS the template makes the queues; locally nothing else would).
 bootstrap() {
   AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" "$ADMIN" table create >/dev/null
   AWS_ENDPOINT_URL="$1" "$ADMIN" mail verify-sender "${3#*@}" >/dev/null
+  "$VENV_BIN/python" - "$1" "$DELIVERY_QUEUE" "$DELIVERY_DLQ" "$NOTIFY_QUEUE" <<'PY'
+import sys, boto3
+sqs = boto3.client("sqs", endpoint_url=sys.argv[1])
+for name in sys.argv[2:]:
+    sqs.create_queue(QueueName=name)
+PY
 }
 
-# write_env_file FILE ENDPOINT TABLE SECRET SENDER WS_PORT MANAGEMENT_PORT: what the
-# functions see locally. The WebSocket API and its management endpoint are the bridge's.
+# write_env_file FILE ENDPOINT TABLE SECRET SENDER WS_PORT MANAGEMENT_PORT API_PORT: what
+# the functions see locally. The WebSocket API and its management endpoint are the bridge's.
 write_env_file() {
   cat >"$1" <<ENV
 REALTIME_URL=ws://127.0.0.1:$6
 WEBSOCKET_MANAGEMENT_URL=http://127.0.0.1:$7/local
+PUBLIC_API_URL=http://127.0.0.1:$8
+DELIVERY_QUEUE_URL=$(queue_url "$2" "$DELIVERY_QUEUE")
+DELIVERY_DLQ_URL=$(queue_url "$2" "$DELIVERY_DLQ")
+NOTIFY_QUEUE_URL=$(queue_url "$2" "$NOTIFY_QUEUE")
+# Local-stack settings, never set in AWS: webhooks may go to http://127.0.0.1 receivers,
+# retries come within seconds (all of them within two minutes), and a chat's
+# unread_email_minutes last seconds, so tests and demos see retries and emails at once.
+WEBHOOK_ALLOW_LOOPBACK=true
+WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s
+UNREAD_EMAIL_SECONDS_PER_MINUTE=1
 AWS_ENDPOINT_URL=$2
 AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
@@ -120,14 +142,16 @@ random_secret() {
 }
 
 # start_bridge WS_PORT MANAGEMENT_PORT API_PORT ENDPOINT TABLE LOGFILE: the dev-only stand-in
-# for the WebSocket API and the stream trigger (infra/local/bridge.py), invoking the real
-# realtime and fanout binaries through cargo lambda watch. The stream filter is the
-# template's: new events, and removed connections (a removed connection is closed).
+# for the WebSocket API, the stream triggers and the queue triggers (infra/local/bridge.py),
+# invoking the real binaries through cargo lambda watch. The stream filters are the
+# template's: fanout gets new events and removed connections (a removed connection is
+# closed), dispatch new events; each queue goes to its function.
 start_bridge() {
   start_bg "$6" "$VENV_BIN/python" infra/local/bridge.py --ws-port "$1" --management-port "$2" \
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
-    --realtime-function realtime --stream-function fanout --routes ping,typing \
-    --stream-filter 'INSERT:EVT#' --stream-filter 'REMOVE:CONN#' --poll-interval 0.05
+    --realtime-function realtime --routes ping,typing \
+    --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#' --stream-consumer 'dispatch=INSERT:EVT#' \
+    --queue "$DELIVERY_QUEUE=deliver" --queue "$NOTIFY_QUEUE=notify" --poll-interval 0.05
   for _ in $(seq 1 100); do
     grep -q "bridge ready" "$6" 2>/dev/null && return 0
     sleep 0.1

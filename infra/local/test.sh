@@ -27,7 +27,7 @@ python infra/local/bridge_selftest.py
 echo "== local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
 start_moto "$MOTO_PORT" "$RUN_DIR/moto.log"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
-write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SECRET" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT"
+write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SECRET" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # Several instances per function, as Lambda would run them, so races reach DynamoDB.
 start_api "$API_PORT" "$RUN_DIR/api.env" "$RUN_DIR/api.log" --ignore-changes --concurrency 4
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$RUN_DIR/bridge.log"
@@ -35,6 +35,10 @@ start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$RU
 export CHAT_API_URL="http://127.0.0.1:$API_PORT" MOTO_URL="$ENDPOINT" AWS_ENDPOINT_URL="$ENDPOINT"
 export TABLE_NAME="$TABLE" TOKEN_SECRET="$SECRET" MAIL_FROM="$SENDER"
 export REALTIME_URL="ws://127.0.0.1:$WS_PORT" WEBSOCKET_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT/local"
+# The in-process handler tests build the webhook and email functions' apps too.
+export DELIVERY_QUEUE_URL=$(queue_url "$ENDPOINT" "$DELIVERY_QUEUE") DELIVERY_DLQ_URL=$(queue_url "$ENDPOINT" "$DELIVERY_DLQ")
+export NOTIFY_QUEUE_URL=$(queue_url "$ENDPOINT" "$NOTIFY_QUEUE") PUBLIC_API_URL="http://127.0.0.1:$API_PORT"
+export WEBHOOK_ALLOW_LOOPBACK=true WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s UNREAD_EMAIL_SECONDS_PER_MINUTE=1
 export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
 
 # The demo operator of `make dev`: the README walkthrough logs in as it.

@@ -25,6 +25,14 @@ pub fn now_rfc3339() -> String {
     rfc3339(now_millis())
 }
 
+/// Epoch milliseconds of an RFC 3339 timestamp (as [`rfc3339`] writes them).
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    DateTime::from_str(text, DateTimeFormat::DateTime)
+        .ok()?
+        .to_millis()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +42,10 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339(1_764_058_951_120), "2025-11-25T08:22:31.120Z");
         assert_eq!(rfc3339(1_764_058_951_007), "2025-11-25T08:22:31.007Z");
+        assert_eq!(
+            parse_rfc3339("2025-11-25T08:22:31.007Z"),
+            Some(1_764_058_951_007)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

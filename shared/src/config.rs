@@ -49,6 +49,12 @@ pub struct Config {
     pub realtime_url: Option<String>,
     /// `EVENT_RETENTION_DAYS` (default 30): how long a chat's events are kept at least.
     pub event_retention_days: i64,
+    /// `PUBLIC_API_URL`: the API's public base URL, for links in emails (unsubscribe).
+    pub public_api_url: Option<String>,
+    /// `UNREAD_EMAIL_SECONDS_PER_MINUTE` (default 60, 1–60): how long one of a chat's
+    /// `unread_email_minutes` lasts. Only the local stack shortens it, so its tests see
+    /// the email after seconds; never set in AWS.
+    pub unread_email_minute: std::time::Duration,
 }
 
 impl Config {
@@ -88,7 +94,23 @@ impl Config {
             "EVENT_RETENTION_DAYS",
             crate::db::DEFAULT_EVENT_RETENTION_DAYS,
         )?;
+        let seconds_per_minute = match lookup("UNREAD_EMAIL_SECONDS_PER_MINUTE") {
+            None => 60,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=60).contains(s))
+                .ok_or(ConfigError::Invalid {
+                    name: "UNREAD_EMAIL_SECONDS_PER_MINUTE",
+                    reason: "it must be a whole number from 1 to 60",
+                })?,
+        };
         Ok(Self {
+            public_api_url: lookup("PUBLIC_API_URL")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty()),
+            unread_email_minute: std::time::Duration::from_secs(seconds_per_minute),
             table_name,
             token_secret: Secret::new(token_secret.into_bytes()),
             chat_user_token_ttl_secs: chat_user_token_ttl_days * 24 * 3600,
@@ -103,6 +125,18 @@ impl Config {
         self.realtime_url
             .as_deref()
             .ok_or(ConfigError::Missing("REALTIME_URL"))
+    }
+
+    /// The API's public URL, for the functions that put links in emails.
+    pub fn require_public_api_url(&self) -> Result<&str, ConfigError> {
+        self.public_api_url
+            .as_deref()
+            .ok_or(ConfigError::Missing("PUBLIC_API_URL"))
+    }
+
+    /// How long a chat user may stay away before unread messages are emailed.
+    pub fn unread_email_delay(&self, minutes: u32) -> std::time::Duration {
+        self.unread_email_minute * minutes
     }
 
     /// The sender address, for the functions that send mail.

@@ -61,6 +61,34 @@ pub fn auth_code_digest(
     Ok(hex(&mac.finalize().into_bytes()))
 }
 
+/// The token of an unread-message email's unsubscribe link: `<chat>.<chat user>.<mac>`,
+/// a keyed HMAC bound to that purpose, so it unsubscribes this chat user from this chat's
+/// emails and proves nothing else.
+pub fn unsubscribe_token(
+    secret: &[u8],
+    chat_id: &str,
+    chat_user_id: &str,
+) -> Result<String, ApiError> {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+        .map_err(|_| ApiError::internal("the unsubscribe key was refused"))?;
+    mac.update(b"unsubscribe\0");
+    mac.update(chat_id.as_bytes());
+    mac.update(b"\0");
+    mac.update(chat_user_id.as_bytes());
+    Ok(format!(
+        "{chat_id}.{chat_user_id}.{}",
+        hex(&mac.finalize().into_bytes())
+    ))
+}
+
+/// The (chat, chat user) of a genuine unsubscribe token.
+pub fn verify_unsubscribe_token(secret: &[u8], token: &str) -> Option<(String, String)> {
+    let mut parts = token.split('.');
+    let (chat_id, chat_user_id) = (parts.next()?, parts.next()?);
+    let expected = unsubscribe_token(secret, chat_id, chat_user_id).ok()?;
+    constant_time_eq(&expected, token).then(|| (chat_id.to_owned(), chat_user_id.to_owned()))
+}
+
 /// Compares two secrets without leaking where they differ.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
@@ -107,6 +135,23 @@ pub fn random_token_string(len: usize) -> Result<String, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsubscribe_tokens_are_bound_to_their_chat_user() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let token = unsubscribe_token(secret, "C1", "U1").unwrap();
+        assert_eq!(
+            verify_unsubscribe_token(secret, &token),
+            Some(("C1".into(), "U1".into()))
+        );
+        let forged = token.replacen("U1", "U2", 1);
+        assert_eq!(verify_unsubscribe_token(secret, &forged), None);
+        assert_eq!(
+            verify_unsubscribe_token(b"another-secret-another-secret-xx", &token),
+            None
+        );
+        assert_eq!(verify_unsubscribe_token(secret, "C1.U1"), None);
+    }
 
     #[test]
     fn passwords_verify_only_against_their_hash() {

@@ -106,6 +106,17 @@ entity_id!(CompanyId, "No such company.");
 entity_id!(ChatId, "No such chat.");
 entity_id!(ChatUserId, "No such chat user.");
 entity_id!(
+    /// A webhook endpoint of a company.
+    WebhookId,
+    "No such webhook."
+);
+entity_id!(
+    /// One event's delivery to one webhook endpoint; also its `webhook-id` header, the
+    /// same on every attempt, which is what receivers de-duplicate on.
+    DeliveryId,
+    "No such delivery."
+);
+entity_id!(
     /// A message; ids of one chat become visible in increasing order (see `db::messages`).
     MessageId,
     "No such message."

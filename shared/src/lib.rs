@@ -5,6 +5,7 @@
 pub mod access;
 pub mod auth;
 pub mod aws;
+pub mod batches;
 pub mod clock;
 pub mod config;
 pub mod crypto;
@@ -16,9 +17,12 @@ pub mod ids;
 pub mod mail;
 #[cfg(feature = "push")]
 pub mod push;
+#[cfg(feature = "queue")]
+pub mod queue;
 pub mod routes;
 pub mod runtime;
 pub mod validate;
+pub mod webhook;
 
 pub use error::{ApiError, FieldErrors};
 // Re-exported so the functions use exactly the SDK versions this crate was built with.

@@ -7,7 +7,9 @@
 //! in `tests/` fails when any of them drifts from this table.
 
 use crate::error::ApiError;
-use crate::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, EntityId, MessageId};
+use crate::ids::{
+    ApiTokenId, ChatId, ChatUserId, CompanyId, DeliveryId, EntityId, MessageId, WebhookId,
+};
 
 /// The Lambda functions, one per resource family; the name is the binary's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,16 +20,18 @@ pub enum Function {
     Chats,
     ChatUsers,
     ChatMessages,
+    Webhooks,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::CurrentUser,
         Function::Tokens,
         Function::Companies,
         Function::Chats,
         Function::ChatUsers,
         Function::ChatMessages,
+        Function::Webhooks,
     ];
 
     pub fn binary_name(self) -> &'static str {
@@ -38,6 +42,7 @@ impl Function {
             Function::Chats => "chats",
             Function::ChatUsers => "chat-users",
             Function::ChatMessages => "chat-messages",
+            Function::Webhooks => "webhooks",
         }
     }
 }
@@ -82,6 +87,7 @@ pub enum Endpoint {
     Chats(ChatsEndpoint),
     ChatUsers(ChatUsersEndpoint),
     ChatMessages(ChatMessagesEndpoint),
+    Webhooks(WebhooksEndpoint),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +134,9 @@ pub enum ChatUsersEndpoint {
     SendCode(ChatId),
     GetToken(ChatId),
     MarkRead(ChatId),
+    Transcript(ChatId, ChatUserId),
+    /// The one-click unsubscribe link of the unread-message emails (RFC 8058).
+    Unsubscribe,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +149,18 @@ pub enum ChatMessagesEndpoint {
     Events(ChatId),
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhooksEndpoint {
+    List(CompanyId),
+    Create(CompanyId),
+    Get(CompanyId, WebhookId),
+    Update(CompanyId, WebhookId),
+    Delete(CompanyId, WebhookId),
+    RotateSecret(CompanyId, WebhookId),
+    Deliveries(CompanyId, WebhookId),
+    RetryDelivery(CompanyId, WebhookId, DeliveryId),
+}
+
 impl Endpoint {
     pub fn function(self) -> Function {
         match self {
@@ -149,6 +170,7 @@ impl Endpoint {
             Endpoint::Chats(_) => Function::Chats,
             Endpoint::ChatUsers(_) => Function::ChatUsers,
             Endpoint::ChatMessages(_) => Function::ChatMessages,
+            Endpoint::Webhooks(_) => Function::Webhooks,
         }
     }
 }
@@ -179,6 +201,7 @@ function_endpoint!(CompaniesEndpoint, Companies);
 function_endpoint!(ChatsEndpoint, Chats);
 function_endpoint!(ChatUsersEndpoint, ChatUsers);
 function_endpoint!(ChatMessagesEndpoint, ChatMessages);
+function_endpoint!(WebhooksEndpoint, Webhooks);
 
 /// The `{name}` segments of a matched path. Only the route table reads them, through
 /// typed accessors; a malformed id is the 404 of its type.
@@ -212,6 +235,12 @@ impl PathParams {
     }
     fn api_token(&self) -> Result<ApiTokenId, ApiError> {
         self.id("token_id")
+    }
+    fn webhook(&self) -> Result<(CompanyId, WebhookId), ApiError> {
+        Ok((self.company()?, self.id("webhook_id")?))
+    }
+    fn delivery(&self) -> Result<DeliveryId, ApiError> {
+        self.id("delivery_id")
     }
 }
 
@@ -250,6 +279,7 @@ const fn op(method: Method, build: Build) -> Operation {
 
 use Function::*;
 use Method::{Delete, Get, Post, Put};
+use WebhooksEndpoint as Hooks;
 
 pub const ROUTES: &[Route] = &[
     Route {
@@ -408,6 +438,28 @@ pub const ROUTES: &[Route] = &[
         })],
     },
     Route {
+        path: "/api/chats/{chat_id}/users/{chat_user_id}/transcript",
+        function: ChatUsers,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::ChatUsers(ChatUsersEndpoint::Transcript(
+                p.chat()?,
+                p.chat_user()?,
+            )))
+        })],
+    },
+    Route {
+        path: "/api/email/unsubscribe",
+        function: ChatUsers,
+        operations: &[
+            op(Get, |_| {
+                Ok(Endpoint::ChatUsers(ChatUsersEndpoint::Unsubscribe))
+            }),
+            op(Post, |_| {
+                Ok(Endpoint::ChatUsers(ChatUsersEndpoint::Unsubscribe))
+            }),
+        ],
+    },
+    Route {
         path: "/api/chats/{chat_id}/read",
         function: ChatUsers,
         operations: &[op(Put, |p| {
@@ -478,11 +530,69 @@ pub const ROUTES: &[Route] = &[
             )))
         })],
     },
+    Route {
+        path: "/api/companies/{company_id}/webhooks",
+        function: Webhooks,
+        operations: &[
+            op(Get, |p| Ok(Endpoint::Webhooks(Hooks::List(p.company()?)))),
+            op(Post, |p| {
+                Ok(Endpoint::Webhooks(Hooks::Create(p.company()?)))
+            }),
+        ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/webhooks/{webhook_id}",
+        function: Webhooks,
+        operations: &[
+            op(Get, |p| {
+                let (c, w) = p.webhook()?;
+                Ok(Endpoint::Webhooks(Hooks::Get(c, w)))
+            }),
+            op(Put, |p| {
+                let (c, w) = p.webhook()?;
+                Ok(Endpoint::Webhooks(Hooks::Update(c, w)))
+            }),
+            op(Delete, |p| {
+                let (c, w) = p.webhook()?;
+                Ok(Endpoint::Webhooks(Hooks::Delete(c, w)))
+            }),
+        ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/webhooks/{webhook_id}/rotate-secret",
+        function: Webhooks,
+        operations: &[op(Post, |p| {
+            let (c, w) = p.webhook()?;
+            Ok(Endpoint::Webhooks(Hooks::RotateSecret(c, w)))
+        })],
+    },
+    Route {
+        path: "/api/companies/{company_id}/webhooks/{webhook_id}/deliveries",
+        function: Webhooks,
+        operations: &[op(Get, |p| {
+            let (c, w) = p.webhook()?;
+            Ok(Endpoint::Webhooks(Hooks::Deliveries(c, w)))
+        })],
+    },
+    Route {
+        path: "/api/companies/{company_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/retry",
+        function: Webhooks,
+        operations: &[op(Post, |p| {
+            let (c, w) = p.webhook()?;
+            Ok(Endpoint::Webhooks(Hooks::RetryDelivery(
+                c,
+                w,
+                p.delivery()?,
+            )))
+        })],
+    },
 ];
 
-/// The functions that serve no HTTP route: the WebSocket API's routes and the
-/// DynamoDB stream's consumer (see `template.yaml`).
-pub const EVENT_FUNCTIONS: [&str; 2] = ["realtime", "fanout"];
+/// The functions that serve no HTTP route: the WebSocket API's routes, the DynamoDB
+/// stream's consumers (`fanout`: sockets; `dispatch`: webhook and email jobs) and the SQS
+/// queues' consumers (`deliver`: webhooks; `notify`: unread-message emails); see
+/// `template.yaml`.
+pub const EVENT_FUNCTIONS: [&str; 5] = ["realtime", "fanout", "dispatch", "deliver", "notify"];
 
 /// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`: the
 /// `action` of a client frame (route selection `$request.body.action`).

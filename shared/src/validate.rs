@@ -232,6 +232,49 @@ text_newtype!(
 );
 
 text_newtype!(
+    /// A URL as sent, before the checks that depend on where it is deployed (see
+    /// `webhook::check_url`).
+    UrlText,
+    |field, text| {
+        char_len_between(field, text.trim(), 1, 2000)?;
+        Ok(UrlText(text.trim().to_owned()))
+    }
+);
+
+/// A non-empty list of event type names, without repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTypes(pub Vec<crate::events::EventType>);
+
+impl FromField for EventTypes {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        let names: Vec<String> = crate::events::EventType::ALL
+            .iter()
+            .filter_map(|t| serde_json::to_value(t).ok())
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let invalid = || {
+            format!(
+                "The {field} field must be a non-empty list of event types: {}.",
+                names.join(", ")
+            )
+        };
+        let items = value
+            .as_array()
+            .filter(|a| !a.is_empty())
+            .ok_or_else(invalid)?;
+        let mut types = Vec::new();
+        for item in items {
+            let kind: crate::events::EventType =
+                serde_json::from_value(item.clone()).map_err(|_| invalid())?;
+            if !types.contains(&kind) {
+                types.push(kind);
+            }
+        }
+        Ok(EventTypes(types))
+    }
+}
+
+text_newtype!(
     /// A chat description: up to 2000 characters, stored as sent.
     Description,
     |field, text| {
@@ -311,6 +354,26 @@ impl FromField for Seq {
         };
         seq.map(Seq)
             .ok_or_else(|| format!("The {field} field must be a whole number (an event seq)."))
+    }
+}
+
+/// Minutes before unread messages are emailed: 0 (never) to 1440 (a day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadEmailMinutes(pub u32);
+
+impl FromField for UnreadEmailMinutes {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        let minutes = match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        minutes
+            .filter(|m| *m <= 1440)
+            .map(|m| UnreadEmailMinutes(m as u32))
+            .ok_or_else(|| {
+                format!("The {field} field must be a whole number of minutes from 0 (off) to 1440.")
+            })
     }
 }
 

@@ -65,6 +65,9 @@ pub fn table_name() -> String {
 pub fn http() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
+        // The deliver crate (linked for its in-process tests) turns on reqwest's rustls
+        // without a default crypto provider: name the one the AWS SDK already uses.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .timeout(std::time::Duration::from_secs(120))
@@ -429,4 +432,165 @@ where
         .into_iter()
         .map(|o| o.expect("every task ran"))
         .collect()
+}
+
+/// One request a [`Receiver`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A webhook receiver on loopback: records every request and answers the scripted
+/// statuses in turn (then 200 for ever).
+pub struct Receiver {
+    pub url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    pub async fn start(statuses: &[u16]) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks/chat", listener.local_addr().unwrap());
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let script = std::sync::Arc::new(std::sync::Mutex::new(
+            statuses
+                .iter()
+                .copied()
+                .collect::<std::collections::VecDeque<u16>>(),
+        ));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let (seen, script) = (seen.clone(), script.clone());
+                tokio::spawn(async move {
+                    let mut buffer = Vec::new();
+                    let mut chunk = [0u8; 8192];
+                    let (head_end, length) = loop {
+                        let Ok(n) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buffer.extend_from_slice(&chunk[..n]);
+                        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                            let length = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse::<usize>().ok())
+                                .unwrap_or(0);
+                            break (end + 4, length);
+                        }
+                    };
+                    while buffer.len() < head_end + length {
+                        let Ok(n) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buffer.extend_from_slice(&chunk[..n]);
+                    }
+                    let head = String::from_utf8_lossy(&buffer[..head_end - 4]).into_owned();
+                    let mut lines = head.lines();
+                    let path = lines
+                        .next()
+                        .and_then(|l| l.split(' ').nth(1))
+                        .unwrap_or_default()
+                        .to_owned();
+                    let headers = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+                        .collect();
+                    let body =
+                        String::from_utf8_lossy(&buffer[head_end..head_end + length]).into_owned();
+                    seen.lock().unwrap().push(Received {
+                        path,
+                        headers,
+                        body,
+                    });
+                    let status = script.lock().unwrap().pop_front().unwrap_or(200);
+                    let answer = format!(
+                        "HTTP/1.1 {status} Scripted\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                });
+            }
+        });
+        Self { url, requests }
+    }
+
+    pub fn requests(&self) -> Vec<Received> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// Waits up to `secs` for `count` requests; returns what arrived.
+    pub async fn wait_for(&self, count: usize, secs: u64) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while self.requests().len() < count && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.requests()
+    }
+}
+
+/// Waits up to `secs` for `condition` to hold (checked every 200 ms).
+pub async fn eventually<F, Fut>(secs: u64, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if condition().await {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// A guest who joined `chat` by its password and the emailed code: a verified chat user.
+pub async fn verified_guest(chat_id: &str, password: &str, name: &str) -> Member {
+    let email = unique_email(name);
+    call("POST", &format!("/api/chats/{chat_id}/users/send-code"))
+        .json(json!({ "email": email, "name": name, "password": password }))
+        .send()
+        .await
+        .expect(202);
+    let code = latest_code(&email).await;
+    let reply = call("POST", &format!("/api/chats/{chat_id}/users/get-token"))
+        .json(json!({ "email": email, "auth-code": code }))
+        .send()
+        .await
+        .expect(200);
+    let token = reply.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    let id = reply.data()["chat_user"]["id"]
+        .as_str()
+        .or_else(|| reply.data()["chat_user_id"].as_str())
+        .expect("get-token names the chat user")
+        .to_owned();
+    Member { id, email, token }
 }

@@ -61,8 +61,8 @@ fn the_template_routes_every_path_to_its_function() {
             continue;
         };
         for (_, event) in events {
-            if event["Type"].as_str() == Some("DynamoDB") {
-                // The stream fan-out: no HTTP route.
+            if matches!(event["Type"].as_str(), Some("DynamoDB" | "SQS")) {
+                // Stream and queue consumers: no HTTP route.
                 assert!(EVENT_FUNCTIONS.contains(&binary.as_str()), "{binary}");
                 continue;
             }

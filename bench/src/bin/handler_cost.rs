@@ -98,6 +98,7 @@ fn fixture() -> Fixture {
         updated_at: now.clone(),
         last_message_at: None,
         last_message_id: None,
+        unread_email_minutes: None,
         event_seq: 0,
     };
     let chat_user = ChatUserRecord {
@@ -109,7 +110,7 @@ fn fixture() -> Fixture {
         created_at: now.clone(),
         updated_at: now.clone(),
         announced: true,
-        last_read_seq: 0,
+        ..ChatUserRecord::default()
     };
     let code = AuthCodeRecord {
         code_digest: Some(shared::crypto::auth_code_digest(

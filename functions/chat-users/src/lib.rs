@@ -5,6 +5,7 @@
 //! token by email: `send-code` mails a 6-digit code, `get-token` exchanges it.
 
 mod codes;
+mod email;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -54,6 +55,8 @@ async fn dispatch(
         E::SendCode(chat) => codes::send_code(app, &req, chat).await,
         E::GetToken(chat) => codes::get_token(app, &req, chat).await,
         E::MarkRead(chat) => mark_read(app, &req, chat).await,
+        E::Transcript(chat, chat_user) => email::transcript(app, &req, chat, chat_user).await,
+        E::Unsubscribe => email::unsubscribe(app, &req).await,
     }
 }
 
@@ -156,7 +159,7 @@ async fn insert(
         created_at: now.clone(),
         updated_at: now,
         announced: joined == Joined::ByOwner,
-        last_read_seq: 0,
+        ..ChatUserRecord::default()
     };
     let inserted = app.ctx.db.insert_chat_user(chat.head(), &chat_user).await?;
     Ok((chat_user, inserted))

@@ -12,7 +12,7 @@ use shared::db::chats::{ChatChanges, ChatCreated, ChatRecord, PasswordWrite};
 use shared::db::realtime::Subscriber;
 use shared::ids::{ChatId, CompanyId, EntityId};
 use shared::routes::ChatsEndpoint;
-use shared::validate::{ChatPassword, Description, Fields, Name};
+use shared::validate::{ChatPassword, Description, Fields, Name, UnreadEmailMinutes};
 use shared::{ApiError, ApiRequest, FieldErrors, auth, clock, crypto, http};
 
 pub use shared::App;
@@ -77,6 +77,7 @@ struct NewChat {
     name: Name,
     description: Option<Description>,
     password: Option<ChatPassword>,
+    unread_email_minutes: Option<UnreadEmailMinutes>,
 }
 
 impl NewChat {
@@ -86,12 +87,14 @@ impl NewChat {
         let name = fields.required::<Name>("name");
         let description = fields.nullable::<Description>("description");
         let password = fields.nullable::<ChatPassword>("password");
+        let unread_email_minutes = fields.optional::<UnreadEmailMinutes>("unread_email_minutes");
         fields.finish_with(|| {
             Some(NewChat {
                 company: company?,
                 name: name?,
                 description: description.flatten(),
                 password: password.flatten(),
+                unread_email_minutes,
             })
         })
     }
@@ -113,6 +116,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_message_at: None,
         last_message_id: None,
         event_seq: 0,
+        unread_email_minutes: input.unread_email_minutes.map(|m| m.0),
     };
     match app.ctx.db.create_chat(&chat).await? {
         ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),
@@ -128,11 +132,13 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let name = fields.present::<Name>("name");
     let description = fields.nullable::<Description>("description");
     let password = fields.nullable::<ChatPassword>("password");
+    let unread_email_minutes = fields.present::<UnreadEmailMinutes>("unread_email_minutes");
     fields.finish()?;
     let changes = ChatChanges {
         name: name.map(Name::into_inner),
         description: description.map(|d| d.map(Description::into_inner)),
         password: password.map(|p| p.map(ChatPassword::into_inner)),
+        unread_email_minutes: unread_email_minutes.map(|m| m.0),
         updated_at: clock::now_rfc3339(),
     };
     let chat = app

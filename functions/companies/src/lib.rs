@@ -50,6 +50,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
     let mut fields = Fields::new(&req.body);
     let name = fields.required::<Name>("name");
     let website = fields.nullable::<Website>("website");
+    let widget_url = fields.nullable::<Website>("widget_url");
     let (name, website) = fields.finish_with(|| Some((name?, website.flatten())))?;
     let now = clock::now_rfc3339();
     let company = CompanyRecord {
@@ -57,6 +58,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         owner_id: owner,
         name: name.into_inner(),
         website: website.map(Website::into_inner),
+        widget_url: widget_url.flatten().map(Website::into_inner),
         created_at: now.clone(),
         updated_at: now,
         chat_count: 0,
@@ -79,10 +81,12 @@ async fn update(
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let website = fields.nullable::<Website>("website");
+    let widget_url = fields.nullable::<Website>("widget_url");
     fields.finish()?;
     let changes = CompanyChanges {
         name: name.map(Name::into_inner),
         website: website.map(|w| w.map(Website::into_inner)),
+        widget_url: widget_url.map(|w| w.map(Website::into_inner)),
         updated_at: clock::now_rfc3339(),
     };
     let company = app

@@ -5,13 +5,12 @@
 //! item removed from a chat (chat deleted, socket forgotten) closes that socket.
 //!
 //! Records are handled in order; the first that fails is reported with the ones after
-//! it (`batchItemFailures`), so one bad record neither blocks nor drops the others and
-//! a chat's events never overtake each other.
+//! it (see `shared::batches`), so a chat's events never overtake each other.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use shared::ApiError;
 use shared::db::realtime::{self, ConnectionRecord, Subscriber};
 use shared::db::{Item, events};
@@ -48,30 +47,11 @@ pub fn work_of(record: &EventRecord) -> Result<Work, ApiError> {
 type Sockets = HashMap<ChatId, Vec<ConnectionRecord>>;
 
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
     let mut sockets = Sockets::new();
-    for (index, record) in batch.records.iter().enumerate() {
-        let result = match work_of(record) {
-            Ok(work) => perform(app, work, &mut sockets).await,
-            Err(err) => Err(err),
-        };
-        if let Err(err) = result {
-            tracing::error!(error = %err, "fan-out of a stream record failed");
-            // This record and every later one go again, in order.
-            response.batch_item_failures = batch.records[index..]
-                .iter()
-                .map(|r| failure(r.change.sequence_number.clone()))
-                .collect();
-            break;
-        }
-    }
-    response
-}
-
-fn failure(sequence_number: Option<String>) -> DynamoDbBatchItemFailure {
-    let mut failure = DynamoDbBatchItemFailure::default();
-    failure.item_identifier = sequence_number;
-    failure
+    shared::batches::stream_in_order(&batch, async |record| {
+        perform(app, work_of(record)?, &mut sockets).await
+    })
+    .await
 }
 
 async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), ApiError> {

@@ -94,6 +94,14 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
 async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
     if let Some(connection) = app.ctx.db.connection(connection_id).await? {
         app.ctx.db.forget_connection(&connection).await?;
+        // Unread-message emails wait until a chat user has been away a while.
+        if let Subscriber::ChatUser(chat_user) = connection.subscriber {
+            let now = shared::clock::now_millis();
+            app.ctx
+                .db
+                .chat_user_seen(connection.chat_id, chat_user, now)
+                .await?;
+        }
     }
     Ok(())
 }

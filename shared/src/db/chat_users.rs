@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::events::EventType;
 use crate::ids::{ChatId, ChatUserId};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ChatUserRecord {
     pub id: ChatUserId,
     pub chat_id: ChatId,
@@ -32,6 +32,21 @@ pub struct ChatUserRecord {
     /// The newest event `seq` this chat user has seen (moves forward only).
     #[serde(default)]
     pub last_read_seq: u64,
+    /// Turned off emails about unread messages in this chat (the one-click unsubscribe).
+    #[serde(default)]
+    pub unread_emails_off: bool,
+    /// Epoch ms until which an unread-message check is already queued for this chat user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_pending_until: Option<i64>,
+    /// Epoch ms of the last unread-message email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified_at: Option<i64>,
+    /// Epoch ms when this chat user's last WebSocket closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen_at: Option<i64>,
+    /// Epoch ms of the transcripts emailed in the last day (the throttle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transcripts_sent: Vec<i64>,
 }
 
 impl ChatUserRecord {
@@ -43,6 +58,7 @@ impl ChatUserRecord {
             "name": self.name,
             "verified_at": self.verified_at,
             "last_read_seq": self.last_read_seq,
+            "unread_emails": !self.unread_emails_off,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         });
@@ -115,6 +131,35 @@ impl Updated {
     }
 }
 
+/// Transcripts per chat user: at most [`TRANSCRIPTS_PER_DAY`] a day, one a minute (as auth
+/// codes: the email goes to the chat user's address, whoever asks).
+pub const TRANSCRIPTS_PER_DAY: usize = 5;
+
+/// The sends still inside the last day, or the seconds to wait before the next one.
+pub fn transcript_budget(sent: &[i64], now_millis: i64) -> Result<Vec<i64>, u64> {
+    const DAY: i64 = 24 * 3600 * 1000;
+    const MINUTE: i64 = 60 * 1000;
+    let kept: Vec<i64> = sent
+        .iter()
+        .copied()
+        .filter(|t| now_millis - t < DAY)
+        .collect();
+    let wait_until = [
+        kept.iter().max().map(|last| last + MINUTE),
+        (kept.len() >= TRANSCRIPTS_PER_DAY)
+            .then(|| kept.iter().min().map(|oldest| oldest + DAY))
+            .flatten(),
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .filter(|until| *until > now_millis);
+    match wait_until {
+        Some(until) => Err(u64::try_from((until - now_millis + 999) / 1000).unwrap_or(1)),
+        None => Ok(kept),
+    }
+}
+
 /// Reads of a chat user that changed under an update before that update gives up.
 const MAX_REREADS: u32 = 5;
 
@@ -157,6 +202,116 @@ impl Db {
             cursor,
         })
         .await
+    }
+
+    /// Every chat user of a chat (the dispatcher's, per new message).
+    pub async fn all_chat_users(&self, chat_id: ChatId) -> Result<Vec<ChatUserRecord>, ApiError> {
+        self.list_all(ListQuery {
+            list: "chat-users",
+            index: None,
+            partition: keys::chat_partition(chat_id),
+            sort_prefix: PREFIX.to_owned(),
+            per_page: 100,
+            cursor: None,
+        })
+        .await
+    }
+
+    /// Claims the queueing of one unread-message check due at `due_millis`; `false` when
+    /// one is already pending (it will see this message too).
+    pub async fn claim_notify_check(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+        now_millis: i64,
+        due_millis: i64,
+    ) -> Result<bool, ApiError> {
+        let update = Update::new()
+            .set("notify_pending_until", n(due_millis))
+            .value(":now", n(now_millis))
+            .condition("attribute_exists(PK)")
+            .condition(
+                "attribute_not_exists(notify_pending_until) OR notify_pending_until <= :now",
+            );
+        self.update_if(&key(chat_id, chat_user_id), update).await
+    }
+
+    /// Claims the one unread-message email of a window: `false` when one went out less
+    /// than `window_millis` ago.
+    pub async fn claim_unread_email(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+        now_millis: i64,
+        window_millis: i64,
+    ) -> Result<bool, ApiError> {
+        let update = Update::new()
+            .set("notified_at", n(now_millis))
+            .value(":since", n(now_millis - window_millis))
+            .condition("attribute_exists(PK)")
+            .condition("attribute_not_exists(notified_at) OR notified_at <= :since");
+        self.update_if(&key(chat_id, chat_user_id), update).await
+    }
+
+    /// Turns unread-message emails off for this chat user in this chat; `false` when the
+    /// chat user is gone. Idempotent.
+    pub async fn turn_off_unread_emails(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+    ) -> Result<bool, ApiError> {
+        let update = Update::new()
+            .set("unread_emails_off", super::AttributeValue::Bool(true))
+            .condition("attribute_exists(PK)");
+        self.update_if(&key(chat_id, chat_user_id), update).await
+    }
+
+    /// Records that a socket of this chat user closed now.
+    pub async fn chat_user_seen(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+        now_millis: i64,
+    ) -> Result<(), ApiError> {
+        let update = Update::new()
+            .set("last_seen_at", n(now_millis))
+            .condition("attribute_exists(PK)");
+        self.update_if(&key(chat_id, chat_user_id), update).await?;
+        Ok(())
+    }
+
+    /// Takes one transcript from the chat user's budget (see [`transcript_budget`]);
+    /// `Err(seconds)` to wait when it is spent, `Ok(false)` when the chat user is gone.
+    pub async fn claim_transcript(
+        &self,
+        chat_user: &ChatUserRecord,
+        now_millis: i64,
+    ) -> Result<Result<bool, u64>, ApiError> {
+        let kept = match transcript_budget(&chat_user.transcripts_sent, now_millis) {
+            Ok(kept) => kept,
+            Err(wait) => return Ok(Err(wait)),
+        };
+        let mut sent: Vec<i64> = kept;
+        sent.push(now_millis);
+        // Conditional on the list read: two concurrent claims cannot both spend one slot.
+        let before = serde_dynamo::to_attribute_value(&chat_user.transcripts_sent)?;
+        let mut update = Update::new()
+            .set("transcripts_sent", serde_dynamo::to_attribute_value(&sent)?)
+            .condition("attribute_exists(PK)");
+        update = if chat_user.transcripts_sent.is_empty() {
+            update
+                .condition(
+                    "attribute_not_exists(transcripts_sent) OR size(transcripts_sent) = :zero",
+                )
+                .value(":zero", n(0))
+        } else {
+            update
+                .condition("transcripts_sent = :before")
+                .value(":before", before)
+        };
+        Ok(Ok(self
+            .update_if(&key(chat_user.chat_id, chat_user.id), update)
+            .await?))
     }
 
     /// Adds a chat user with its email item; the chat must still exist (a concurrent

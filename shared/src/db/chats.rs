@@ -36,7 +36,13 @@ pub struct ChatRecord {
     /// The `seq` of the chat's newest event (see [`super::events`]).
     #[serde(default)]
     pub event_seq: u64,
+    /// Minutes a chat user may stay away before unread messages are emailed (0: never;
+    /// unset: [`DEFAULT_UNREAD_EMAIL_MINUTES`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_email_minutes: Option<u32>,
 }
+
+pub const DEFAULT_UNREAD_EMAIL_MINUTES: u32 = 10;
 
 impl ChatRecord {
     pub fn resource(&self) -> Value {
@@ -50,7 +56,14 @@ impl ChatRecord {
             "updated_at": self.updated_at,
             "last_message_at": self.last_message_at,
             "last_seq": self.event_seq,
+            "unread_email_minutes": self.unread_email_delay_minutes(),
         })
+    }
+
+    /// See [`ChatRecord::unread_email_minutes`].
+    pub fn unread_email_delay_minutes(&self) -> u32 {
+        self.unread_email_minutes
+            .unwrap_or(DEFAULT_UNREAD_EMAIL_MINUTES)
     }
 
     /// The counters the next event of this chat is conditional on.
@@ -95,6 +108,7 @@ pub struct ChatChanges {
     pub description: Option<Option<String>>,
     /// `Some(None)` turns the password (and so joining by email) off.
     pub password: Option<Option<String>>,
+    pub unread_email_minutes: Option<u32>,
     pub updated_at: String,
 }
 
@@ -227,6 +241,10 @@ impl Db {
                     updated.password = password.clone();
                     update = update.set_or_remove("password", Some(password.clone()));
                 }
+                if let Some(minutes) = changes.unread_email_minutes {
+                    updated.unread_email_minutes = Some(minutes);
+                    update = update.set("unread_email_minutes", n(minutes));
+                }
                 let event = NewEvent::new(EventType::ChatUpdated, updated.resource());
                 let head = tx_parts::advance(tx, head, event, update, at_ms)?;
                 Ok(Staged {
@@ -335,6 +353,7 @@ mod tests {
             last_message_at: None,
             last_message_id: None,
             event_seq: 0,
+            unread_email_minutes: None,
         };
         let item = chat.to_item().unwrap();
         assert_eq!(item[keys::PK], s(format!("CHAT#{}", chat.id)));

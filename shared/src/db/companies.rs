@@ -18,6 +18,9 @@ pub struct CompanyRecord {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
+    /// The page that embeds the chat widget: unread-message emails link back to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_url: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// Chats of this company; a company is deleted only at 0 (kept by transactions).
@@ -32,6 +35,7 @@ impl CompanyRecord {
             "owner_id": self.owner_id,
             "name": self.name,
             "website": self.website,
+            "widget_url": self.widget_url,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })
@@ -52,6 +56,7 @@ pub(crate) fn key(owner_id: UserId, company_id: CompanyId) -> Key {
 pub struct CompanyChanges {
     pub name: Option<String>,
     pub website: Option<Option<String>>,
+    pub widget_url: Option<Option<String>>,
     pub updated_at: String,
 }
 
@@ -106,6 +111,7 @@ impl Db {
         let mut update = Update::new()
             .set("updated_at", s(changes.updated_at))
             .set_or_remove("website", changes.website)
+            .set_or_remove("widget_url", changes.widget_url)
             .condition("attribute_exists(PK)");
         if let Some(name) = changes.name {
             update = update.set("name", s(name));

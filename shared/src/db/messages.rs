@@ -276,6 +276,29 @@ impl Db {
         Ok(MessagePage { messages, has_more })
     }
 
+    /// The whole conversation, oldest first, up to `max` messages (the transcript).
+    pub async fn all_messages(
+        &self,
+        chat_id: ChatId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, ApiError> {
+        let mut all: Vec<MessageRecord> = Vec::new();
+        // After the smallest id there is: from the first message on.
+        let mut after = MessageId::from_ulid(ulid::Ulid::nil());
+        while all.len() < max {
+            let page = self
+                .list_messages(chat_id, Window::After(after), 100)
+                .await?;
+            all.extend(page.messages);
+            match (page.has_more, all.last()) {
+                (true, Some(last)) => after = last.id,
+                _ => break,
+            }
+        }
+        all.truncate(max);
+        Ok(all)
+    }
+
     /// Replaces the body of a message by its author and logs `message.updated`; `None`
     /// when it is gone (or, should the caller not have checked, not the author's).
     pub async fn edit_message(

@@ -27,6 +27,8 @@
 //! | event ([`events`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
 //! | WebSocket connection ([`realtime`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
 //! | connection pointer ([`realtime`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
+//! | webhook endpoint ([`webhooks`]) | `USER#<owner>` | `WEBHOOK#<company>#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the owner's partition), the dispatcher's Query of a company's endpoints |
+//! | webhook delivery ([`webhooks`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
 //! | realtime ticket ([`realtime`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional delete; TTL 60 s) |
 //!
 //! Everything of a chat shares its partition, so deleting a chat is one paginated Query
@@ -54,6 +56,7 @@ pub mod stored;
 mod tx;
 mod update;
 pub mod users;
+pub mod webhooks;
 
 use std::collections::HashMap;
 

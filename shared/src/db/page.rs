@@ -107,6 +107,22 @@ impl Db {
         &self,
         query: &ListQuery,
     ) -> Result<Page<T>, ApiError> {
+        self.list_in_order(query, false).await
+    }
+
+    /// Reads one page of `query`, newest first.
+    pub(crate) async fn list_newest_first<T: DeserializeOwned>(
+        &self,
+        query: &ListQuery,
+    ) -> Result<Page<T>, ApiError> {
+        self.list_in_order(query, true).await
+    }
+
+    async fn list_in_order<T: DeserializeOwned>(
+        &self,
+        query: &ListQuery,
+        newest_first: bool,
+    ) -> Result<Page<T>, ApiError> {
         let mut start_key = query
             .cursor
             .as_deref()
@@ -131,6 +147,7 @@ impl Db {
                     AttributeValue::S(query.sort_prefix.clone()),
                 )
                 .set_exclusive_start_key(start_key.take())
+                .scan_index_forward(!newest_first)
                 .limit((wanted - items.len()) as i32)
                 // Strong consistency where DynamoDB offers it (not on a GSI).
                 .consistent_read(query.index.is_none())

@@ -1,0 +1,134 @@
+//! What a chat user gets by email besides its codes: the transcript of the conversation
+//! on request, and the one-click unsubscribe of the unread-message emails (RFC 8058).
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::{Body, Response};
+use shared::access::{self, ChatAccess};
+use shared::db::chat_users::{ChatUserRecord, TRANSCRIPTS_PER_DAY};
+use shared::ids::{ChatId, ChatUserId, EntityId};
+use shared::mail::{Letter, escape_html, message_lines};
+use shared::validate::Email;
+use shared::{ApiError, ApiRequest, clock, crypto, http};
+
+use crate::App;
+
+/// Messages a transcript holds at most (SES takes messages up to 40 MB; this is far below).
+pub const MAX_TRANSCRIPT_MESSAGES: usize = 10_000;
+
+// The 429's message names the budget.
+const _: () = assert!(TRANSCRIPTS_PER_DAY == 5);
+
+const NO_SUCH_CHAT_USER: ApiError = ApiError::NotFound(ChatUserId::NOT_FOUND);
+
+/// `POST …/users/{chat_user_id}/transcript`: the owner, or that chat user itself, has the
+/// whole conversation emailed to the chat user. Throttled as codes are: it mails an
+/// address, whoever asks.
+pub async fn transcript(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+    chat_user_id: ChatUserId,
+) -> Result<Response<Body>, ApiError> {
+    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let chat_user: ChatUserRecord = match &access {
+        ChatAccess::Member(guest) if guest.chat_user.id == chat_user_id => guest.chat_user.clone(),
+        ChatAccess::Member(_) => {
+            return Err(ApiError::Forbidden(
+                "A chat user may ask for its own transcript only.",
+            ));
+        }
+        ChatAccess::Owner { chat, .. } => app
+            .ctx
+            .db
+            .chat_user(chat.id, chat_user_id)
+            .await?
+            .ok_or(NO_SUCH_CHAT_USER)?,
+    };
+    let to = Email::parse(&chat_user.email).ok_or(NO_SUCH_CHAT_USER)?;
+    match app
+        .ctx
+        .db
+        .claim_transcript(&chat_user, clock::now_millis())
+        .await?
+    {
+        Ok(true) => {}
+        Ok(false) => return Err(NO_SUCH_CHAT_USER),
+        Err(retry_after_secs) => {
+            return Err(ApiError::TooManyRequests {
+                message: "Too many transcripts: one a minute and five a day per chat user.",
+                retry_after_secs,
+            });
+        }
+    }
+    let chat = access.chat();
+    let messages = app
+        .ctx
+        .db
+        .all_messages(chat.id, MAX_TRANSCRIPT_MESSAGES)
+        .await?;
+    let chat_users = app.ctx.db.all_chat_users(chat.id).await?;
+    let letter = Letter::transcript(&chat.name, &message_lines(&messages, &chat_users));
+    app.mailer.send(&to, &letter).await?;
+    Ok(http::message(
+        StatusCode::ACCEPTED,
+        "The transcript is on its way to the chat user's email address.",
+    ))
+}
+
+/// `GET` shows a page with one button; `POST` (that button, or a mail client's one-click
+/// request) turns the emails off. A GET never changes anything: link scanners open links.
+pub async fn unsubscribe(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
+    const INVALID: ApiError =
+        ApiError::NotFound("This unsubscribe link is not valid (or the chat user is gone).");
+    let token = req.query("token").unwrap_or_default();
+    let (chat, chat_user) =
+        crypto::verify_unsubscribe_token(app.ctx.config.token_secret.expose(), token)
+            .and_then(|(chat, chat_user)| {
+                Some((ChatId::parse(&chat)?, ChatUserId::parse(&chat_user)?))
+            })
+            .ok_or(INVALID)?;
+    if req.method == shared::routes::Method::Get {
+        let chat_user = app
+            .ctx
+            .db
+            .chat_user(chat, chat_user)
+            .await?
+            .ok_or(INVALID)?;
+        return Ok(page(&format!(
+            "<p>Stop emails about unread messages in this chat for {}?</p>\
+             <form method=\"post\"><button type=\"submit\">Unsubscribe</button></form>",
+            escape_html(&chat_user.email)
+        )));
+    }
+    if !app.ctx.db.turn_off_unread_emails(chat, chat_user).await? {
+        return Err(INVALID);
+    }
+    Ok(page(
+        "<p>Done: no more emails about unread messages in this chat.</p>",
+    ))
+}
+
+fn page(inner: &str) -> Response<Body> {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Email settings</title></head>\
+         <body style=\"font-family:sans-serif\">{inner}</body></html>"
+    );
+    let mut response = Response::new(Body::Text(html));
+    *response.status_mut() = StatusCode::OK;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        "content-security-policy",
+        header::HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+        ),
+    );
+    response
+}

@@ -1,0 +1,162 @@
+//! `deliver`: the delivery queue's jobs, one webhook delivery each. An attempt is a
+//! signed `POST` (Standard Webhooks headers, 10 s timeout, redirects not followed) to the
+//! endpoint's URL, after checking every address its host resolves to (no loopback,
+//! private, link-local or metadata address in production; see `shared::webhook`).
+//!
+//! A 2xx is success; anything else (status, timeout, refused address) is a failure that
+//! is tried again after the next delay of the retry schedule (jittered), and after the
+//! last one the job goes to the dead-letter queue. Every attempt is written into the
+//! delivery log. An endpoint failing for `WEBHOOK_DISABLE_AFTER` in a row is turned off
+//! and its owner emailed, once.
+
+mod client;
+
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use shared::db::webhooks::{Attempt, DeliveryRecord, DeliveryStatus, WebhookRecord};
+use shared::mail::{Letter, Mailer};
+use shared::queue::{DeliveryJob, Queue, wait_left};
+use shared::validate::Email;
+use shared::webhook::{self, Settings};
+use shared::{ApiError, Context, clock};
+
+pub use client::{Outcome, Sender};
+
+pub struct App {
+    pub ctx: Context,
+    /// `DELIVERY_QUEUE_URL`: where retries (and early jobs) go back.
+    pub deliveries: Queue,
+    /// `DELIVERY_DLQ_URL`: the jobs of deliveries given up.
+    pub dead_letters: Queue,
+    pub mailer: Mailer,
+    pub settings: Settings,
+    pub sender: Sender,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let (ctx, aws) = Context::from_env().await?;
+        let settings = Settings::from_env()?;
+        let from = ctx.config.require_mail_from()?.to_owned();
+        Ok(Self {
+            deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
+            dead_letters: Queue::from_env(&aws, "DELIVERY_DLQ_URL")?,
+            mailer: Mailer::new(shared::aws_sdk_sesv2::Client::new(&aws), from),
+            sender: Sender::new(settings.targets)?,
+            settings,
+            ctx,
+        })
+    }
+}
+
+pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
+    shared::batches::each_message(&batch, async |message| {
+        let job: DeliveryJob = shared::batches::job(message)?;
+        run(app, job).await
+    })
+    .await
+}
+
+async fn run(app: &App, job: DeliveryJob) -> Result<(), ApiError> {
+    let now = clock::now_millis();
+    if let Some(wait) = wait_left(job.not_before, now) {
+        // Due later than SQS can hold a message: another hop.
+        return app.deliveries.send(&job, wait).await;
+    }
+    let db = &app.ctx.db;
+    let Some(delivery) = db.delivery(job.webhook_id, job.delivery_id).await? else {
+        return Ok(()); // expired from the log
+    };
+    if delivery.status != DeliveryStatus::Pending {
+        return Ok(()); // a second job for a delivery already settled
+    }
+    let webhook = db
+        .webhook(job.owner_id, job.company_id, job.webhook_id)
+        .await?;
+    let Some(webhook) = webhook.filter(|w| w.enabled) else {
+        // Deleted or disabled since: nothing is sent.
+        return db
+            .set_delivery_status(&delivery, DeliveryStatus::Skipped, None)
+            .await;
+    };
+    let outcome = app.sender.attempt(&webhook, &delivery, now).await?;
+    settle(app, job, &webhook, &delivery, outcome, now).await
+}
+
+/// Records the attempt and queues what follows it.
+async fn settle(
+    app: &App,
+    job: DeliveryJob,
+    webhook: &WebhookRecord,
+    delivery: &DeliveryRecord,
+    outcome: Outcome,
+    now: i64,
+) -> Result<(), ApiError> {
+    let db = &app.ctx.db;
+    let next_delay = match outcome.succeeded() {
+        true => None,
+        false => app
+            .settings
+            .retries
+            .delay_after(delivery.attempts + 1)
+            .map(webhook::jittered),
+    };
+    let next_attempt_millis = next_delay.map(|d| now + millis(d));
+    let attempt = Attempt {
+        at_millis: now,
+        status_code: outcome.status_code(),
+        error: outcome.error(),
+        next_attempt_millis,
+        succeeded: outcome.succeeded(),
+    };
+    db.record_attempt(delivery, &attempt).await?;
+    if outcome.succeeded() {
+        return db.webhook_succeeded(webhook).await;
+    }
+    tracing::warn!(
+        webhook_id = %webhook.id, delivery_id = %delivery.id, attempt = delivery.attempts + 1,
+        status = ?outcome.status_code(), error = ?outcome.error(), "a webhook delivery failed"
+    );
+    match next_delay {
+        Some(delay) => {
+            let retry = DeliveryJob {
+                not_before: next_attempt_millis,
+                ..job
+            };
+            app.deliveries.send(&retry, delay).await?;
+        }
+        None => app.dead_letters.send(&job, Duration::ZERO).await?,
+    }
+    let failing_since = db.webhook_failed(webhook, now).await?;
+    if now - failing_since >= millis(app.settings.disable_after) {
+        disable(app, webhook, &outcome, now - failing_since).await?;
+    }
+    Ok(())
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX / 2)
+}
+
+/// Turns the endpoint off and tells its owner, once.
+async fn disable(
+    app: &App,
+    webhook: &WebhookRecord,
+    outcome: &Outcome,
+    failing_for_millis: i64,
+) -> Result<(), ApiError> {
+    let hours = u64::try_from(failing_for_millis / 3_600_000).unwrap_or_default();
+    let reason = format!("failing for {hours} hours in a row");
+    if !app.ctx.db.disable_failing_webhook(webhook, &reason).await? {
+        return Ok(()); // another attempt did it
+    }
+    tracing::warn!(webhook_id = %webhook.id, "webhook disabled after failing too long");
+    let owner = app.ctx.db.user(webhook.owner_id).await?;
+    if let Some(email) = owner.and_then(|o| Email::parse(&o.email)) {
+        let last_error = outcome.error().unwrap_or_else(|| "no 2xx answer".into());
+        let letter = Letter::webhook_disabled(&webhook.url, hours, &last_error);
+        app.mailer.send(&email, &letter).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Lambda entry point: config and AWS clients are built once per instance.
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::runtime::init_tracing();
+    let app = webhooks::App::from_env().await?;
+    shared::runtime::serve(|request| webhooks::handle(&app, request)).await
+}

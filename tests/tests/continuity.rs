@@ -1,0 +1,234 @@
+//! Email continuity through the local stack: unread messages emailed to guests who are
+//! away (the stream dispatcher, the notify queue with its delay, the notify function),
+//! the one-click unsubscribe, and the transcript. Locally a chat's minute lasts one
+//! second (`UNREAD_EMAIL_SECONDS_PER_MINUTE=1`), so a 2-minute chat emails after ~2 s.
+
+use api_tests::*;
+use serde_json::json;
+
+const PASSWORD: &str = "kettle-club-2026";
+
+/// A chat whose unread messages are emailed after `minutes` (seconds, locally).
+async fn chat_emailing_after(tag: &str, minutes: u32) -> (Operator, String) {
+    let owner = operator(tag).await;
+    let company = company(&owner, "Continuity").await;
+    let reply = call("POST", "/api/chats")
+        .api(&owner.token)
+        .json(
+            json!({ "company_id": company, "name": "Support", "password": PASSWORD,
+                      "unread_email_minutes": minutes }),
+        )
+        .send()
+        .await
+        .expect(201);
+    assert_eq!(reply.data()["unread_email_minutes"], minutes);
+    call("PUT", &format!("/api/companies/{company}"))
+        .api(&owner.token)
+        .json(json!({ "widget_url": "https://shop.example/help" }))
+        .send()
+        .await
+        .expect(200);
+    (owner, reply.data()["id"].as_str().unwrap().to_owned())
+}
+
+async fn post(chat: &str, author: &Member, body: &str) -> serde_json::Value {
+    call("POST", &format!("/api/chats/{chat}/messages"))
+        .bearer(&author.token)
+        .json(json!({ "body": body }))
+        .send()
+        .await
+        .expect(201)
+        .data()
+        .clone()
+}
+
+/// The unread-message emails an address got: (subject, body).
+async fn unread_emails(address: &str) -> Vec<(String, String)> {
+    emails_to(address)
+        .await
+        .into_iter()
+        .filter(|(subject, _)| subject.contains("unread"))
+        .collect()
+}
+
+#[tokio::test]
+async fn an_unread_message_is_emailed_once_to_those_away_and_never_to_its_author() {
+    let (_, chat) = chat_emailing_after("continuity-unread", 2).await;
+    let ann = verified_guest(&chat, PASSWORD, "ann").await;
+    let bob = verified_guest(&chat, PASSWORD, "bob").await;
+    let carol = verified_guest(&chat, PASSWORD, "carol").await;
+
+    let first = post(&chat, &ann, "Is the <b>kettle</b> back in stock?").await;
+    post(&chat, &ann, "Asking for a friend.").await;
+    // Carol reads at once: nothing to tell her.
+    call("PUT", &format!("/api/chats/{chat}/read"))
+        .bearer(&carol.token)
+        .json(json!({ "seq": first["seq"].as_u64().unwrap() + 1 }))
+        .send()
+        .await
+        .expect(200);
+
+    assert!(
+        eventually(40, || async { !unread_emails(&bob.email).await.is_empty() }).await,
+        "Bob, away, gets an email"
+    );
+    // Long enough for a second email, had the window or the job been doubled.
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let to_bob = unread_emails(&bob.email).await;
+    assert_eq!(to_bob.len(), 1, "one email for both messages: {to_bob:?}");
+    let (subject, body) = &to_bob[0];
+    assert_eq!(subject, "2 unread messages in Support");
+    assert!(
+        body.contains("ann") && body.contains("Asking for a friend."),
+        "{body}"
+    );
+    assert!(
+        body.find("kettle").unwrap() < body.find("Asking for a friend.").unwrap(),
+        "oldest first"
+    );
+    assert!(
+        body.contains(&format!("https://shop.example/help?chat_id={chat}")),
+        "{body}"
+    );
+    assert!(
+        unread_emails(&ann.email).await.is_empty(),
+        "not to the author"
+    );
+    assert!(
+        unread_emails(&carol.email).await.is_empty(),
+        "not after reading"
+    );
+
+    // The unsubscribe link: a GET only shows a button, the POST turns the emails off.
+    let marker = "/api/email/unsubscribe?token=";
+    let start = body
+        .find(marker)
+        .expect("the email carries its unsubscribe link")
+        + marker.len();
+    let token: String = body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
+    remember_secret(&token);
+    let page = call("GET", "/api/email/unsubscribe")
+        .query("token", &token)
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("<form method=\"post\""), "{}", page.text);
+    let me = call("GET", "/api/chat-user")
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(me.data()["unread_emails"], true, "a GET changes nothing");
+    let done = call("POST", "/api/email/unsubscribe")
+        .query("token", &token)
+        .form(&[("List-Unsubscribe", "One-Click")])
+        .send()
+        .await;
+    assert_eq!(done.status, 200);
+    let me = call("GET", "/api/chat-user")
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(me.data()["unread_emails"], false);
+    let forged = token.replacen(&bob.id, &ann.id, 1);
+    call("POST", "/api/email/unsubscribe")
+        .query("token", &forged)
+        .send()
+        .await
+        .expect(404);
+
+    // Past Bob's window: a new message reaches Carol (away now) but not unsubscribed Bob.
+    post(&chat, &ann, "Back in stock tomorrow.").await;
+    assert!(
+        eventually(40, || async {
+            !unread_emails(&carol.email).await.is_empty()
+        })
+        .await,
+        "Carol, away with an unread message, gets an email"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(
+        unread_emails(&bob.email).await.len(),
+        1,
+        "nothing after unsubscribing"
+    );
+}
+
+#[tokio::test]
+async fn a_chat_with_emails_off_sends_none() {
+    let (owner, chat) = chat_emailing_after("continuity-off", 1).await;
+    call("PUT", &format!("/api/chats/{chat}"))
+        .api(&owner.token)
+        .json(json!({ "unread_email_minutes": 0 }))
+        .send()
+        .await
+        .expect(200);
+    let ann = verified_guest(&chat, PASSWORD, "ann").await;
+    let bob = verified_guest(&chat, PASSWORD, "bob").await;
+    post(&chat, &ann, "anyone?").await;
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert!(unread_emails(&bob.email).await.is_empty());
+    let bad = call("PUT", &format!("/api/chats/{chat}"))
+        .api(&owner.token)
+        .json(json!({ "unread_email_minutes": 5000 }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!bad.field_errors("unread_email_minutes").is_empty());
+}
+
+#[tokio::test]
+async fn a_transcript_holds_every_message_and_is_throttled() {
+    let (owner, chat) = chat_emailing_after("continuity-transcript", 0).await;
+    let ann = verified_guest(&chat, PASSWORD, "ann").await;
+    let bob = verified_guest(&chat, PASSWORD, "bob").await;
+    let bodies: Vec<String> = (1..=120).map(|i| format!("line number {i:03}")).collect();
+    for (i, body) in bodies.iter().enumerate() {
+        let author = if i % 2 == 0 { &ann } else { &bob };
+        post(&chat, author, body).await;
+    }
+    let path = format!("/api/chats/{chat}/users/{}/transcript", bob.id);
+    call("POST", &path)
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(202);
+    let again = call("POST", &path)
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(429);
+    assert!(again.header("retry-after").is_some());
+    // Ann may not ask for Bob's; the owner may.
+    call("POST", &path)
+        .bearer(&ann.token)
+        .send()
+        .await
+        .expect(403);
+
+    let transcripts: Vec<(String, String)> = emails_to(&bob.email)
+        .await
+        .into_iter()
+        .filter(|(subject, _)| subject.starts_with("Transcript"))
+        .collect();
+    assert_eq!(transcripts.len(), 1);
+    let (subject, body) = &transcripts[0];
+    assert_eq!(subject, "Transcript of Support");
+    let mut at = 0;
+    for line in &bodies {
+        let found = body[at..]
+            .find(line.as_str())
+            .unwrap_or_else(|| panic!("{line} missing or out of order"));
+        at += found + line.len();
+    }
+    let other = format!("/api/chats/{chat}/users/{}/transcript", ann.id);
+    call("POST", &other)
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(202);
+}

@@ -1,0 +1,418 @@
+//! Webhooks through the whole local stack: an endpoint created over the API, a message
+//! posted over the API, the stream dispatcher and the delivery queue (played by the dev
+//! bridge) in between, and a receiver on loopback. Signatures are checked with the
+//! Standard Webhooks reference library (PyPI `standardwebhooks`), not with our code.
+
+use std::process::Stdio;
+
+use api_tests::*;
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+/// Seconds a delivery may take locally (stream poll, dispatch, queue poll, deliver).
+const WITHIN: u64 = 30;
+
+async fn create_webhook(room: &Room, company: &str, url: &str, events: Option<Value>) -> Value {
+    let mut body = json!({ "url": url, "description": "tests" });
+    if let Some(events) = events {
+        body["events"] = events;
+    }
+    let reply = call("POST", &format!("/api/companies/{company}/webhooks"))
+        .api(&room.owner.token)
+        .json(body)
+        .send()
+        .await
+        .expect(201);
+    let secret = reply.data()["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"));
+    remember_secret(secret);
+    reply.data().clone()
+}
+
+/// A room whose company id is known (the webhooks hang off it).
+async fn room_with_company(tag: &str) -> (Room, String) {
+    let owner = operator(tag).await;
+    let company = company(&owner, "Hooks").await;
+    let chat = chat(&owner, &company, None).await;
+    let ann = member(&owner, &chat, "ann").await;
+    let bob = member(&owner, &chat, "bob").await;
+    (
+        Room {
+            owner,
+            chat,
+            ann,
+            bob,
+        },
+        company,
+    )
+}
+
+async fn post(room: &Room, author: &Member, body: &str) -> Value {
+    call("POST", &format!("/api/chats/{}/messages", room.chat))
+        .bearer(&author.token)
+        .json(json!({ "body": body }))
+        .send()
+        .await
+        .expect(201)
+        .data()
+        .clone()
+}
+
+/// Whether the reference library accepts `request` with `secret`.
+async fn verifies(secret: &str, request: &Received) -> bool {
+    let python = std::env::var("PYTHON")
+        .unwrap_or_else(|_| format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR")));
+    let script = format!("{}/scripts/verify_webhook.py", env!("CARGO_MANIFEST_DIR"));
+    let mut child = tokio::process::Command::new(python)
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let input = json!({ "secret": secret, "headers": request.headers, "body": request.body });
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    child.wait().await.unwrap().success()
+}
+
+#[tokio::test]
+async fn a_posted_message_reaches_the_receiver_signed_as_the_standard_says() {
+    let (room, company) = room_with_company("hook-signed").await;
+    let receiver = Receiver::start(&[]).await;
+    let webhook = create_webhook(&room, &company, &receiver.url, None).await;
+    let secret = webhook["secret"].as_str().unwrap();
+    let message = post(&room, &room.ann, "hello, webhook").await;
+
+    let got = receiver.wait_for(1, WITHIN).await;
+    let delivery = got
+        .iter()
+        .find(|r| r.json()["type"] == "message.created")
+        .expect("the message.created delivery arrived");
+    let body = delivery.json();
+    assert_eq!(delivery.path, "/hooks/chat");
+    assert_eq!(delivery.header("content-type"), "application/json");
+    assert_eq!(body["data"]["type"], "message.created");
+    assert_eq!(body["data"]["chat_id"], room.chat.as_str());
+    assert_eq!(body["data"]["seq"], message["seq"]);
+    assert_eq!(body["data"]["data"]["body"], "hello, webhook");
+    assert!(body["timestamp"].is_string());
+    assert!(!delivery.header("webhook-id").is_empty());
+    assert!(delivery.header("webhook-signature").starts_with("v1,"));
+
+    assert!(
+        verifies(secret, delivery).await,
+        "the reference library accepts it"
+    );
+    let mut tampered = delivery.clone();
+    tampered.body = tampered.body.replace("hello, webhook", "hello, attacker");
+    assert!(
+        !verifies(secret, &tampered).await,
+        "a tampered body is rejected"
+    );
+    let other = create_webhook(&room, &company, &receiver.url, None).await;
+    assert!(
+        !verifies(other["secret"].as_str().unwrap(), delivery).await,
+        "another endpoint's secret does not verify it"
+    );
+
+    // The log of the endpoint shows the delivery, succeeded on the first attempt.
+    let webhook_id = webhook["id"].as_str().unwrap();
+    let log = call(
+        "GET",
+        &format!("/api/companies/{company}/webhooks/{webhook_id}/deliveries"),
+    )
+    .api(&room.owner.token)
+    .send()
+    .await
+    .expect(200);
+    let entry = log.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == delivery.header("webhook-id"))
+        .cloned()
+        .expect("the delivery is in the log");
+    assert_eq!(entry["status"], "succeeded");
+    assert_eq!(entry["attempts"], 1);
+    assert_eq!(entry["last_status_code"], 200);
+    assert_eq!(entry["event_type"], "message.created");
+    // The secret is shown once: never in a read.
+    let read = call(
+        "GET",
+        &format!("/api/companies/{company}/webhooks/{webhook_id}"),
+    )
+    .api(&room.owner.token)
+    .send()
+    .await
+    .expect(200);
+    assert!(read.data().get("secret").is_none());
+    assert!(!read.text.contains(secret));
+}
+
+#[tokio::test]
+async fn a_receiver_that_fails_twice_gets_the_same_delivery_three_times() {
+    let (room, company) = room_with_company("hook-retry").await;
+    let receiver = Receiver::start(&[500, 503]).await;
+    let webhook = create_webhook(
+        &room,
+        &company,
+        &receiver.url,
+        Some(json!(["message.created"])),
+    )
+    .await;
+    post(&room, &room.bob, "try, try again").await;
+
+    // The local schedule retries after about 1 s and 2 s (jittered).
+    let got = receiver.wait_for(3, 60).await;
+    assert_eq!(got.len(), 3, "{got:?}");
+    let id = got[0].header("webhook-id");
+    assert!(
+        got.iter().all(|r| r.header("webhook-id") == id),
+        "the same webhook-id on every attempt"
+    );
+    assert!(
+        got.iter().all(|r| r.body == got[0].body),
+        "the same body on every attempt"
+    );
+    let secret = webhook["secret"].as_str().unwrap();
+    for attempt in &got {
+        assert!(verifies(secret, attempt).await);
+    }
+
+    let webhook_id = webhook["id"].as_str().unwrap();
+    let settled = eventually(WITHIN, || async {
+        let log = call(
+            "GET",
+            &format!("/api/companies/{company}/webhooks/{webhook_id}/deliveries"),
+        )
+        .api(&room.owner.token)
+        .send()
+        .await;
+        log.body["data"][0]["status"] == "succeeded" && log.body["data"][0]["attempts"] == 3
+    })
+    .await;
+    assert!(settled, "the log shows 3 attempts, the last one succeeded");
+
+    // Retried by hand: the same delivery (same webhook-id) goes out once more.
+    let retried = call(
+        "POST",
+        &format!("/api/companies/{company}/webhooks/{webhook_id}/deliveries/{id}/retry"),
+    )
+    .api(&room.owner.token)
+    .send()
+    .await
+    .expect(202);
+    assert_eq!(retried.data()["status"], "pending");
+    let got = receiver.wait_for(4, WITHIN).await;
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3].header("webhook-id"), id);
+}
+
+#[tokio::test]
+async fn filters_disabled_and_deleted_endpoints_are_honoured() {
+    let (room, company) = room_with_company("hook-filter").await;
+    let (deletions, disabled, deleted, everything) = (
+        Receiver::start(&[]).await,
+        Receiver::start(&[]).await,
+        Receiver::start(&[]).await,
+        Receiver::start(&[]).await,
+    );
+    create_webhook(
+        &room,
+        &company,
+        &deletions.url,
+        Some(json!(["message.deleted"])),
+    )
+    .await;
+    let off = create_webhook(&room, &company, &disabled.url, None).await;
+    let gone = create_webhook(&room, &company, &deleted.url, None).await;
+    create_webhook(&room, &company, &everything.url, None).await;
+    let hook = |w: &Value| {
+        format!(
+            "/api/companies/{company}/webhooks/{}",
+            w["id"].as_str().unwrap()
+        )
+    };
+    let turned_off = call("PUT", &hook(&off))
+        .api(&room.owner.token)
+        .json(json!({ "enabled": false }))
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(turned_off.data()["enabled"], false);
+    call("DELETE", &hook(&gone))
+        .api(&room.owner.token)
+        .send()
+        .await
+        .expect(200);
+    call("GET", &hook(&gone))
+        .api(&room.owner.token)
+        .send()
+        .await
+        .expect(404);
+
+    let message = post(&room, &room.ann, "to be deleted").await;
+    call(
+        "DELETE",
+        &format!(
+            "/api/chats/{}/messages/{}",
+            room.chat,
+            message["id"].as_str().unwrap()
+        ),
+    )
+    .bearer(&room.ann.token)
+    .send()
+    .await
+    .expect(200);
+    // The catch-all endpoint sees both events: by then every endpoint had its chance.
+    let all = everything.wait_for(2, WITHIN).await;
+    let types: Vec<Value> = all.iter().map(|r| r.json()["type"].clone()).collect();
+    assert_eq!(types, [json!("message.created"), json!("message.deleted")]);
+    let only = deletions.wait_for(1, WITHIN).await;
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0].json()["type"], "message.deleted");
+    assert_eq!(only[0].json()["data"]["data"]["deleted_by"], "chat_user");
+    assert!(
+        disabled.requests().is_empty(),
+        "a disabled endpoint gets nothing"
+    );
+    assert!(
+        deleted.requests().is_empty(),
+        "a deleted endpoint gets nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_signs_with_both_secrets() {
+    let (room, company) = room_with_company("hook-rotate").await;
+    let receiver = Receiver::start(&[]).await;
+    let webhook = create_webhook(&room, &company, &receiver.url, None).await;
+    let old = webhook["secret"].as_str().unwrap().to_owned();
+    let webhook_id = webhook["id"].as_str().unwrap();
+    let rotated = call(
+        "POST",
+        &format!("/api/companies/{company}/webhooks/{webhook_id}/rotate-secret"),
+    )
+    .api(&room.owner.token)
+    .send()
+    .await
+    .expect(200);
+    let new = rotated.data()["secret"].as_str().unwrap().to_owned();
+    remember_secret(&new);
+    assert_ne!(old, new);
+
+    post(&room, &room.ann, "signed twice").await;
+    let got = receiver.wait_for(1, WITHIN).await;
+    let delivery = got.first().expect("delivered");
+    assert_eq!(delivery.header("webhook-signature").split(' ').count(), 2);
+    assert!(verifies(&new, delivery).await, "the new secret verifies");
+    assert!(
+        verifies(&old, delivery).await,
+        "the old secret still verifies for a day"
+    );
+}
+
+#[tokio::test]
+async fn endpoints_are_the_owners_and_private_targets_are_refused() {
+    let (room, company) = room_with_company("hook-guard").await;
+    let path = format!("/api/companies/{company}/webhooks");
+    for url in [
+        "http://10.0.0.1/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "http://localhost:8080/hook",
+        "https://192.168.1.10/hook",
+        "http://example.com/plain-http",
+        "ftp://example.com/",
+    ] {
+        let reply = call("POST", &path)
+            .api(&room.owner.token)
+            .json(json!({ "url": url }))
+            .send()
+            .await
+            .expect(422);
+        assert!(!reply.field_errors("url").is_empty(), "{url}");
+    }
+    let reply = call("POST", &path)
+        .api(&room.owner.token)
+        .json(json!({ "url": "https://hooks.example.com/x", "events": ["message.exploded"] }))
+        .send()
+        .await
+        .expect(422);
+    assert!(!reply.field_errors("events").is_empty());
+
+    // Another owner sees neither the company's endpoints nor can it add one.
+    let stranger = operator("hook-stranger").await;
+    call("GET", &path)
+        .api(&stranger.token)
+        .send()
+        .await
+        .expect(404);
+    call("POST", &path)
+        .api(&stranger.token)
+        .json(json!({ "url": "https://hooks.example.com/x" }))
+        .send()
+        .await
+        .expect(404);
+    // A chat user is not an operator.
+    call("GET", &path)
+        .bearer(&room.ann.token)
+        .send()
+        .await
+        .expect(401);
+}
+
+/// With the local allowance off (production), the delivery client refuses loopback even
+/// for an endpoint stored while it was on: nothing reaches the receiver.
+#[tokio::test]
+async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
+    use shared::db::webhooks::{DeliveryRecord, WebhookRecord};
+    use shared::events::{Event, EventType};
+    use shared::ids::{ChatId, CompanyId, UserId, WebhookId};
+    use shared::webhook::{SigningSecret, Targets};
+
+    let receiver = Receiver::start(&[]).await;
+    let now = shared::clock::now_millis();
+    let webhook = WebhookRecord {
+        id: WebhookId::new(),
+        owner_id: UserId::new(),
+        company_id: CompanyId::new(),
+        url: receiver.url.clone(),
+        events: None,
+        description: None,
+        enabled: true,
+        disabled_reason: None,
+        secret: SigningSecret::generate().unwrap(),
+        previous_secret: None,
+        previous_secret_until: None,
+        failing_since: None,
+        created_at: shared::clock::rfc3339(now),
+        updated_at: shared::clock::rfc3339(now),
+    };
+    let event = Event {
+        seq: 1,
+        kind: EventType::MessageCreated,
+        chat_id: ChatId::new(),
+        at: shared::clock::rfc3339(now),
+        data: json!({ "body": "x" }),
+    };
+    let delivery = DeliveryRecord::new(&webhook, &event, now).unwrap();
+
+    let production = deliver::Sender::new(Targets::Public).unwrap();
+    let outcome = production.attempt(&webhook, &delivery, now).await.unwrap();
+    assert!(!outcome.succeeded());
+    assert_eq!(outcome.status_code(), None);
+    // A name that resolves to loopback is refused by the resolver, after the URL check.
+    let mut by_name = webhook.clone();
+    by_name.url = receiver
+        .url
+        .replace("http://127.0.0.1", "https://localhost.localdomain.");
+    let outcome = production.attempt(&by_name, &delivery, now).await.unwrap();
+    assert!(!outcome.succeeded());
+
+    let local = deliver::Sender::new(Targets::PublicAndLoopback).unwrap();
+    let outcome = local.attempt(&webhook, &delivery, now).await.unwrap();
+    assert!(outcome.succeeded(), "{outcome:?}");
+    let got = receiver.requests();
+    assert_eq!(got.len(), 1, "only the allowed attempt arrived");
+}
