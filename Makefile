@@ -5,6 +5,9 @@
 SHELL := /bin/bash
 VENV := .venv
 VENV_STAMP := $(VENV)/.installed-$(shell cksum < infra/local/requirements.txt | cut -d' ' -f1)
+# checkov pins its own boto3, at odds with requirements.txt's: it gets a venv of its own.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < infra/local/requirements-checkov.txt | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
 .PHONY: dev test mail code build lint bench fmt clean help
@@ -16,7 +19,7 @@ help:
 	@echo "make mail   print the emails the local SES (moto) received, with their codes"
 	@echo "make code EMAIL=guest@example.com   print only the newest code sent to that address"
 	@echo "make build  sam build: one arm64 bootstrap per function"
-	@echo "make lint   cfn-lint and sam validate --lint"
+	@echo "make lint   cfn-lint, sam validate --lint and checkov on template.yaml"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 
 $(VENV_STAMP): infra/local/requirements.txt
@@ -25,7 +28,13 @@ $(VENV_STAMP): infra/local/requirements.txt
 	$(VENV)/bin/pip install --quiet -r infra/local/requirements.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
-venv: $(VENV_STAMP)
+$(CHECKOV_STAMP): infra/local/requirements-checkov.txt
+	python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/pip install --quiet -r infra/local/requirements-checkov.txt
+	rm -f $(CHECKOV_VENV)/.installed-* && touch $@
+
+venv: $(VENV_STAMP) $(CHECKOV_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -34,7 +43,7 @@ $(NODE_STAMP): package.json package-lock.json
 dev: $(VENV_STAMP)
 	infra/local/dev.sh
 
-test: $(VENV_STAMP) $(NODE_STAMP)
+test: $(VENV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
 	infra/local/test.sh
 
 mail:
@@ -43,9 +52,10 @@ mail:
 code:
 	@python3 infra/local/mail.py code "$(EMAIL)"
 
-lint: $(VENV_STAMP)
+lint: $(VENV_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+	infra/local/checkov.sh
 
 # sam build runs `cargo lambda build --release --arm64` once for the workspace (CodeUri: .)
 # and copies each function's bootstrap into .aws-sam/build/<Function>/.

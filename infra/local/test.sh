@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every test, against a private local stack on free ports (so a running
 # `make dev` is never touched): moto, the table, `cargo lambda watch` serving the real
-# binaries; then the template linters.
+# binaries; then the template linters and checkov.
 source "$(dirname "$0")/common.sh"
 
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-test.XXXXXX")
@@ -67,3 +67,6 @@ echo "== template: cfn-lint and sam validate --lint"
 cfn-lint template.yaml
 sam validate --lint --template template.yaml >/dev/null
 echo "template.yaml: cfn-lint and sam validate --lint clean"
+
+echo "== template: checkov (each finding fixed, or suppressed in template.yaml with its reason)"
+infra/local/checkov.sh
