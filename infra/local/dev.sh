@@ -57,8 +57,11 @@ cat <<MSG
   WebSocket:     ws://127.0.0.1:$WS_PORT  (open the url of POST /api/chats/{id}/realtime-ticket)
                  e.g. curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/chats/<chat id>/realtime-ticket
 
+  Webhooks:                   local receivers may be http://127.0.0.1:<port>; retries come within a minute
+                              watch deliveries: grep -E 'deliver|dispatch' .local/bridge.log,
+                              or GET /api/companies/<id>/webhooks/<id>/deliveries
   Walkthrough:                README.md (paste it top to bottom)
-  Emails sent (auth codes):   make mail    (one code: make code EMAIL=guest@example.com)
+  Emails sent:                make mail    (codes, unread messages, transcripts; one code: make code EMAIL=guest@example.com)
   Function logs:              tail -f .local/api.log
   Stop:                       Ctrl-C
 
