@@ -107,10 +107,12 @@ DELIVERY_QUEUE_URL=$(queue_url "$2" "$DELIVERY_QUEUE")
 DELIVERY_DLQ_URL=$(queue_url "$2" "$DELIVERY_DLQ")
 NOTIFY_QUEUE_URL=$(queue_url "$2" "$NOTIFY_QUEUE")
 # Local-stack settings, never set in AWS: webhooks may go to http://127.0.0.1 receivers,
-# retries come within seconds (all of them within two minutes), and a chat's
-# unread_email_minutes last seconds, so tests and demos see retries and emails at once.
+# retries come within seconds (all of them within two minutes), an endpoint failing for
+# 20 s is disabled, and a chat's unread_email_minutes last seconds, so tests and demos see
+# retries, disabling and emails at once.
 WEBHOOK_ALLOW_LOOPBACK=true
 WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s
+WEBHOOK_DISABLE_AFTER=20s
 UNREAD_EMAIL_SECONDS_PER_MINUTE=1
 AWS_ENDPOINT_URL=$2
 AWS_ACCESS_KEY_ID=local

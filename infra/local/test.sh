@@ -38,7 +38,8 @@ export REALTIME_URL="ws://127.0.0.1:$WS_PORT" WEBSOCKET_MANAGEMENT_URL="http://1
 # The in-process handler tests build the webhook and email functions' apps too.
 export DELIVERY_QUEUE_URL=$(queue_url "$ENDPOINT" "$DELIVERY_QUEUE") DELIVERY_DLQ_URL=$(queue_url "$ENDPOINT" "$DELIVERY_DLQ")
 export NOTIFY_QUEUE_URL=$(queue_url "$ENDPOINT" "$NOTIFY_QUEUE") PUBLIC_API_URL="http://127.0.0.1:$API_PORT"
-export WEBHOOK_ALLOW_LOOPBACK=true WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s UNREAD_EMAIL_SECONDS_PER_MINUTE=1
+export WEBHOOK_ALLOW_LOOPBACK=true WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s WEBHOOK_DISABLE_AFTER=20s
+export UNREAD_EMAIL_SECONDS_PER_MINUTE=1
 export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_FILE="$RUN_DIR/secrets.txt"
 
 # The demo operator of `make dev`: the README walkthrough logs in as it.

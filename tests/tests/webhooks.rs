@@ -209,6 +209,42 @@ async fn a_receiver_that_fails_twice_gets_the_same_delivery_three_times() {
     assert_eq!(got[3].header("webhook-id"), id);
 }
 
+/// Locally an endpoint failing for 20 s is disabled (`WEBHOOK_DISABLE_AFTER`; a day in
+/// AWS): the attempt at about 30 s turns it off and emails its owner once.
+#[tokio::test]
+async fn an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed() {
+    let (room, company) = room_with_company("hook-disable").await;
+    let receiver = Receiver::start(&[500; 20]).await;
+    let webhook = create_webhook(&room, &company, &receiver.url, None).await;
+    let path = format!("/api/companies/{company}/webhooks/{}", webhook["id"].as_str().unwrap());
+    post(&room, &room.ann, "is anyone there?").await;
+    let disabled = eventually(90, || async {
+        let reply = call("GET", &path).api(&room.owner.token).send().await;
+        reply.data()["enabled"] == false
+    })
+    .await;
+    assert!(disabled, "the endpoint was disabled");
+    let shown = call("GET", &path).api(&room.owner.token).send().await.expect(200);
+    assert!(shown.data()["disabled_reason"].as_str().unwrap().contains("failing"));
+    assert!(shown.data()["failing_since"].is_string());
+    let mails = emails_to(&room.owner.email).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].0.contains("webhook was disabled"));
+    let attempts = receiver.requests().len();
+    assert!((5..=6).contains(&attempts), "{attempts} attempts before it was disabled");
+    // Nothing more goes out while it is off.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(receiver.requests().len(), attempts);
+    // Enabled again: its failures are forgotten.
+    let on = call("PUT", &path)
+        .api(&room.owner.token)
+        .json(json!({ "enabled": true }))
+        .send()
+        .await
+        .expect(200);
+    assert!(on.data()["failing_since"].is_null() && on.data()["disabled_reason"].is_null());
+}
+
 #[tokio::test]
 async fn filters_disabled_and_deleted_endpoints_are_honoured() {
     let (room, company) = room_with_company("hook-filter").await;
