@@ -19,9 +19,9 @@ export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
-FUNCTIONS=(current-user tokens companies chats chat-users chat-messages realtime fanout)
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages widget realtime fanout)
 # The ones behind the HTTP API (the others take WebSocket and stream events).
-HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages)
+HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages widget)
 
 # The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
 DEMO_EMAIL="demo@example.com"

@@ -18,16 +18,18 @@ pub enum Function {
     Chats,
     ChatUsers,
     ChatMessages,
+    Widget,
 }
 
 impl Function {
-    pub const ALL: [Function; 6] = [
+    pub const ALL: [Function; 7] = [
         Function::CurrentUser,
         Function::Tokens,
         Function::Companies,
         Function::Chats,
         Function::ChatUsers,
         Function::ChatMessages,
+        Function::Widget,
     ];
 
     pub fn binary_name(self) -> &'static str {
@@ -38,6 +40,7 @@ impl Function {
             Function::Chats => "chats",
             Function::ChatUsers => "chat-users",
             Function::ChatMessages => "chat-messages",
+            Function::Widget => "widget",
         }
     }
 }
@@ -82,6 +85,7 @@ pub enum Endpoint {
     Chats(ChatsEndpoint),
     ChatUsers(ChatUsersEndpoint),
     ChatMessages(ChatMessagesEndpoint),
+    Widget(WidgetEndpoint),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +144,13 @@ pub enum ChatMessagesEndpoint {
     Events(ChatId),
 }
 
+/// The embeddable chat widget: its script and a page that embeds it (no AWS calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WidgetEndpoint {
+    Script,
+    Demo(ChatId),
+}
+
 impl Endpoint {
     pub fn function(self) -> Function {
         match self {
@@ -149,6 +160,7 @@ impl Endpoint {
             Endpoint::Chats(_) => Function::Chats,
             Endpoint::ChatUsers(_) => Function::ChatUsers,
             Endpoint::ChatMessages(_) => Function::ChatMessages,
+            Endpoint::Widget(_) => Function::Widget,
         }
     }
 }
@@ -179,6 +191,7 @@ function_endpoint!(CompaniesEndpoint, Companies);
 function_endpoint!(ChatsEndpoint, Chats);
 function_endpoint!(ChatUsersEndpoint, ChatUsers);
 function_endpoint!(ChatMessagesEndpoint, ChatMessages);
+function_endpoint!(WidgetEndpoint, Widget);
 
 /// The `{name}` segments of a matched path. Only the route table reads them, through
 /// typed accessors; a malformed id is the 404 of its type.
@@ -476,6 +489,19 @@ pub const ROUTES: &[Route] = &[
             Ok(Endpoint::ChatMessages(ChatMessagesEndpoint::Events(
                 p.chat()?,
             )))
+        })],
+    },
+    // The chat widget, served by the API itself so that `sam deploy` alone ships it.
+    Route {
+        path: "/widget.js",
+        function: Widget,
+        operations: &[op(Get, |_| Ok(Endpoint::Widget(WidgetEndpoint::Script)))],
+    },
+    Route {
+        path: "/widget/demo/{chat_id}",
+        function: Widget,
+        operations: &[op(Get, |p| {
+            Ok(Endpoint::Widget(WidgetEndpoint::Demo(p.chat()?)))
         })],
     },
 ];
