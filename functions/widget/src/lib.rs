@@ -70,7 +70,11 @@ struct Negotiation {
 
 impl Negotiation {
     fn of(headers: &HeaderMap) -> Self {
-        let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+        let text = |name| {
+            headers
+                .get(name)
+                .and_then(|v: &HeaderValue| v.to_str().ok())
+        };
         Self {
             if_none_match: text(header::IF_NONE_MATCH).map(str::to_owned),
             accepts_gzip: text(header::ACCEPT_ENCODING).is_some_and(accepts_gzip),
@@ -96,9 +100,10 @@ fn accepts_gzip(value: &str) -> bool {
 /// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 asks for it).
 fn matches(if_none_match: &str, etag: &HeaderValue) -> bool {
     let etag = etag.to_str().unwrap_or("");
-    if_none_match.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag
-    })
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
 }
 
 pub async fn handle(request: Request) -> Response<Body> {
@@ -124,7 +129,10 @@ fn dispatch(
                     .ok()
                     .filter(|n| (1..=9).contains(n))
                     .ok_or_else(|| {
-                        FieldErrors::single("guest", "The guest field must be a number from 1 to 9.")
+                        FieldErrors::single(
+                            "guest",
+                            "The guest field must be a number from 1 to 9.",
+                        )
                     })?,
             };
             Ok(demo(chat, guest))
@@ -204,6 +212,7 @@ fn demo(chat: ChatId, guest: u8) -> Response<Body> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Chat widget demo</title>
+<link rel="icon" href="data:,">
 <style>{DEMO_STYLE}</style>
 </head>
 <body>
@@ -284,7 +293,10 @@ mod tests {
     async fn the_script_has_a_strong_etag_and_answers_304_to_it() {
         let first = handle(get("/widget.js", &[])).await;
         assert_eq!(first.status(), 200);
-        assert_eq!(header(&first, "content-type"), "text/javascript; charset=utf-8");
+        assert_eq!(
+            header(&first, "content-type"),
+            "text/javascript; charset=utf-8"
+        );
         assert_eq!(header(&first, "x-content-type-options"), "nosniff");
         assert_eq!(header(&first, "cache-control"), SHORT);
         assert_eq!(first.body().as_ref(), SCRIPT.as_bytes());
@@ -296,7 +308,11 @@ mod tests {
         assert_eq!(again.status(), 304);
         assert!(again.body().is_empty());
         assert_eq!(header(&again, "etag"), etag);
-        let other = handle(get("/widget.js", &[("if-none-match", "\"old\", W/\"older\"")])).await;
+        let other = handle(get(
+            "/widget.js",
+            &[("if-none-match", "\"old\", W/\"older\"")],
+        ))
+        .await;
         assert_eq!(other.status(), 200);
     }
 
