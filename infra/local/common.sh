@@ -26,6 +26,8 @@ HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages wid
 # The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
 DEMO_EMAIL="demo@example.com"
 DEMO_PASSWORD="demo-password-123"
+# The password guests join the demo chat of `make dev` with (the widget's demo page).
+DEMO_CHAT_PASSWORD="demo-chat-password"
 
 # Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
 # build selects the workspace's default members (the functions), so watch never rebuilds
