@@ -52,6 +52,7 @@ input[aria-invalid=true]{border-color:#b91c1c}
 .actions{display:flex;gap:4px}
 .actions button{border:0;background:transparent;color:#374151;font-size:12px;padding:2px 6px;border-radius:6px;text-decoration:underline}
 .actions button:hover{background:#e5e7eb}
+@media (hover:hover){.msg .actions{opacity:0}.msg:hover .actions,.msg:focus-within .actions,.actions[role=group]{opacity:1}}
 .edit{display:flex;flex-direction:column;gap:6px;width:100%;min-width:220px}
 .typing{min-height:20px;padding:0 14px;font-size:12px;color:#374151}
 .composer{display:flex;gap:8px;align-items:flex-end;padding:10px;border-top:1px solid #e5e7eb}

@@ -372,8 +372,8 @@ mod tests {
             "<script src=\"/widget.js?v={}\" data-chat-id=\"{chat}\"",
             version()
         )));
-        assert!(html.contains(&format!("guest-2\"")));
-        assert!(html.contains(&format!("?guest=1\"")));
+        assert!(html.contains("guest-2\""));
+        assert!(html.contains("?guest=1\""));
     }
 
     #[tokio::test]
