@@ -264,8 +264,11 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     const wrong = code === "111111" ? "222222" : "111111";
     await codeBox.fill(wrong);
     await page.getByText("That code is wrong or has expired").waitFor({ timeout: LIMIT_MS });
+    // Asking again for the same address within the minute: throttled, with the wait.
     await page.getByRole("button", { name: "Use another email" }).click();
-    await page.getByLabel("Your name", { exact: true }).waitFor();
+    await page.getByLabel("Email", { exact: true }).fill(stranger);
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await page.getByText(/Too many attempts\. Try again in \d+ seconds\./).waitFor({ timeout: LIMIT_MS });
   });
 
   test("both guests join through the emailed codes", async () => {
@@ -285,6 +288,8 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     await composer(bob.page).fill("");
     await say(bob, "مرحبا Ann! שלום 🙂");
     await seesOnce(ann, "مرحبا Ann! שלום 🙂");
+    // Announced to screen readers through the live region.
+    await until("the live region to announce Bob's message", async () => (await ann.page.locator(".sr[aria-live]").textContent()) === "Bob: مرحبا Ann! שלום 🙂");
     const author = await ann.page.locator(".msg", { hasText: "مرحبا Ann!" }).locator(".author").textContent();
     assert.equal(author, "Bob");
     assert.equal(await ann.page.locator(".msg", { hasText: "مرحبا Ann!" }).locator(".bubble").getAttribute("dir"), "auto");
@@ -365,6 +370,27 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     assert.equal(await bubbles(bob.page, text).count(), 1);
     const all = await expectApi(200, "GET", `/api/chats/${chatId}/messages?per_page=100`, { token: owner });
     assert.equal(all.data.filter((m) => m.body === text).length, 1, "stored once");
+  });
+
+  test("a message left unsent when the page closes goes out once on the next visit", async () => {
+    const { Ann: ann, Bob: bob } = guests;
+    const text = "written offline, page closed";
+    await bob.context.setOffline(true);
+    await until("Bob offline", async () => (await status(bob.page)) === "offline");
+    await composer(bob.page).fill(text);
+    await composer(bob.page).press("Enter");
+    await bob.page.locator(".msg[data-state=waiting]", { hasText: text }).waitFor({ timeout: LIMIT_MS });
+    await bob.page.close();
+    await bob.context.setOffline(false);
+    bob.page = await bob.context.newPage();
+    watch(bob.page, "Bob");
+    await bob.page.goto(`${API}/widget/demo/${chatId}?guest=2`);
+    await seesOnce(ann, text);
+    await until("Bob's copy confirmed", async () => (await confirmed(bob.page, text).count()) === 1);
+    assert.equal(await bubbles(bob.page, text).count(), 1);
+    const all = await expectApi(200, "GET", `/api/chats/${chatId}/messages?per_page=100`, { token: owner });
+    assert.equal(all.data.filter((m) => m.body === text).length, 1, "stored once");
+    await until("Bob online", async () => (await status(bob.page)) === "online");
   });
 
   test("a send whose answer is lost is repeated with its client_id and stored once", async () => {
