@@ -415,6 +415,54 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     await bob.page.unroute("**/api/chats/*/messages");
   });
 
+  test("a dropped frame is found by its seq and a dropped socket reconnects: nothing is lost", async () => {
+    const { Ann: ann } = guests;
+    // A third guest whose socket runs through a proxy that can drop a frame or the socket.
+    const member = await expectApi(201, "POST", `/api/chats/${chatId}/users`, { token: owner, body: { email: unique("cy"), name: "Cy" } });
+    const minted = await expectApi(201, "POST", `/api/chats/${chatId}/users/${member.data.id}/token`, { token: owner });
+    remember(minted.data.token);
+    const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+    const key = `demo-${chatId}-guest-3`;
+    await context.addInitScript(([k, v]) => localStorage.setItem(`chat-widget:${k}:session`, v), [key, JSON.stringify({ token: minted.data.token, chatUserId: member.data.id })]);
+    const sockets = [];
+    let dropNext = false;
+    let dropped = 0;
+    await context.routeWebSocket(/[?&]ticket=/, (ws) => {
+      const server = ws.connectToServer();
+      sockets.push({ ws, server });
+      server.onMessage((message) => {
+        if (dropNext && String(message).includes('"message.created"')) {
+          dropNext = false;
+          dropped++;
+          return;
+        }
+        ws.send(message);
+      });
+    });
+    const page = await context.newPage();
+    watch(page, "Cy");
+    await page.goto(`${API}/widget/demo/${chatId}?guest=3`);
+    await until("Cy online", async () => (await status(page)) === "online");
+    const cy = { page, name: "Cy" };
+
+    dropNext = true;
+    await say(ann, "gap one");
+    await say(ann, "gap two");
+    await seesOnce(cy, "gap two");
+    await seesOnce(cy, "gap one");
+    assert.equal(dropped, 1, "one frame was dropped");
+
+    const first = sockets.length;
+    const { ws, server } = sockets[sockets.length - 1];
+    await server.close({ code: 1001, reason: "Going away" });
+    await ws.close({ code: 1001, reason: "Going away" });
+    await say(ann, "said while Cy reconnects");
+    await seesOnce(cy, "said while Cy reconnects");
+    await until("Cy on a new socket", async () => sockets.length > first && (await status(page)) === "online");
+    await until("Cy and Ann to hold the same messages", async () => JSON.stringify(await messageIds(page)) === JSON.stringify(await messageIds(ann.page)));
+    await context.close();
+  });
+
   test("unread badge while minimised; opening moves the read marker", async () => {
     const { Ann: ann, Bob: bob } = guests;
     const newest = async () => (await expectApi(200, "GET", `/api/chats/${chatId}/messages?per_page=1`, { token: owner })).data[0].seq;
