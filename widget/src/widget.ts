@@ -652,7 +652,8 @@ export class Widget {
     if (known && known.updated_at > m.updated_at) return;
     this.messages.set(m.id, m);
     const mine = !!this.me && m.chat_user_id === this.me.id;
-    if (mine) this.claimPending(m);
+    // A live copy of our own message: its pending copy goes (history never hides one).
+    if (mine && live) this.claimPending(m);
     const log = this.log;
     if (!log) return;
     const stick = this.nearEnd();
