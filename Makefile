@@ -10,7 +10,7 @@ CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < infra/local/requirements-checkov.txt | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
 
-.PHONY: dev test mail code build lint bench fmt clean help
+.PHONY: dev test mail code build lint bench fmt clean help chromium
 .DEFAULT_GOAL := help
 
 help:
@@ -43,8 +43,18 @@ $(NODE_STAMP): package.json package-lock.json
 dev: $(VENV_STAMP)
 	infra/local/dev.sh
 
-test: $(VENV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP)
+test: $(VENV_STAMP) $(CHECKOV_STAMP) $(NODE_STAMP) chromium
 	infra/local/test.sh
+
+# The chat widget's browser tests drive Debian's chromium through playwright-core (a test
+# tool's own browser download is not an option): installed with apt-get when missing, with
+# a colour emoji font for the screenshots.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  echo "Installing Debian's chromium for the widget's browser tests (apt-get)"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 mail:
 	@python3 infra/local/mail.py list

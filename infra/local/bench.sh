@@ -40,6 +40,7 @@ echo "== cold start: init + a request that needs no AWS call (401), $RUNS runs e
 args=(hello-world=$R/hello-world=current-user/user.json)
 for f in "${HTTP_FUNCTIONS[@]}"; do
   event=$f/list.json; [ $f = current-user ] && event=current-user/user.json
+  [ $f = widget ] && event=widget/script.json
   args+=("$f=$R/$f=$event")
 done
 $R/cold-start --runs "$RUNS" --var API_TOKEN=not-a-token --var COMPANY_ID=$ULID --var CHAT_ID=$ULID \

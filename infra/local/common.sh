@@ -19,9 +19,9 @@ export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
-FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks realtime fanout dispatch deliver notify)
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks widget realtime fanout dispatch deliver notify)
 # The ones behind the HTTP API (the others take WebSocket, stream and queue events).
-HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks)
+HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks widget)
 # The SQS queues of template.yaml, by their local names; moto's URLs are predictable.
 DELIVERY_QUEUE="chat-webhook-deliveries"
 DELIVERY_DLQ="chat-webhook-deliveries-dead"
@@ -31,6 +31,8 @@ queue_url() { echo "$1/123456789012/$2"; }
 # The demo operator of `make dev`; `make test` creates it too, for the README walkthrough.
 DEMO_EMAIL="demo@example.com"
 DEMO_PASSWORD="demo-password-123"
+# The password guests join the demo chat of `make dev` with (the widget's demo page).
+DEMO_CHAT_PASSWORD="demo-chat-password"
 
 # Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
 # build selects the workspace's default members (the functions), so watch never rebuilds

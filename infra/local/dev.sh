@@ -43,6 +43,16 @@ start_api "$API_PORT" "$ENV_FILE" .local/api.log
 echo "Starting the WebSocket bridge on ws://127.0.0.1:$WS_PORT (log: .local/bridge.log)"
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" .local/bridge.log
 
+# The demo company and chat of the widget's demo page, made through the API as an operator
+# would. Guests join it with the chat password.
+API="http://127.0.0.1:$API_PORT"
+api_post() {  # PATH JSON -> the new resource's id
+  curl -sf -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d "$2" "$API$1" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["id"])'
+}
+DEMO_COMPANY=$(api_post /api/companies '{"name":"Demo Company","website":"https://demo.example"}')
+DEMO_CHAT=$(api_post /api/chats "{\"company_id\":\"$DEMO_COMPANY\",\"name\":\"Demo support\",\"password\":\"$DEMO_CHAT_PASSWORD\"}")
+
 cat <<MSG
 
   Chat API is up on http://127.0.0.1:$API_PORT   (moto: $ENDPOINT, table: $TABLE)
@@ -60,6 +70,11 @@ cat <<MSG
   Webhooks:                   local receivers may be http://127.0.0.1:<port>; retries come within a minute
                               watch deliveries: grep -E 'deliver|dispatch' .local/bridge.log,
                               or GET /api/companies/<id>/webhooks/<id>/deliveries
+  Chat widget demo (open both, in two windows, and talk):
+    $API/widget/demo/$DEMO_CHAT?guest=1
+    $API/widget/demo/$DEMO_CHAT?guest=2
+    chat password: $DEMO_CHAT_PASSWORD   (any name and email; the code: make mail)
+
   Walkthrough:                README.md (paste it top to bottom)
   Emails sent:                make mail    (codes, unread messages, transcripts; one code: make code EMAIL=guest@example.com)
   Function logs:              tail -f .local/api.log

@@ -46,7 +46,7 @@ export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_
 CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
 export DEMO_EMAIL DEMO_PASSWORD
 
-# Before the cargo tests: both read emails from moto's data.json, which slows down as the
+# Before the cargo tests: these read emails from moto's data.json, which slows down as the
 # tests fill the table with thousands of items.
 echo "== clients generated from openapi.yaml (Python, TypeScript)"
 infra/local/clients.sh
@@ -54,6 +54,12 @@ echo "== README walkthrough"
 infra/local/walkthrough.sh
 echo "== asyncapi.yaml (the WebSocket protocol), by the AsyncAPI parser"
 node infra/local/asyncapi_check.mjs
+echo "== chat widget: the committed bundle is the build of widget/src, its types, and the browser scenarios (Chromium)"
+node widget/build.mjs --check
+node_modules/.bin/tsc -p widget/tsconfig.json
+WIDGET_OUTPUT_DIR="$TARGET_DIR/test-output/widget"
+rm -rf "$WIDGET_OUTPUT_DIR"
+WIDGET_OUTPUT_DIR="$WIDGET_OUTPUT_DIR" node --test --test-reporter=spec widget/test/
 
 echo "== cargo test"
 cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
@@ -71,3 +77,4 @@ echo "template.yaml: cfn-lint and sam validate --lint clean"
 
 echo "== template: checkov (each finding fixed, or suppressed in template.yaml with its reason)"
 infra/local/checkov.sh
+echo "widget screenshots and axe reports: $WIDGET_OUTPUT_DIR"

@@ -21,10 +21,11 @@ pub enum Function {
     ChatUsers,
     ChatMessages,
     Webhooks,
+    Widget,
 }
 
 impl Function {
-    pub const ALL: [Function; 7] = [
+    pub const ALL: [Function; 8] = [
         Function::CurrentUser,
         Function::Tokens,
         Function::Companies,
@@ -32,6 +33,7 @@ impl Function {
         Function::ChatUsers,
         Function::ChatMessages,
         Function::Webhooks,
+        Function::Widget,
     ];
 
     pub fn binary_name(self) -> &'static str {
@@ -43,6 +45,7 @@ impl Function {
             Function::ChatUsers => "chat-users",
             Function::ChatMessages => "chat-messages",
             Function::Webhooks => "webhooks",
+            Function::Widget => "widget",
         }
     }
 }
@@ -88,6 +91,7 @@ pub enum Endpoint {
     ChatUsers(ChatUsersEndpoint),
     ChatMessages(ChatMessagesEndpoint),
     Webhooks(WebhooksEndpoint),
+    Widget(WidgetEndpoint),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +165,13 @@ pub enum WebhooksEndpoint {
     RetryDelivery(CompanyId, WebhookId, DeliveryId),
 }
 
+/// The embeddable chat widget: its script and a page that embeds it (no AWS calls).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WidgetEndpoint {
+    Script,
+    Demo(ChatId),
+}
+
 impl Endpoint {
     pub fn function(self) -> Function {
         match self {
@@ -171,6 +182,7 @@ impl Endpoint {
             Endpoint::ChatUsers(_) => Function::ChatUsers,
             Endpoint::ChatMessages(_) => Function::ChatMessages,
             Endpoint::Webhooks(_) => Function::Webhooks,
+            Endpoint::Widget(_) => Function::Widget,
         }
     }
 }
@@ -202,6 +214,7 @@ function_endpoint!(ChatsEndpoint, Chats);
 function_endpoint!(ChatUsersEndpoint, ChatUsers);
 function_endpoint!(ChatMessagesEndpoint, ChatMessages);
 function_endpoint!(WebhooksEndpoint, Webhooks);
+function_endpoint!(WidgetEndpoint, Widget);
 
 /// The `{name}` segments of a matched path. Only the route table reads them, through
 /// typed accessors; a malformed id is the 404 of its type.
@@ -584,6 +597,19 @@ pub const ROUTES: &[Route] = &[
                 w,
                 p.delivery()?,
             )))
+        })],
+    },
+    // The chat widget, served by the API itself so that `sam deploy` alone ships it.
+    Route {
+        path: "/widget.js",
+        function: Widget,
+        operations: &[op(Get, |_| Ok(Endpoint::Widget(WidgetEndpoint::Script)))],
+    },
+    Route {
+        path: "/widget/demo/{chat_id}",
+        function: Widget,
+        operations: &[op(Get, |p| {
+            Ok(Endpoint::Widget(WidgetEndpoint::Demo(p.chat()?)))
         })],
     },
 ];

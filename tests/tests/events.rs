@@ -296,6 +296,38 @@ fn every_route_has_an_event_fixture() {
     }
 }
 
+/// The widget's fixtures through its handler (no AWS behind it): the script as a browser
+/// asks for it (gzip), its revalidation (304), and the demo page of a chat.
+#[tokio::test]
+async fn the_widget_fixtures_replay_through_its_handler() {
+    let version = widget::version().to_owned();
+    let chat = shared::ids::ChatId::new().to_string();
+    let vars = [
+        ("WIDGET_VERSION", version.as_str()),
+        ("CHAT_ID", chat.as_str()),
+    ];
+    let replay = |file: &'static str| {
+        let text = render(file, vars);
+        async move {
+            let request = lambda_http::request::from_str(&text)
+                .unwrap_or_else(|e| panic!("{file} is not an API Gateway event: {e}"));
+            widget::handle(request).await
+        }
+    };
+    let script = replay("widget/script.json").await;
+    assert_eq!(script.status(), 200);
+    assert_eq!(script.headers()["content-encoding"], "gzip");
+    assert_eq!(script.body().as_ref(), widget::SCRIPT_GZIP);
+    assert_eq!(script.headers()["x-request-id"], "2bAOWdAhXMSLqA==");
+    let revalidated = replay("widget/script-not-modified.json").await;
+    assert_eq!(revalidated.status(), 304);
+    assert_eq!(revalidated.headers()["cache-control"], widget::IMMUTABLE);
+    let page = replay("widget/demo.json").await;
+    assert_eq!(page.status(), 200);
+    let html = std::str::from_utf8(page.body().as_ref()).unwrap();
+    assert!(html.contains(&format!("data-chat-id=\"{chat}\"")));
+}
+
 /// `events/<file>` with its `{{PLACEHOLDERS}}` filled in from `vars`.
 fn render<'a>(file: &str, vars: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

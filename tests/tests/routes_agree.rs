@@ -221,6 +221,22 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
         listed, expected,
         "infra/local/common.sh FUNCTIONS vs the functions"
     );
+    let http_listed: BTreeSet<String> = scripts
+        .lines()
+        .find_map(|l| l.strip_prefix("HTTP_FUNCTIONS=("))
+        .expect("HTTP_FUNCTIONS=(...) in infra/local/common.sh")
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let http_expected: BTreeSet<String> = Function::ALL
+        .iter()
+        .map(|f| f.binary_name().to_owned())
+        .collect();
+    assert_eq!(
+        http_listed, http_expected,
+        "infra/local/common.sh HTTP_FUNCTIONS vs the route table's functions"
+    );
 }
 
 /// The WebSocket API's routes: the template's, the actions `asyncapi.yaml` lets clients

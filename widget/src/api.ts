@@ -1,0 +1,120 @@
+// The Chat API as the widget uses it: JSON over fetch, with the chat-user token as a
+// Bearer header. Failures come back as one of two errors: ApiError (the API answered
+// with a status) or NetworkError (it did not answer: offline, refused, timed out).
+
+export interface Message {
+  id: string;
+  seq: number;
+  chat_id: string;
+  chat_user_id: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+  edited_at: string | null;
+}
+
+export interface ChatUser {
+  id: string;
+  chat_id: string;
+  name: string;
+  email?: string;
+  last_read_seq: number;
+  unread_count?: number;
+  chat?: Chat;
+}
+
+export interface Chat {
+  id: string;
+  name: string;
+  last_seq: number;
+}
+
+export interface ChatEvent {
+  seq: number;
+  type: string;
+  chat_id: string;
+  at: string;
+  // The shape depends on `type` (see asyncapi.yaml).
+  data: Record<string, unknown>;
+}
+
+/** The API answered, with an error status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: { message?: string; errors?: Record<string, string[]>; reset?: boolean } | null,
+    /** Seconds, from Retry-After (429, 503). */
+    readonly retryAfter: number | null,
+  ) {
+    super((body && body.message) || "HTTP " + status);
+  }
+
+  /** The first message for `field` of a 422. */
+  field(...names: string[]): string | undefined {
+    const errors = (this.body && this.body.errors) || {};
+    for (const name of names) {
+      const list = errors[name];
+      if (list && list.length) return list[0];
+    }
+    return undefined;
+  }
+
+  /** Worth trying again later as it is (throttled, or the service is briefly down). */
+  get transient(): boolean {
+    return this.status === 429 || this.status >= 500;
+  }
+}
+
+/** The API did not answer at all. */
+export class NetworkError extends Error {}
+
+const TIMEOUT_MS = 20000;
+
+export class Api {
+  token: string | null = null;
+
+  constructor(
+    readonly base: string,
+    readonly chatId: string,
+  ) {}
+
+  /** `path` below `/api/chats/{chat_id}` (or absolute when it starts with `/api/`). */
+  async call<T>(method: string, path: string, body?: unknown, query?: Record<string, string | number>): Promise<T> {
+    let url = this.base + (path.indexOf("/api/") === 0 ? path : "/api/chats/" + this.chatId + path);
+    if (query) {
+      const params = Object.keys(query).map((k) => encodeURIComponent(k) + "=" + encodeURIComponent(String(query[k])));
+      if (params.length) url += "?" + params.join("&");
+    }
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.token) headers.Authorization = "Bearer " + this.token;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+        credentials: "omit",
+        signal: abort.signal,
+      });
+    } catch {
+      throw new NetworkError("network");
+    } finally {
+      clearTimeout(timer);
+    }
+    let data: unknown = null;
+    try {
+      data = await response.json();
+    } catch {
+      // A gateway error without a JSON body: the status says enough.
+    }
+    if (!response.ok) {
+      const retry = parseInt(response.headers.get("retry-after") || "", 10);
+      throw new ApiError(response.status, data as ApiError["body"], isNaN(retry) ? null : retry);
+    }
+    return data as T;
+  }
+}
