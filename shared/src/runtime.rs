@@ -100,6 +100,7 @@ where
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-request-id", value);
         }
+        secure_headers(response.headers_mut());
         tracing::info!(
             method = %method,
             route,
@@ -111,6 +112,20 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// Headers every answer carries: no cache keeps a response (API answers hold tokens, codes
+/// and personal data) unless the handler chose a policy itself (the widget's script), and
+/// no browser guesses a content type other than the one declared.
+fn secure_headers(headers: &mut lambda_http::http::HeaderMap) {
+    use lambda_http::http::header;
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> String {

@@ -303,13 +303,14 @@ text_newtype!(
 );
 
 text_newtype!(
-    /// A message body: 1–5000 characters after trimming; stored exactly as sent.
+    /// A message body: not blank, at most 5000 characters as stored (exactly as sent,
+    /// spaces included: the limit bounds what is kept, not what is visible).
     MessageBody,
     |field, text| {
         if text.trim().is_empty() {
             return Err(format!("The {field} field is required."));
         }
-        char_len_between(field, text.trim(), 1, 5000)?;
+        char_len_between(field, text, 1, 5000)?;
         Ok(MessageBody(text.to_owned()))
     }
 );
@@ -443,6 +444,9 @@ mod tests {
         assert!(MessageBody::from_field("body", &json!("   ")).is_err());
         assert!(MessageBody::from_field("body", &json!("é".repeat(5000))).is_ok());
         assert!(MessageBody::from_field("body", &json!("é".repeat(5001))).is_err());
+        // What is stored counts, not what is visible.
+        let padded = format!("a{}", " ".repeat(60_000));
+        assert!(MessageBody::from_field("body", &json!(padded)).is_err());
     }
 
     #[test]

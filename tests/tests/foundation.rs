@@ -533,3 +533,32 @@ async fn an_email_belongs_to_one_user() {
         .expect(200);
     assert_eq!(me.data()["name"], "Operator unique");
 }
+
+/// Every answer that may hold a token, a code or personal data is never cached, and no
+/// browser sniffs another content type than the declared one (issue: abuse resistance).
+#[tokio::test]
+async fn answers_are_not_cached_and_not_sniffed() {
+    let owner = operator("headers").await;
+    let login = call("POST", "/api/tokens")
+        .json(serde_json::json!({ "email": owner.email, "password": owner.password }))
+        .send()
+        .await
+        .expect(201);
+    remember_secret(login.data()["token"].as_str().unwrap());
+    let me = call("GET", "/api/user")
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(200);
+    let denied = call("GET", "/api/user").send().await.expect(401);
+    let missing = call("GET", "/api/nowhere").send().await.expect(404);
+    for reply in [&login, &me, &denied, &missing] {
+        assert_eq!(
+            reply.header("cache-control"),
+            Some("no-store"),
+            "{}",
+            reply.text
+        );
+        assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+    }
+}

@@ -694,3 +694,49 @@ async fn handlers_racing_in_process_keep_order_and_idempotency() {
     assert_exactly_once_in_order(&backwards, &created, "backwards");
     assert_exactly_once_in_order(&forwards, &created, "forwards");
 }
+
+/// The size limit bounds what is stored (a visible "a" with 60,000 spaces is refused), and
+/// a page of big messages is filled past DynamoDB's 1 MB page: `has_more` tells the truth.
+#[tokio::test]
+async fn big_messages_fill_their_page_and_padding_counts() {
+    let room = room("paging-big").await;
+    let padded = format!("a{}", " ".repeat(60_000));
+    let refused = post(&room.chat, &room.ann.token, json!({ "body": padded }))
+        .await
+        .expect(422);
+    assert!(!refused.field_errors("body").is_empty());
+
+    for i in 0..40 {
+        post(
+            &room.chat,
+            &room.ann.token,
+            json!({ "body": format!("small {i}") }),
+        )
+        .await
+        .expect(201);
+    }
+    // 60 messages of 5,000 four-byte characters: about 1.2 MB, more than one DynamoDB page.
+    let big = "👋".repeat(5000);
+    for _ in 0..60 {
+        post(&room.chat, &room.bob.token, json!({ "body": big }))
+            .await
+            .expect(201);
+    }
+    let page = call("GET", &messages_path(&room.chat))
+        .bearer(&room.ann.token)
+        .query("per_page", "100")
+        .send()
+        .await
+        .expect(200);
+    let got = page.body["data"].as_array().unwrap();
+    assert_eq!(got.len(), 100, "the page is full");
+    assert_eq!(page.body["meta"]["has_more"], false, "exactly 100 exist");
+    let page = call("GET", &messages_path(&room.chat))
+        .bearer(&room.ann.token)
+        .query("per_page", "70")
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(page.body["data"].as_array().unwrap().len(), 70);
+    assert_eq!(page.body["meta"]["has_more"], true, "30 older ones remain");
+}

@@ -216,7 +216,10 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed() {
     let (room, company) = room_with_company("hook-disable").await;
     let receiver = Receiver::start(&[500; 20]).await;
     let webhook = create_webhook(&room, &company, &receiver.url, None).await;
-    let path = format!("/api/companies/{company}/webhooks/{}", webhook["id"].as_str().unwrap());
+    let path = format!(
+        "/api/companies/{company}/webhooks/{}",
+        webhook["id"].as_str().unwrap()
+    );
     post(&room, &room.ann, "is anyone there?").await;
     let disabled = eventually(90, || async {
         let reply = call("GET", &path).api(&room.owner.token).send().await;
@@ -224,14 +227,26 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed() {
     })
     .await;
     assert!(disabled, "the endpoint was disabled");
-    let shown = call("GET", &path).api(&room.owner.token).send().await.expect(200);
-    assert!(shown.data()["disabled_reason"].as_str().unwrap().contains("failing"));
+    let shown = call("GET", &path)
+        .api(&room.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert!(
+        shown.data()["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("failing")
+    );
     assert!(shown.data()["failing_since"].is_string());
     let mails = emails_to(&room.owner.email).await;
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].0.contains("webhook was disabled"));
     let attempts = receiver.requests().len();
-    assert!((5..=6).contains(&attempts), "{attempts} attempts before it was disabled");
+    assert!(
+        (5..=6).contains(&attempts),
+        "{attempts} attempts before it was disabled"
+    );
     // Nothing more goes out while it is off.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(receiver.requests().len(), attempts);

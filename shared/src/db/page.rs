@@ -183,22 +183,33 @@ pub(crate) struct KeyRange {
 }
 
 impl Db {
-    /// One strongly consistent `Query` of a key range: at most `limit` items.
+    /// A strongly consistent `Query` of a key range: `limit` items, or all the range has.
+    /// DynamoDB stops a page at 1 MB whatever the limit: the next page is read then, so
+    /// a short answer always means the range has no more.
     pub(crate) async fn query_range(&self, range: KeyRange) -> Result<Vec<Item>, ApiError> {
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", AttributeValue::S(range.partition))
-            .expression_attribute_values(":low", AttributeValue::S(range.low))
-            .expression_attribute_values(":high", AttributeValue::S(range.high))
-            .scan_index_forward(!range.newest_first)
-            .limit(range.limit as i32)
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(output.items.unwrap_or_default())
+        let mut items: Vec<Item> = Vec::with_capacity(range.limit);
+        let mut start_key = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
+                .expression_attribute_values(":pk", AttributeValue::S(range.partition.clone()))
+                .expression_attribute_values(":low", AttributeValue::S(range.low.clone()))
+                .expression_attribute_values(":high", AttributeValue::S(range.high.clone()))
+                .scan_index_forward(!range.newest_first)
+                .set_exclusive_start_key(start_key.take())
+                .limit((range.limit - items.len()) as i32)
+                .consistent_read(true)
+                .send()
+                .await?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if items.len() < range.limit => start_key = Some(key),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// Every item of a list, page after page (for the few callers that need them all:
