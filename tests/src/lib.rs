@@ -323,6 +323,7 @@ pub async fn member(owner: &Operator, chat_id: &str, name: &str) -> Member {
 /// An owner, a chat of one of its companies, and two chat users of it (Ann and Bob).
 pub struct Room {
     pub owner: Operator,
+    pub company: String,
     pub chat: String,
     pub ann: Member,
     pub bob: Member,
@@ -336,10 +337,23 @@ pub async fn room(tag: &str) -> Room {
     let bob = member(&owner, &chat, "bob").await;
     Room {
         owner,
+        company,
         chat,
         ann,
         bob,
     }
+}
+
+/// Posts a message as the holder of `token`; the created message.
+pub async fn post_message(chat: &str, token: &str, body: &str) -> Value {
+    call("POST", &format!("/api/chats/{chat}/messages"))
+        .bearer(token)
+        .json(json!({ "body": body }))
+        .send()
+        .await
+        .expect(201)
+        .data()
+        .clone()
 }
 
 /// The emails moto's SES received for an address, oldest first: (subject, body).

@@ -32,14 +32,7 @@ async fn chat_emailing_after(tag: &str, minutes: u32) -> (Operator, String) {
 }
 
 async fn post(chat: &str, author: &Member, body: &str) -> serde_json::Value {
-    call("POST", &format!("/api/chats/{chat}/messages"))
-        .bearer(&author.token)
-        .json(json!({ "body": body }))
-        .send()
-        .await
-        .expect(201)
-        .data()
-        .clone()
+    post_message(chat, &author.token, body).await
 }
 
 /// The unread-message emails an address got: (subject, body).

@@ -86,14 +86,7 @@ impl Socket {
 }
 
 async fn post(token: &str, chat: &str, body: &str) -> Value {
-    call("POST", &format!("/api/chats/{chat}/messages"))
-        .bearer(token)
-        .json(json!({ "body": body }))
-        .send()
-        .await
-        .expect(201)
-        .data()
-        .clone()
+    post_message(chat, token, body).await
 }
 
 async fn events_after(token: &str, chat: &str, after: u64) -> Vec<Value> {

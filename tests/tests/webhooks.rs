@@ -29,33 +29,8 @@ async fn create_webhook(room: &Room, company: &str, url: &str, events: Option<Va
     reply.data().clone()
 }
 
-/// A room whose company id is known (the webhooks hang off it).
-async fn room_with_company(tag: &str) -> (Room, String) {
-    let owner = operator(tag).await;
-    let company = company(&owner, "Hooks").await;
-    let chat = chat(&owner, &company, None).await;
-    let ann = member(&owner, &chat, "ann").await;
-    let bob = member(&owner, &chat, "bob").await;
-    (
-        Room {
-            owner,
-            chat,
-            ann,
-            bob,
-        },
-        company,
-    )
-}
-
 async fn post(room: &Room, author: &Member, body: &str) -> Value {
-    call("POST", &format!("/api/chats/{}/messages", room.chat))
-        .bearer(&author.token)
-        .json(json!({ "body": body }))
-        .send()
-        .await
-        .expect(201)
-        .data()
-        .clone()
+    post_message(&room.chat, &author.token, body).await
 }
 
 /// Whether the reference library accepts `request` with `secret`.
@@ -78,7 +53,8 @@ async fn verifies(secret: &str, request: &Received) -> bool {
 
 #[tokio::test]
 async fn a_posted_message_reaches_the_receiver_signed_as_the_standard_says() {
-    let (room, company) = room_with_company("hook-signed").await;
+    let room = room("hook-signed").await;
+    let company = room.company.clone();
     let receiver = Receiver::start(&[]).await;
     let webhook = create_webhook(&room, &company, &receiver.url, None).await;
     let secret = webhook["secret"].as_str().unwrap();
@@ -152,7 +128,8 @@ async fn a_posted_message_reaches_the_receiver_signed_as_the_standard_says() {
 
 #[tokio::test]
 async fn a_receiver_that_fails_twice_gets_the_same_delivery_three_times() {
-    let (room, company) = room_with_company("hook-retry").await;
+    let room = room("hook-retry").await;
+    let company = room.company.clone();
     let receiver = Receiver::start(&[500, 503]).await;
     let webhook = create_webhook(
         &room,
@@ -213,7 +190,8 @@ async fn a_receiver_that_fails_twice_gets_the_same_delivery_three_times() {
 /// AWS): the attempt at about 30 s turns it off and emails its owner once.
 #[tokio::test]
 async fn an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed() {
-    let (room, company) = room_with_company("hook-disable").await;
+    let room = room("hook-disable").await;
+    let company = room.company.clone();
     let receiver = Receiver::start(&[500; 20]).await;
     let webhook = create_webhook(&room, &company, &receiver.url, None).await;
     let path = format!(
@@ -262,7 +240,8 @@ async fn an_endpoint_that_keeps_failing_is_disabled_and_its_owner_emailed() {
 
 #[tokio::test]
 async fn filters_disabled_and_deleted_endpoints_are_honoured() {
-    let (room, company) = room_with_company("hook-filter").await;
+    let room = room("hook-filter").await;
+    let company = room.company.clone();
     let (deletions, disabled, deleted, everything) = (
         Receiver::start(&[]).await,
         Receiver::start(&[]).await,
@@ -336,7 +315,8 @@ async fn filters_disabled_and_deleted_endpoints_are_honoured() {
 
 #[tokio::test]
 async fn a_rotation_signs_with_both_secrets() {
-    let (room, company) = room_with_company("hook-rotate").await;
+    let room = room("hook-rotate").await;
+    let company = room.company.clone();
     let receiver = Receiver::start(&[]).await;
     let webhook = create_webhook(&room, &company, &receiver.url, None).await;
     let old = webhook["secret"].as_str().unwrap().to_owned();
@@ -366,7 +346,8 @@ async fn a_rotation_signs_with_both_secrets() {
 
 #[tokio::test]
 async fn endpoints_are_the_owners_and_private_targets_are_refused() {
-    let (room, company) = room_with_company("hook-guard").await;
+    let room = room("hook-guard").await;
+    let company = room.company.clone();
     let path = format!("/api/companies/{company}/webhooks");
     for url in [
         "http://10.0.0.1/hook",
