@@ -145,9 +145,10 @@ export class Widget {
     );
     this.announcer = h("div", { class: "sr", "aria-live": "polite", "aria-atomic": "true" });
     this.root = h("div", { class: "root" + (s.position === "left" ? " left" : ""), dir: s.dir, lang: s.lang }, this.launcher, this.panel, this.announcer);
-    this.applyAccent(shadow);
     shadow.appendChild(this.root);
     document.body.appendChild(host);
+    // After the host is in the document: the accent's contrast needs a computed colour.
+    this.applyAccent(shadow);
 
     window.addEventListener("online", () => {
       this.live.online();

@@ -3,8 +3,8 @@
 // the emailed codes (read from moto's SES), talk live, edit and delete, go offline and come
 // back, and the pages are scanned by axe-core. Screenshots go to $WIDGET_OUTPUT_DIR.
 //
-// Run by infra/local/test.sh (node --test); needs CHAT_API_URL, MOTO_URL, DEMO_EMAIL,
-// DEMO_PASSWORD, and CHROMIUM (or chromium on PATH). Every wait is on a condition, with a
+// Run by infra/local/test.sh (node --test); needs CHAT_API_URL, MOTO_URL, REALTIME_URL,
+// DEMO_EMAIL, DEMO_PASSWORD, and Debian's chromium (or CHROMIUM=<its path>). Every wait is on a condition, with a
 // generous limit for a slow 2-core CI machine; nothing sleeps for a fixed time.
 
 import { after, before, describe, test } from "node:test";
@@ -542,6 +542,56 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     const texts = await page.locator(".log .bubble").allTextContents();
     assert.deepEqual(texts, Array.from({ length: 45 }, (_, i) => `history ${i + 1}`));
     assert.equal(await page.getByRole("button", { name: "Load earlier messages" }).count(), 0);
+    await context.close();
+  });
+
+  test("on another site: data- settings apply, the API is reached across origins, and no other host", async () => {
+    const { Ann: ann } = guests;
+    const site = "https://shop.example";
+    const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
+    // The test's API is on loopback: Chromium lets a public site reach it only with the
+    // local-network-access permission (a deployed API is public and needs none).
+    await context.grantPermissions(["local-network-access"]);
+    // The company's page, served by the test itself: only the widget's tag is ours.
+    const strings = JSON.stringify({ sendCode: "أرسل الرمز", send: "إرسال" });
+    await context.route(`${site}/**`, (route) =>
+      route.fulfill({
+        contentType: "text/html",
+        body: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title></head><body><main><h1>Shop</h1></main>
+<script src="${API}/widget.js" data-chat-id="${chatId}" data-title="Ayuda" data-accent="#fde047" data-position="left" data-lang="ar"
+ data-strings='${strings}' data-chat-password="${CHAT_PASSWORD}" data-open="true" async></script></body></html>`,
+      }),
+    );
+    const hosts = new Set();
+    const page = await context.newPage();
+    page.on("request", (r) => hosts.add(new URL(r.url()).host));
+    page.on("websocket", (ws) => hosts.add(new URL(ws.url()).host));
+    watch(page, "Dee");
+    await page.goto(`${site}/`);
+    await page.getByRole("heading", { name: "Ayuda" }).waitFor({ timeout: LIMIT_MS });
+    assert.equal(await page.locator(".root").getAttribute("dir"), "rtl");
+    assert.equal(await page.getByLabel("Chat password").count(), 0, "the page gives the password");
+    const launcher = await page.locator(".launcher").boundingBox();
+    assert.ok(launcher && launcher.x < 100, "bottom left");
+    assert.equal(await page.locator("header").evaluate((el) => getComputedStyle(el).color), "rgb(17, 24, 39)", "dark text on a light accent");
+    await scan(page, "custom-settings");
+
+    const dee = { page, name: "Dee", email: unique("dee"), storageKey: chatId };
+    await page.getByLabel("Your name", { exact: true }).fill(dee.name);
+    await page.getByLabel("Email", { exact: true }).fill(dee.email);
+    await page.getByRole("button", { name: "أرسل الرمز" }).click();
+    const codeBox = page.getByLabel("6-digit code");
+    await codeBox.waitFor({ timeout: LIMIT_MS });
+    await codeBox.fill(await codeFor(dee.email));
+    await composer(page).waitFor({ timeout: LIMIT_MS });
+    remember((await session(dee)).token);
+    await until("Dee online", async () => (await status(page)) === "online");
+    await composer(page).fill("Hola from the shop");
+    await page.getByRole("button", { name: "إرسال" }).click();
+    await seesOnce(ann, "Hola from the shop");
+    await shot(page, "custom-settings.png");
+    const allowed = new Set(["shop.example", new URL(API).host, new URL(need("REALTIME_URL")).host]);
+    assert.deepEqual([...hosts].filter((h) => !allowed.has(h)), [], "no request to any other host");
     await context.close();
   });
 
