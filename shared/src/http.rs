@@ -53,6 +53,9 @@ pub struct ApiRequest {
     pub query: HashMap<String, String>,
     pub body: Input,
     pub bearer: Option<String>,
+    /// The caller's address as API Gateway saw it (`requestContext.http.sourceIp`): what
+    /// per-source limits count. Not a header, so a client cannot choose it.
+    pub source_ip: Option<String>,
 }
 
 impl ApiRequest {
@@ -100,12 +103,19 @@ impl ApiRequest {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let body = Input::parse(content_type, request.body().as_ref())?;
+        let source_ip = match request.request_context_ref() {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => {
+                context.http.source_ip.clone()
+            }
+            _ => None,
+        };
         let parsed = Self {
             method,
             route,
             query,
             body,
             bearer,
+            source_ip,
         };
         Ok((parsed, endpoint))
     }

@@ -284,10 +284,18 @@ text_newtype!(
 );
 
 text_newtype!(
-    /// A chat password set by the owner: 8–128 characters, stored as sent.
+    /// A chat password set by the owner: 8–128 characters, stored as sent, and not one a
+    /// guesser tries early: zxcvbn (30,000 common passwords, names, words, keyboard walks,
+    /// repeats, dates) must estimate at least 10^6 guesses (its score 2). Online guessing
+    /// is throttled besides (see `chat-users`), so that is out of reach.
     ChatPassword,
     |field, text| {
         char_len_between(field, text, 8, 128)?;
+        if zxcvbn::zxcvbn(text, &[]).score() < zxcvbn::Score::Two {
+            return Err(format!(
+                "The {field} is too easy to guess: use a few uncommon words, or let the share endpoint generate one."
+            ));
+        }
         Ok(ChatPassword(text.to_owned()))
     }
 );
@@ -444,6 +452,28 @@ mod tests {
         assert!(MessageBody::from_field("body", &json!("   ")).is_err());
         assert!(MessageBody::from_field("body", &json!("é".repeat(5000))).is_ok());
         assert!(MessageBody::from_field("body", &json!("é".repeat(5001))).is_err());
+        for weak in [
+            "aaaaaaaa",
+            "        ",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+        ] {
+            assert!(
+                ChatPassword::from_field("password", &json!(weak)).is_err(),
+                "{weak}"
+            );
+        }
+        for fine in [
+            "kettle-club-2026",
+            "demo-chat-password",
+            "copper lantern orbit",
+        ] {
+            assert!(
+                ChatPassword::from_field("password", &json!(fine)).is_ok(),
+                "{fine}"
+            );
+        }
         // What is stored counts, not what is visible.
         let padded = format!("a{}", " ".repeat(60_000));
         assert!(MessageBody::from_field("body", &json!(padded)).is_err());

@@ -753,3 +753,65 @@ async fn a_code_that_could_not_be_mailed_costs_the_guest_nothing() {
     let code = latest_code(&email).await;
     get_token(&s.chat, &email, &code).await.expect(200);
 }
+
+/// Guessing a chat's password is throttled: 10 wrong ones from a source per 15 minutes,
+/// then no password is checked from there (not even the right one, or the guessing would
+/// go on); a chat user who already joined is not affected.
+#[tokio::test]
+async fn wrong_chat_passwords_are_throttled() {
+    let s = setup("password-guess").await;
+    let joined = member(&s.owner, &s.chat, "joined").await;
+    for i in 0..10 {
+        send_code(
+            &s.chat,
+            json!({ "email": unique_email("guess"), "name": "G", "password": format!("guess-{i}") }),
+        )
+        .await
+        .expect(403);
+    }
+    let stopped = send_code(
+        &s.chat,
+        json!({ "email": unique_email("guess"), "name": "G", "password": "guess-10" }),
+    )
+    .await
+    .expect(429);
+    let wait: u64 = stopped.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=900).contains(&wait), "{wait}");
+    send_code(
+        &s.chat,
+        json!({ "email": unique_email("right"), "name": "R", "password": s.password }),
+    )
+    .await
+    .expect(429);
+    // A chat user asks for its code without the password: unaffected.
+    send_code(&s.chat, json!({ "email": joined.email }))
+        .await
+        .expect(202);
+}
+
+/// Guessable chat passwords are refused, whoever sets them.
+#[tokio::test]
+async fn weak_chat_passwords_are_refused() {
+    let s = setup("password-weak").await;
+    for weak in ["aaaaaaaa", "        ", "password123", "qwertyuiop"] {
+        let reply = call("PUT", &format!("/api/chats/{}", s.chat))
+            .api(&s.owner.token)
+            .json(json!({ "password": weak }))
+            .send()
+            .await
+            .expect(422);
+        assert!(!reply.field_errors("password").is_empty(), "{weak}");
+    }
+    call("POST", "/api/chats")
+        .api(&s.owner.token)
+        .json(json!({ "company_id": s.company, "name": "Weak", "password": "11111111" }))
+        .send()
+        .await
+        .expect(422);
+    call("PUT", &format!("/api/chats/{}", s.chat))
+        .api(&s.owner.token)
+        .json(json!({ "password": "copper lantern orbit" }))
+        .send()
+        .await
+        .expect(200);
+}

@@ -11,6 +11,7 @@ use shared::access::NO_SUCH_CHAT;
 use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt};
 use shared::db::chat_users::ChatUserInserted;
 use shared::db::chats::ChatRecord;
+use shared::db::limits::{Limit, Taken};
 use shared::ids::ChatId;
 use shared::mail::AuthCodeEmail;
 use shared::validate::{AuthCode, Email, Fields, Name, PresentedPassword};
@@ -54,16 +55,70 @@ impl SendCodeInput {
     }
 }
 
-/// Whether a presented password lets a new email join: none given is "no"; a wrong one
-/// is a 403 whatever the email, so nothing about the email shows.
-fn may_join(given: Option<&PresentedPassword>, chat: &ChatRecord) -> Result<bool, ApiError> {
-    match given {
-        None => Ok(false),
-        Some(given) => match &chat.password {
-            Some(expected) if crypto::constant_time_eq(given.as_str(), expected) => Ok(true),
-            _ => Err(ApiError::Forbidden(WRONG_PASSWORD)),
-        },
+/// Wrong chat passwords from one source address for one chat: a guesser is stopped after
+/// 10 per 15 minutes, and others keep joining.
+pub const WRONG_PASSWORDS_PER_SOURCE: Limit = Limit {
+    name: "chat-password-source",
+    max: 10,
+    window_ms: 15 * 60 * 1000,
+};
+/// Wrong chat passwords for one chat from all sources together: the bound on a guesser
+/// with many addresses (while it lasts, password joins of that chat wait).
+pub const WRONG_PASSWORDS_PER_CHAT: Limit = Limit {
+    name: "chat-password",
+    max: 100,
+    window_ms: 15 * 60 * 1000,
+};
+
+fn too_many_wrong_passwords(retry_after_secs: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        message: "Too many wrong chat passwords. Wait, then try again.",
+        retry_after_secs,
     }
+}
+
+/// Whether a presented password lets a new email join: none given is "no"; a wrong one
+/// is a 403 whatever the email, so nothing about the email shows. Wrong ones count
+/// against [`WRONG_PASSWORDS_PER_SOURCE`] and [`WRONG_PASSWORDS_PER_CHAT`]; once either is
+/// spent, no password is checked (429) until its window ends: answering a right one
+/// then would let the guessing go on.
+async fn may_join(
+    app: &App,
+    req: &ApiRequest,
+    given: Option<&PresentedPassword>,
+    chat: &ChatRecord,
+) -> Result<bool, ApiError> {
+    let Some(given) = given else {
+        return Ok(false);
+    };
+    let db = &app.ctx.db;
+    let now = clock::now_millis();
+    let chat_key = chat.id.to_string();
+    let source_key = format!(
+        "{}#{}",
+        chat.id,
+        req.source_ip.as_deref().unwrap_or("unknown")
+    );
+    let limits = [
+        (&WRONG_PASSWORDS_PER_SOURCE, source_key.as_str()),
+        (&WRONG_PASSWORDS_PER_CHAT, chat_key.as_str()),
+    ];
+    for (limit, key) in limits {
+        if let Taken::Exceeded { retry_after_secs } = db.check(limit, key, now).await? {
+            return Err(too_many_wrong_passwords(retry_after_secs));
+        }
+    }
+    if let Some(expected) = &chat.password
+        && crypto::constant_time_eq(given.as_str(), expected)
+    {
+        return Ok(true);
+    }
+    for (limit, key) in limits {
+        if let Taken::Exceeded { retry_after_secs } = db.take(limit, key, now).await? {
+            return Err(too_many_wrong_passwords(retry_after_secs));
+        }
+    }
+    Err(ApiError::Forbidden(WRONG_PASSWORD))
 }
 
 /// `POST /chats/{chat_id}/users/send-code`: `email`, and `name` + `password` to join.
@@ -78,7 +133,7 @@ pub async fn send_code(
     // The chat, whether the email is in it, and its current code: one round trip.
     let lookup = app.ctx.db.code_lookup(chat, email.as_str()).await?;
     let chat = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
-    let may_join = may_join(input.password.as_ref(), &chat)?;
+    let may_join = may_join(app, req, input.password.as_ref(), &chat).await?;
     if lookup.member.is_none() {
         if !may_join {
             // Unknown email, no (valid) password: nothing is sent, and nothing says so.

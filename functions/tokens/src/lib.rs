@@ -32,7 +32,7 @@ async fn dispatch(
     }
 }
 
-/// Failed logins per email allowed in one window before 429.
+/// Failed logins per email and source address allowed in one window before 429.
 pub const MAX_FAILED_LOGINS: u32 = 10;
 pub const FAILED_LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
@@ -62,7 +62,8 @@ impl Login {
 
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let input = Login::parse(req)?;
-    let user = login(app, &input.email, &input.password).await?;
+    let source = req.source_ip.as_deref().unwrap_or("unknown");
+    let user = login(app, source, &input.email, &input.password).await?;
     let token = ApiTokenRecord {
         id: ApiTokenId::new(),
         user_id: user.id,
@@ -93,7 +94,7 @@ fn login_throttle(failures: Option<&LoginFailuresRecord>, now_ms: i64) -> Result
         Some(f) if f.failures >= MAX_FAILED_LOGINS => {
             let retry_after_ms = f.window_start_ms + FAILED_LOGIN_WINDOW_MS - now_ms;
             Err(ApiError::TooManyRequests {
-                message: "Too many failed logins for this email. Try again later.",
+                message: "Too many failed logins for this email from here. Try again later.",
                 retry_after_secs: (retry_after_ms.max(0) as u64).div_ceil(1000).max(1),
             })
         }
@@ -105,11 +106,12 @@ fn login_throttle(failures: Option<&LoginFailuresRecord>, now_ms: i64) -> Result
 /// password answer the same 422, after the same argon2 work.
 async fn login(
     app: &App,
+    source: &str,
     email: &Email,
     password: &PresentedPassword,
 ) -> Result<UserRecord, ApiError> {
     let db = &app.ctx.db;
-    let lookup = db.login_lookup(email.as_str()).await?;
+    let lookup = db.login_lookup(email.as_str(), source).await?;
     let now = clock::now_millis();
     let failures = open_window(lookup.failures, now);
     login_throttle(failures.as_ref(), now)?;
@@ -121,13 +123,14 @@ async fn login(
     match lookup.user {
         Some(user) if verified => {
             if failures.is_some() {
-                db.clear_login_failures(email.as_str()).await?;
+                db.clear_login_failures(email.as_str(), source).await?;
             }
             Ok(user)
         }
         _ => {
             db.record_login_failure(
                 email.as_str(),
+                source,
                 failures.is_some(),
                 now,
                 FAILED_LOGIN_WINDOW_MS,

@@ -1,4 +1,6 @@
-//! Failed logins per email, counted in a window (the login throttle).
+//! Failed logins per email and source address, counted in a window (the login throttle).
+//! Counting per source too means a stranger who knows an operator's email locks out
+//! only itself, never the operator.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,8 +15,8 @@ pub struct LoginFailuresRecord {
     pub window_start_ms: i64,
 }
 
-fn key(email: &str) -> Key {
-    Key::new(format!("LOGIN#{email}"), "FAILURES")
+fn key(email: &str, source: &str) -> Key {
+    Key::new(format!("LOGIN#{email}"), format!("FAILURES#{source}"))
 }
 
 /// What a login attempt needs to know before checking the password.
@@ -27,8 +29,10 @@ pub struct LoginLookup {
 impl Db {
     /// The failure count and the user of an email (two round trips: the email item
     /// names the user).
-    pub async fn login_lookup(&self, email: &str) -> Result<LoginLookup, ApiError> {
-        let [failures, pointer] = self.get_many([&key(email), &email_key(email)]).await?;
+    pub async fn login_lookup(&self, email: &str, source: &str) -> Result<LoginLookup, ApiError> {
+        let [failures, pointer] = self
+            .get_many([&key(email, source), &email_key(email)])
+            .await?;
         let failures = failures.map(from_item).transpose()?;
         let user = match pointer {
             Some(item) => {
@@ -45,6 +49,7 @@ impl Db {
     pub async fn record_login_failure(
         &self,
         email: &str,
+        source: &str,
         window_open: bool,
         now_ms: i64,
         window_ms: i64,
@@ -57,11 +62,11 @@ impl Db {
                 .set("window_start_ms", n(now_ms))
                 .set(keys::TTL, n((now_ms + window_ms) / 1000 + 60))
         };
-        self.update_if(&key(email), update).await?;
+        self.update_if(&key(email, source), update).await?;
         Ok(())
     }
 
-    pub async fn clear_login_failures(&self, email: &str) -> Result<(), ApiError> {
-        self.delete(&key(email)).await
+    pub async fn clear_login_failures(&self, email: &str, source: &str) -> Result<(), ApiError> {
+        self.delete(&key(email, source)).await
     }
 }

@@ -15,7 +15,7 @@
 //! |---|---|---|---|---|
 //! | user ([`users`]) | `USER#<user>` | `PROFILE` | | every API-token request (with its token, one `BatchGetItem`), `GET /api/user` |
 //! | user email, unique ([`users`]) | `EMAIL#<email>` | `EMAIL` | | `POST /api/tokens` (login lookup), `chat-admin user create` (conditional put) |
-//! | login failures ([`logins`]) | `LOGIN#<email>` | `FAILURES` | | `POST /api/tokens` (10 per 15 min, TTL) |
+//! | login failures ([`logins`]) | `LOGIN#<email>` | `FAILURES#<source address>` | | `POST /api/tokens` (10 per 15 min per email and source, TTL) |
 //! | API token ([`api_tokens`]) | `USER#<user>` | `TOKEN#<token>` | | auth (revocation check), `GET /api/tokens` (Query `begins_with`), `DELETE /api/tokens/{id}` |
 //! | company ([`companies`]) | `USER#<owner>` | `COMPANY#<company>` | | `/api/companies*` (Get / Query in the owner's partition: another owner's id finds nothing), chat create (transaction keeps `chat_count`) |
 //! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `USER#<owner>` / `CHAT#<company>#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1, `?company_id=` narrows the prefix) |
@@ -29,6 +29,7 @@
 //! | connection pointer ([`realtime`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
 //! | webhook endpoint ([`webhooks`]) | `USER#<owner>` | `WEBHOOK#<company>#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the owner's partition), the dispatcher's Query of a company's endpoints |
 //! | webhook delivery ([`webhooks`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
+//! | rate-limit counter ([`limits`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords per chat and per source (conditional `ADD`; TTL: the window's end) |
 //! | realtime ticket ([`realtime`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional delete; TTL 60 s) |
 //!
 //! Everything of a chat shares its partition, so deleting a chat is one paginated Query
@@ -47,6 +48,7 @@ pub mod chats;
 pub mod companies;
 pub mod events;
 pub mod keys;
+pub mod limits;
 pub mod logins;
 pub mod messages;
 mod page;
