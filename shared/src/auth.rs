@@ -40,6 +40,10 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<String>,
     pub iat: i64,
+    /// Chat-user tokens: the issue time in milliseconds, which an owner's revocation is
+    /// compared with (`iat` has whole seconds only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat_ms: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exp: Option<i64>,
 }
@@ -108,6 +112,7 @@ impl TokenKeys {
             jti: Some(token_id.to_string()),
             chat: None,
             iat: clock::now_millis() / 1000,
+            iat_ms: None,
             exp: None,
         })
     }
@@ -119,7 +124,8 @@ impl TokenKeys {
         chat_user_id: ChatUserId,
         ttl_secs: i64,
     ) -> Result<(String, i64), ApiError> {
-        let now = clock::now_millis() / 1000;
+        let now_ms = clock::now_millis();
+        let now = now_ms / 1000;
         let exp = now + ttl_secs;
         let token = self.sign(&Claims {
             kind: TokenKind::ChatUser,
@@ -127,6 +133,7 @@ impl TokenKeys {
             jti: None,
             chat: Some(chat_id.to_string()),
             iat: now,
+            iat_ms: Some(now_ms),
             exp: Some(exp),
         })?;
         Ok((token, exp))
@@ -268,6 +275,14 @@ async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
         .chat_user_with_chat(chat_id, chat_user_id)
         .await?
         .ok_or_else(unauthenticated)?;
+    // Issued before the owner revoked this chat user's tokens.
+    let issued_ms = claims.iat_ms.unwrap_or(claims.iat * 1000);
+    if chat_user
+        .tokens_revoked_at_ms
+        .is_some_and(|revoked| issued_ms <= revoked)
+    {
+        return Err(unauthenticated());
+    }
     Ok(Guest { chat_user, chat })
 }
 
@@ -315,6 +330,7 @@ mod tests {
             jti: Some("T1".into()),
             chat: None,
             iat: 0,
+            iat_ms: None,
             exp: None,
         };
         let hs512 = jsonwebtoken::encode(
@@ -342,6 +358,7 @@ mod tests {
                 jti: None,
                 chat: Some("C".into()),
                 iat: 0,
+                iat_ms: None,
                 exp: Some(1),
             })
             .unwrap();
@@ -359,6 +376,7 @@ mod tests {
                 jti: None,
                 chat: Some("C".into()),
                 iat: 0,
+                iat_ms: None,
                 exp: None,
             })
             .unwrap();

@@ -135,6 +135,7 @@ pub enum ChatUsersEndpoint {
     Update(ChatId, ChatUserId),
     Delete(ChatId, ChatUserId),
     MintToken(ChatId, ChatUserId),
+    RevokeTokens(ChatId, ChatUserId),
     SendCode(ChatId),
     GetToken(ChatId),
     MarkRead(ChatId),
@@ -448,6 +449,16 @@ pub const ROUTES: &[Route] = &[
         function: ChatUsers,
         operations: &[op(Post, |p| {
             Ok(Endpoint::ChatUsers(ChatUsersEndpoint::GetToken(p.chat()?)))
+        })],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/users/{chat_user_id}/revoke-tokens",
+        function: ChatUsers,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::ChatUsers(ChatUsersEndpoint::RevokeTokens(
+                p.chat()?,
+                p.chat_user()?,
+            )))
         })],
     },
     Route {

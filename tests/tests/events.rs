@@ -232,6 +232,17 @@ async fn replay_every_http_fixture() {
     let read = apps.expect("chat-users/read.json", &vars, 200).await;
     assert_eq!(read["data"]["last_read_seq"], 1);
 
+    // The owner revokes the chat user's tokens: the one minted above stops working.
+    let revoked = apps
+        .expect("chat-users/revoke-tokens.json", &vars, 200)
+        .await;
+    assert_eq!(revoked["data"]["id"], vars["CHAT_USER_ID"].as_str());
+    apps.expect("current-user/chat-user.json", &vars, 401).await;
+    let minted = apps.expect("chat-users/token.json", &vars, 201).await;
+    let chat_user_token = minted["data"]["token"].as_str().unwrap().to_owned();
+    remember_secret(&chat_user_token);
+    vars.insert("CHAT_USER_TOKEN", chat_user_token);
+
     // Email: a transcript for the chat user, its unsubscribe page and one-click POST.
     apps.expect("chat-users/transcript.json", &vars, 202).await;
     let secret = std::env::var("TOKEN_SECRET").unwrap();

@@ -187,6 +187,7 @@ fn api_token(app: &App, user_id: &str, token_id: &str) -> String {
         jti: Some(token_id.to_owned()),
         chat: None,
         iat: clock::now_millis() / 1000,
+        iat_ms: None,
         exp: None,
     };
     app.ctx.tokens.sign(&claims).unwrap()

@@ -815,3 +815,55 @@ async fn weak_chat_passwords_are_refused() {
         .await
         .expect(200);
 }
+
+/// An owner revokes one chat user's tokens: every token issued until then stops working
+/// at once, the chat user and others' tokens stay, and a new token works.
+#[tokio::test]
+async fn an_owner_revokes_one_chat_users_tokens() {
+    let s = setup("revoke").await;
+    let ann = member(&s.owner, &s.chat, "ann").await;
+    let bob = member(&s.owner, &s.chat, "bob").await;
+    let path = format!("/api/chats/{}/users/{}/revoke-tokens", s.chat, ann.id);
+    call("POST", &path)
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(401);
+    let revoked = call("POST", &path)
+        .api(&s.owner.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(revoked.data()["id"], ann.id.as_str());
+    call("GET", "/api/chat-user")
+        .bearer(&ann.token)
+        .send()
+        .await
+        .expect(401);
+    call("GET", "/api/chat-user")
+        .bearer(&bob.token)
+        .send()
+        .await
+        .expect(200);
+    let fresh = call(
+        "POST",
+        &format!("/api/chats/{}/users/{}/token", s.chat, ann.id),
+    )
+    .api(&s.owner.token)
+    .send()
+    .await
+    .expect(201);
+    let token = fresh.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    call("GET", "/api/chat-user")
+        .bearer(&token)
+        .send()
+        .await
+        .expect(200);
+    let other = operator("revoke-other").await;
+    call("POST", &path)
+        .api(&other.token)
+        .send()
+        .await
+        .expect(404);
+}

@@ -52,6 +52,7 @@ async fn dispatch(
         E::Update(chat, chat_user) => update(app, &req, chat, chat_user).await,
         E::Delete(chat, chat_user) => delete(app, &req, chat, chat_user).await,
         E::MintToken(chat, chat_user) => mint_token(app, &req, chat, chat_user).await,
+        E::RevokeTokens(chat, chat_user) => revoke_tokens(app, &req, chat, chat_user).await,
         E::SendCode(chat) => codes::send_code(app, &req, chat).await,
         E::GetToken(chat) => codes::get_token(app, &req, chat).await,
         E::MarkRead(chat) => mark_read(app, &req, chat).await,
@@ -251,6 +252,25 @@ async fn mint_token(
         StatusCode::CREATED,
         token_body(app, &chat_user)?,
     ))
+}
+
+/// `POST …/users/{chat_user_id}/revoke-tokens` (owner): every chat-user token of this chat
+/// user issued until now stops working at once; the chat user stays (a new token can be
+/// minted, or the guest signs in again by email).
+async fn revoke_tokens(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+    chat_user: ChatUserId,
+) -> Result<Response<Body>, ApiError> {
+    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let revoked = app
+        .ctx
+        .db
+        .revoke_chat_user_tokens(chat.id, chat_user, clock::now_millis())
+        .await?
+        .ok_or(NO_SUCH_CHAT_USER)?;
+    Ok(http::data(StatusCode::OK, revoked.resource(true)))
 }
 
 /// `{token, token_type, expires_at, chat_user}` for a chat user.

@@ -44,6 +44,10 @@ pub struct ChatUserRecord {
     /// Epoch ms when this chat user's last WebSocket closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<i64>,
+    /// Epoch ms of the owner's last "revoke tokens": chat-user tokens issued until then
+    /// are refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_revoked_at_ms: Option<i64>,
     /// Epoch ms of the transcripts emailed in the last day (the throttle).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcripts_sent: Vec<i64>,
@@ -264,6 +268,21 @@ impl Db {
             .set("unread_emails_off", super::AttributeValue::Bool(true))
             .condition("attribute_exists(PK)");
         self.update_if(&key(chat_id, chat_user_id), update).await
+    }
+
+    /// Refuses every chat-user token of this chat user issued until `now_ms`; `None` when
+    /// the chat user is gone.
+    pub async fn revoke_chat_user_tokens(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+        now_ms: i64,
+    ) -> Result<Option<ChatUserRecord>, ApiError> {
+        let update = Update::new()
+            .set("tokens_revoked_at_ms", n(now_ms))
+            .condition("attribute_exists(PK)");
+        self.update_returning(&key(chat_id, chat_user_id), update)
+            .await
     }
 
     /// Records that a socket of this chat user closed now.
