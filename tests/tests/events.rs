@@ -461,6 +461,8 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
         ("USER_ID", owner.id.clone()),
         ("WEBHOOK_ID", webhook_id.clone()),
         ("CHAT_USER_ID", guest.id.clone()),
+        // After the endpoint was created: older events are not sent to a new endpoint.
+        ("EVENT_AT", shared::clock::now_rfc3339()),
     ];
     let render_with = |file: &str, vars: &[(&str, String)]| {
         render(file, vars.iter().map(|(k, v)| (*k, v.as_str())))

@@ -109,3 +109,123 @@ async fn a_chat_password_guesser_is_stopped_and_others_join() {
         "the other guest got its code"
     );
 }
+
+/// A known chat password does not turn an endless supply of addresses into codes and
+/// stored chat users: 20 new joiners per hour from one source (500 from all), and the
+/// ones that never prove their email expire.
+#[tokio::test]
+async fn new_joiners_are_budgeted_per_source() {
+    let chat_users = chat_users::App::from_env().await.unwrap();
+    let owner = operator("joiners").await;
+    let company = company(&owner, "Joiners").await;
+    let chat = chat(&owner, &company, Some("copper lantern orbit")).await;
+    let join = |source: &str, email: &str| {
+        event_from(
+            "chat-users/send-code.json",
+            source,
+            &[
+                ("CHAT_ID", &chat),
+                ("EMAIL", email),
+                ("CHAT_PASSWORD", "copper lantern orbit"),
+            ],
+        )
+    };
+    for i in 0..20 {
+        let email = format!("bomb+{i}-{}", unique_email("joiner"));
+        assert_eq!(
+            status(&chat_users::handle(&chat_users, join("198.51.100.20", &email)).await),
+            202
+        );
+    }
+    let refused =
+        chat_users::handle(&chat_users, join("198.51.100.20", &unique_email("bomb"))).await;
+    assert_eq!(status(&refused), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let elsewhere = join("203.0.113.77", &unique_email("honest"));
+    assert_eq!(
+        status(&chat_users::handle(&chat_users, elsewhere).await),
+        202
+    );
+}
+
+/// A guest who joined by email but never entered its code carries a TTL (it and its
+/// email item); entering the code removes both.
+#[tokio::test]
+async fn unverified_joiners_expire_unless_verified() {
+    let chat_users = chat_users::App::from_env().await.unwrap();
+    let owner = operator("unverified").await;
+    let company = company(&owner, "Unverified").await;
+    let chat = chat(&owner, &company, Some("copper lantern orbit")).await;
+    let email = unique_email("late-joiner");
+    let send = event_from(
+        "chat-users/send-code.json",
+        "203.0.113.90",
+        &[
+            ("CHAT_ID", &chat),
+            ("EMAIL", &email),
+            ("CHAT_PASSWORD", "copper lantern orbit"),
+        ],
+    );
+    assert_eq!(status(&chat_users::handle(&chat_users, send).await), 202);
+    let ttl_of = |sk: String| {
+        let chat = chat.clone();
+        async move {
+            let item = dynamodb()
+                .await
+                .get_item()
+                .table_name(table_name())
+                .key(
+                    "PK",
+                    aws_sdk_dynamodb::types::AttributeValue::S(format!("CHAT#{chat}")),
+                )
+                .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap()
+                .item
+                .expect("the item exists");
+            item.get("ttl")
+                .map(|v| v.as_n().unwrap().parse::<i64>().unwrap())
+        }
+    };
+    let pointer = dynamodb()
+        .await
+        .get_item()
+        .table_name(table_name())
+        .key(
+            "PK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CHAT#{chat}")),
+        )
+        .key(
+            "SK",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("EMAIL#{email}")),
+        )
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .expect("the email item exists");
+    let member = pointer["chat_user_id"].as_s().unwrap().to_owned();
+    let now = shared::clock::now_millis() / 1000;
+    for sk in [format!("MEMBER#{member}"), format!("EMAIL#{email}")] {
+        let ttl = ttl_of(sk.clone())
+            .await
+            .expect("an unverified joiner expires");
+        assert!(
+            (now + 23 * 3600..=now + 25 * 3600).contains(&ttl),
+            "{sk}: {ttl}"
+        );
+    }
+    let code = latest_code(&email).await;
+    let joined = call("POST", &format!("/api/chats/{chat}/users/get-token"))
+        .json(serde_json::json!({ "email": email, "auth_code": code }))
+        .send()
+        .await
+        .expect(200);
+    remember_secret(joined.data()["token"].as_str().unwrap());
+    for sk in [format!("MEMBER#{member}"), format!("EMAIL#{email}")] {
+        assert_eq!(ttl_of(sk.clone()).await, None, "{sk}: verified, kept");
+    }
+}

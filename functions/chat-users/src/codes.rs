@@ -70,6 +70,48 @@ pub const WRONG_PASSWORDS_PER_CHAT: Limit = Limit {
     window_ms: 15 * 60 * 1000,
 };
 
+/// New chat users joining by password from one source address, per chat: a known password
+/// does not make an endless supply of addresses (plus-addressing, dots) into codes and
+/// stored chat users.
+pub const NEW_JOINERS_PER_SOURCE: Limit = Limit {
+    name: "joiners-source",
+    max: 20,
+    window_ms: HOUR_MS,
+};
+/// New chat users joining by password per chat, from all sources together.
+pub const NEW_JOINERS_PER_CHAT: Limit = Limit {
+    name: "joiners",
+    max: 500,
+    window_ms: HOUR_MS,
+};
+
+/// Counts one new joiner against both budgets.
+async fn take_joiner_budget(
+    app: &App,
+    req: &ApiRequest,
+    chat: &ChatRecord,
+) -> Result<(), ApiError> {
+    let now = clock::now_millis();
+    let chat_key = chat.id.to_string();
+    let source_key = format!(
+        "{}#{}",
+        chat.id,
+        req.source_ip.as_deref().unwrap_or("unknown")
+    );
+    for (limit, key) in [
+        (&NEW_JOINERS_PER_SOURCE, &source_key),
+        (&NEW_JOINERS_PER_CHAT, &chat_key),
+    ] {
+        if let Taken::Exceeded { retry_after_secs } = app.ctx.db.take(limit, key, now).await? {
+            return Err(ApiError::TooManyRequests {
+                message: "Too many new guests joined this chat from here. Wait, then try again.",
+                retry_after_secs,
+            });
+        }
+    }
+    Ok(())
+}
+
 fn too_many_wrong_passwords(retry_after_secs: u64) -> ApiError {
     ApiError::TooManyRequests {
         message: "Too many wrong chat passwords. Wait, then try again.",
@@ -142,6 +184,7 @@ pub async fn send_code(
         let name = input.name.ok_or_else(|| {
             FieldErrors::single("name", "The name field is required to join the chat.")
         })?;
+        take_joiner_budget(app, req, &chat).await?;
         match crate::insert(app, &chat, email, name, crate::Joined::ByEmail)
             .await?
             .1

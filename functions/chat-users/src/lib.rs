@@ -160,6 +160,9 @@ async fn insert(
         created_at: now.clone(),
         updated_at: now,
         announced: joined == Joined::ByOwner,
+        // A guest who asked to join is kept only once it proves its email.
+        ttl: (joined == Joined::ByEmail)
+            .then(|| clock::now_millis() / 1000 + shared::db::chat_users::UNVERIFIED_TTL_SECS),
         ..ChatUserRecord::default()
     };
     let inserted = app.ctx.db.insert_chat_user(chat.head(), &chat_user).await?;

@@ -85,7 +85,7 @@ async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(),
             slot.insert(db.company_webhooks(chat.owner_id, chat.company_id).await?)
         }
     };
-    for webhook in webhooks.iter().filter(|w| w.wants(event.kind)) {
+    for webhook in webhooks.iter().filter(|w| w.wants(event)) {
         queue_delivery(app, webhook, event).await?;
     }
     if event.kind == EventType::MessageCreated {

@@ -48,6 +48,10 @@ pub struct ChatUserRecord {
     /// are refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_revoked_at_ms: Option<i64>,
+    /// Epoch seconds after which DynamoDB deletes a chat user that joined by email and
+    /// never proved it ([`UNVERIFIED_TTL_SECS`]); verifying removes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
     /// Epoch ms of the transcripts emailed in the last day (the throttle).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcripts_sent: Vec<i64>,
@@ -77,6 +81,9 @@ impl ChatUserRecord {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ChatUserEmailPointer {
     pub(crate) chat_user_id: ChatUserId,
+    /// The chat user's own expiry: both go together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ttl: Option<i64>,
 }
 
 const PREFIX: &str = "MEMBER#";
@@ -134,6 +141,11 @@ impl Updated {
         }
     }
 }
+
+/// A chat user who joined by email (password) and never entered its code is deleted by
+/// DynamoDB after this long (within a day or two more: TTL deletes late; until then it
+/// shows as unverified).
+pub const UNVERIFIED_TTL_SECS: i64 = 24 * 3600;
 
 /// Transcripts per chat user: at most [`TRANSCRIPTS_PER_DAY`] a day, one a minute (as auth
 /// codes: the email goes to the chat user's address, whoever asks).
@@ -343,6 +355,7 @@ impl Db {
     ) -> Result<ChatUserInserted, ApiError> {
         let pointer = ChatUserEmailPointer {
             chat_user_id: chat_user.id,
+            ttl: chat_user.ttl,
         };
         let outcome = self
             .commit_with_event(head, |tx, head| {
@@ -495,6 +508,7 @@ impl Db {
             let chat_id = current.chat_id;
             let pointer = ChatUserEmailPointer {
                 chat_user_id: current.id,
+                ttl: updated.ttl,
             };
             tx.delete(&email_key(chat_id, &current.email), None, &[])?;
             let new_email = tx.put_new(to_item(&email_key(chat_id, &updated.email), &pointer)?)?;
@@ -567,12 +581,29 @@ impl Db {
                 verified_at: Some(now.clone()),
                 updated_at: now,
                 announced: true,
+                ttl: None,
                 ..current.clone()
             };
             Some((verified, kind))
         };
+        // A chat user who proved its email stays: its email item loses the expiry too.
+        let keep_email = |tx: &mut Transaction<'_>, before: &ChatUserRecord, _: &ChatUserRecord| {
+            if before.ttl.is_none() {
+                return Ok(None);
+            }
+            let pointer = ChatUserEmailPointer {
+                chat_user_id: before.id,
+                ttl: None,
+            };
+            tx.put(
+                to_item(&email_key(before.chat_id, &before.email), &pointer)?,
+                "attribute_exists(PK)",
+                &[],
+            )
+            .map(Some)
+        };
         let updated = self
-            .update_chat_user(head, current, change, |_, _, _| Ok(None))
+            .update_chat_user(head, current, change, keep_email)
             .await?;
         Ok(updated.into_record())
     }

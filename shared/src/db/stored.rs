@@ -31,6 +31,7 @@ pub fn chat_user(chat_user: &ChatUserRecord) -> Result<Item, ApiError> {
 pub fn chat_user_email(chat_user: &ChatUserRecord) -> Result<Item, ApiError> {
     let pointer = ChatUserEmailPointer {
         chat_user_id: chat_user.id,
+        ttl: chat_user.ttl,
     };
     to_item(
         &chat_users::email_key(chat_user.chat_id, &chat_user.email),

@@ -78,13 +78,16 @@ impl WebhookRecord {
         resource
     }
 
-    /// Whether events of this type go to this endpoint.
-    pub fn wants(&self, kind: EventType) -> bool {
+    /// Whether this event goes to this endpoint: it is on, takes the event's type, and
+    /// existed when the event happened (the stream may bring older events after it was
+    /// created; those are for `/events`, not for a new endpoint).
+    pub fn wants(&self, event: &Event) -> bool {
         self.enabled
             && self
                 .events
                 .as_ref()
-                .is_none_or(|types| types.contains(&kind))
+                .is_none_or(|types| types.contains(&event.kind))
+            && event.at >= self.created_at
     }
 
     /// The secrets that sign now: the current one, and the rotated-out one for a day.
