@@ -653,8 +653,10 @@ export class Widget {
     if (known && known.updated_at > m.updated_at) return;
     this.messages.set(m.id, m);
     const mine = !!this.me && m.chat_user_id === this.me.id;
-    // A live copy of our own message: its pending copy goes (history never hides one).
-    if (mine && live) this.claimPending(m);
+    // A live copy of our own message: its pending copy goes. A history copy only replaces
+    // one already on its way (its POST may answer after the history that holds it); an
+    // older message with the same text never hides one still waiting to be sent.
+    if (mine) this.claimPending(m, live);
     const log = this.log;
     if (!log) return;
     const stick = this.nearEnd();
@@ -895,9 +897,11 @@ export class Widget {
     this.refreshEarlier();
   }
 
-  /** Our own message arrived (event or answer): its pending copy goes. */
-  private claimPending(m: Message): void {
-    const p = this.pending.find((x) => x.seenAs === m.id) || this.pending.find((x) => !x.seenAs && x.state !== "failed" && x.body === m.body);
+  /** Our own message arrived (event, answer, or history while its send is in flight):
+   *  its pending copy goes. */
+  private claimPending(m: Message, live: boolean): void {
+    const claimable = (x: Pending) => !x.seenAs && x.body === m.body && (live ? x.state !== "failed" : x.state === "sending");
+    const p = this.pending.find((x) => x.seenAs === m.id) || this.pending.find(claimable);
     if (!p) return;
     p.seenAs = m.id;
     if (p.el) p.el.remove();
