@@ -85,6 +85,12 @@ pub const NEW_JOINERS_PER_CHAT: Limit = Limit {
     window_ms: HOUR_MS,
 };
 
+/// The keys a chat's limits count under: the chat, and the chat with the caller's address.
+fn limit_keys(req: &ApiRequest, chat: &ChatRecord) -> (String, String) {
+    let source = req.source_ip.as_deref().unwrap_or("unknown");
+    (chat.id.to_string(), format!("{}#{source}", chat.id))
+}
+
 /// Counts one new joiner against both budgets.
 async fn take_joiner_budget(
     app: &App,
@@ -92,12 +98,7 @@ async fn take_joiner_budget(
     chat: &ChatRecord,
 ) -> Result<(), ApiError> {
     let now = clock::now_millis();
-    let chat_key = chat.id.to_string();
-    let source_key = format!(
-        "{}#{}",
-        chat.id,
-        req.source_ip.as_deref().unwrap_or("unknown")
-    );
+    let (chat_key, source_key) = limit_keys(req, chat);
     for (limit, key) in [
         (&NEW_JOINERS_PER_SOURCE, &source_key),
         (&NEW_JOINERS_PER_CHAT, &chat_key),
@@ -135,12 +136,7 @@ async fn may_join(
     };
     let db = &app.ctx.db;
     let now = clock::now_millis();
-    let chat_key = chat.id.to_string();
-    let source_key = format!(
-        "{}#{}",
-        chat.id,
-        req.source_ip.as_deref().unwrap_or("unknown")
-    );
+    let (chat_key, source_key) = limit_keys(req, chat);
     let limits = [
         (&WRONG_PASSWORDS_PER_SOURCE, source_key.as_str()),
         (&WRONG_PASSWORDS_PER_CHAT, chat_key.as_str()),
