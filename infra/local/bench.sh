@@ -70,6 +70,8 @@ $R/handler-cost crypto >"$OUT/crypto.jsonl"
 echo "== live delivery: POST answered -> frame on another socket, through the local stack"
 API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
 write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+# One writer posts every message of the live run: lift its sending rate (60 a minute).
+echo MESSAGES_PER_MINUTE=100000 >>"$OUT/api.env"
 # The release binaries built above, behind the local API Gateway and the dev bridge.
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" chat-api-bench "$OUT/bridge.log"

@@ -55,6 +55,9 @@ pub struct Config {
     /// `unread_email_minutes` lasts. Only the local stack shortens it, so its tests see
     /// the email after seconds; never set in AWS.
     pub unread_email_minute: std::time::Duration,
+    /// `MESSAGES_PER_MINUTE` (default 60, 1–100,000): how many messages one chat user
+    /// may send a minute (peers: Stream allows 60 requests a minute per user and route).
+    pub messages_per_minute: u32,
 }
 
 impl Config {
@@ -94,23 +97,37 @@ impl Config {
             "EVENT_RETENTION_DAYS",
             crate::db::DEFAULT_EVENT_RETENTION_DAYS,
         )?;
-        let seconds_per_minute = match lookup("UNREAD_EMAIL_SECONDS_PER_MINUTE") {
-            None => 60,
+        // A whole number in `range` (`reason` says which), or `default` when unset.
+        let whole = |name: &'static str,
+                     range: std::ops::RangeInclusive<u32>,
+                     default: u32,
+                     reason: &'static str| match lookup(name) {
+            None => Ok(default),
             Some(text) => text
                 .trim()
-                .parse::<u64>()
+                .parse::<u32>()
                 .ok()
-                .filter(|s| (1..=60).contains(s))
-                .ok_or(ConfigError::Invalid {
-                    name: "UNREAD_EMAIL_SECONDS_PER_MINUTE",
-                    reason: "it must be a whole number from 1 to 60",
-                })?,
+                .filter(|n| range.contains(n))
+                .ok_or(ConfigError::Invalid { name, reason }),
         };
+        let seconds_per_minute = whole(
+            "UNREAD_EMAIL_SECONDS_PER_MINUTE",
+            1..=60,
+            60,
+            "it must be a whole number from 1 to 60",
+        )?;
+        let messages_per_minute = whole(
+            "MESSAGES_PER_MINUTE",
+            1..=100_000,
+            60,
+            "it must be a whole number from 1 to 100000",
+        )?;
         Ok(Self {
+            messages_per_minute,
             public_api_url: lookup("PUBLIC_API_URL")
                 .map(|v| v.trim().trim_end_matches('/').to_owned())
                 .filter(|v| !v.is_empty()),
-            unread_email_minute: std::time::Duration::from_secs(seconds_per_minute),
+            unread_email_minute: std::time::Duration::from_secs(seconds_per_minute.into()),
             table_name,
             token_secret: Secret::new(token_secret.into_bytes()),
             chat_user_token_ttl_secs: chat_user_token_ttl_days * 24 * 3600,

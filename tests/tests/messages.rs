@@ -499,17 +499,19 @@ async fn events(chat: &str, token: &str, after: u64) -> Vec<Value> {
 #[tokio::test]
 async fn a_poller_misses_nothing_while_messages_keep_arriving() {
     let r = room("moving").await;
+    // Ann and Bob send 60 each: within one chat user's sending rate (60 a minute).
     for i in 0..40 {
-        post(
-            &r.chat,
-            &r.ann.token,
-            json!({ "body": format!("before {i}") }),
-        )
-        .await
-        .expect(201);
+        let token = if i % 2 == 0 {
+            &r.ann.token
+        } else {
+            &r.bob.token
+        };
+        post(&r.chat, token, json!({ "body": format!("before {i}") }))
+            .await
+            .expect(201);
     }
     // Writers keep posting while a reader pages forwards with `after`.
-    let writers: Vec<_> = (0..120)
+    let writers: Vec<_> = (0..80)
         .map(|i| {
             let chat = r.chat.clone();
             let token = if i % 2 == 0 {
@@ -563,7 +565,7 @@ async fn a_poller_misses_nothing_while_messages_keep_arriving() {
     });
     let during: BTreeSet<String> = in_parallel(writers, 8).await.into_iter().collect();
     let seen = reader.await.unwrap();
-    assert_eq!(seen.len(), 160, "every message exactly once");
+    assert_eq!(seen.len(), 120, "every message exactly once");
     assert_exactly_once_in_order(&seen, &during, "polling forwards");
     let walked_back = backwards.await.unwrap();
     let before: BTreeSet<String> = seen[..40].iter().cloned().collect();
@@ -739,4 +741,66 @@ async fn big_messages_fill_their_page_and_padding_counts() {
         .expect(200);
     assert_eq!(page.body["data"].as_array().unwrap().len(), 70);
     assert_eq!(page.body["meta"]["has_more"], true, "30 older ones remain");
+}
+
+/// One chat user sends at most `MESSAGES_PER_MINUTE` (60 here, the default) in a minute
+/// window; others in the chat are not slowed by it, and nothing refused is stored.
+#[tokio::test]
+async fn a_chat_user_sending_too_fast_is_told_to_wait() {
+    let room = room("sending-rate").await;
+    // 121 sends within a minute span at most two windows, so at most 120 are taken.
+    let mut sent = 0;
+    let mut refused = None;
+    let started = std::time::Instant::now();
+    for i in 0..121 {
+        let reply = post(
+            &room.chat,
+            &room.ann.token,
+            json!({ "body": format!("fast {i}") }),
+        )
+        .await;
+        if reply.status == 429 {
+            refused = Some(reply);
+            break;
+        }
+        reply.expect(201);
+        sent += 1;
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "the sends took a minute or more; the test cannot judge the window"
+    );
+    let refused = refused.expect("a chat user sending 121 messages in a minute is stopped");
+    assert!(
+        (60..=120).contains(&sent),
+        "{sent} messages went through first"
+    );
+    let wait: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("too fast")
+    );
+    // Bob is not slowed by Ann, and what Ann was refused is not in the chat.
+    post(&room.chat, &room.bob.token, json!({ "body": "bob's turn" }))
+        .await
+        .expect(201);
+    let page = call("GET", &messages_path(&room.chat))
+        .bearer(&room.bob.token)
+        .query("per_page", "100")
+        .send()
+        .await
+        .expect(200);
+    let newest = page.data().as_array().unwrap().last().unwrap().clone();
+    assert_eq!(newest["body"], "bob's turn");
+    let ann_count = page
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["chat_user_id"] == room.ann.id.as_str())
+        .count();
+    assert_eq!(ann_count, sent.min(99));
 }

@@ -7,7 +7,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
 use shared::db::events::EventsRead;
-use shared::db::messages::{MessageRecord, NewMessage, Posted, Window};
+use shared::db::messages::{MessageRecord, NewMessage, Posted, Window, sending_rate};
 use shared::events::{Audience, DeletedBy};
 use shared::ids::{ChatId, EntityId, MessageId};
 use shared::routes::ChatMessagesEndpoint;
@@ -55,6 +55,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         body: body.into_inner(),
         client_id: client_id.map(ClientId::into_inner),
         head: guest.chat.head(),
+        rate: sending_rate(app.ctx.config.messages_per_minute),
     };
     match app.ctx.db.post_message(new).await? {
         Posted::New(message) => Ok(http::data(StatusCode::CREATED, message.resource())),
@@ -65,6 +66,10 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         Posted::Busy => Err(ApiError::TooManyRequests {
             message: "This chat is very busy right now. Send the message again.",
             retry_after_secs: 1,
+        }),
+        Posted::TooFast { retry_after_secs } => Err(ApiError::TooManyRequests {
+            message: "You are sending messages too fast. Wait, then send again.",
+            retry_after_secs,
         }),
     }
 }

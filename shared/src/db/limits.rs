@@ -34,7 +34,7 @@ impl Limit {
     }
 
     /// What to tell a caller at `now_ms` whose window is full.
-    fn exceeded(&self, now_ms: i64) -> Taken {
+    pub(crate) fn exceeded(&self, now_ms: i64) -> Taken {
         let (_, end) = self.window(now_ms);
         let wait_ms = (end - now_ms).max(1000);
         Taken::Exceeded {
@@ -48,19 +48,44 @@ impl Limit {
             format!("W#{window_start}"),
         )
     }
+
+    /// The counter item of `key`'s window at `now_ms`, and the update counting one use
+    /// in it unless it already holds `max`.
+    fn one_more(&self, key: &str, now_ms: i64) -> (Key, Update) {
+        let (start, end) = self.window(now_ms);
+        let update = Update::new()
+            .add("uses", n(1))
+            .set(keys::TTL, n(end / 1000 + 60))
+            .value(":max", n(self.max))
+            .condition("attribute_not_exists(#uses) OR #uses < :max");
+        (self.key(key, start), update)
+    }
+}
+
+/// Parts of other entities' transactions that count against a limit.
+pub(crate) mod tx_parts {
+    use super::*;
+    use crate::db::tx::{Slot, Transaction};
+
+    /// Counts one use of `key` in the same transaction as the thing limited: the slot
+    /// fails (and the whole write with it) when the window is full.
+    pub(crate) fn take(
+        tx: &mut Transaction<'_>,
+        limit: &Limit,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<Slot, ApiError> {
+        let (key, update) = limit.one_more(key, now_ms);
+        tx.update_with(&key, update)
+    }
 }
 
 impl Db {
     /// Counts one use of `key` against `limit`; `Exceeded` (and nothing counted) when
     /// the current window already holds `max`.
     pub async fn take(&self, limit: &Limit, key: &str, now_ms: i64) -> Result<Taken, ApiError> {
-        let (start, end) = limit.window(now_ms);
-        let update = Update::new()
-            .add("uses", n(1))
-            .set(keys::TTL, n(end / 1000 + 60))
-            .value(":max", n(limit.max))
-            .condition("attribute_not_exists(#uses) OR #uses < :max");
-        if self.update_if(&limit.key(key, start), update).await? {
+        let (key, update) = limit.one_more(key, now_ms);
+        if self.update_if(&key, update).await? {
             Ok(Taken::Allowed)
         } else {
             Ok(limit.exceeded(now_ms))

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::events::{ChatHead, Committed, NewEvent, Staged};
+use super::limits::{self, Limit, Taken};
 use super::page::KeyRange;
 use super::tx::{Cancelled, Slot, Transaction};
 use super::update::Update;
@@ -73,6 +74,17 @@ fn client_id_key(chat_id: ChatId, chat_user_id: ChatUserId, client_id: &str) -> 
     )
 }
 
+/// How many messages one chat user may send a minute (`MESSAGES_PER_MINUTE`): counted
+/// per chat user in a fixed one-minute window, so a burst of that many goes through and
+/// the next waits for the window's end.
+pub fn sending_rate(per_minute: u32) -> Limit {
+    Limit {
+        name: "messages",
+        max: per_minute,
+        window_ms: 60_000,
+    }
+}
+
 /// A message to post.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -82,6 +94,8 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     /// The chat's counters as last read: the first id tried goes above its newest.
     pub head: ChatHead,
+    /// How many messages one chat user may send: counted in the append's transaction.
+    pub rate: Limit,
 }
 
 #[derive(Debug)]
@@ -95,24 +109,39 @@ pub enum Posted {
     ChatGone,
     /// Lost the ordering race every time: the chat is extremely busy.
     Busy,
+    /// The author sent its `rate` already in this window.
+    TooFast {
+        retry_after_secs: u64,
+    },
 }
 
 /// The items of one append transaction whose failure means something.
 struct AppendSlots {
     author: Slot,
     client_id: Option<Slot>,
+    rate: Slot,
 }
 
 /// Why an append was refused (a moved chat head is retried before this is asked).
-fn classify(cancelled: &Cancelled, head: Slot, slots: &AppendSlots) -> Option<Posted> {
+fn classify(
+    cancelled: &Cancelled,
+    head: Slot,
+    slots: &AppendSlots,
+    too_fast: Taken,
+) -> Option<Posted> {
     Some(
         if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
-            // Answered by a read of the earlier message: see `repeat`.
+            // Answered by a read of the earlier message: see `repeat`. A repeat is
+            // answered even past the rate: it sends nothing new.
             Posted::RepeatOfDeleted
         } else if cancelled.failed(slots.author) {
             Posted::AuthorGone
         } else if cancelled.failed(head) && cancelled.item(head).is_none() {
             Posted::ChatGone
+        } else if let (true, Taken::Exceeded { retry_after_secs }) =
+            (cancelled.failed(slots.rate), too_fast)
+        {
+            Posted::TooFast { retry_after_secs }
         } else {
             return None;
         },
@@ -153,22 +182,23 @@ impl Db {
                     edited_at: None,
                     client_id: new.client_id.clone(),
                 };
-                let (head, slots) = self.stage_append(tx, head, &message, at_ms)?;
+                let (head, slots) = self.stage_append(tx, head, &message, new.rate, at_ms)?;
                 Ok(Staged {
                     head,
-                    rest: (message, slots),
+                    rest: (message, slots, at_ms),
                 })
             })
             .await?;
         match outcome {
             Committed::Done {
-                rest: (message, _), ..
+                rest: (message, ..),
+                ..
             } => Ok(Posted::New(message)),
             Committed::Refused {
                 cancelled,
                 head,
-                rest: (_, slots),
-            } => match classify(&cancelled, head, &slots) {
+                rest: (_, slots, at_ms),
+            } => match classify(&cancelled, head, &slots, new.rate.exceeded(at_ms)) {
                 Some(Posted::RepeatOfDeleted) => self.repeat(&new).await,
                 Some(posted) => Ok(posted),
                 None => Err(cancelled.unexpected("message append")),
@@ -177,12 +207,14 @@ impl Db {
     }
 
     /// The items of one append: the chat head (its ordering condition and the event),
-    /// the author still a chat user, the message, and its client id (unique per chat user).
+    /// the author still a chat user, the message, its client id (unique per chat user),
+    /// and the author's count against `rate`.
     fn stage_append(
         &self,
         tx: &mut Transaction<'_>,
         head: ChatHead,
         message: &MessageRecord,
+        rate: Limit,
         at_ms: i64,
     ) -> Result<(Slot, AppendSlots), ApiError> {
         let chat_id = message.chat_id;
@@ -210,7 +242,15 @@ impl Db {
             }
             None => None,
         };
-        Ok((head, AppendSlots { author, client_id }))
+        let rate = limits::tx_parts::take(tx, &rate, &message.chat_user_id.to_string(), at_ms)?;
+        Ok((
+            head,
+            AppendSlots {
+                author,
+                client_id,
+                rate,
+            },
+        ))
     }
 
     /// The message an earlier post with the same `client_id` created.
