@@ -39,14 +39,15 @@ impl FunctionSpec {
         render_event(&self.event_file, &vars)
     }
 
-    /// Starts the bootstrap against the Runtime API at `runtime_api`. Logs go nowhere,
-    /// and both runtimes are told to log warnings only (a log line per request is I/O
-    /// the measurement should not depend on).
-    pub fn spawn(&self, runtime_api: &str) -> Result<Child, String> {
+    /// Starts the bootstrap against the Runtime API at `runtime_api`, as a function of
+    /// `memory_mb` (the Node peer sizes its heap from it, as Lambda's Node runtime does;
+    /// our Rust bootstraps ignore it). Logs go nowhere, and both runtimes are told to log
+    /// warnings only (a log line per request is I/O the measurement should not depend on).
+    pub fn spawn(&self, runtime_api: &str, memory_mb: usize) -> Result<Child, String> {
         Command::new(&self.bootstrap)
             .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
             .env("AWS_LAMBDA_FUNCTION_NAME", &self.name)
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string())
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "bench")
@@ -101,6 +102,12 @@ impl Args {
 
     pub fn flag(&self, name: &str) -> Option<&str> {
         self.flags.get(name).map(String::as_str)
+    }
+
+    /// `--memory MB`: the memory setting the functions are started with; by default
+    /// template.yaml's for the functions.
+    pub fn memory_mb(&self) -> usize {
+        self.number("memory", 256)
     }
 
     /// A numeric flag, or its default.

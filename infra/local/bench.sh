@@ -64,7 +64,9 @@ $R/cold-start --runs "$RUNS" --var "API_TOKEN=$TOKEN" \
 echo "== warm requests against moto: per-request time, CPU and peak memory, Rust and the Node peer"
 # A chat, a chat user and its token for the POST (chat-admin makes operators only).
 eval "$($R/bench-fixture bench@example.com)"
-warm=(--rounds "$WARM_ROUNDS" --requests "$WARM_REQUESTS")
+# Started as 128 MB functions: the Node peer sizes its heap from that, as Lambda's Node
+# runtime does, so its peak memory answers whether 128 MB would do.
+warm=(--rounds "$WARM_ROUNDS" --requests "$WARM_REQUESTS" --memory 128)
 $R/warm-requests "${warm[@]}" --var "API_TOKEN=$TOKEN" \
   hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
   $(peer current-user/user.json current-user) >"$OUT/warm-user.jsonl"

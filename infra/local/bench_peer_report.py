@@ -51,6 +51,10 @@ def optional_rows(raw, name):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def plural(n, word):
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def implementation(name):
     return "Node.js peer" if name == PEER else f"Rust `{name}`"
 
@@ -95,12 +99,14 @@ def warm_section(warm):
     out.append("behind a custom-runtime loop, so the harness that starts our bootstraps starts it too; its")
     out.append("cold start is in §1's second table.\n")
     first = warm[0][1][0]
-    out.append(f"Per request, against moto on loopback (`bench/src/bin/warm_requests.rs`): {first['rounds']} rounds of")
+    out.append(f"Per request, against moto on loopback (`bench/src/bin/warm_requests.rs`): {plural(first['rounds'], 'round')} of")
     out.append(f"fresh processes, each sent {first['warmup']} unmeasured requests (the first is its cold start) and")
     out.append(f"then {first['requests']:,} measured ones, the functions taking turns request by request. A request")
     out.append("runs from the event handed to the function's `next` to its response (what Lambda bills);")
     out.append("CPU is the process's user + system time over the measured requests (all its threads),")
-    out.append("per request, median over the rounds. Both runtimes log at warning level.\n")
+    out.append(f"per request, median over the rounds. Both runtimes log at warning level. The functions are")
+    out.append(f"started as {first.get('memory_mb', '?')} MB functions (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`): the Node peer's bootstrap")
+    out.append("sizes V8's heap from it as Lambda's managed Node runtime does (our Rust functions ignore it).\n")
     out.append("| route | implementation | answered | median ms | p10 | p90 | CPU ms / request | p10 | p90 |")
     out.append("|---|---|---|---|---|---|---|---|---|")
     for route, rows in warm:
@@ -118,7 +124,7 @@ def memory_section(warm):
     first = warm[0][1][0]
     out = ["## 8. Peak memory\n"]
     out.append(f"Peak resident memory (`VmHWM`, what Lambda reports as Max Memory Used) of each process after")
-    out.append(f"{first['warmup'] + first['requests']:,} warm requests, over {first['rounds']} rounds. 128 MB is enough when the p90 peak")
+    out.append(f"{first['warmup'] + first['requests']:,} warm requests, over {plural(first['rounds'], 'round')}. 128 MB is enough when the p90 peak")
     out.append(f"plus {HEADROOM - 1:.0%} headroom fits in it.\n")
     out.append("| function | route | peak MiB (median) | p10 | p90 | 128 MB enough? |")
     out.append("|---|---|---|---|---|---|")

@@ -1,8 +1,9 @@
 //! Warm requests: the time of one request to a function that is already running, and
 //! the function's peak memory after many of them.
 //!
-//! Usage: warm-requests [--rounds R] [--warmup W] [--requests N] [--unique-body-field F]
-//!                      [--var NAME=VALUE]... NAME=BOOTSTRAP=EVENT[=HANDLER]...
+//! Usage: warm-requests [--rounds R] [--warmup W] [--requests N] [--memory MB]
+//!                      [--unique-body-field F] [--var NAME=VALUE]...
+//!                      NAME=BOOTSTRAP=EVENT[=HANDLER]...
 //!
 //! Each round starts every function afresh, each behind its own local Runtime API, sends
 //! each W unmeasured requests (the first one is its cold start), then N measured ones.
@@ -36,10 +37,10 @@ struct Running {
 }
 
 impl Running {
-    fn start(function: &FunctionSpec) -> Self {
+    fn start(function: &FunctionSpec, memory_mb: usize) -> Self {
         let api = RuntimeApi::start().expect("a local Runtime API");
         let child = function
-            .spawn(api.address())
+            .spawn(api.address(), memory_mb)
             .unwrap_or_else(|e| panic!("{e}"));
         Self { api, child }
     }
@@ -96,7 +97,13 @@ struct Measured {
 }
 
 fn main() {
-    let args = Args::parse(&["rounds", "warmup", "requests", "unique-body-field"]);
+    let args = Args::parse(&[
+        "rounds",
+        "warmup",
+        "requests",
+        "memory",
+        "unique-body-field",
+    ]);
     let (rounds, warmup, requests) = (
         args.number("rounds", 3),
         args.number("warmup", 20),
@@ -120,7 +127,10 @@ fn main() {
 
     let mut measured: Vec<Measured> = functions.iter().map(|_| Measured::default()).collect();
     for round in 0..rounds {
-        let running: Vec<Running> = functions.iter().map(Running::start).collect();
+        let running: Vec<Running> = functions
+            .iter()
+            .map(|f| Running::start(f, args.memory_mb()))
+            .collect();
         let mut cpu_before = vec![0.0; running.len()];
         for n in 0..warmup + requests {
             for (i, function) in running.iter().enumerate() {
@@ -162,6 +172,7 @@ fn main() {
             "{}",
             serde_json::json!({
                 "name": function.name, "event": function.event_file, "rounds": rounds,
+                "memory_mb": args.memory_mb(),
                 "warmup": warmup, "requests": requests, "statuses": statuses,
                 "median_ms": median, "p10_ms": p10, "p90_ms": p90,
                 "cpu_ms_per_request": cpu, "cpu_ms_per_request_p10": cpu_p10,
