@@ -42,7 +42,8 @@ w("## 1. Cold start\n")
 w("Time from starting the process to its first response through a local Lambda Runtime")
 w("API (`bench/src/bin/cold_start.rs`) holding one queued API Gateway v2 event from `events/`,")
 w("beside a hello-world `lambda_http` binary built in the same run with the same profile.")
-w("The functions run in turns with the hello world, so machine drift hits all alike.\n")
+w("The functions run in turns with the hello world, so machine drift hits all alike. The second")
+w("table also starts the Node.js peer (§7) on the same request: what a team would deploy instead.\n")
 for title, name in [
     ("Init + one request that needs no AWS call (an invalid token: 401)", "cold-init.jsonl"),
     ("Init + `GET /api/user` with a real token: the first DynamoDB call, to moto on loopback", "cold-dynamo.jsonl"),
