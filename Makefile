@@ -9,6 +9,9 @@ VENV_STAMP := $(VENV)/.installed-$(shell cksum < infra/local/requirements.txt | 
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(shell cksum < infra/local/requirements-checkov.txt | cut -d' ' -f1)
 NODE_STAMP := node_modules/.installed-$(shell cat package.json package-lock.json | cksum | cut -d' ' -f1)
+# The benchmarks' Node.js peer (bench/node-peer) has its own pinned dependencies.
+NODE_PEER := bench/node-peer
+NODE_PEER_STAMP := $(NODE_PEER)/node_modules/.installed-$(shell cat $(NODE_PEER)/package.json $(NODE_PEER)/package-lock.json | cksum | cut -d' ' -f1)
 
 .PHONY: dev test mail code build lint bench fmt clean help chromium
 .DEFAULT_GOAL := help
@@ -38,6 +41,10 @@ venv: $(VENV_STAMP) $(CHECKOV_STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
+	touch $@
+
+$(NODE_PEER_STAMP): $(NODE_PEER)/package.json $(NODE_PEER)/package-lock.json
+	npm ci --prefix $(NODE_PEER) --no-audit --no-fund
 	touch $@
 
 dev: $(VENV_STAMP)
@@ -76,7 +83,7 @@ build: $(VENV_STAMP)
 	  printf '%-50s %10s bytes  %s MiB\n' "$$f" "$$(stat -c %s $$f)" "$$(awk "BEGIN{printf \"%.2f\", $$(stat -c %s $$f)/1048576}")"; \
 	done
 
-bench: $(VENV_STAMP)
+bench: $(VENV_STAMP) $(NODE_PEER_STAMP)
 	infra/local/bench.sh
 
 fmt:

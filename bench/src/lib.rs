@@ -1,4 +1,8 @@
-//! Shared by the benchmark binaries: the hello-world floor and event rendering.
+//! Shared by the benchmark binaries: the hello-world floor, event rendering, the local
+//! Lambda Runtime API and the functions run against it.
+
+pub mod function;
+pub mod runtime_api;
 
 use std::path::Path;
 

@@ -5,6 +5,16 @@
 source "$(dirname "$0")/common.sh"
 
 RUNS="${BENCH_RUNS:-40}"
+# Warm requests: fresh processes per round, each sent 20 unmeasured requests and then these.
+WARM_ROUNDS="${BENCH_WARM_ROUNDS:-5}"
+WARM_REQUESTS="${BENCH_WARM_REQUESTS:-1000}"
+# The reference the functions are compared with: GET /api/user and POST messages as a team
+# would write them in Node.js (bench/node-peer, installed by `make bench` with npm ci).
+# Without its node_modules (bench.sh run by hand) the runs leave it out; so does the report.
+PEER_BOOTSTRAP=bench/node-peer/bootstrap
+peer() {  # peer EVENT MODULE: the peer's NAME=BOOTSTRAP=EVENT=HANDLER argument, if installed
+  if [ -d bench/node-peer/node_modules ]; then echo "node-peer=$PEER_BOOTSTRAP=$1=$2.handler"; fi
+}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-bench.XXXXXX")
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
@@ -46,10 +56,26 @@ done
 $R/cold-start --runs "$RUNS" --var API_TOKEN=not-a-token --var COMPANY_ID=$ULID --var CHAT_ID=$ULID \
   "${args[@]}" >"$OUT/cold-init.jsonl"
 
-echo "== cold start: init + GET /api/user with a real token against moto"
+echo "== cold start: init + GET /api/user with a real token against moto (with the Node peer)"
 $R/cold-start --runs "$RUNS" --var "API_TOKEN=$TOKEN" \
   hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
-  >"$OUT/cold-dynamo.jsonl"
+  $(peer current-user/user.json current-user) >"$OUT/cold-dynamo.jsonl"
+
+echo "== warm requests against moto: per-request time, CPU and peak memory, Rust and the Node peer"
+# A chat, a chat user and its token for the POST (chat-admin makes operators only).
+eval "$($R/bench-fixture bench@example.com)"
+# Started as 128 MB functions: the Node peer sizes its heap from that, as Lambda's Node
+# runtime does, so its peak memory answers whether 128 MB would do.
+warm=(--rounds "$WARM_ROUNDS" --requests "$WARM_REQUESTS" --memory 128)
+$R/warm-requests "${warm[@]}" --var "API_TOKEN=$TOKEN" \
+  hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
+  $(peer current-user/user.json current-user) >"$OUT/warm-user.jsonl"
+# Each POST gets a fresh client_id: the event's own would make every request after the
+# first a repeat.
+$R/warm-requests "${warm[@]}" --unique-body-field client_id \
+  --var "CHAT_ID=$CHAT_ID" --var "CHAT_USER_TOKEN=$CHAT_USER_TOKEN" \
+  chat-messages=$R/chat-messages=chat-messages/create.json \
+  $(peer chat-messages/create.json chat-messages) >"$OUT/warm-post.jsonl"
 
 echo "== per-request cost, DynamoDB mocked in-process"
 $R/handler-cost time >"$OUT/handlers.jsonl"

@@ -1,0 +1,83 @@
+//! What the warm benchmark's `POST /api/chats/{id}/messages` needs beyond what
+//! `chat-admin` makes: a company and a chat of the bench operator, a chat user in it,
+//! and that chat user's token, written through the same storage layer as the functions.
+//!
+//! Usage: bench-fixture OWNER_EMAIL (with TABLE_NAME, TOKEN_SECRET and the AWS settings
+//! of the functions in the environment). Prints `CHAT_ID=...` and `CHAT_USER_TOKEN=...`
+//! lines, for `eval` in a shell.
+
+use shared::Context;
+use shared::db::chat_users::{ChatUserInserted, ChatUserRecord};
+use shared::db::chats::{ChatCreated, ChatRecord};
+use shared::db::companies::CompanyRecord;
+use shared::ids::{ChatId, ChatUserId, CompanyId};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), lambda_http::Error> {
+    let owner_email = std::env::args()
+        .nth(1)
+        .ok_or("usage: bench-fixture OWNER_EMAIL")?;
+    let (ctx, _) = Context::from_env().await?;
+    let owner = ctx
+        .db
+        .user_by_email(&owner_email)
+        .await?
+        .ok_or("no such operator")?;
+    let now = shared::clock::now_rfc3339();
+
+    let company = CompanyRecord {
+        id: CompanyId::new(),
+        owner_id: owner.id,
+        name: "Bench".into(),
+        website: None,
+        widget_url: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        chat_count: 0,
+    };
+    ctx.db.insert_company(&company).await?;
+
+    let chat = ChatRecord {
+        id: ChatId::new(),
+        company_id: company.id,
+        owner_id: owner.id,
+        name: "Bench".into(),
+        description: None,
+        password: None,
+        created_at: now.clone(),
+        updated_at: now.clone(),
+        last_message_at: None,
+        last_message_id: None,
+        event_seq: 0,
+        unread_email_minutes: None,
+    };
+    if !matches!(ctx.db.create_chat(&chat).await?, ChatCreated::Created) {
+        return Err("the chat was not created".into());
+    }
+
+    let chat_user = ChatUserRecord {
+        id: ChatUserId::new(),
+        chat_id: chat.id,
+        name: "Guest".into(),
+        email: "guest@example.com".into(),
+        verified_at: Some(now.clone()),
+        created_at: now.clone(),
+        updated_at: now,
+        announced: true,
+        ..ChatUserRecord::default()
+    };
+    if !matches!(
+        ctx.db.insert_chat_user(chat.head(), &chat_user).await?,
+        ChatUserInserted::Inserted
+    ) {
+        return Err("the chat user was not created".into());
+    }
+    let (token, _) = ctx.tokens.issue_chat_user_token(
+        chat.id,
+        chat_user.id,
+        ctx.config.chat_user_token_ttl_secs,
+    )?;
+    println!("CHAT_ID={}", chat.id);
+    println!("CHAT_USER_TOKEN={token}");
+    Ok(())
+}
