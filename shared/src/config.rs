@@ -58,6 +58,10 @@ pub struct Config {
     /// `MESSAGES_PER_MINUTE` (default 60, 1–100,000): how many messages one chat user
     /// may send a minute (peers: Stream allows 60 requests a minute per user and route).
     pub messages_per_minute: u32,
+    /// `CODE_ANSWER_FLOOR_MS` (default 400, 0–5,000): send-code's 202 never comes sooner,
+    /// so the mail a member's code costs (SES's latency) does not tell members from
+    /// strangers. Above SES's usual latency; locally moto answers in milliseconds.
+    pub code_answer_floor: std::time::Duration,
 }
 
 impl Config {
@@ -122,7 +126,14 @@ impl Config {
             60,
             "it must be a whole number from 1 to 100000",
         )?;
+        let code_answer_floor_ms = whole(
+            "CODE_ANSWER_FLOOR_MS",
+            0..=5_000,
+            400,
+            "it must be a whole number of milliseconds from 0 to 5000",
+        )?;
         Ok(Self {
+            code_answer_floor: std::time::Duration::from_millis(code_answer_floor_ms.into()),
             messages_per_minute,
             public_api_url: lookup("PUBLIC_API_URL")
                 .map(|v| v.trim().trim_end_matches('/').to_owned())

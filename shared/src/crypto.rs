@@ -61,6 +61,17 @@ pub fn auth_code_digest(
     Ok(hex(&mac.finalize().into_bytes()))
 }
 
+/// A stable, keyed tag of a caller's address (16 hex digits): codes and their throttles
+/// are kept per source under it, and the address itself is never stored.
+pub fn source_tag(secret: &[u8], source: &str) -> Result<String, ApiError> {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+        .map_err(|_| ApiError::internal("the source-tag key was refused"))?;
+    mac.update(b"code-source\0");
+    mac.update(source.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    Ok(hex(&digest[..8]))
+}
+
 /// The token of an unread-message email's unsubscribe link: `<chat>.<chat user>.<mac>`,
 /// a keyed HMAC bound to that purpose, so it unsubscribes this chat user from this chat's
 /// emails and proves nothing else.

@@ -3,7 +3,7 @@
 
 use api_tests::*;
 use serde_json::{Value, json};
-use shared::db::{auth_codes, keys};
+use shared::db::keys;
 
 fn chat_id(text: &str) -> shared::ids::ChatId {
     shared::ids::EntityId::parse(text).expect("a chat id")
@@ -50,19 +50,33 @@ async fn get_token(chat: &str, email: &str, code: &str) -> Reply {
         .await
 }
 
-/// Moves a code's clock: `last_sent_ms` / `expires_at_ms` back by `ms` (what waiting
-/// would do), without touching anything else.
+/// Moves the clock of the email's codes (one per source that asked): `last_sent_ms` /
+/// `expires_at_ms` back by `ms` (what waiting would do), without touching anything else.
 async fn age_code(chat: &str, email: &str, field: &str, ms: i64) {
-    dynamodb()
-        .await
-        .update_item()
+    let client = dynamodb().await;
+    let codes = client
+        .query()
         .table_name(table_name())
-        .set_key(Some(auth_codes::key(chat_id(chat), email).to_item()))
-        .update_expression(format!("SET {field} = {field} - :ms"))
-        .expression_attribute_values(":ms", shared::db::n(ms))
+        .key_condition_expression("PK = :pk AND begins_with(SK, :codes)")
+        .expression_attribute_values(":pk", shared::db::s(format!("CHAT#{chat}")))
+        .expression_attribute_values(":codes", shared::db::s(format!("CODE#{email}#")))
         .send()
         .await
         .unwrap();
+    let items = codes.items.unwrap_or_default();
+    assert!(!items.is_empty(), "the email has a code");
+    for item in items {
+        let key = ["PK", "SK"].map(|name| (name.to_owned(), item[name].clone()));
+        client
+            .update_item()
+            .table_name(table_name())
+            .set_key(Some(key.into_iter().collect()))
+            .update_expression(format!("SET {field} = {field} - :ms"))
+            .expression_attribute_values(":ms", shared::db::n(ms))
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use api_tests::*;
 use serde_json::Value;
 
 /// `events/<file>` with its placeholders filled in and `requestContext.http.sourceIp` set.
-fn event_from(file: &str, source_ip: &str, vars: &[(&str, &str)]) -> lambda_http::Request {
+fn event_json(file: &str, source_ip: &str, vars: &[(&str, &str)]) -> Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../events")
         .join(file);
@@ -19,7 +19,216 @@ fn event_from(file: &str, source_ip: &str, vars: &[(&str, &str)]) -> lambda_http
     }
     let mut event: Value = serde_json::from_str(&text).unwrap();
     event["requestContext"]["http"]["sourceIp"] = Value::from(source_ip);
+    event
+}
+
+fn event_from(file: &str, source_ip: &str, vars: &[(&str, &str)]) -> lambda_http::Request {
+    lambda_http::request::from_str(&event_json(file, source_ip, vars).to_string()).unwrap()
+}
+
+/// `POST …/users/<route>` of `chat` from `source_ip`, with exactly `body`.
+fn code_route(route: &str, chat: &str, source_ip: &str, body: Value) -> lambda_http::Request {
+    let mut event = event_json(
+        &format!("chat-users/{route}.json"),
+        source_ip,
+        &[("CHAT_ID", chat)],
+    );
+    event["body"] = Value::from(body.to_string());
     lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// The status and JSON body of a handler's answer.
+async fn answer(app: &chat_users::App, request: lambda_http::Request) -> (u16, Value) {
+    let response = chat_users::handle(app, request).await;
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
+    (status(&response), body)
+}
+
+/// The code items kept for `email` in `chat` (one per source that asked).
+async fn code_items(
+    chat: &str,
+    email: &str,
+) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    dynamodb()
+        .await
+        .query()
+        .table_name(table_name())
+        .key_condition_expression("PK = :pk AND begins_with(SK, :codes)")
+        .expression_attribute_values(":pk", shared::db::s(format!("CHAT#{chat}")))
+        .expression_attribute_values(":codes", shared::db::s(format!("CODE#{email}#")))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default()
+}
+
+/// A number attribute of an item.
+fn number(
+    item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+    name: &str,
+) -> String {
+    item[name].as_n().unwrap().clone()
+}
+
+/// A stranger who knows a guest's email and the chat id asks for codes for it and guesses
+/// at them from elsewhere: the guest's own code still works, its token still works, and
+/// once the stranger has spent the address's budget, the guest with the chat password
+/// still gets a code.
+#[tokio::test]
+async fn a_stranger_cannot_keep_a_guest_out() {
+    let app = chat_users::App::from_env().await.unwrap();
+    let owner = operator("keep-out").await;
+    let company = company(&owner, "Keep out").await;
+    let password = "copper lantern orbit";
+    let chat = chat(&owner, &company, Some(password)).await;
+    let guest = member(&owner, &chat, "victim").await;
+    let (laptop, phone) = ("203.0.113.61", "203.0.113.62");
+    let ask = |source: &str, body: Value| code_route("send-code", &chat, source, body);
+    let enter = |source: &str, code: &str| {
+        code_route(
+            "get-token",
+            &chat,
+            source,
+            serde_json::json!({ "email": guest.email, "auth-code": code }),
+        )
+    };
+
+    let (sent, _) = answer(
+        &app,
+        ask(laptop, serde_json::json!({ "email": guest.email })),
+    )
+    .await;
+    assert_eq!(sent, 202);
+    let code = latest_code(&guest.email).await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    // The stranger asks for a code of its own for the guest's address, and burns it.
+    let stranger = "198.51.100.66";
+    let (sent, _) = answer(
+        &app,
+        ask(stranger, serde_json::json!({ "email": guest.email })),
+    )
+    .await;
+    assert_eq!(sent, 202);
+    for _ in 0..5 {
+        assert_eq!(answer(&app, enter(stranger, wrong)).await.0, 422);
+    }
+    // Guesses from an address that asked for nothing count against nothing.
+    for _ in 0..5 {
+        assert_eq!(answer(&app, enter("198.51.100.67", wrong)).await.0, 422);
+    }
+    let (entered, body) = answer(&app, enter(laptop, &code)).await;
+    assert_eq!(entered, 200, "the guest's own code still works: {body}");
+    remember_secret(body["data"]["token"].as_str().unwrap());
+
+    // Strangers at ten more addresses spend the address's budget (10 an hour)...
+    let mut refused = None;
+    for i in 0..10 {
+        let source = format!("198.51.100.{}", 100 + i);
+        let (status, body) = answer(
+            &app,
+            ask(&source, serde_json::json!({ "email": guest.email })),
+        )
+        .await;
+        if status == 429 {
+            refused = Some(body);
+            break;
+        }
+        assert_eq!(status, 202);
+    }
+    assert!(refused.is_some(), "the address's budget ends");
+    let mail_before = emails_to(&guest.email).await.len();
+    assert!(mail_before <= 11, "{mail_before} codes reached the guest");
+    // ...the guest's token still works...
+    call("GET", &format!("/api/chats/{chat}/messages"))
+        .bearer(&guest.token)
+        .send()
+        .await
+        .expect(200);
+    // ...and with the chat password it still gets a code.
+    let with_password =
+        serde_json::json!({ "email": guest.email, "name": "Victim", "password": password });
+    let (sent, body) = answer(&app, ask(phone, with_password)).await;
+    assert_eq!(sent, 202, "{body}");
+    let code = latest_code(&guest.email).await;
+    let enter_on_phone = code_route(
+        "get-token",
+        &chat,
+        phone,
+        serde_json::json!({ "email": guest.email, "auth-code": code }),
+    );
+    let (entered, body) = answer(&app, enter_on_phone).await;
+    assert_eq!(entered, 200);
+    remember_secret(body["data"]["token"].as_str().unwrap());
+}
+
+/// Whether an email is a chat user shows in nothing send-code and get-token answer:
+/// the same statuses and bodies, and the same bookkeeping (a stranger's code is made,
+/// stored, throttled and counted, only never mailed).
+#[tokio::test]
+async fn members_and_strangers_get_the_same_answers() {
+    let app = chat_users::App::from_env().await.unwrap();
+    let owner = operator("same-answers").await;
+    let company = company(&owner, "Same answers").await;
+    let password = "copper lantern orbit";
+    let chat = chat(&owner, &company, Some(password)).await;
+    let known = member(&owner, &chat, "known").await.email;
+    let unknown = unique_email("unknown");
+    let source = "198.51.100.80";
+    let both = |body: &dyn Fn(&str) -> Value| {
+        let app = &app;
+        let chat = &chat;
+        let (known, unknown) = (body(&known), body(&unknown));
+        async move {
+            let known = answer(app, code_route("send-code", chat, source, known)).await;
+            let unknown = answer(app, code_route("send-code", chat, source, unknown)).await;
+            (known, unknown)
+        }
+    };
+    let email_only = |email: &str| serde_json::json!({ "email": email });
+    let (first_known, first_unknown) = both(&email_only).await;
+    assert_eq!(first_known, first_unknown);
+    assert_eq!(first_known.0, 202);
+    let (again_known, again_unknown) = both(&email_only).await;
+    assert_eq!(
+        again_known, again_unknown,
+        "a second ask is throttled alike"
+    );
+    assert_eq!(again_known.0, 429);
+    let no_name = |email: &str| serde_json::json!({ "email": email, "password": password });
+    let (known_no_name, unknown_no_name) = both(&no_name).await;
+    assert_eq!(known_no_name, unknown_no_name);
+    assert_eq!(known_no_name.0, 422);
+
+    // The same bookkeeping: one code item each, counting one send; only one was mailed.
+    for email in [&known, &unknown] {
+        let items = code_items(&chat, email).await;
+        assert_eq!(items.len(), 1, "{email}");
+        assert_eq!(number(&items[0], "sent_in_window"), "1");
+        assert!(items[0]["code_digest"].is_s());
+    }
+    assert_eq!(emails_to(&known).await.len(), 1);
+    assert!(emails_to(&unknown).await.is_empty());
+
+    // get-token: a wrong code is the same 422, and counts against both codes.
+    let code = latest_code(&known).await;
+    let wrong = if code == "999999" { "999998" } else { "999999" };
+    let enter = |email: &str| serde_json::json!({ "email": email, "auth-code": wrong });
+    let known_try = answer(&app, code_route("get-token", &chat, source, enter(&known))).await;
+    let unknown_try = answer(
+        &app,
+        code_route("get-token", &chat, source, enter(&unknown)),
+    )
+    .await;
+    assert_eq!(known_try, unknown_try);
+    assert_eq!(known_try.0, 422);
+    for email in [&known, &unknown] {
+        assert_eq!(
+            number(&code_items(&chat, email).await[0], "failed_attempts"),
+            "1"
+        );
+    }
 }
 
 fn status(response: &lambda_http::Response<lambda_http::Body>) -> u16 {
@@ -219,12 +428,15 @@ async fn unverified_joiners_expire_unless_verified() {
         );
     }
     let code = latest_code(&email).await;
-    let joined = call("POST", &format!("/api/chats/{chat}/users/get-token"))
-        .json(serde_json::json!({ "email": email, "auth_code": code }))
-        .send()
-        .await
-        .expect(200);
-    remember_secret(joined.data()["token"].as_str().unwrap());
+    // Entered from where it was asked for (codes are kept per source).
+    let enter = serde_json::json!({ "email": email, "auth_code": code });
+    let (entered, joined) = answer(
+        &chat_users,
+        code_route("get-token", &chat, "203.0.113.90", enter),
+    )
+    .await;
+    assert_eq!(entered, 200);
+    remember_secret(joined["data"]["token"].as_str().unwrap());
     for sk in [format!("MEMBER#{member}"), format!("EMAIL#{email}")] {
         assert_eq!(ttl_of(sk.clone()).await, None, "{sk}: verified, kept");
     }

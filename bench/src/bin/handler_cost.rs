@@ -35,6 +35,13 @@ use shared::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
 
 const TABLE: &str = "bench";
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+/// The caller address of `events/chat-users/get-token.json`: its code is kept under it.
+const EVENT_SOURCE_IP: &str = "198.51.100.23";
+
+fn bench_source() -> shared::db::auth_codes::CodeSource {
+    let tag = shared::crypto::source_tag(SECRET.as_bytes(), EVENT_SOURCE_IP).unwrap();
+    shared::db::auth_codes::CodeSource::Caller(tag)
+}
 const EMAIL: &str = "guest@example.com";
 const CODE: u32 = 123_456;
 
@@ -155,7 +162,7 @@ fn fixture() -> Fixture {
         chat: stored::chat(&chat).unwrap(),
         chat_user_email: stored::chat_user_email(&chat_user).unwrap(),
         chat_user: stored::chat_user(&chat_user).unwrap(),
-        code: stored::auth_code(chat_id, EMAIL, &code).unwrap(),
+        code: stored::auth_code(chat_id, EMAIL, &bench_source(), &code).unwrap(),
         messages,
         chat_id: chat_id.to_string(),
     }

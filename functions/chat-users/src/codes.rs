@@ -8,7 +8,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use shared::access::NO_SUCH_CHAT;
-use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt};
+use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt, CodeSource};
 use shared::db::chat_users::ChatUserInserted;
 use shared::db::chats::ChatRecord;
 use shared::db::limits::{Limit, Taken};
@@ -84,28 +84,51 @@ pub const NEW_JOINERS_PER_CHAT: Limit = Limit {
     max: 500,
     window_ms: HOUR_MS,
 };
+/// Codes asked for from one source address in one chat, whatever the addresses: one
+/// source cannot spray a chat's members with codes.
+pub const SENDS_PER_SOURCE: Limit = Limit {
+    name: "code-sends-source",
+    max: 50,
+    window_ms: HOUR_MS,
+};
+/// Codes asked for one address in one chat from all sources together, when the caller
+/// did not give the chat password: bounds the mail a stranger can aim at one guest.
+/// A caller with the chat password is not held by it (see the README's worst case).
+pub const SENDS_PER_ADDRESS: Limit = Limit {
+    name: "code-sends-address",
+    max: 10,
+    window_ms: HOUR_MS,
+};
 
 /// The keys a chat's limits count under: the chat, and the chat with the caller's address.
 fn limit_keys(req: &ApiRequest, chat: &ChatRecord) -> (String, String) {
-    let source = req.source_ip.as_deref().unwrap_or("unknown");
-    (chat.id.to_string(), format!("{}#{source}", chat.id))
+    (
+        chat.id.to_string(),
+        format!("{}#{}", chat.id, source_of(req)),
+    )
 }
 
-/// Counts one new joiner against both budgets.
-async fn take_joiner_budget(
+fn source_of(req: &ApiRequest) -> &str {
+    req.source_ip.as_deref().unwrap_or("unknown")
+}
+
+/// The caller's code source: a keyed tag of its address.
+fn code_source(app: &App, req: &ApiRequest) -> Result<CodeSource, ApiError> {
+    let tag = crypto::source_tag(app.ctx.config.token_secret.expose(), source_of(req))?;
+    Ok(CodeSource::Caller(tag))
+}
+
+/// Counts one use against each `(limit, key)` in turn; the first one spent is a 429.
+async fn take_all(
     app: &App,
-    req: &ApiRequest,
-    chat: &ChatRecord,
+    budgets: &[(&Limit, &str)],
+    message: &'static str,
 ) -> Result<(), ApiError> {
     let now = clock::now_millis();
-    let (chat_key, source_key) = limit_keys(req, chat);
-    for (limit, key) in [
-        (&NEW_JOINERS_PER_SOURCE, &source_key),
-        (&NEW_JOINERS_PER_CHAT, &chat_key),
-    ] {
+    for (limit, key) in budgets {
         if let Taken::Exceeded { retry_after_secs } = app.ctx.db.take(limit, key, now).await? {
             return Err(ApiError::TooManyRequests {
-                message: "Too many new guests joined this chat from here. Wait, then try again.",
+                message,
                 retry_after_secs,
             });
         }
@@ -160,44 +183,107 @@ async fn may_join(
 }
 
 /// `POST /chats/{chat_id}/users/send-code`: `email`, and `name` + `password` to join.
-/// Answers the same 202 whether or not the email belongs to the chat.
+///
+/// Members and strangers get the same answers after the same bookkeeping: a stranger's
+/// code is made, stored and throttled like a member's, only never mailed; and every 202
+/// takes at least `CODE_ANSWER_FLOOR_MS`, so the mail a member's code costs does not
+/// show in the timing. Codes are kept per source address (see `CodeSource`), so a
+/// stranger asking for or guessing at a guest's code touches nothing of the guest's.
 pub async fn send_code(
     app: &App,
     req: &ApiRequest,
     chat: ChatId,
 ) -> Result<Response<Body>, ApiError> {
+    let answer_after = tokio::time::Instant::now() + app.ctx.config.code_answer_floor;
     let input = SendCodeInput::parse(req)?;
     let email = &input.email;
-    // The chat, whether the email is in it, and its current code: one round trip.
-    let lookup = app.ctx.db.code_lookup(chat, email.as_str()).await?;
+    let source = code_source(app, req)?;
+    // The chat, whether the email is in it, and this source's code: one round trip.
+    let lookup = app
+        .ctx
+        .db
+        .code_lookup(chat, email.as_str(), &source, false)
+        .await?;
     let chat = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
-    let may_join = may_join(app, req, input.password.as_ref(), &chat).await?;
-    if lookup.member.is_none() {
-        if !may_join {
-            // Unknown email, no (valid) password: nothing is sent, and nothing says so.
-            return Ok(http::message(StatusCode::ACCEPTED, ACCEPTED));
-        }
-        let name = input.name.ok_or_else(|| {
-            FieldErrors::single("name", "The name field is required to join the chat.")
-        })?;
-        take_joiner_budget(app, req, &chat).await?;
-        match crate::insert(app, &chat, email, name, crate::Joined::ByEmail)
-            .await?
-            .1
-        {
-            // A concurrent join with the same email won the insert: it exists now.
-            ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => {}
-            ChatUserInserted::ChatGone => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
-        }
+    let with_password = may_join(app, req, input.password.as_ref(), &chat).await?;
+    // Joining takes a name; asked of members too, or its absence would tell them apart.
+    if with_password && input.name.is_none() {
+        return Err(FieldErrors::single(
+            "name",
+            "The name field is required with the chat password.",
+        ));
     }
-    send_new_code(app, &chat, email, lookup.code).await?;
+    let plan = plan_send(lookup.own.as_ref(), clock::now_millis()).map_err(throttled)?;
+    let (_, source_key) = limit_keys(req, &chat);
+    let address_key = format!("{}#{}", chat.id, email.as_str());
+    let mut budgets = vec![(&SENDS_PER_SOURCE, source_key.as_str())];
+    if !with_password {
+        budgets.push((&SENDS_PER_ADDRESS, address_key.as_str()));
+    }
+    take_all(app, &budgets, CODE_SENT_RECENTLY).await?;
+    let mailed = match (lookup.member, input.name) {
+        (Some(_), _) => true,
+        (None, Some(name)) if with_password => {
+            join(app, req, &chat, email, name).await?;
+            true
+        }
+        // A stranger: a code nobody will see, so its bookkeeping matches a member's.
+        (None, _) => false,
+    };
+    let new_code = NewCode {
+        source: &source,
+        current: lookup.own.as_ref(),
+        plan,
+    };
+    store_code(app, &chat, email, new_code, mailed).await?;
+    tokio::time::sleep_until(answer_after).await;
     Ok(http::message(StatusCode::ACCEPTED, ACCEPTED))
 }
 
-/// Replaces the email's code with a new one and mails it, within the send throttle.
+/// A new chat user by the chat password, within the joiner budgets.
+async fn join(
+    app: &App,
+    req: &ApiRequest,
+    chat: &ChatRecord,
+    email: &Email,
+    name: Name,
+) -> Result<(), ApiError> {
+    let (chat_key, source_key) = limit_keys(req, chat);
+    take_all(
+        app,
+        &[
+            (&NEW_JOINERS_PER_SOURCE, &source_key),
+            (&NEW_JOINERS_PER_CHAT, &chat_key),
+        ],
+        "Too many new guests joined this chat from here. Wait, then try again.",
+    )
+    .await?;
+    match crate::insert(app, chat, email, name, crate::Joined::ByEmail)
+        .await?
+        .1
+    {
+        // A concurrent join with the same email won the insert: it exists now.
+        ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => Ok(()),
+        ChatUserInserted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
+    }
+}
+
+/// The owner's "send a code" for a chat user it adds: the code the guest enters from
+/// wherever it is, outside the callers' budgets.
 pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Result<(), ApiError> {
-    let current = app.ctx.db.auth_code(chat.id, email.as_str()).await?;
-    send_new_code(app, chat, email, current).await
+    let source = CodeSource::Owner;
+    let current = app
+        .ctx
+        .db
+        .auth_code(chat.id, email.as_str(), &source)
+        .await?;
+    let plan = plan_send(current.as_ref(), clock::now_millis()).map_err(throttled)?;
+    let new_code = NewCode {
+        source: &source,
+        current: current.as_ref(),
+        plan,
+    };
+    store_code(app, chat, email, new_code, true).await
 }
 
 /// The throttle bookkeeping a new code starts from.
@@ -208,8 +294,8 @@ struct SendPlan {
     previous_version: u64,
 }
 
-/// At most one email a minute and `MAX_SENDS_PER_HOUR` an hour per address and chat:
-/// the plan for the next one, or how long to wait (ms).
+/// At most one email a minute and `MAX_SENDS_PER_HOUR` an hour per address, chat and
+/// source: the plan for the next one, or how long to wait (ms).
 fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, i64> {
     let Some(current) = current else {
         return Ok(SendPlan {
@@ -241,18 +327,30 @@ fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, 
     })
 }
 
-/// As [`issue_and_send`], given the code item as just read (`current`). The code is
-/// stored before it is mailed (a mailed code must be checkable); if the mail fails, the
-/// item goes back to what it was, so the failure costs the guest no throttle budget.
-async fn send_new_code(
+/// A code about to replace `current` (the code item of `source` as just read).
+struct NewCode<'a> {
+    source: &'a CodeSource,
+    current: Option<&'a AuthCodeRecord>,
+    plan: SendPlan,
+}
+
+/// Stores a new code over `new.current` and, when `mailed`, mails it. The code is stored
+/// before it is mailed (a mailed code must be checkable); if the mail fails, the item
+/// goes back to what it was, so the failure costs the guest no throttle budget.
+async fn store_code(
     app: &App,
     chat: &ChatRecord,
     email: &Email,
-    current: Option<AuthCodeRecord>,
+    new: NewCode<'_>,
+    mailed: bool,
 ) -> Result<(), ApiError> {
     let db = &app.ctx.db;
     let now = clock::now_millis();
-    let plan = plan_send(current.as_ref(), now).map_err(throttled)?;
+    let NewCode {
+        source,
+        current,
+        plan,
+    } = new;
     let code = crypto::random_auth_code()?;
     let record = AuthCodeRecord {
         code_digest: Some(crypto::auth_code_digest(
@@ -274,6 +372,7 @@ async fn send_new_code(
         .store_auth_code(
             chat.id,
             email.as_str(),
+            source,
             &record,
             plan.previous_version,
             forget_at_ms,
@@ -283,9 +382,12 @@ async fn send_new_code(
         // Another send for this email won the race: it is the one within the window.
         return Err(throttled(RESEND_AFTER_MS));
     }
+    if !mailed {
+        return Ok(());
+    }
     let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
     if let Err(err) = app.mailer.send(email, &message).await {
-        db.withdraw_auth_code(chat.id, email.as_str(), &record, current.as_ref())
+        db.withdraw_auth_code(chat.id, email.as_str(), source, &record, current)
             .await?;
         return Err(err);
     }
@@ -293,9 +395,12 @@ async fn send_new_code(
     Ok(())
 }
 
+const CODE_SENT_RECENTLY: &str =
+    "A code was sent to this address recently. Wait before asking again.";
+
 fn throttled(retry_after_ms: i64) -> ApiError {
     ApiError::TooManyRequests {
-        message: "A code was sent to this address recently. Wait before asking again.",
+        message: CODE_SENT_RECENTLY,
         retry_after_secs: (retry_after_ms.max(1000) as u64).div_ceil(1000),
     }
 }
@@ -338,33 +443,50 @@ pub async fn get_token(
     let code = fields.required::<AuthCode>(code_field(req));
     let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
     let db = &app.ctx.db;
-    let lookup = db.code_lookup(chat, email.as_str()).await?;
+    let source = code_source(app, req)?;
+    let lookup = db.code_lookup(chat, email.as_str(), &source, true).await?;
     let head = lookup
         .chat
         .as_ref()
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?
         .head();
-    // No such chat user, no code, a used or dead code, an expired one: all the same 422.
-    let (Some(member), Some(stored)) = (lookup.member, lookup.code) else {
-        return Err(invalid_code());
-    };
     let presented = crypto::auth_code_digest(
         app.ctx.config.token_secret.expose(),
         &chat.to_string(),
         email.as_str(),
         code.0,
     )?;
-    let attempt = judge_code(&stored, &presented, clock::now_millis()).ok_or_else(invalid_code)?;
+    let now = clock::now_millis();
+    // The caller's own code, and the one its owner had sent: a right code settles the
+    // one it matches; a wrong one counts against the caller's own (so guesses from
+    // elsewhere never spend it), or the owner's when the caller asked for none.
+    let usable: Vec<(CodeSource, u64, CodeAttempt)> =
+        [(source, lookup.own), (CodeSource::Owner, lookup.from_owner)]
+            .into_iter()
+            .filter_map(|(source, stored)| {
+                let stored = stored?;
+                let attempt = judge_code(&stored, &presented, now)?;
+                Some((source, stored.version, attempt))
+            })
+            .collect();
+    // No code, a used or dead code, an expired one: all the same 422.
+    let (source, version, attempt) = usable
+        .iter()
+        .find(|(.., attempt)| *attempt == CodeAttempt::Correct)
+        .or(usable.first())
+        .cloned()
+        .ok_or_else(invalid_code)?;
     // Of two concurrent uses of one code, only one settles it.
     if !db
-        .settle_auth_code(chat, email.as_str(), stored.version, attempt)
+        .settle_auth_code(chat, email.as_str(), &source, version, attempt)
         .await?
     {
         return Err(invalid_code());
     }
-    if attempt != CodeAttempt::Correct {
+    // A stranger's code (never mailed) opens nothing, even guessed right.
+    let (CodeAttempt::Correct, Some(member)) = (attempt, lookup.member) else {
         return Err(invalid_code());
-    }
+    };
     let chat_user = db
         .mark_chat_user_verified(head, member)
         .await?

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use super::chat_users::{ChatUserEmailPointer, email_key as member_email_key};
 use super::chats::{self, ChatRecord};
-use super::tx::{Slot, Transaction};
 use super::update::Update;
 use super::{Db, Key, from_item, keys, n, to_item};
 use crate::error::ApiError;
@@ -27,8 +26,31 @@ pub struct AuthCodeRecord {
     pub version: u64,
 }
 
-pub fn key(chat_id: ChatId, email: &str) -> Key {
-    Key::new(keys::chat_partition(chat_id), format!("CODE#{email}"))
+/// Who asked for a code: codes (and their throttles and wrong tries) are kept apart per
+/// source, so what one source does never spends another's code or budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSource {
+    /// A caller of send-code, by a keyed tag of its address (never the address itself).
+    Caller(String),
+    /// The chat's owner, adding a chat user with `send_code`: the guest enters the code
+    /// from wherever it is.
+    Owner,
+}
+
+impl CodeSource {
+    fn tag(&self) -> &str {
+        match self {
+            CodeSource::Caller(tag) => tag,
+            CodeSource::Owner => "owner",
+        }
+    }
+}
+
+pub fn key(chat_id: ChatId, email: &str, source: &CodeSource) -> Key {
+    Key::new(
+        keys::chat_partition(chat_id),
+        format!("CODE#{email}#{}", source.tag()),
+    )
 }
 
 /// What send-code and get-token read first, in one round trip.
@@ -37,7 +59,10 @@ pub struct CodeLookup {
     pub chat: Option<ChatRecord>,
     /// The chat user this email belongs to in the chat, if any.
     pub member: Option<ChatUserId>,
-    pub code: Option<AuthCodeRecord>,
+    /// The code the caller's source asked for.
+    pub own: Option<AuthCodeRecord>,
+    /// The code the chat's owner had sent (get-token only; `None` for send-code).
+    pub from_owner: Option<AuthCodeRecord>,
 }
 
 /// How a presented code settles the stored one.
@@ -49,36 +74,40 @@ pub enum CodeAttempt {
     Wrong { failed_attempts: u32, kills: bool },
 }
 
-/// Parts of other entities' transactions that concern the code item.
-pub(crate) mod tx_parts {
-    use super::*;
-
-    /// The email's pending code goes (its chat user left or moved to another email).
-    pub(crate) fn discard(
-        tx: &mut Transaction<'_>,
-        chat_id: ChatId,
-        email: &str,
-    ) -> Result<Slot, ApiError> {
-        tx.delete(&key(chat_id, email), None, &[])
-    }
-}
+// A chat user's pending codes are not removed with it or with its old email: a code
+// only ever opens the chat user its email points to now (get-token reads the pointer
+// in the same round trip), and it went to that very mailbox.
 
 impl Db {
-    pub async fn code_lookup(&self, chat_id: ChatId, email: &str) -> Result<CodeLookup, ApiError> {
-        let [chat, member, code] = self
-            .get_many([
-                &chats::key(chat_id),
-                &member_email_key(chat_id, email),
-                &key(chat_id, email),
-            ])
-            .await?;
+    /// The chat, the email's chat user, and the caller's code (with the owner's, when
+    /// `with_owners`), in one round trip.
+    pub async fn code_lookup(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+        with_owners: bool,
+    ) -> Result<CodeLookup, ApiError> {
+        let chat = chats::key(chat_id);
+        let member = member_email_key(chat_id, email);
+        let own = key(chat_id, email, source);
+        let owners = key(chat_id, email, &CodeSource::Owner);
+        let (chat, member, own, from_owner) = if with_owners {
+            let [chat, member, own, owners] =
+                self.get_many([&chat, &member, &own, &owners]).await?;
+            (chat, member, own, owners)
+        } else {
+            let [chat, member, own] = self.get_many([&chat, &member, &own]).await?;
+            (chat, member, own, None)
+        };
         Ok(CodeLookup {
             chat: chat.map(from_item).transpose()?,
             member: member
                 .map(from_item::<ChatUserEmailPointer>)
                 .transpose()?
                 .map(|pointer| pointer.chat_user_id),
-            code: code.map(from_item).transpose()?,
+            own: own.map(from_item).transpose()?,
+            from_owner: from_owner.map(from_item).transpose()?,
         })
     }
 
@@ -86,8 +115,9 @@ impl Db {
         &self,
         chat_id: ChatId,
         email: &str,
+        source: &CodeSource,
     ) -> Result<Option<AuthCodeRecord>, ApiError> {
-        self.get(&key(chat_id, email)).await
+        self.get(&key(chat_id, email, source)).await
     }
 
     /// Writes `code` over the version read (`previous_version`, 0 for none); `false`
@@ -96,11 +126,12 @@ impl Db {
         &self,
         chat_id: ChatId,
         email: &str,
+        source: &CodeSource,
         code: &AuthCodeRecord,
         previous_version: u64,
         forget_at_ms: i64,
     ) -> Result<bool, ApiError> {
-        let mut item = to_item(&key(chat_id, email), code)?;
+        let mut item = to_item(&key(chat_id, email, source), code)?;
         item.insert(keys::TTL.to_owned(), n(forget_at_ms / 1000 + 60));
         self.put_if(
             item,
@@ -116,10 +147,11 @@ impl Db {
         &self,
         chat_id: ChatId,
         email: &str,
+        source: &CodeSource,
         written: &AuthCodeRecord,
         previous: Option<&AuthCodeRecord>,
     ) -> Result<(), ApiError> {
-        let key = key(chat_id, email);
+        let key = key(chat_id, email, source);
         let version = [(":version", n(written.version))];
         match previous {
             Some(previous) => {
@@ -145,6 +177,7 @@ impl Db {
         &self,
         chat_id: ChatId,
         email: &str,
+        source: &CodeSource,
         read_version: u64,
         attempt: CodeAttempt,
     ) -> Result<bool, ApiError> {
@@ -166,6 +199,6 @@ impl Db {
                 }
             }
         };
-        self.update_if(&key(chat_id, email), update).await
+        self.update_if(&key(chat_id, email, source), update).await
     }
 }

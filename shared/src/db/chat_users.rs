@@ -8,7 +8,7 @@ use super::events::{ChatHead, Committed, NewEvent, Staged};
 use super::page::{ListQuery, Page};
 use super::tx::{Slot, Transaction};
 use super::update::Update;
-use super::{Db, Key, auth_codes, chats, from_item, keys, n, s, to_item};
+use super::{Db, Key, chats, from_item, keys, n, s, to_item};
 use crate::clock;
 use crate::error::ApiError;
 use crate::events::EventType;
@@ -512,7 +512,6 @@ impl Db {
             };
             tx.delete(&email_key(chat_id, &current.email), None, &[])?;
             let new_email = tx.put_new(to_item(&email_key(chat_id, &updated.email), &pointer)?)?;
-            auth_codes::tx_parts::discard(tx, chat_id, &current.email)?;
             Ok(Some(new_email))
         };
         Ok(
@@ -527,8 +526,8 @@ impl Db {
         )
     }
 
-    /// Removes a chat user with its email item and any pending code (its messages
-    /// stay), and logs `chat_user.removed`; `false` when it was already gone.
+    /// Removes a chat user with its email item (its messages stay; see `auth_codes` for
+    /// its pending codes), and logs `chat_user.removed`; `false` when it was already gone.
     pub async fn delete_chat_user(
         &self,
         head: ChatHead,
@@ -546,7 +545,6 @@ impl Db {
                     &[],
                 )?;
                 tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
-                auth_codes::tx_parts::discard(tx, chat_id, &chat_user.email)?;
                 Ok(Staged { head, rest: () })
             })
             .await?;

@@ -2,7 +2,7 @@
 //! answers with items of its own. Each delegates to its entity's own key and record.
 
 use super::api_tokens::{self, ApiTokenRecord};
-use super::auth_codes::{self, AuthCodeRecord};
+use super::auth_codes::{self, AuthCodeRecord, CodeSource};
 use super::chat_users::{self, ChatUserEmailPointer, ChatUserRecord};
 use super::chats::ChatRecord;
 use super::messages::{self, MessageRecord};
@@ -39,8 +39,13 @@ pub fn chat_user_email(chat_user: &ChatUserRecord) -> Result<Item, ApiError> {
     )
 }
 
-pub fn auth_code(chat_id: ChatId, email: &str, code: &AuthCodeRecord) -> Result<Item, ApiError> {
-    to_item(&auth_codes::key(chat_id, email), code)
+pub fn auth_code(
+    chat_id: ChatId,
+    email: &str,
+    source: &CodeSource,
+    code: &AuthCodeRecord,
+) -> Result<Item, ApiError> {
+    to_item(&auth_codes::key(chat_id, email, source), code)
 }
 
 pub fn message(message: &MessageRecord) -> Result<Item, ApiError> {
