@@ -562,3 +562,54 @@ async fn answers_are_not_cached_and_not_sniffed() {
         assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
     }
 }
+
+/// `chat-admin user delete` takes everything the operator owned with it: its chats (and
+/// every item in them), companies, webhook endpoints and tokens; its guests' tokens stop
+/// working at once.
+#[tokio::test]
+async fn deleting_an_operator_removes_everything_it_owned() {
+    let room = room("deleted-owner").await;
+    post_message(&room.chat, &room.ann.token, "before the owner left").await;
+    call("POST", &format!("/api/companies/{}/webhooks", room.company))
+        .api(&room.owner.token)
+        .json(json!({ "url": "https://hooks.example.com/chat" }))
+        .send()
+        .await
+        .expect(201);
+    let (_, with_it) = chat_admin::delete_user(&db().await, &room.owner.email)
+        .await
+        .unwrap();
+    assert_eq!(
+        (with_it.chats, with_it.companies, with_it.webhooks),
+        (1, 1, 1)
+    );
+    assert!(with_it.api_tokens >= 1);
+    for guest in [&room.ann, &room.bob] {
+        call("GET", &format!("/api/chats/{}/messages", room.chat))
+            .bearer(&guest.token)
+            .send()
+            .await
+            .expect(401);
+    }
+    call("GET", "/api/user")
+        .api(&room.owner.token)
+        .send()
+        .await
+        .expect(401);
+    for partition in [
+        format!("CHAT#{}", room.chat),
+        format!("USER#{}", room.owner.id),
+    ] {
+        let left = dynamodb()
+            .await
+            .query()
+            .table_name(table_name())
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", shared::db::s(&partition))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(left.count, 0, "{partition} is empty: {:?}", left.items);
+    }
+}

@@ -9,7 +9,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sesv2::Client as SesClient;
 use shared::db::api_tokens::ApiTokenRecord;
-use shared::db::users::{UserCreated, UserRecord};
+use shared::db::users::{UserCreated, UserDeleted, UserRecord};
 use shared::db::{Db, keys};
 use shared::ids::{ApiTokenId, EntityId, UserId};
 use shared::validate::{Email, FromField, Name};
@@ -176,12 +176,13 @@ pub async fn find_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
         .ok_or_else(|| format!("no user with the email {}", email.as_str()).into())
 }
 
-/// Deletes a user, its email and its API tokens (which stop working at once: every
-/// API-token request checks the user too). Its companies stay, owned by the id.
-pub async fn delete_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
+/// Deletes a user and everything it owns (see `Db::delete_user`): its companies, chats
+/// (with their chat users, whose tokens stop working at once), webhook endpoints and API
+/// tokens.
+pub async fn delete_user(db: &Db, email: &str) -> Result<(UserRecord, UserDeleted), Error> {
     let user = find_user(db, email).await?;
-    db.delete_user(&user).await.map_err(api)?;
-    Ok(user)
+    let deleted = db.delete_user(&user).await.map_err(api)?;
+    Ok((user, deleted))
 }
 
 /// Issues an API token for a user (as `POST /api/tokens` does, without the password).

@@ -114,7 +114,8 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Delete an operator with its API tokens.
+    /// Delete an operator with everything it owns: companies, chats (with their chat
+    /// users and messages), webhook endpoints and API tokens.
     #[command(after_help = "Example:\n  chat-admin user delete --email ops@example.com")]
     Delete {
         /// The operator's login email.
@@ -270,8 +271,8 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
             print(user.resource());
         }
         Command::User(UserCommand::Delete { email }) => {
-            let user = chat_admin::delete_user(&db, &email).await?;
-            print(json!({ "deleted": user.resource() }));
+            let (user, with_it) = chat_admin::delete_user(&db, &email).await?;
+            print(json!({ "deleted": user.resource(), "with_it": with_it }));
         }
         Command::Token(TokenCommand::Issue { email, name, quiet }) => {
             let keys = token_keys()?;

@@ -101,6 +101,20 @@ impl Db {
         .await
     }
 
+    /// Every company of the owner.
+    pub async fn all_companies(&self, owner_id: UserId) -> Result<Vec<CompanyRecord>, ApiError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.list_companies(owner_id, 100, cursor).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// `None` when the owner has no such company.
     pub async fn update_company(
         &self,
