@@ -275,12 +275,12 @@ async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
         .chat_user_with_chat(chat_id, chat_user_id)
         .await?
         .ok_or_else(unauthenticated)?;
-    // Issued before the owner revoked this chat user's tokens.
+    // Issued before the owner revoked this chat user's tokens, or every guest's.
     let issued_ms = claims.iat_ms.unwrap_or(claims.iat * 1000);
-    if chat_user
+    let revoked_at = chat_user
         .tokens_revoked_at_ms
-        .is_some_and(|revoked| issued_ms <= revoked)
-    {
+        .max(chat.tokens_revoked_at_ms);
+    if revoked_at.is_some_and(|revoked| issued_ms <= revoked) {
         return Err(unauthenticated());
     }
     Ok(Guest { chat_user, chat })

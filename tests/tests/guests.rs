@@ -881,3 +881,44 @@ async fn an_owner_revokes_one_chat_users_tokens() {
         .await
         .expect(404);
 }
+
+/// A password rotation keeps guests signed in, unless the owner asks it to sign them all
+/// out (`sign_out`, for a password that leaked); a guest then proves its email again,
+/// without the password.
+#[tokio::test]
+async fn a_rotation_may_sign_every_guest_out() {
+    let s = setup("sign-out").await;
+    let ann = member(&s.owner, &s.chat, "ann").await;
+    let bob = member(&s.owner, &s.chat, "bob").await;
+    let share = |body: Value| {
+        call("POST", &format!("/api/chats/{}/share", s.chat))
+            .api(&s.owner.token)
+            .json(body)
+            .send()
+    };
+    let reads = |token: &str| {
+        call("GET", &format!("/api/chats/{}/messages", s.chat))
+            .bearer(token)
+            .send()
+    };
+    share(json!({ "sign_out": true })).await.expect(422);
+    let rotated = share(json!({ "regenerate": true })).await.expect(200);
+    remember_secret(rotated.data()["password"].as_str().unwrap());
+    reads(&ann.token).await.expect(200);
+    let rotated = share(json!({ "regenerate": true, "sign_out": true }))
+        .await
+        .expect(200);
+    remember_secret(rotated.data()["password"].as_str().unwrap());
+    for guest in [&ann, &bob] {
+        reads(&guest.token).await.expect(401);
+    }
+    send_code(&s.chat, json!({ "email": ann.email }))
+        .await
+        .expect(202);
+    let code = latest_code(&ann.email).await;
+    let again = get_token(&s.chat, &ann.email, &code).await.expect(200);
+    let token = again.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    reads(&token).await.expect(200);
+    reads(&bob.token).await.expect(401);
+}

@@ -50,6 +50,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         last_message_id: None,
         event_seq: 0,
         unread_email_minutes: None,
+        tokens_revoked_at_ms: None,
     };
     if !matches!(ctx.db.create_chat(&chat).await?, ChatCreated::Created) {
         return Err("the chat was not created".into());

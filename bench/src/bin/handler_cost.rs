@@ -107,6 +107,7 @@ fn fixture() -> Fixture {
         last_message_id: None,
         unread_email_minutes: None,
         event_seq: 0,
+        tokens_revoked_at_ms: None,
     };
     let chat_user = ChatUserRecord {
         id: chat_user_id,
@@ -120,13 +121,10 @@ fn fixture() -> Fixture {
         ..ChatUserRecord::default()
     };
     let code = AuthCodeRecord {
-        code_digest: Some(shared::crypto::auth_code_digest(
-            SECRET.as_bytes(),
-            &chat_id.to_string(),
-            EMAIL,
-            CODE,
-        )
-        .unwrap()),
+        code_digest: Some(
+            shared::crypto::auth_code_digest(SECRET.as_bytes(), &chat_id.to_string(), EMAIL, CODE)
+                .unwrap(),
+        ),
         expires_at_ms: i64::MAX / 2,
         failed_attempts: 0,
         last_sent_ms: 0,
@@ -443,13 +441,9 @@ fn crypto() {
         std::hint::black_box(keys.verify(&token).unwrap());
     });
     time("auth-code HMAC", 10_000, &mut || {
-        std::hint::black_box(shared::crypto::auth_code_digest(
-            SECRET.as_bytes(),
-            "chat",
-            EMAIL,
-            CODE,
-        )
-        .unwrap());
+        std::hint::black_box(
+            shared::crypto::auth_code_digest(SECRET.as_bytes(), "chat", EMAIL, CODE).unwrap(),
+        );
     });
 }
 

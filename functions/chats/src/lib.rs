@@ -117,6 +117,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_message_id: None,
         event_seq: 0,
         unread_email_minutes: input.unread_email_minutes.map(|m| m.0),
+        tokens_revoked_at_ms: None,
     };
     match app.ctx.db.create_chat(&chat).await? {
         ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),
@@ -164,19 +165,27 @@ async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
 }
 
 /// `POST /chats/{chat_id}/share`: the chat's join password, created on first use;
-/// `{"regenerate": true}` replaces it.
+/// `{"regenerate": true}` replaces it, and with `"sign_out": true` also ends every
+/// chat-user token issued so far (for a password that leaked).
 async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
     let mut fields = Fields::new(&req.body);
     let regenerate = fields.optional::<bool>("regenerate").unwrap_or(false);
+    let sign_out = fields.optional::<bool>("sign_out").unwrap_or(false);
     fields.finish()?;
+    if sign_out && !regenerate {
+        return Err(FieldErrors::single(
+            "sign_out",
+            "sign_out goes with regenerate: true.",
+        ));
+    }
     if let (Some(password), false) = (&chat.password, regenerate) {
         return Ok(share_response(chat.id, password));
     }
-    let write = if regenerate {
-        PasswordWrite::Replace
-    } else {
-        PasswordWrite::IfUnset
+    let write = match (regenerate, sign_out) {
+        (true, true) => PasswordWrite::ReplaceSigningOut,
+        (true, false) => PasswordWrite::Replace,
+        (false, _) => PasswordWrite::IfUnset,
     };
     let new_password = crypto::random_token_string(16)?;
     let password = app

@@ -40,6 +40,10 @@ pub struct ChatRecord {
     /// unset: [`DEFAULT_UNREAD_EMAIL_MINUTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_email_minutes: Option<u32>,
+    /// Chat-user tokens issued at or before this (epoch ms) are dead: set by a password
+    /// rotation that signs every guest out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens_revoked_at_ms: Option<i64>,
 }
 
 pub const DEFAULT_UNREAD_EMAIL_MINUTES: u32 = 10;
@@ -125,6 +129,9 @@ pub enum PasswordWrite {
     /// Only if the chat has none yet: two first calls at once agree on one password.
     IfUnset,
     Replace,
+    /// Replace, and kill every chat-user token issued so far: each guest proves its email
+    /// again (a chat user needs no password for a code).
+    ReplaceSigningOut,
 }
 
 /// Parts of other entities' transactions that concern the chat item.
@@ -271,8 +278,9 @@ impl Db {
         password: &str,
         write: PasswordWrite,
     ) -> Result<Option<String>, ApiError> {
+        let signs_out = write == PasswordWrite::ReplaceSigningOut;
         let current = match write {
-            PasswordWrite::Replace => chat.clone(),
+            PasswordWrite::Replace | PasswordWrite::ReplaceSigningOut => chat.clone(),
             // Two first calls at once agree on one password: only a chat without one is
             // written, the loser reads the winner's.
             PasswordWrite::IfUnset => ChatRecord {
@@ -294,6 +302,9 @@ impl Db {
                     .value(":owner", s(chat.owner_id.to_string()));
                 if unset_only {
                     update = update.condition("attribute_not_exists(password)");
+                }
+                if signs_out {
+                    update = update.set("tokens_revoked_at_ms", n(clock::now_millis()));
                 }
                 let event = NewEvent::new(EventType::ChatUpdated, updated.resource());
                 let head = tx_parts::advance(tx, head, event, update, clock::now_millis())?;
@@ -354,6 +365,7 @@ mod tests {
             last_message_id: None,
             event_seq: 0,
             unread_email_minutes: None,
+            tokens_revoked_at_ms: None,
         };
         let item = chat.to_item().unwrap();
         assert_eq!(item[keys::PK], s(format!("CHAT#{}", chat.id)));
