@@ -613,3 +613,75 @@ async fn deleting_an_operator_removes_everything_it_owned() {
         assert_eq!(left.count, 0, "{partition} is empty: {:?}", left.items);
     }
 }
+
+/// Caps, each counted in the same transaction as the item it counts: 50 API tokens per
+/// operator, 50 companies per operator, 10,000 chats per company. At the cap: 409, and
+/// freeing one makes room again.
+#[tokio::test]
+async fn operators_hold_capped_numbers_of_tokens_companies_and_chats() {
+    let op = operator("caps").await;
+    let login = || {
+        call("POST", "/api/tokens")
+            .json(json!({ "email": op.email, "password": op.password }))
+            .send()
+    };
+    // operator() issued the first token.
+    let mut newest = String::new();
+    for _ in 1..50 {
+        let reply = login().await.expect(201);
+        remember_secret(reply.data()["token"].as_str().unwrap());
+        newest = reply.data()["api_token"]["id"].as_str().unwrap().to_owned();
+    }
+    let refused = login().await.expect(409);
+    assert!(refused.body["message"].as_str().unwrap().contains("50 API tokens"));
+    call("DELETE", &format!("/api/tokens/{newest}"))
+        .api(&op.token)
+        .send()
+        .await
+        .expect(200);
+    let again = login().await.expect(201);
+    remember_secret(again.data()["token"].as_str().unwrap());
+
+    let create_company = |name: String| {
+        call("POST", "/api/companies")
+            .api(&op.token)
+            .json(json!({ "name": name }))
+            .send()
+    };
+    let mut companies = Vec::new();
+    for i in 0..50 {
+        let reply = create_company(format!("Company {i}")).await.expect(201);
+        companies.push(reply.data()["id"].as_str().unwrap().to_owned());
+    }
+    let refused = create_company("One too many".into()).await.expect(409);
+    assert!(refused.body["message"].as_str().unwrap().contains("50 companies"));
+    call("DELETE", &format!("/api/companies/{}", companies[0]))
+        .api(&op.token)
+        .send()
+        .await
+        .expect(200);
+    create_company("In its place".into()).await.expect(201);
+
+    // 9,999 chats, as far as the count knows; the 10,000th is created, the next refused.
+    let company = &companies[1];
+    dynamodb()
+        .await
+        .update_item()
+        .table_name(table_name())
+        .key("PK", shared::db::s(format!("USER#{}", op.id)))
+        .key("SK", shared::db::s(format!("COMPANY#{company}")))
+        .update_expression("SET chat_count = :almost")
+        .expression_attribute_values(":almost", shared::db::n(9_999))
+        .send()
+        .await
+        .unwrap();
+    let new_chat = || {
+        call("POST", "/api/chats")
+            .api(&op.token)
+            .json(json!({ "company_id": company, "name": "Support" }))
+            .send()
+    };
+    new_chat().await.expect(201);
+    let refused = new_chat().await.expect(409);
+    assert!(refused.body["message"].as_str().unwrap().contains("10,000 chats"));
+}

@@ -63,7 +63,11 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         updated_at: now,
         chat_count: 0,
     };
-    app.ctx.db.insert_company(&company).await?;
+    app.ctx
+        .db
+        .insert_company(&company)
+        .await?
+        .or_refuse("You own 50 companies, the most one user may have. Delete one first.")?;
     Ok(http::data(StatusCode::CREATED, company.resource()))
 }
 

@@ -60,6 +60,9 @@ impl Login {
     }
 }
 
+const TOO_MANY_TOKENS: &str =
+    "You hold 50 API tokens, the most one user may have. Revoke one first.";
+
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let input = Login::parse(req)?;
     let source = req.source_ip.as_deref().unwrap_or("unknown");
@@ -75,7 +78,11 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_used_ms: None,
     };
     let secret = app.ctx.tokens.issue_api_token(user.id, token.id)?;
-    app.ctx.db.insert_api_token(&token).await?;
+    app.ctx
+        .db
+        .insert_api_token(&token)
+        .await?
+        .or_refuse(TOO_MANY_TOKENS)?;
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
     Ok(http::data(
         StatusCode::CREATED,

@@ -202,7 +202,12 @@ pub async fn issue_token(
         last_used_ms: None,
     };
     let token = tokens.issue_api_token(user.id, record.id).map_err(api)?;
-    db.insert_api_token(&record).await.map_err(api)?;
+    db.insert_api_token(&record)
+        .await
+        .and_then(|added| {
+            added.or_refuse("the user holds 50 API tokens, the most it may: revoke one first")
+        })
+        .map_err(api)?;
     Ok((token, record))
 }
 

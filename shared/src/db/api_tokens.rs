@@ -5,6 +5,8 @@ use serde_json::{Value, json};
 
 use super::page::{ListQuery, Page};
 use super::update::Update;
+use super::tx::Transaction;
+use super::users::{Added, Holding};
 use super::{Db, Key, from_item, keys, n, s, to_item, users};
 use crate::error::ApiError;
 use crate::ids::{ApiTokenId, UserId};
@@ -51,12 +53,21 @@ fn list_query(user_id: UserId, per_page: usize, cursor: Option<String>) -> ListQ
 }
 
 impl Db {
-    pub async fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<(), ApiError> {
-        // A fresh id is never taken: an existing item is this very write, committed by an
-        // attempt whose answer was lost before the SDK retried it.
-        self.put_new(to_item(&key(token.user_id, token.id), token)?)
-            .await?;
-        Ok(())
+    /// Adds the token, counted against [`users::MAX_API_TOKENS`] in the same transaction.
+    pub async fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<Added, ApiError> {
+        let mut tx = Transaction::new(self);
+        let counted = users::tx_parts::count(&mut tx, token.user_id, Holding::ApiTokens, 1)?;
+        let item = tx.put_new(to_item(&key(token.user_id, token.id), token)?)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(Added::Added),
+            // A fresh id is never taken: an existing item is this very write, committed by
+            // an attempt whose answer was lost before the SDK retried it.
+            Err(cancelled) if cancelled.failed(item) => Ok(Added::Added),
+            Err(cancelled) if cancelled.failed(counted) => {
+                Ok(users::tx_parts::refusal(&cancelled, counted))
+            }
+            Err(cancelled) => Err(cancelled.unexpected("token insert")),
+        }
     }
 
     /// The user and the token of an API token's claims, in one round trip; `None` when
@@ -104,12 +115,24 @@ impl Db {
     }
 
     /// Revokes a token; `None` when the user has no such token.
+    /// Deletes the token (and counts it off); `None` when there was no such token.
     pub async fn revoke_api_token(
         &self,
         user_id: UserId,
         token_id: ApiTokenId,
     ) -> Result<Option<ApiTokenRecord>, ApiError> {
-        self.delete_returning(&key(user_id, token_id), "attribute_exists(PK)", &[])
-            .await
+        let key = key(user_id, token_id);
+        let Some(token) = self.get::<ApiTokenRecord>(&key).await? else {
+            return Ok(None);
+        };
+        let mut tx = Transaction::new(self);
+        tx.delete(&key, Some("attribute_exists(PK)"), &[])?;
+        users::tx_parts::count(&mut tx, user_id, Holding::ApiTokens, -1)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(Some(token)),
+            // Revoked meanwhile by another request (or its user deleted).
+            Err(cancelled) if cancelled.any_failed() => Ok(None),
+            Err(cancelled) => Err(cancelled.unexpected("token revoke")),
+        }
     }
 }

@@ -121,6 +121,8 @@ pub enum ChatCreated {
     Created,
     /// The company is not the owner's (or is gone).
     NoSuchCompany,
+    /// The company has [`super::companies::MAX_CHATS_PER_COMPANY`] chats already.
+    CompanyFull,
 }
 
 /// How the share password is to change.
@@ -193,7 +195,10 @@ impl Db {
         tx.put_new(chat.to_item()?)?;
         match tx.commit().await? {
             Ok(()) => Ok(ChatCreated::Created),
-            Err(cancelled) if cancelled.failed(company) => Ok(ChatCreated::NoSuchCompany),
+            Err(cancelled) if cancelled.failed(company) => Ok(match cancelled.item(company) {
+                Some(_) => ChatCreated::CompanyFull,
+                None => ChatCreated::NoSuchCompany,
+            }),
             Err(cancelled) => Err(cancelled.unexpected("chat create")),
         }
     }

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use super::page::{ListQuery, Page};
 use super::update::Update;
+use super::tx::Transaction;
+use super::users::{self, Added, Holding};
 use super::{Db, Key, keys, n, s, to_item};
 use crate::error::ApiError;
 use crate::ids::{CompanyId, UserId};
@@ -60,6 +62,9 @@ pub struct CompanyChanges {
     pub updated_at: String,
 }
 
+/// The most chats one company may have.
+pub const MAX_CHATS_PER_COMPANY: u32 = 10_000;
+
 #[derive(Debug)]
 pub enum CompanyDeleted {
     Deleted(CompanyRecord),
@@ -68,12 +73,21 @@ pub enum CompanyDeleted {
 }
 
 impl Db {
-    pub async fn insert_company(&self, company: &CompanyRecord) -> Result<(), ApiError> {
-        // A fresh id is never taken: an existing item is this very write, committed by an
-        // attempt whose answer was lost before the SDK retried it.
-        self.put_new(to_item(&key(company.owner_id, company.id), company)?)
-            .await?;
-        Ok(())
+    /// Adds the company, counted against [`users::MAX_COMPANIES`] in the same transaction.
+    pub async fn insert_company(&self, company: &CompanyRecord) -> Result<Added, ApiError> {
+        let mut tx = Transaction::new(self);
+        let counted = users::tx_parts::count(&mut tx, company.owner_id, Holding::Companies, 1)?;
+        let item = tx.put_new(to_item(&key(company.owner_id, company.id), company)?)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(Added::Added),
+            // A fresh id is never taken: an existing item is this very write, committed by
+            // an attempt whose answer was lost before the SDK retried it.
+            Err(cancelled) if cancelled.failed(item) => Ok(Added::Added),
+            Err(cancelled) if cancelled.failed(counted) => {
+                Ok(users::tx_parts::refusal(&cancelled, counted))
+            }
+            Err(cancelled) => Err(cancelled.unexpected("company insert")),
+        }
     }
 
     pub async fn company(
@@ -134,28 +148,33 @@ impl Db {
             .await
     }
 
-    /// Deletes a company that has no chats.
+    /// Deletes a company that has no chats (and counts it off its owner).
     pub async fn delete_company(
         &self,
         owner_id: UserId,
         company_id: CompanyId,
     ) -> Result<CompanyDeleted, ApiError> {
         let key = key(owner_id, company_id);
-        let deleted = self
-            .delete_returning(
-                &key,
-                "attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)",
-                &[(":zero", n(0))],
-            )
-            .await?;
-        if let Some(company) = deleted {
-            return Ok(CompanyDeleted::Deleted(company));
+        let Some(company) = self.get::<CompanyRecord>(&key).await? else {
+            return Ok(CompanyDeleted::NotFound);
+        };
+        let mut tx = Transaction::new(self);
+        let deleted = tx.delete(
+            &key,
+            Some("attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)"),
+            &[(":zero", n(0))],
+        )?;
+        users::tx_parts::count(&mut tx, owner_id, Holding::Companies, -1)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(CompanyDeleted::Deleted(company)),
+            // Still there: it has chats (again). Gone: deleted meanwhile.
+            Err(cancelled) if cancelled.failed(deleted) => Ok(if cancelled.item(deleted).is_some() {
+                CompanyDeleted::HasChats
+            } else {
+                CompanyDeleted::NotFound
+            }),
+            Err(cancelled) => Err(cancelled.unexpected("company delete")),
         }
-        // Either gone or still has chats: tell which.
-        Ok(match self.get::<CompanyRecord>(&key).await? {
-            Some(_) => CompanyDeleted::HasChats,
-            None => CompanyDeleted::NotFound,
-        })
     }
 }
 
@@ -164,18 +183,29 @@ pub(crate) mod tx_parts {
     use super::*;
     use crate::db::tx::{Slot, Transaction};
 
-    /// Adds `delta` to the company's `chat_count`; fails when the owner has no such company.
+    /// Adds `delta` to the company's `chat_count`; fails when the owner has no such
+    /// company, or (adding) when it has [`MAX_CHATS_PER_COMPANY`] already: the item the
+    /// failure hands back tells which.
     pub(crate) fn count_chats(
         tx: &mut Transaction<'_>,
         owner_id: UserId,
         company_id: CompanyId,
         delta: i64,
     ) -> Result<Slot, ApiError> {
+        let condition = if delta > 0 {
+            "attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count < :max)"
+        } else {
+            "attribute_exists(PK)"
+        };
+        let mut values = vec![(":delta", n(delta))];
+        if delta > 0 {
+            values.push((":max", n(MAX_CHATS_PER_COMPANY)));
+        }
         tx.update(
             &key(owner_id, company_id),
             "ADD chat_count :delta",
-            "attribute_exists(PK)",
-            &[(":delta", n(delta))],
+            condition,
+            &values,
         )
     }
 }

@@ -57,7 +57,7 @@ impl Cancelled {
             .any(|slot| self.failed(slot))
     }
 
-    /// The item as it was when its condition failed (updates ask for it).
+    /// The item as it was when its condition failed (updates and deletes ask for it).
     pub(crate) fn item(&self, slot: Slot) -> Option<&Item> {
         self.reasons.get(slot.0).and_then(CancellationReason::item)
     }
@@ -169,6 +169,7 @@ impl<'a> Transaction<'a> {
             .set_key(Some(key.to_item()))
             .set_condition_expression(condition.map(str::to_owned))
             .set_expression_attribute_values(values(condition_values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()?;
         Ok(self.push(TransactWriteItem::builder().delete(delete).build()))
     }

@@ -40,6 +40,94 @@ impl UserRecord {
     }
 }
 
+/// The most API tokens one operator may hold at once.
+pub const MAX_API_TOKENS: u32 = 50;
+/// The most companies one operator may own.
+pub const MAX_COMPANIES: u32 = 50;
+
+/// What an operator holds a bounded number of, counted on its profile item in the same
+/// transaction as each item added or removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    ApiTokens,
+    Companies,
+}
+
+impl Holding {
+    pub const fn max(self) -> u32 {
+        match self {
+            Holding::ApiTokens => MAX_API_TOKENS,
+            Holding::Companies => MAX_COMPANIES,
+        }
+    }
+
+    fn counter(self) -> &'static str {
+        match self {
+            Holding::ApiTokens => "api_token_count",
+            Holding::Companies => "company_count",
+        }
+    }
+}
+
+/// How adding one more of a [`Holding`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    Added,
+    /// The operator holds [`Holding::max`] already.
+    AtCap,
+    /// The operator is gone.
+    UserGone,
+}
+
+impl Added {
+    /// The answer for the caller: a 409 saying `at_cap` at the cap, a 401 when its user
+    /// went meanwhile.
+    pub fn or_refuse(self, at_cap: &'static str) -> Result<(), ApiError> {
+        match self {
+            Added::Added => Ok(()),
+            Added::AtCap => Err(ApiError::Conflict(at_cap)),
+            Added::UserGone => Err(ApiError::Unauthenticated("Unauthenticated.")),
+        }
+    }
+}
+
+/// Parts of other entities' transactions that concern the profile item.
+pub(crate) mod tx_parts {
+    use super::*;
+    use crate::db::n;
+    use crate::db::tx::{Cancelled, Slot};
+    use crate::db::update::Update;
+
+    /// One more (refused at the cap, or when the user is gone) or one fewer. Items from
+    /// before the counter existed were never counted: the count may go below zero.
+    pub(crate) fn count(
+        tx: &mut Transaction<'_>,
+        user_id: UserId,
+        holding: Holding,
+        delta: i64,
+    ) -> Result<Slot, ApiError> {
+        let counter = holding.counter();
+        let update = Update::new().add(counter, n(delta));
+        let update = if delta > 0 {
+            update.value(":max", n(holding.max())).condition(&format!(
+                "attribute_exists(PK) AND (attribute_not_exists(#{counter}) OR #{counter} < :max)"
+            ))
+        } else {
+            update.condition("attribute_exists(PK)")
+        };
+        tx.update_with(&key(user_id), update)
+    }
+
+    /// Why the count refused one more.
+    pub(crate) fn refusal(cancelled: &Cancelled, slot: Slot) -> Added {
+        if cancelled.item(slot).is_some() {
+            Added::AtCap
+        } else {
+            Added::UserGone
+        }
+    }
+}
+
 /// The unique-email item: points at the user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct UserEmailPointer {
