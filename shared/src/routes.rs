@@ -629,7 +629,9 @@ pub const ROUTES: &[Route] = &[
 /// stream's consumers (`fanout`: sockets; `dispatch`: webhook and email jobs) and the SQS
 /// queues' consumers (`deliver`: webhooks; `notify`: unread-message emails); see
 /// `template.yaml`.
-pub const EVENT_FUNCTIONS: [&str; 5] = ["realtime", "fanout", "dispatch", "deliver", "notify"];
+pub const EVENT_FUNCTIONS: [&str; 6] = [
+    "realtime", "fanout", "dispatch", "purge", "deliver", "notify",
+];
 
 /// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`: the
 /// `action` of a client frame (route selection `$request.body.action`).

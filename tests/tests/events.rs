@@ -506,3 +506,49 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
     let response = notify::handle(&notify, job).await;
     assert!(response.batch_item_failures.is_empty());
 }
+
+/// The purge fixture through its handler: a chat whose chat item is gone loses every
+/// other item, and a replay of the record finds nothing left and does nothing wrong.
+#[tokio::test]
+async fn the_purge_fixture_replays_through_its_handler() {
+    let purge = purge::App::from_env().await.unwrap();
+    let owner = operator("events-purge").await;
+    let company = company(&owner, "Fixtures Purge").await;
+    let chat = chat(&owner, &company, None).await;
+    let guest = member(&owner, &chat, "guest").await;
+    post_message(&chat, &guest.token, "soon gone").await;
+    let partition = format!("CHAT#{chat}");
+    let key = |sk: &str| {
+        [
+            ("PK".to_owned(), shared::db::s(&partition)),
+            ("SK".to_owned(), shared::db::s(sk)),
+        ]
+        .into_iter()
+        .collect()
+    };
+    // The chat item goes as `DELETE /api/chats/{id}` removes it (the company's count aside).
+    dynamodb()
+        .await
+        .delete_item()
+        .table_name(table_name())
+        .set_key(Some(key("CHAT")))
+        .send()
+        .await
+        .unwrap();
+    let vars = [("CHAT_ID", chat.as_str())];
+    for _ in 0..2 {
+        let response = purge::handle(&purge, fixture("purge/chat-removed.json", &vars)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let left = dynamodb()
+        .await
+        .query()
+        .table_name(table_name())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", shared::db::s(&partition))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.count, 0, "{:?}", left.items);
+}

@@ -606,8 +606,8 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
     send_code(&s.chat, json!({ "email": members[0].email }))
         .await
         .expect(202);
-    // One message through the API (so its client id exists too), then 1,000 more written
-    // straight to the table in batches: posting is tested elsewhere, and 1,000 posts
+    // One message through the API (so its client id exists too), then 20,000 more written
+    // straight to the table in batches: posting is tested elsewhere, and 20,000 posts
     // through moto's whole-table transaction snapshots would only make this test slow.
     call("POST", &format!("/api/chats/{}/messages", s.chat))
         .bearer(&members[0].token)
@@ -615,7 +615,7 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
         .send()
         .await
         .expect(201);
-    write_messages(&s.chat, &members[1].id, 1000).await;
+    write_messages(&s.chat, &members[1].id, 20_000).await;
     let page = call("GET", &format!("/api/chats/{}/messages", s.chat))
         .bearer(&members[2].token)
         .query("per_page", "100")
@@ -660,18 +660,26 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
         .await
         .expect(404);
 
-    // And the table holds nothing of the chat any more.
-    let left = dynamodb()
-        .await
-        .query()
-        .table_name(table_name())
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", shared::db::s(keys::chat_partition(chat_id(&s.chat))))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.count(), 0, "items left in the chat's partition");
+    // And soon the table holds nothing of the chat any more: the purge function, reached
+    // through the stream by the chat item's removal, deletes the rest.
+    let partition = keys::chat_partition(chat_id(&s.chat));
+    let emptied = eventually(600, || async {
+        let left = dynamodb()
+            .await
+            .query()
+            .table_name(table_name())
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", shared::db::s(&partition))
+            .select(shared::aws_sdk_dynamodb::types::Select::Count)
+            .limit(1)
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        left.count() == 0
+    })
+    .await;
+    assert!(emptied, "items left in the chat's partition");
     // The company's chat count went back down: it can be deleted now.
     call("DELETE", &format!("/api/companies/{}", s.company))
         .api(&s.owner.token)

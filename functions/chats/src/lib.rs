@@ -156,14 +156,11 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
 
 async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
-    // Deleted concurrently by another request: `None`.
-    let removed = app
-        .ctx
-        .db
-        .delete_chat(&chat)
-        .await?
-        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
-    tracing::info!(chat_id = %chat.id, items = removed, "chat deleted");
+    // Deleted concurrently by another request: `false`.
+    if !app.ctx.db.delete_chat(&chat).await? {
+        return Err(ApiError::NotFound(NO_SUCH_CHAT));
+    }
+    tracing::info!(chat_id = %chat.id, "chat deleted; its items follow (purge)");
     Ok(http::data(StatusCode::OK, chat.resource()))
 }
 

@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::page::{ListQuery, Page};
-use super::update::Update;
 use super::tx::Transaction;
+use super::update::Update;
 use super::users::{Added, Holding};
 use super::{Db, Key, from_item, keys, n, s, to_item, users};
 use crate::error::ApiError;

@@ -13,7 +13,7 @@ use super::{Db, Item, Key, companies, keys, n, s, to_item};
 use crate::clock;
 use crate::error::ApiError;
 use crate::events::{Event, EventType};
-use crate::ids::{ChatId, CompanyId, MessageId, UserId};
+use crate::ids::{ChatId, CompanyId, EntityId, MessageId, UserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatRecord {
@@ -329,11 +329,12 @@ impl Db {
         }
     }
 
-    /// Deletes a chat: first the chat item and its company's count in one transaction
-    /// (from then on every route answers as if the chat never existed, its chat users'
-    /// tokens included), then everything else in its partition. `None` when it was
-    /// already gone; else how many other items went.
-    pub async fn delete_chat(&self, chat: &ChatRecord) -> Result<Option<usize>, ApiError> {
+    /// Deletes a chat: the chat item and its company's count, in one transaction. From
+    /// then on every route answers as if the chat never existed, its chat users' tokens
+    /// included; the rest of its partition (messages, events, chat users, of any number)
+    /// is purged by the `purge` function, which the chat item's removal reaches through
+    /// the table's stream. `false` when it was already gone.
+    pub async fn delete_chat(&self, chat: &ChatRecord) -> Result<bool, ApiError> {
         let mut tx = Transaction::new(self);
         let head = tx.delete(
             &key(chat.id),
@@ -342,13 +343,28 @@ impl Db {
         )?;
         companies::tx_parts::count_chats(&mut tx, chat.owner_id, chat.company_id, -1)?;
         match tx.commit().await? {
-            Ok(()) => {}
-            Err(cancelled) if cancelled.failed(head) => return Ok(None),
-            Err(cancelled) => return Err(cancelled.unexpected("chat delete")),
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed(head) => Ok(false),
+            Err(cancelled) => Err(cancelled.unexpected("chat delete")),
         }
-        let removed = self.purge_partition(&keys::chat_partition(chat.id)).await?;
-        Ok(Some(removed))
     }
+
+    /// Deletes every item left in a deleted chat's partition; how many went. Safe to run
+    /// again, and again after a stop part-way: it deletes what is left.
+    pub async fn purge_chat(&self, chat_id: ChatId) -> Result<usize, ApiError> {
+        self.purge_partition(&keys::chat_partition(chat_id)).await
+    }
+}
+
+/// The chat whose chat item these keys are (as the table's stream hands them), if they
+/// are a chat item's.
+pub fn chat_of_keys(keys: &Item) -> Option<ChatId> {
+    let sk = keys.get(keys::SK)?.as_s().ok()?;
+    let pk = keys.get(keys::PK)?.as_s().ok()?;
+    if sk != "CHAT" {
+        return None;
+    }
+    ChatId::parse(pk.strip_prefix("CHAT#")?)
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::page::{ListQuery, Page};
-use super::update::Update;
 use super::tx::Transaction;
+use super::update::Update;
 use super::users::{self, Added, Holding};
 use super::{Db, Key, keys, n, s, to_item};
 use crate::error::ApiError;
@@ -161,18 +161,22 @@ impl Db {
         let mut tx = Transaction::new(self);
         let deleted = tx.delete(
             &key,
-            Some("attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)"),
+            Some(
+                "attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)",
+            ),
             &[(":zero", n(0))],
         )?;
         users::tx_parts::count(&mut tx, owner_id, Holding::Companies, -1)?;
         match tx.commit().await? {
             Ok(()) => Ok(CompanyDeleted::Deleted(company)),
             // Still there: it has chats (again). Gone: deleted meanwhile.
-            Err(cancelled) if cancelled.failed(deleted) => Ok(if cancelled.item(deleted).is_some() {
-                CompanyDeleted::HasChats
-            } else {
-                CompanyDeleted::NotFound
-            }),
+            Err(cancelled) if cancelled.failed(deleted) => {
+                Ok(if cancelled.item(deleted).is_some() {
+                    CompanyDeleted::HasChats
+                } else {
+                    CompanyDeleted::NotFound
+                })
+            }
             Err(cancelled) => Err(cancelled.unexpected("company delete")),
         }
     }

@@ -174,9 +174,9 @@ impl Db {
         }
     }
 
-    /// Deletes an operator and everything it owns. Its chats go first, each with all of
-    /// its items: from each one's delete on, its chat users' tokens are dead (every
-    /// chat-user request reads the chat). Then its companies with their webhook
+    /// Deletes an operator and everything it owns. Its chats go first (the rest of each
+    /// one's items follow through the `purge` function): from each one's delete on, its
+    /// chat users' tokens are dead (every chat-user request reads the chat). Then its companies with their webhook
     /// endpoints (deliveries expire on their own), its API tokens, and itself last, so a
     /// delete stopped part-way leaves the operator to find and delete again.
     pub async fn delete_user(&self, user: &UserRecord) -> Result<UserDeleted, ApiError> {
@@ -185,7 +185,7 @@ impl Db {
         loop {
             let page = self.list_chats(user.id, None, 100, cursor).await?;
             for chat in &page.items {
-                deleted.chats += usize::from(self.delete_chat(chat).await?.is_some());
+                deleted.chats += usize::from(self.delete_chat(chat).await?);
             }
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
