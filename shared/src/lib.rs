@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod ids;
+pub mod keys;
 pub mod mail;
 #[cfg(feature = "push")]
 pub mod push;
@@ -27,6 +28,7 @@ pub mod webhook;
 pub use error::{ApiError, FieldErrors};
 // Re-exported so the functions use exactly the SDK versions this crate was built with.
 pub use aws_sdk_dynamodb;
+pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sesv2;
 pub use http::ApiRequest;
 
