@@ -255,12 +255,12 @@ async fn send_new_code(
     let plan = plan_send(current.as_ref(), now).map_err(throttled)?;
     let code = crypto::random_auth_code()?;
     let record = AuthCodeRecord {
-        code_digest: Some(crypto::auth_code_digest(
-            app.ctx.config.token_secret.expose(),
-            &chat.id.to_string(),
-            email.as_str(),
-            code,
-        )?),
+        code_digest: Some(
+            app.ctx
+                .keys()?
+                .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
+                .await?,
+        ),
         expires_at_ms: now + CODE_TTL_MS,
         failed_attempts: 0,
         last_sent_ms: now,
@@ -348,12 +348,16 @@ pub async fn get_token(
     let (Some(member), Some(stored)) = (lookup.member, lookup.code) else {
         return Err(invalid_code());
     };
-    let presented = crypto::auth_code_digest(
-        app.ctx.config.token_secret.expose(),
-        &chat.to_string(),
-        email.as_str(),
-        code.0,
-    )?;
+    let presented = app
+        .ctx
+        .keys()?
+        .auth_code_digest_like(
+            stored.code_digest.as_deref(),
+            &chat.to_string(),
+            email.as_str(),
+            code.0,
+        )
+        .await?;
     let attempt = judge_code(&stored, &presented, clock::now_millis()).ok_or_else(invalid_code)?;
     // Of two concurrent uses of one code, only one settles it.
     if !db
@@ -372,7 +376,7 @@ pub async fn get_token(
     tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");
     Ok(http::data(
         StatusCode::OK,
-        crate::token_body(app, &chat_user)?,
+        crate::token_body(app, &chat_user).await?,
     ))
 }
 

@@ -74,7 +74,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_used_at: None,
         last_used_ms: None,
     };
-    let secret = app.ctx.tokens.issue_api_token(user.id, token.id)?;
+    let secret = app.ctx.keys()?.issue_api_token(user.id, token.id).await?;
     app.ctx.db.insert_api_token(&token).await?;
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
     Ok(http::data(
