@@ -30,8 +30,9 @@ echo "== local moto for the cold start that reaches DynamoDB"
 MOTO_PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 start_moto "$MOTO_PORT" "$OUT/moto.log"
-export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench TOKEN_SECRET=$(random_secret) MAIL_FROM=chat@example.com
+export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench KEYS_SECRET_ID=$(keys_secret_id chat-api-bench) MAIL_FROM=chat@example.com
 $R/chat-admin table create >/dev/null
+create_keys_secret "$ENDPOINT" "$KEYS_SECRET_ID"
 CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@example.com --name Bench >/dev/null
 TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
 ULID=01JBENCH000000000000000000
@@ -69,7 +70,7 @@ $R/handler-cost crypto >"$OUT/crypto.jsonl"
 
 echo "== live delivery: POST answered -> frame on another socket, through the local stack"
 API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
-write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # The release binaries built above, behind the local API Gateway and the dev bridge.
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" chat-api-bench "$OUT/bridge.log"
