@@ -33,8 +33,6 @@ use std::time::{Duration, Instant};
 
 use aws_lc_rs::hkdf;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
@@ -91,8 +89,9 @@ const KID_LABEL: &[u8] = b"chat-api/kid";
 /// Binds every derived key to this scheme: other uses of the same material differ.
 const HKDF_SALT: &[u8] = b"chat-api/keys/v1";
 const KEY_LEN: usize = 32;
-/// 9 bytes: 12 characters of base64url, ample to tell a handful of versions apart.
-const KID_LEN: usize = 9;
+/// 8 bytes, 16 hex digits: ample to tell a handful of versions apart, and plain enough to
+/// sit in a URL or an email without escaping.
+const KID_LEN: usize = 8;
 
 /// Why the keys could not be had; never carries key material.
 #[derive(Debug, thiserror::Error)]
@@ -156,7 +155,7 @@ impl KeyVersion {
         let mut kid = [0u8; KID_LEN];
         expand(KID_LABEL, &mut kid)?;
         Ok(Self {
-            kid: URL_SAFE_NO_PAD.encode(kid),
+            kid: kid.iter().map(|b| format!("{b:02x}")).collect(),
             keys,
         })
     }
@@ -504,7 +503,8 @@ mod tests {
         assert_eq!(a.kid(), again.kid());
         let b = KeyVersion::derive(B).unwrap();
         assert_ne!(a.kid(), b.kid());
-        assert_eq!(a.kid().len(), 12);
+        assert_eq!(a.kid().len(), 16);
+        assert!(a.kid().bytes().all(|b| b.is_ascii_hexdigit()));
         for purpose in Purpose::ALL {
             assert_ne!(a.key(purpose), b.key(purpose));
         }
