@@ -398,8 +398,11 @@ impl Keys {
             return None;
         }
         let due = self.claim(|state, now| {
-            (now >= state.unknown_kid_read_at)
-                .then(|| state.unknown_kid_read_at = now + UNKNOWN_KID_READ_INTERVAL)
+            let due = now >= state.unknown_kid_read_at;
+            if due {
+                state.unknown_kid_read_at = now + UNKNOWN_KID_READ_INTERVAL;
+            }
+            due
         });
         if !due {
             return None;
@@ -413,7 +416,11 @@ impl Keys {
     async fn fresh_ring(&self) -> Arc<KeyRing> {
         let retry_after = RETRY_AFTER_FAILED_READ.min(self.max_age);
         let due = self.claim(|state, now| {
-            (now >= state.refresh_at).then(|| state.refresh_at = now + retry_after)
+            let due = now >= state.refresh_at;
+            if due {
+                state.refresh_at = now + retry_after;
+            }
+            due
         });
         if due {
             self.reread("age").await;
@@ -433,13 +440,10 @@ impl Keys {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `decide` under the lock (it books the read it allows, so concurrent requests
-    /// do not all read); true if a read is due. Fixed keys are never read.
-    fn claim(&self, decide: impl FnOnce(&mut State, Instant) -> Option<()>) -> bool {
-        if matches!(self.source, Source::Fixed) {
-            return false;
-        }
-        decide(&mut self.lock(), Instant::now()).is_some()
+    /// Whether a read is due, as `decide` says under the lock; it also books the read it
+    /// allows, so concurrent requests do not all read. Fixed keys are never read.
+    fn claim(&self, decide: impl FnOnce(&mut State, Instant) -> bool) -> bool {
+        !matches!(self.source, Source::Fixed) && decide(&mut self.lock(), Instant::now())
     }
 
     async fn reread(&self, why: &'static str) {
@@ -451,7 +455,7 @@ impl Keys {
                 state.ring = Arc::new(ring);
                 state.refresh_at = Instant::now() + self.max_age;
             }
-            // Keep serving with the keys at hand; `current` tries again later.
+            // Keep serving with the keys at hand; `fresh_ring` tries again later.
             Err(err) => tracing::warn!(error = %err, why, "reading the keys again failed"),
         }
     }
