@@ -71,7 +71,11 @@ impl Context {
         let secret_id = config.require_keys_secret_id()?.to_owned();
         let window = config.key_rotation_window;
         let client = aws_sdk_secretsmanager::Client::new(aws);
-        let keys = keys::Keys::load(client, secret_id, window).await?;
+        // Display, not Debug: the start-up failure Lambda logs is one sentence naming the
+        // secret and the cause.
+        let keys = keys::Keys::load(client, secret_id, window)
+            .await
+            .map_err(|err| err.to_string())?;
         Ok(Self::new(config, aws).with_keys(keys))
     }
 
