@@ -84,7 +84,9 @@ enum Command {
 /// local one in .local/dev.env).
 #[derive(clap::Args)]
 struct KeysSecret {
-    #[arg(long = "keys-secret-id", env = "KEYS_SECRET_ID")]
+    /// The keys secret's ARN or name: the stack's KeysSecretArn output (make dev's is in
+    /// .local/dev.env).
+    #[arg(long = "keys-secret-id", env = "KEYS_SECRET_ID", value_name = "ARN")]
     id: String,
 }
 
