@@ -98,6 +98,8 @@ const KID_LEN: usize = 8;
 pub enum KeyError {
     #[error("reading the keys secret {secret_id} from Secrets Manager failed: {detail}")]
     Read { secret_id: String, detail: String },
+    #[error("writing the keys secret {secret_id} to Secrets Manager failed: {detail}")]
+    Write { secret_id: String, detail: String },
     #[error("the keys secret {secret_id} has no string value")]
     NoString { secret_id: String },
     #[error("the keys secret is not valid: {0}")]
@@ -463,24 +465,61 @@ impl Keys {
 
 async fn read(source: &Source, window: Duration) -> Result<KeyRing, KeyError> {
     let text = match source {
-        Source::SecretsManager { client, secret_id } => client
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(|err| KeyError::Read {
-                secret_id: secret_id.clone(),
-                detail: DisplayErrorContext(&err).to_string(),
-            })?
-            .secret_string
-            .ok_or_else(|| KeyError::NoString {
-                secret_id: secret_id.clone(),
-            })?,
+        Source::SecretsManager { client, secret_id } => secret_text(client, secret_id).await?,
         Source::Fixed => return Err(KeyError::Malformed("fixed keys are not read")),
         #[cfg(test)]
         Source::Memory(text) => text.lock().unwrap().clone(),
     };
     KeyRing::parse(&text, window)
+}
+
+/// The secret's current value (GetSecretValue).
+async fn secret_text(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<String, KeyError> {
+    client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|err| KeyError::Read {
+            secret_id: secret_id.to_owned(),
+            detail: DisplayErrorContext(&err).to_string(),
+        })?
+        .secret_string
+        .ok_or_else(|| KeyError::NoString {
+            secret_id: secret_id.to_owned(),
+        })
+}
+
+/// The secret's value as stored: for `chat-admin secret rotate` and the tests, which
+/// handle the material itself (the functions only ever hold a [`KeyRing`]).
+pub async fn read_stored(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<StoredKeys, KeyError> {
+    StoredKeys::parse(&secret_text(client, secret_id).await?)
+}
+
+/// Writes `keys` as the secret's new current version (PutSecretValue; Secrets Manager
+/// keeps the version before as AWSPREVIOUS).
+pub async fn write_stored(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+    keys: &StoredKeys,
+) -> Result<(), KeyError> {
+    client
+        .put_secret_value()
+        .secret_id(secret_id)
+        .secret_string(keys.to_json())
+        .send()
+        .await
+        .map_err(|err| KeyError::Write {
+            secret_id: secret_id.to_owned(),
+            detail: DisplayErrorContext(&err).to_string(),
+        })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -61,14 +61,8 @@ pub async fn keys() -> shared::keys::Keys {
 
 /// The secret's value as stored now (key material: tests only sign with it).
 pub async fn stored_keys() -> shared::keys::StoredKeys {
-    let value = secrets_manager()
+    shared::keys::read_stored(&secrets_manager().await, &keys_secret_id())
         .await
-        .get_secret_value()
-        .secret_id(keys_secret_id())
-        .send()
-        .await
-        .expect("GetSecretValue of the keys secret");
-    shared::keys::StoredKeys::parse(value.secret_string().unwrap_or_default())
         .expect("the keys secret's value")
 }
 

@@ -9,7 +9,6 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sesv2::Client as SesClient;
 use shared::aws_sdk_secretsmanager::Client as SecretsClient;
-use shared::aws_sdk_secretsmanager::error::DisplayErrorContext;
 use shared::db::api_tokens::ApiTokenRecord;
 use shared::db::users::{UserCreated, UserRecord};
 use shared::db::{Db, keys};
@@ -49,15 +48,7 @@ pub async fn rotate_keys(
     secret_id: &str,
     discard_current: bool,
 ) -> Result<Rotation, Error> {
-    let failed =
-        |detail: String| -> Error { format!("the keys secret {secret_id}: {detail}").into() };
-    let value = secrets
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
-        .await
-        .map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
-    let stored = StoredKeys::parse(value.secret_string().unwrap_or_default())?;
+    let stored = shared::keys::read_stored(secrets, secret_id).await?;
     let rotated = stored.rotated(
         StoredKeys::new_material().map_err(api)?,
         clock::now_millis(),
@@ -69,13 +60,7 @@ pub async fn rotate_keys(
         retired_kid: kid(&stored.current)?,
         dropped_kid: stored.previous.as_deref().map(kid).transpose()?,
     };
-    secrets
-        .put_secret_value()
-        .secret_id(secret_id)
-        .secret_string(rotated.to_json())
-        .send()
-        .await
-        .map_err(|e| failed(DisplayErrorContext(&e).to_string()))?;
+    shared::keys::write_stored(secrets, secret_id, &rotated).await?;
     Ok(rotation)
 }
 
