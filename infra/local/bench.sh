@@ -40,8 +40,9 @@ echo "== local moto for the cold start that reaches DynamoDB"
 MOTO_PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 start_moto "$MOTO_PORT" "$OUT/moto.log"
-export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench TOKEN_SECRET=$(random_secret) MAIL_FROM=chat@example.com
+export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench KEYS_SECRET_ID=$(keys_secret_id chat-api-bench) MAIL_FROM=chat@example.com
 $R/chat-admin table create >/dev/null
+create_keys_secret "$ENDPOINT" "$KEYS_SECRET_ID"
 CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@example.com --name Bench >/dev/null
 TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
 ULID=01JBENCH000000000000000000
@@ -95,7 +96,7 @@ $R/handler-cost crypto >"$OUT/crypto.jsonl"
 
 echo "== live delivery: POST answered -> frame on another socket, through the local stack"
 API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
-write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$TOKEN_SECRET" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # One writer posts every message of the live run: lift its sending rate (60 a minute).
 echo MESSAGES_PER_MINUTE=100000 >>"$OUT/api.env"
 # The release binaries built above, behind the local API Gateway and the dev bridge.

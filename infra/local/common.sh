@@ -85,10 +85,29 @@ start_moto() {
   wait_for_url "http://127.0.0.1:$1/moto-api/" "moto"
 }
 
-# bootstrap ENDPOINT TABLE SENDER: the table, the mail sender identity and the queues
-# (in AWS the template makes the queues; locally nothing else would).
+# keys_secret_id TABLE: the name of the local stack's keys secret (in AWS: the
+# KeysSecretArn output).
+keys_secret_id() { echo "$1-keys"; }
+
+# create_keys_secret ENDPOINT NAME: the keys secret, as the template's KeysSecret generates
+# it: {"current": <64 random letters and digits>}. The functions read it at start-up;
+# `chat-admin secret rotate` rotates it.
+create_keys_secret() {
+  "$VENV_BIN/python" - "$1" "$2" <<'PY'
+import json, secrets, string, sys, boto3
+alphabet = string.ascii_letters + string.digits
+material = "".join(secrets.choice(alphabet) for _ in range(64))
+client = boto3.client("secretsmanager", endpoint_url=sys.argv[1])
+client.create_secret(Name=sys.argv[2], SecretString=json.dumps({"previous": None, "current": material}))
+PY
+}
+
+# bootstrap ENDPOINT TABLE SENDER: the table, the keys secret, the mail sender identity
+# and the queues (in AWS the template makes the secret and the queues; locally nothing
+# else would).
 bootstrap() {
   AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" "$ADMIN" table create >/dev/null
+  create_keys_secret "$1" "$(keys_secret_id "$2")"
   AWS_ENDPOINT_URL="$1" "$ADMIN" mail verify-sender "${3#*@}" >/dev/null
   "$VENV_BIN/python" - "$1" "$DELIVERY_QUEUE" "$DELIVERY_DLQ" "$NOTIFY_QUEUE" <<'PY'
 import sys, boto3
@@ -98,13 +117,14 @@ for name in sys.argv[2:]:
 PY
 }
 
-# write_env_file FILE ENDPOINT TABLE SECRET SENDER WS_PORT MANAGEMENT_PORT API_PORT: what
-# the functions see locally. The WebSocket API and its management endpoint are the bridge's.
+# write_env_file FILE ENDPOINT TABLE SENDER WS_PORT MANAGEMENT_PORT API_PORT: what the
+# functions see locally. The WebSocket API and its management endpoint are the bridge's;
+# the keys are in the secret bootstrap creates (its id only, as in AWS).
 write_env_file() {
   cat >"$1" <<ENV
-REALTIME_URL=ws://127.0.0.1:$6
-WEBSOCKET_MANAGEMENT_URL=http://127.0.0.1:$7/local
-PUBLIC_API_URL=http://127.0.0.1:$8
+REALTIME_URL=ws://127.0.0.1:$5
+WEBSOCKET_MANAGEMENT_URL=http://127.0.0.1:$6/local
+PUBLIC_API_URL=http://127.0.0.1:$7
 DELIVERY_QUEUE_URL=$(queue_url "$2" "$DELIVERY_QUEUE")
 DELIVERY_DLQ_URL=$(queue_url "$2" "$DELIVERY_DLQ")
 NOTIFY_QUEUE_URL=$(queue_url "$2" "$NOTIFY_QUEUE")
@@ -124,8 +144,8 @@ AWS_ACCESS_KEY_ID=local
 AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1
 TABLE_NAME=$3
-TOKEN_SECRET=$4
-MAIL_FROM=$5
+KEYS_SECRET_ID=$(keys_secret_id "$3")
+MAIL_FROM=$4
 RUST_LOG=info
 # moto applies requests one at a time: give its queue the time DynamoDB would not need
 # (see shared/src/aws.rs).
@@ -142,10 +162,6 @@ start_api() {
   RUST_LOG=warn start_bg "$log" "$VENV_BIN/cargo-lambda" lambda watch \
     --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$env_file" "$@"
   wait_for_url "http://127.0.0.1:$port/api/user" "cargo lambda watch"
-}
-
-random_secret() {
-  python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
 }
 
 # start_bridge WS_PORT MANAGEMENT_PORT API_PORT ENDPOINT TABLE LOGFILE: the dev-only stand-in

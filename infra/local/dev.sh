@@ -29,8 +29,9 @@ done
 
 echo "Starting moto on $ENDPOINT (log: .local/moto.log)"
 start_moto "$MOTO_PORT" .local/moto.log
-# A new secret per run: moto keeps nothing across runs, so no old token survives anyway.
-write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$(random_secret)" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+# New keys per run (bootstrap creates the secret): moto keeps nothing across runs, so no
+# old token survives anyway.
+write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 
 set -a; source "$ENV_FILE"; set +a

@@ -2,7 +2,7 @@
 # Part of `make test`: schemathesis (pinned in requirements.txt) fuzzes every operation of
 # openapi.yaml against the running local stack, once with an API token and once with a
 # chat-user token: no 5xx, and every status, content type, header and body must be what
-# the document says. Expects CHAT_API_URL, AWS_ENDPOINT_URL, TABLE_NAME, TOKEN_SECRET.
+# the document says. Expects CHAT_API_URL, AWS_ENDPOINT_URL, TABLE_NAME, KEYS_SECRET_ID.
 set -euo pipefail
 API="$CHAT_API_URL"
 ADMIN="${CARGO_TARGET_DIR:-target}/debug/chat-admin"

@@ -1,7 +1,8 @@
 //! The two token kinds and who a request comes from.
 //!
-//! Both kinds are HS256 JWTs signed with the deployment secret; the `kind` claim names
-//! which one a token is, so neither can pass for the other. An API token also names a
+//! Both kinds are HS256 JWTs, each kind signed with its own key (see [`crate::keys`]),
+//! whose version the header's `kid` names; the `kind` claim names which one a token is,
+//! and only that kind's key verifies it, so neither can pass for the other. An API token also names a
 //! token item that must still exist (revocation is deleting it); a chat-user token names
 //! its chat and chat user, which must still exist, and expires.
 //!
@@ -20,6 +21,7 @@ use crate::db::users::UserRecord;
 use crate::error::ApiError;
 use crate::http::ApiRequest;
 use crate::ids::{ApiTokenId, ChatId, ChatUserId, EntityId, UserId};
+use crate::keys::{KeyVersion, Keys, Purpose};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,96 +50,134 @@ pub struct Claims {
     pub exp: Option<i64>,
 }
 
-/// Signing and verifying keys, derived once from the secret.
-pub struct TokenKeys {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    validation: Validation,
-}
-
-impl std::fmt::Debug for TokenKeys {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenKeys(<redacted>)")
-    }
-}
-
 const UNAUTHENTICATED: &str = "Unauthenticated.";
 
-impl TokenKeys {
-    pub fn new(secret: &[u8]) -> Self {
-        // HS256 only: a token whose header names any other algorithm is refused.
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = true;
-        validation.leeway = 0;
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
+impl TokenKind {
+    /// Each kind has its own key: one kind's key cannot make the other.
+    fn purpose(self) -> Purpose {
+        match self {
+            TokenKind::Api => Purpose::ApiToken,
+            TokenKind::ChatUser => Purpose::ChatUserToken,
         }
     }
+}
 
-    pub fn sign(&self, claims: &Claims) -> Result<String, ApiError> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
-            .map_err(|e| ApiError::internal(format!("signing a token failed: {e}")))
+/// Signs `claims` with `version`'s key for their kind, naming the version in the header's
+/// `kid`. [`Keys`]' methods sign with the current version; tests sign with any.
+pub fn sign(version: &KeyVersion, claims: &Claims) -> Result<String, ApiError> {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(version.kid().to_owned());
+    let key = EncodingKey::from_secret(version.key(claims.kind.purpose()));
+    jsonwebtoken::encode(&header, claims, &key)
+        .map_err(|e| ApiError::internal(format!("signing a token failed: {e}")))
+}
+
+/// Checks signature, algorithm and expiry against `version`, whatever kid the token
+/// names; any failure is a plain 401. [`Keys::verify_token`] picks the version by kid.
+pub fn verify_with(version: &KeyVersion, token: &str) -> Result<Claims, ApiError> {
+    // HS256 only: a token whose header names any other algorithm is refused.
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = true;
+    validation.leeway = 0;
+    // The kind is a claim, read only once verified: the key that verifies decides it.
+    let claims = [TokenKind::Api, TokenKind::ChatUser]
+        .into_iter()
+        .find_map(|kind| {
+            let key = DecodingKey::from_secret(version.key(kind.purpose()));
+            jsonwebtoken::decode::<Claims>(token, &key, &validation)
+                .ok()
+                .map(|data| data.claims)
+                .filter(|claims| claims.kind == kind)
+        })
+        .ok_or(ApiError::Unauthenticated(UNAUTHENTICATED))?;
+    // `exp` is optional for API tokens, but a chat-user token must expire.
+    let expired = claims
+        .exp
+        .is_some_and(|exp| exp * 1000 <= clock::now_millis());
+    let complete = match claims.kind {
+        TokenKind::Api => claims.jti.is_some(),
+        TokenKind::ChatUser => claims.chat.is_some() && claims.exp.is_some(),
+    };
+    if expired || !complete {
+        return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
+    }
+    Ok(claims)
+}
+
+/// The kid a token's header names, without checking anything else.
+pub fn kid_of(token: &str) -> Option<String> {
+    jsonwebtoken::decode_header(token).ok()?.kid
+}
+
+impl Keys {
+    /// Checks a token: its kid picks the key version (a token without one, or naming a
+    /// version that is unknown or past its window, is a 401), then signature, algorithm,
+    /// expiry and completeness.
+    pub async fn verify_token(&self, token: &str) -> Result<Claims, ApiError> {
+        let unauthenticated = || ApiError::Unauthenticated(UNAUTHENTICATED);
+        let kid = kid_of(token).ok_or_else(unauthenticated)?;
+        let version = self.find(&kid).await.ok_or_else(unauthenticated)?;
+        verify_with(&version, token)
     }
 
-    /// Checks signature, algorithm and expiry; any failure is a plain 401.
-    pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated(UNAUTHENTICATED))?
-            .claims;
-        // `exp` is optional for API tokens, but a chat-user token must expire.
-        let expired = claims
-            .exp
-            .is_some_and(|exp| exp * 1000 <= clock::now_millis());
-        let complete = match claims.kind {
-            TokenKind::Api => claims.jti.is_some(),
-            TokenKind::ChatUser => claims.chat.is_some() && claims.exp.is_some(),
-        };
-        if expired || !complete {
-            return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
-        }
-        Ok(claims)
-    }
-
-    pub fn issue_api_token(
+    pub async fn issue_api_token(
         &self,
         user_id: UserId,
         token_id: ApiTokenId,
     ) -> Result<String, ApiError> {
-        self.sign(&Claims {
-            kind: TokenKind::Api,
-            sub: user_id.to_string(),
-            jti: Some(token_id.to_string()),
-            chat: None,
-            iat: clock::now_millis() / 1000,
-            iat_ms: None,
-            exp: None,
-        })
+        api_token(&*self.current().await, user_id, token_id)
     }
 
     /// Returns the token and its expiry (epoch seconds).
-    pub fn issue_chat_user_token(
+    pub async fn issue_chat_user_token(
         &self,
         chat_id: ChatId,
         chat_user_id: ChatUserId,
         ttl_secs: i64,
     ) -> Result<(String, i64), ApiError> {
-        let now_ms = clock::now_millis();
-        let now = now_ms / 1000;
-        let exp = now + ttl_secs;
-        let token = self.sign(&Claims {
-            kind: TokenKind::ChatUser,
-            sub: chat_user_id.to_string(),
-            jti: None,
-            chat: Some(chat_id.to_string()),
-            iat: now,
-            iat_ms: Some(now_ms),
-            exp: Some(exp),
-        })?;
-        Ok((token, exp))
+        chat_user_token(&*self.current().await, chat_id, chat_user_id, ttl_secs)
     }
+}
+
+/// An API token signed with `version` ([`Keys::issue_api_token`] uses the current one).
+pub fn api_token(
+    version: &KeyVersion,
+    user_id: UserId,
+    token_id: ApiTokenId,
+) -> Result<String, ApiError> {
+    let claims = Claims {
+        kind: TokenKind::Api,
+        sub: user_id.to_string(),
+        jti: Some(token_id.to_string()),
+        chat: None,
+        iat: clock::now_millis() / 1000,
+        iat_ms: None,
+        exp: None,
+    };
+    sign(version, &claims)
+}
+
+/// A chat-user token signed with `version`, and its expiry (epoch seconds).
+pub fn chat_user_token(
+    version: &KeyVersion,
+    chat_id: ChatId,
+    chat_user_id: ChatUserId,
+    ttl_secs: i64,
+) -> Result<(String, i64), ApiError> {
+    let now_ms = clock::now_millis();
+    let now = now_ms / 1000;
+    let exp = now + ttl_secs;
+    let claims = Claims {
+        kind: TokenKind::ChatUser,
+        sub: chat_user_id.to_string(),
+        jti: None,
+        chat: Some(chat_id.to_string()),
+        iat: now,
+        iat_ms: Some(now_ms),
+        exp: Some(exp),
+    };
+    Ok((sign(version, &claims)?, exp))
 }
 
 /// Where a token was found decides which kinds it may be.
@@ -201,7 +241,7 @@ pub async fn authenticate(ctx: &Context, request: &ApiRequest) -> Result<Caller,
         Presented::Bearer(t) => (t, None),
         Presented::Named(kind, t) => (t, Some(kind)),
     };
-    let claims = ctx.tokens.verify(token)?;
+    let claims = ctx.keys()?.verify_token(token).await?;
     if required_kind.is_some_and(|k| k != claims.kind) {
         return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
     }
@@ -289,17 +329,42 @@ async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keys::{KeyRing, StoredKeys};
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use std::time::Duration;
 
-    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const MATERIAL: &str = "0123456789abcdef0123456789abcdef";
+    const OTHER: &str = "another-secret-another-secret-xx";
 
-    #[test]
-    fn tokens_round_trip_and_name_their_kind() {
-        let keys = TokenKeys::new(SECRET);
+    fn keys(material: &str) -> Keys {
+        let json = format!(r#"{{"current": "{material}"}}"#);
+        Keys::fixed(KeyRing::parse(&json, Duration::from_secs(3600)).unwrap())
+    }
+
+    fn version(material: &str) -> KeyVersion {
+        KeyVersion::derive(material).unwrap()
+    }
+
+    fn api_claims() -> Claims {
+        Claims {
+            kind: TokenKind::Api,
+            sub: "U1".into(),
+            jti: Some("T1".into()),
+            chat: None,
+            iat: 0,
+            iat_ms: None,
+            exp: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn tokens_round_trip_name_their_kind_and_carry_the_kid() {
+        let keys = keys(MATERIAL);
         let (user, token) = (UserId::new(), ApiTokenId::new());
-        let api = keys.issue_api_token(user, token).unwrap();
-        let claims = keys.verify(&api).unwrap();
+        let api = keys.issue_api_token(user, token).await.unwrap();
+        assert_eq!(kid_of(&api).as_deref(), Some(version(MATERIAL).kid()));
+        let claims = keys.verify_token(&api).await.unwrap();
         assert_eq!(claims.kind, TokenKind::Api);
         assert_eq!(
             (claims.sub, claims.jti),
@@ -308,51 +373,119 @@ mod tests {
         let chat = ChatId::new();
         let (guest, exp) = keys
             .issue_chat_user_token(chat, ChatUserId::new(), 60)
+            .await
             .unwrap();
-        let claims = keys.verify(&guest).unwrap();
+        assert_eq!(kid_of(&guest), kid_of(&api));
+        let claims = keys.verify_token(&guest).await.unwrap();
         assert_eq!(claims.kind, TokenKind::ChatUser);
         assert_eq!(claims.chat, Some(chat.to_string()));
         assert_eq!(claims.exp, Some(exp));
     }
 
-    #[test]
-    fn other_secrets_algorithms_and_expired_tokens_are_refused() {
-        let keys = TokenKeys::new(SECRET);
-        let other = TokenKeys::new(b"another-secret-another-secret-xx");
-        let token = other
-            .issue_api_token(UserId::new(), ApiTokenId::new())
-            .unwrap();
-        assert_eq!(keys.verify(&token).unwrap_err().status(), 401);
-
-        let claims = Claims {
-            kind: TokenKind::Api,
-            sub: "U1".into(),
-            jti: Some("T1".into()),
-            chat: None,
-            iat: 0,
-            iat_ms: None,
-            exp: None,
-        };
-        let hs512 = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS512),
-            &claims,
-            &EncodingKey::from_secret(SECRET),
+    #[tokio::test]
+    async fn the_kid_picks_the_key_and_each_kind_has_its_own() {
+        let keys = keys(MATERIAL);
+        let ours = version(MATERIAL);
+        assert_eq!(
+            keys.verify_token(&sign(&ours, &api_claims()).unwrap())
+                .await
+                .unwrap()
+                .kind,
+            TokenKind::Api
+        );
+        // Another material: an unknown kid.
+        let foreign = sign(&version(OTHER), &api_claims()).unwrap();
+        assert_eq!(keys.verify_token(&foreign).await.unwrap_err().status(), 401);
+        // Our kid, signed with another key.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some(ours.kid().to_owned());
+        let forged = jsonwebtoken::encode(
+            &header,
+            &api_claims(),
+            &EncodingKey::from_secret(version(OTHER).key(Purpose::ApiToken)),
         )
         .unwrap();
-        assert_eq!(keys.verify(&hs512).unwrap_err().status(), 401);
+        assert_eq!(keys.verify_token(&forged).await.unwrap_err().status(), 401);
+        // No kid, signed with the right key.
+        let no_kid = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &api_claims(),
+            &EncodingKey::from_secret(ours.key(Purpose::ApiToken)),
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&no_kid).await.unwrap_err().status(), 401);
+        // An API token made with the chat-user key: the kind's own key is required.
+        let crossed = jsonwebtoken::encode(
+            &header,
+            &api_claims(),
+            &EncodingKey::from_secret(ours.key(Purpose::ChatUserToken)),
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&crossed).await.unwrap_err().status(), 401);
+        // The raw material is no key either.
+        let raw = jsonwebtoken::encode(
+            &header,
+            &api_claims(),
+            &EncodingKey::from_secret(MATERIAL.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&raw).await.unwrap_err().status(), 401);
+    }
+
+    #[tokio::test]
+    async fn previous_keys_verify_during_their_window_and_never_sign() {
+        let now = clock::now_millis();
+        let stored = StoredKeys {
+            current: OTHER.into(),
+            previous: None,
+            previous_retired_at: None,
+        }
+        .rotated(MATERIAL.into(), now - 10_000, false);
+        let old_token = sign(&version(OTHER), &api_claims()).unwrap();
+        let within =
+            Keys::fixed(KeyRing::parse(&stored.to_json(), Duration::from_secs(60)).unwrap());
+        assert!(within.verify_token(&old_token).await.is_ok());
+        let fresh = within
+            .issue_api_token(UserId::new(), ApiTokenId::new())
+            .await
+            .unwrap();
+        assert_eq!(kid_of(&fresh).as_deref(), Some(version(MATERIAL).kid()));
+        let after = Keys::fixed(KeyRing::parse(&stored.to_json(), Duration::from_secs(5)).unwrap());
+        assert_eq!(
+            after.verify_token(&old_token).await.unwrap_err().status(),
+            401
+        );
+    }
+
+    #[tokio::test]
+    async fn other_algorithms_and_expired_tokens_are_refused() {
+        let keys = keys(MATERIAL);
+        let ours = version(MATERIAL);
+        let mut header = Header::new(Algorithm::HS512);
+        header.kid = Some(ours.kid().to_owned());
+        let hs512 = jsonwebtoken::encode(
+            &header,
+            &api_claims(),
+            &EncodingKey::from_secret(ours.key(Purpose::ApiToken)),
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&hs512).await.unwrap_err().status(), 401);
 
         // An unsigned token with `alg: none`.
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+        let header = URL_SAFE_NO_PAD
+            .encode(format!(r#"{{"alg":"none","typ":"JWT","kid":"{}"}}"#, ours.kid()).as_bytes());
+        let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&api_claims()).unwrap());
         assert_eq!(
-            keys.verify(&format!("{header}.{payload}."))
+            keys.verify_token(&format!("{header}.{payload}."))
+                .await
                 .unwrap_err()
                 .status(),
             401
         );
 
-        let expired = keys
-            .sign(&Claims {
+        let expired = sign(
+            &ours,
+            &Claims {
                 kind: TokenKind::ChatUser,
                 sub: "CU".into(),
                 jti: None,
@@ -360,17 +493,22 @@ mod tests {
                 iat: 0,
                 iat_ms: None,
                 exp: Some(1),
-            })
-            .unwrap();
-        assert_eq!(keys.verify(&expired).unwrap_err().status(), 401);
-        assert_eq!(keys.verify("garbage").unwrap_err().status(), 401);
+            },
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&expired).await.unwrap_err().status(), 401);
+        assert_eq!(
+            keys.verify_token("garbage").await.unwrap_err().status(),
+            401
+        );
     }
 
-    #[test]
-    fn chat_user_tokens_must_expire() {
-        let keys = TokenKeys::new(SECRET);
-        let forever = keys
-            .sign(&Claims {
+    #[tokio::test]
+    async fn chat_user_tokens_must_expire() {
+        let keys = keys(MATERIAL);
+        let forever = sign(
+            &version(MATERIAL),
+            &Claims {
                 kind: TokenKind::ChatUser,
                 sub: "CU".into(),
                 jti: None,
@@ -378,8 +516,9 @@ mod tests {
                 iat: 0,
                 iat_ms: None,
                 exp: None,
-            })
-            .unwrap();
-        assert_eq!(keys.verify(&forever).unwrap_err().status(), 401);
+            },
+        )
+        .unwrap();
+        assert_eq!(keys.verify_token(&forever).await.unwrap_err().status(), 401);
     }
 }

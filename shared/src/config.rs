@@ -1,8 +1,6 @@
 //! Configuration from the environment, read once per Lambda instance at start-up.
 //! A missing or invalid variable stops the start with a message naming it.
 
-use std::fmt;
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
     #[error("missing environment variable {0}")]
@@ -14,34 +12,18 @@ pub enum ConfigError {
     },
 }
 
-/// The signing secret: kept out of `Debug` so it never reaches a log line.
-#[derive(Clone)]
-pub struct Secret(Vec<u8>);
-
-impl Secret {
-    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
-    }
-
-    pub fn expose(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `TABLE_NAME`: the single DynamoDB table.
     pub table_name: String,
-    /// `TOKEN_SECRET`: signs both token kinds, keys the auth-code hashes (≥ 32 bytes).
-    pub token_secret: Secret,
+    /// `KEYS_SECRET_ID`: the Secrets Manager secret (ARN or name) that holds the keys
+    /// (see [`crate::keys`]); only the functions that sign or verify need it.
+    pub keys_secret_id: Option<String>,
     /// `CHAT_USER_TOKEN_TTL_DAYS` (default 30).
     pub chat_user_token_ttl_secs: i64,
+    /// `KEY_ROTATION_WINDOW_SECS` (default: the chat-user token lifetime): how long a
+    /// retired key still verifies what it signed. The local test stack shortens it.
+    pub key_rotation_window: std::time::Duration,
     /// `MAIL_FROM`: the SES sender; only the function that sends mail needs it.
     pub mail_from: Option<String>,
     /// `REALTIME_URL`: the WebSocket API's URL (`wss://…/stage`; locally `ws://…`), that
@@ -76,13 +58,6 @@ impl Config {
                 .ok_or(ConfigError::Missing(name))
         };
         let table_name = required("TABLE_NAME")?;
-        let token_secret = required("TOKEN_SECRET")?;
-        if token_secret.len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "TOKEN_SECRET",
-                reason: "it must be at least 32 bytes long",
-            });
-        }
         // A number of days, 1 to 3650, or the default when unset.
         let days = |name: &'static str, default: i64| match lookup(name) {
             None => Ok(default),
@@ -101,6 +76,18 @@ impl Config {
             "EVENT_RETENTION_DAYS",
             crate::db::DEFAULT_EVENT_RETENTION_DAYS,
         )?;
+        let key_rotation_window_secs = match lookup("KEY_ROTATION_WINDOW_SECS") {
+            None => chat_user_token_ttl_days as u64 * 24 * 3600,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3650 * 24 * 3600).contains(s))
+                .ok_or(ConfigError::Invalid {
+                    name: "KEY_ROTATION_WINDOW_SECS",
+                    reason: "it must be a whole number of seconds, at least 1",
+                })?,
+        };
         // A whole number in `range` (`reason` says which), or `default` when unset.
         let whole = |name: &'static str,
                      range: std::ops::RangeInclusive<u32>,
@@ -140,7 +127,8 @@ impl Config {
                 .filter(|v| !v.is_empty()),
             unread_email_minute: std::time::Duration::from_secs(seconds_per_minute.into()),
             table_name,
-            token_secret: Secret::new(token_secret.into_bytes()),
+            keys_secret_id: lookup("KEYS_SECRET_ID").filter(|v| !v.trim().is_empty()),
+            key_rotation_window: std::time::Duration::from_secs(key_rotation_window_secs),
             chat_user_token_ttl_secs: chat_user_token_ttl_days * 24 * 3600,
             mail_from: lookup("MAIL_FROM").filter(|v| !v.trim().is_empty()),
             realtime_url: lookup("REALTIME_URL").filter(|v| !v.trim().is_empty()),
@@ -167,6 +155,13 @@ impl Config {
         self.unread_email_minute * minutes
     }
 
+    /// The keys' secret, for the functions that sign or verify.
+    pub fn require_keys_secret_id(&self) -> Result<&str, ConfigError> {
+        self.keys_secret_id
+            .as_deref()
+            .ok_or(ConfigError::Missing("KEYS_SECRET_ID"))
+    }
+
     /// The sender address, for the functions that send mail.
     pub fn require_mail_from(&self) -> Result<&str, ConfigError> {
         self.mail_from
@@ -190,43 +185,45 @@ mod tests {
 
     #[test]
     fn names_the_missing_variable() {
-        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err();
-        assert_eq!(err, ConfigError::Missing("TOKEN_SECRET"));
-        assert!(err.to_string().contains("TOKEN_SECRET"));
+        let err = Config::from_lookup(lookup(&[])).unwrap_err();
+        assert_eq!(err, ConfigError::Missing("TABLE_NAME"));
+        assert!(err.to_string().contains("TABLE_NAME"));
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
+        assert_eq!(
+            config.require_keys_secret_id(),
+            Err(ConfigError::Missing("KEYS_SECRET_ID"))
+        );
     }
 
     #[test]
-    fn rejects_short_secrets_and_bad_lifetimes() {
-        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_SECRET", "short")]));
-        assert!(matches!(
-            err,
-            Err(ConfigError::Invalid {
-                name: "TOKEN_SECRET",
-                ..
-            })
-        ));
-        let secret = "x".repeat(32);
-        let err = Config::from_lookup(lookup(&[
-            ("TABLE_NAME", "t"),
-            ("TOKEN_SECRET", &secret),
+    fn rejects_bad_lifetimes_and_windows() {
+        for (name, value) in [
             ("CHAT_USER_TOKEN_TTL_DAYS", "0"),
-        ]));
-        assert!(matches!(
-            err,
-            Err(ConfigError::Invalid {
-                name: "CHAT_USER_TOKEN_TTL_DAYS",
-                ..
-            })
-        ));
+            ("KEY_ROTATION_WINDOW_SECS", "0"),
+            ("KEY_ROTATION_WINDOW_SECS", "a day"),
+        ] {
+            let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), (name, value)]));
+            assert!(
+                matches!(err, Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={value}"
+            );
+        }
     }
 
     #[test]
-    fn the_secret_never_prints() {
-        let secret = "s3cr3t-s3cr3t-s3cr3t-s3cr3t-s3cr3t";
-        let config =
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_SECRET", secret)])).unwrap();
-        assert!(!format!("{config:?}").contains(secret));
+    fn defaults() {
+        let config = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("KEYS_SECRET_ID", "arn:secret"),
+        ]))
+        .unwrap();
         assert_eq!(config.chat_user_token_ttl_secs, 30 * 24 * 3600);
+        // The window covers a chat-user token's whole life.
+        assert_eq!(
+            config.key_rotation_window.as_secs() as i64,
+            config.chat_user_token_ttl_secs
+        );
+        assert_eq!(config.require_keys_secret_id(), Ok("arn:secret"));
         assert_eq!(
             config.require_mail_from(),
             Err(ConfigError::Missing("MAIL_FROM"))

@@ -1,5 +1,6 @@
 //! Secrets at rest and random values: argon2 for account passwords, keyed HMAC-SHA256
-//! for auth codes, OS randomness for codes, chat passwords and token ids.
+//! for auth codes and unsubscribe links (each under its own key, see [`crate::keys`]), OS
+//! randomness for codes, chat passwords and token ids.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
@@ -8,6 +9,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::keys::{KeyVersion, Keys, Purpose};
 
 /// argon2id with the crate's defaults (19 MiB, 2 passes, 1 lane: OWASP's baseline).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -44,13 +46,13 @@ type HmacSha256 = Hmac<Sha256>;
 /// Keyed hash of an auth code, bound to where it may be used (chat and email), so a
 /// stored hash is useless for any other chat or address.
 pub fn auth_code_digest(
-    secret: &[u8],
+    key: &[u8],
     chat_id: &str,
     email: &str,
     code: u32,
 ) -> Result<String, ApiError> {
     // HMAC takes keys of any length: this cannot fail, but it is not a reason to panic.
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
         .map_err(|_| ApiError::internal("the auth-code key was refused"))?;
     mac.update(b"auth-code\0");
     mac.update(chat_id.as_bytes());
@@ -72,32 +74,103 @@ pub fn source_tag(secret: &[u8], source: &str) -> Result<String, ApiError> {
     Ok(hex(&digest[..8]))
 }
 
-/// The token of an unread-message email's unsubscribe link: `<chat>.<chat user>.<mac>`,
-/// a keyed HMAC bound to that purpose, so it unsubscribes this chat user from this chat's
-/// emails and proves nothing else.
-pub fn unsubscribe_token(
-    secret: &[u8],
-    chat_id: &str,
-    chat_user_id: &str,
-) -> Result<String, ApiError> {
-    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(secret)
+/// The MAC of an unread-message email's unsubscribe link for this chat user and chat.
+fn unsubscribe_mac(key: &[u8], chat_id: &str, chat_user_id: &str) -> Result<String, ApiError> {
+    let mut mac = <HmacSha256 as KeyInit>::new_from_slice(key)
         .map_err(|_| ApiError::internal("the unsubscribe key was refused"))?;
     mac.update(b"unsubscribe\0");
     mac.update(chat_id.as_bytes());
     mac.update(b"\0");
     mac.update(chat_user_id.as_bytes());
-    Ok(format!(
-        "{chat_id}.{chat_user_id}.{}",
-        hex(&mac.finalize().into_bytes())
-    ))
+    Ok(hex(&mac.finalize().into_bytes()))
 }
 
-/// The (chat, chat user) of a genuine unsubscribe token.
-pub fn verify_unsubscribe_token(secret: &[u8], token: &str) -> Option<(String, String)> {
-    let mut parts = token.split('.');
-    let (chat_id, chat_user_id) = (parts.next()?, parts.next()?);
-    let expected = unsubscribe_token(secret, chat_id, chat_user_id).ok()?;
-    constant_time_eq(&expected, token).then(|| (chat_id.to_owned(), chat_user_id.to_owned()))
+/// The token of an unsubscribe link: `<chat>.<chat user>.<kid>.<mac>`, the MAC under
+/// `version`'s unsubscribe key, so it unsubscribes this chat user from this chat's emails
+/// and proves nothing else. [`Keys::unsubscribe_token`] uses the current version.
+pub fn unsubscribe_token(
+    version: &KeyVersion,
+    chat_id: &str,
+    chat_user_id: &str,
+) -> Result<String, ApiError> {
+    let mac = unsubscribe_mac(version.key(Purpose::Unsubscribe), chat_id, chat_user_id)?;
+    Ok(format!("{chat_id}.{chat_user_id}.{}.{mac}", version.kid()))
+}
+
+/// Auth codes are stored as `<kid>:<digest>`: the kid says which key version to check a
+/// presented code with, so a code sent just before a rotation still works after it.
+const CODE_KID_SEPARATOR: char = ':';
+
+/// A code's digest as stored: `<kid>:<HMAC>` under `version`'s auth-code key.
+pub fn stored_code_digest(
+    version: &KeyVersion,
+    chat_id: &str,
+    email: &str,
+    code: u32,
+) -> Result<String, ApiError> {
+    let digest = auth_code_digest(version.key(Purpose::AuthCode), chat_id, email, code)?;
+    Ok(format!("{}{CODE_KID_SEPARATOR}{digest}", version.kid()))
+}
+
+impl Keys {
+    /// What to store for a new code: its digest under the current auth-code key.
+    pub async fn auth_code_digest(
+        &self,
+        chat_id: &str,
+        email: &str,
+        code: u32,
+    ) -> Result<String, ApiError> {
+        stored_code_digest(&*self.current().await, chat_id, email, code)
+    }
+
+    /// A presented code's digest under the key version `stored` (a digest as
+    /// [`Keys::auth_code_digest`] makes them) was made with, to compare with `stored`. A
+    /// version that is unknown or past its window gives the current one's: it cannot match.
+    pub async fn auth_code_digest_like(
+        &self,
+        stored: Option<&str>,
+        chat_id: &str,
+        email: &str,
+        code: u32,
+    ) -> Result<String, ApiError> {
+        let kid = stored
+            .and_then(|digest| digest.split_once(CODE_KID_SEPARATOR))
+            .map(|(kid, _)| kid);
+        let named = match kid {
+            Some(kid) => self.find(kid).await,
+            None => None,
+        };
+        let version = match named {
+            Some(version) => version,
+            None => self.current().await,
+        };
+        stored_code_digest(&version, chat_id, email, code)
+    }
+
+    /// The tag of a caller's address (see [`source_tag`]) under the current key: a
+    /// rotation starts new tags, so codes asked for just before one are asked for again.
+    pub async fn source_tag(&self, source: &str) -> Result<String, ApiError> {
+        source_tag(self.current().await.key(Purpose::SourceTag), source)
+    }
+
+    /// The token of a new unsubscribe link (see [`unsubscribe_token`]).
+    pub async fn unsubscribe_token(
+        &self,
+        chat_id: &str,
+        chat_user_id: &str,
+    ) -> Result<String, ApiError> {
+        unsubscribe_token(&*self.current().await, chat_id, chat_user_id)
+    }
+
+    /// The (chat, chat user) of a genuine unsubscribe token whose key version may still
+    /// verify.
+    pub async fn verify_unsubscribe_token(&self, token: &str) -> Option<(String, String)> {
+        let mut parts = token.split('.');
+        let (chat_id, chat_user_id, kid) = (parts.next()?, parts.next()?, parts.next()?);
+        let version = self.find(kid).await?;
+        let expected = unsubscribe_token(&version, chat_id, chat_user_id).ok()?;
+        constant_time_eq(&expected, token).then(|| (chat_id.to_owned(), chat_user_id.to_owned()))
+    }
 }
 
 /// Compares two secrets without leaking where they differ.
@@ -147,21 +220,79 @@ pub fn random_token_string(len: usize) -> Result<String, ApiError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn unsubscribe_tokens_are_bound_to_their_chat_user() {
-        let secret = b"0123456789abcdef0123456789abcdef";
-        let token = unsubscribe_token(secret, "C1", "U1").unwrap();
+    use crate::keys::KeyRing;
+
+    const MATERIAL: &str = "0123456789abcdef0123456789abcdef";
+
+    fn keys(json: &str) -> Keys {
+        Keys::fixed(KeyRing::parse(json, std::time::Duration::from_secs(3600)).unwrap())
+    }
+
+    #[tokio::test]
+    async fn unsubscribe_tokens_are_bound_to_their_chat_user_and_key() {
+        let keys = keys(&format!(r#"{{"current": "{MATERIAL}"}}"#));
+        let token = keys.unsubscribe_token("C1", "U1").await.unwrap();
+        let kid = KeyVersion::derive(MATERIAL).unwrap().kid().to_owned();
+        assert!(token.starts_with(&format!("C1.U1.{kid}.")));
         assert_eq!(
-            verify_unsubscribe_token(secret, &token),
+            keys.verify_unsubscribe_token(&token).await,
             Some(("C1".into(), "U1".into()))
         );
         let forged = token.replacen("U1", "U2", 1);
-        assert_eq!(verify_unsubscribe_token(secret, &forged), None);
+        assert_eq!(keys.verify_unsubscribe_token(&forged).await, None);
+        let other = KeyVersion::derive("another-secret-another-secret-xx").unwrap();
+        let foreign = unsubscribe_token(&other, "C1", "U1").unwrap();
+        assert_eq!(keys.verify_unsubscribe_token(&foreign).await, None);
+        assert_eq!(keys.verify_unsubscribe_token("C1.U1").await, None);
+        // The old format (no kid) is refused.
+        let mac = token.rsplit('.').next().unwrap();
         assert_eq!(
-            verify_unsubscribe_token(b"another-secret-another-secret-xx", &token),
+            keys.verify_unsubscribe_token(&format!("C1.U1.{mac}")).await,
             None
         );
-        assert_eq!(verify_unsubscribe_token(secret, "C1.U1"), None);
+    }
+
+    #[tokio::test]
+    async fn stored_codes_check_under_the_key_they_were_made_with() {
+        let before = keys(&format!(r#"{{"current": "{MATERIAL}"}}"#));
+        let stored = before
+            .auth_code_digest("chat", "a@x.io", 123456)
+            .await
+            .unwrap();
+        let rotated = crate::keys::StoredKeys {
+            current: MATERIAL.into(),
+            previous: None,
+            previous_retired_at: None,
+        }
+        .rotated(
+            "another-secret-another-secret-xx".into(),
+            crate::clock::now_millis(),
+            false,
+        );
+        let after = keys(&rotated.to_json());
+        let presented = after
+            .auth_code_digest_like(Some(&stored), "chat", "a@x.io", 123456)
+            .await
+            .unwrap();
+        assert!(constant_time_eq(&presented, &stored));
+        let wrong = after
+            .auth_code_digest_like(Some(&stored), "chat", "a@x.io", 123457)
+            .await
+            .unwrap();
+        assert!(!constant_time_eq(&wrong, &stored));
+        // New codes are stored under the new key.
+        let new = after
+            .auth_code_digest("chat", "a@x.io", 123456)
+            .await
+            .unwrap();
+        assert_ne!(new, stored);
+        // Once the old key is gone, its codes no longer match.
+        let discarded = rotated.rotated(MATERIAL.repeat(2), crate::clock::now_millis(), true);
+        let presented = keys(&discarded.to_json())
+            .auth_code_digest_like(Some(&stored), "chat", "a@x.io", 123456)
+            .await
+            .unwrap();
+        assert!(!constant_time_eq(&presented, &stored));
     }
 
     #[test]

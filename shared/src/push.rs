@@ -99,7 +99,8 @@ pub struct PushApp {
 
 impl PushApp {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, aws) = crate::Context::from_env().await?;
+        // Tickets and connections are table items: no key to read.
+        let (ctx, aws) = crate::Context::from_env_without_keys().await?;
         let pusher = Pusher::from_env(&aws)?;
         Ok(Self { ctx, pusher })
     }

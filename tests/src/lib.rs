@@ -34,10 +34,36 @@ pub fn unique_email(tag: &str) -> String {
     )
 }
 
-/// The handlers' context, built like `main` does, pointed at the test stack.
+/// The handlers' context, built like `main` does (keys included), pointed at the test
+/// stack.
 pub async fn context() -> Context {
-    let config = Config::from_env().expect("test stack env (TABLE_NAME, TOKEN_SECRET)");
-    Context::new(config, &aws().await)
+    let config = Config::from_env().expect("test stack env (TABLE_NAME, KEYS_SECRET_ID)");
+    Context::load(config, &aws().await)
+        .await
+        .expect("the keys of the test stack (KEYS_SECRET_ID)")
+}
+
+/// The secret that holds the stack's keys (bootstrap in common.sh creates it).
+pub fn keys_secret_id() -> String {
+    env("KEYS_SECRET_ID")
+}
+
+pub async fn secrets_manager() -> shared::aws_sdk_secretsmanager::Client {
+    shared::aws_sdk_secretsmanager::Client::new(&aws().await)
+}
+
+/// The stack's keys, read from their secret as the functions read them.
+pub async fn keys() -> shared::keys::Keys {
+    chat_admin::keys(&secrets_manager().await, &keys_secret_id())
+        .await
+        .expect("the keys of the test stack")
+}
+
+/// The secret's value as stored now (key material: tests only sign with it).
+pub async fn stored_keys() -> shared::keys::StoredKeys {
+    shared::keys::read_stored(&secrets_manager().await, &keys_secret_id())
+        .await
+        .expect("the keys secret's value")
 }
 
 /// The functions' own AWS configuration (budgets and retries of `shared::aws`);
@@ -257,8 +283,7 @@ pub async fn operator(tag: &str) -> Operator {
     let user = chat_admin::create_user(&db, &email, &format!("Operator {tag}"), &password)
         .await
         .expect("create user");
-    let keys = shared::auth::TokenKeys::new(env("TOKEN_SECRET").as_bytes());
-    let (token, _) = chat_admin::issue_token(&db, &keys, &user, "tests")
+    let (token, _) = chat_admin::issue_token(&db, &keys().await, &user, "tests")
         .await
         .expect("issue token");
     remember_secret(&token);

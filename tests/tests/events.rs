@@ -245,13 +245,11 @@ async fn replay_every_http_fixture() {
 
     // Email: a transcript for the chat user, its unsubscribe page and one-click POST.
     apps.expect("chat-users/transcript.json", &vars, 202).await;
-    let secret = std::env::var("TOKEN_SECRET").unwrap();
-    let token = shared::crypto::unsubscribe_token(
-        secret.as_bytes(),
-        &vars["CHAT_ID"],
-        &vars["CHAT_USER_ID"],
-    )
-    .unwrap();
+    let token = keys()
+        .await
+        .unsubscribe_token(&vars["CHAT_ID"], &vars["CHAT_USER_ID"])
+        .await
+        .unwrap();
     remember_secret(&token);
     vars.insert("UNSUBSCRIBE_TOKEN", token);
     let page = apps

@@ -42,13 +42,21 @@ async fn tokens_that_do_not_authenticate_are_401() {
         .await
         .expect(401);
 
-    // Signed with another secret.
-    let forged = shared::auth::TokenKeys::new(b"not-the-deployment-secret-at-all!!")
-        .issue_api_token(
-            shared::ids::EntityId::parse(&op.id).unwrap(),
-            shared::ids::EntityId::parse("01J00000000000000000000000").unwrap(),
-        )
-        .unwrap();
+    // Signed with another key (an unknown kid).
+    let other = shared::keys::KeyVersion::derive("not-the-deployment-secret-at-all!!").unwrap();
+    let forged = shared::auth::sign(
+        &other,
+        &shared::auth::Claims {
+            kind: shared::auth::TokenKind::Api,
+            sub: op.id.clone(),
+            jti: Some("01J00000000000000000000000".into()),
+            chat: None,
+            iat: 0,
+            iat_ms: None,
+            exp: None,
+        },
+    )
+    .unwrap();
     call("GET", "/api/user")
         .bearer(&forged)
         .send()

@@ -2,6 +2,8 @@
 //! API Gateway (`cargo lambda watch`) says every request comes from 127.0.0.1, so these
 //! tests feed the handlers API Gateway events (the `events/` fixtures) with the source
 //! addresses API Gateway would set.
+// The handlers' futures, awaited here, nest deeper than the default 128.
+#![recursion_limit = "256"]
 
 use std::path::Path;
 

@@ -32,14 +32,28 @@ use shared::db::messages::MessageRecord;
 use shared::db::users::UserRecord;
 use shared::db::{Item, stored};
 use shared::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
+use shared::keys::{KeyRing, KeyVersion, Keys, Purpose};
 
 const TABLE: &str = "bench";
+/// The key material of the benchmarks' fixed keys.
 const SECRET: &str = "bench-secret-bench-secret-bench-secret-0123";
+
+fn key_version() -> KeyVersion {
+    KeyVersion::derive(SECRET).expect("bench key")
+}
+
+/// The handlers' keys: fixed, as a function has them after its cold start.
+fn keys() -> Keys {
+    let stored = format!(r#"{{"current": "{SECRET}"}}"#);
+    Keys::fixed(KeyRing::parse(&stored, std::time::Duration::from_secs(3600)).expect("bench keys"))
+}
+
 /// The caller address of `events/chat-users/get-token.json`: its code is kept under it.
 const EVENT_SOURCE_IP: &str = "198.51.100.23";
 
 fn bench_source() -> shared::db::auth_codes::CodeSource {
-    let tag = shared::crypto::source_tag(SECRET.as_bytes(), EVENT_SOURCE_IP).unwrap();
+    let key = key_version();
+    let tag = shared::crypto::source_tag(key.key(Purpose::SourceTag), EVENT_SOURCE_IP).unwrap();
     shared::db::auth_codes::CodeSource::Caller(tag)
 }
 const EMAIL: &str = "guest@example.com";
@@ -48,7 +62,6 @@ const CODE: u32 = 123_456;
 fn config() -> Config {
     Config::from_lookup(|name| match name {
         "TABLE_NAME" => Some(TABLE.into()),
-        "TOKEN_SECRET" => Some(SECRET.into()),
         "MAIL_FROM" => Some("chat@example.com".into()),
         _ => None,
     })
@@ -122,7 +135,7 @@ fn fixture() -> Fixture {
     };
     let code = AuthCodeRecord {
         code_digest: Some(
-            shared::crypto::auth_code_digest(SECRET.as_bytes(), &chat_id.to_string(), EMAIL, CODE)
+            shared::crypto::stored_code_digest(&key_version(), &chat_id.to_string(), EMAIL, CODE)
                 .unwrap(),
         ),
         expires_at_ms: i64::MAX / 2,
@@ -148,11 +161,10 @@ fn fixture() -> Fixture {
             stored::message(&message).unwrap()
         })
         .collect();
-    let tokens = shared::auth::TokenKeys::new(SECRET.as_bytes());
+    let version = key_version();
     Fixture {
-        api_token: tokens.issue_api_token(user_id, token_id).unwrap(),
-        chat_user_token: tokens
-            .issue_chat_user_token(chat_id, chat_user_id, 3600)
+        api_token: shared::auth::api_token(&version, user_id, token_id).unwrap(),
+        chat_user_token: shared::auth::chat_user_token(&version, chat_id, chat_user_id, 3600)
             .unwrap()
             .0,
         user: stored::user(&user).unwrap(),
@@ -266,7 +278,7 @@ fn routes() -> Vec<Route> {
         floor: 1,
         event: render_event("current-user/user.json", &token_vars(&f.api_token)),
         handler: Handler::CurrentUser(current_user::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
         }),
         rules,
     });
@@ -287,7 +299,7 @@ fn routes() -> Vec<Route> {
         floor: 2,
         event: render_event("chat-messages/list.json", &token_vars(&f.chat_user_token)),
         handler: Handler::Messages(chat_messages::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
         }),
         rules,
     });
@@ -310,7 +322,7 @@ fn routes() -> Vec<Route> {
             ],
         ),
         handler: Handler::Messages(chat_messages::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
         }),
         rules,
     });
@@ -346,7 +358,7 @@ fn routes() -> Vec<Route> {
             ],
         ),
         handler: Handler::ChatUsers(chat_users::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)),
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
             mailer: shared::mail::Mailer::new(mocked_ses(), "chat@example.com"),
         }),
         rules,
@@ -433,18 +445,24 @@ fn crypto() {
             &hash
         ));
     });
-    let keys = shared::auth::TokenKeys::new(SECRET.as_bytes());
-    let token = keys
-        .issue_api_token(UserId::new(), ApiTokenId::new())
-        .unwrap();
+    let version = key_version();
+    let token = shared::auth::api_token(&version, UserId::new(), ApiTokenId::new()).unwrap();
     time("JWT HS256 verify", 10_000, &mut || {
-        std::hint::black_box(keys.verify(&token).unwrap());
+        std::hint::black_box(shared::auth::verify_with(&version, &token).unwrap());
     });
     time("auth-code HMAC", 10_000, &mut || {
         std::hint::black_box(
-            shared::crypto::auth_code_digest(SECRET.as_bytes(), "chat", EMAIL, CODE).unwrap(),
+            shared::crypto::stored_code_digest(&version, "chat", EMAIL, CODE).unwrap(),
         );
     });
+    // What a cold start adds besides the GetSecretValue (the cold-start runs include that).
+    time(
+        "key derivation (HKDF-SHA256, one version: 5 keys + kid)",
+        10_000,
+        &mut || {
+            std::hint::black_box(KeyVersion::derive(SECRET).unwrap());
+        },
+    );
 }
 
 #[tokio::main(flavor = "current_thread")]

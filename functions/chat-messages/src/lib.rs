@@ -1,6 +1,8 @@
 //! `chat-messages`: posting, reading, editing and deleting a chat's messages. The
 //! ordering contract (ids become visible in increasing order, so `?after=` polling
 //! never skips or repeats) is kept by `shared::db::messages`.
+// The AWS SDK's futures nest deeply; the handler's needs more than the default 128.
+#![recursion_limit = "256"]
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};

@@ -113,8 +113,8 @@ fn source_of(req: &ApiRequest) -> &str {
 }
 
 /// The caller's code source: a keyed tag of its address.
-fn code_source(app: &App, req: &ApiRequest) -> Result<CodeSource, ApiError> {
-    let tag = crypto::source_tag(app.ctx.config.token_secret.expose(), source_of(req))?;
+async fn code_source(app: &App, req: &ApiRequest) -> Result<CodeSource, ApiError> {
+    let tag = app.ctx.keys()?.source_tag(source_of(req)).await?;
     Ok(CodeSource::Caller(tag))
 }
 
@@ -197,7 +197,7 @@ pub async fn send_code(
     let answer_after = tokio::time::Instant::now() + app.ctx.config.code_answer_floor;
     let input = SendCodeInput::parse(req)?;
     let email = &input.email;
-    let source = code_source(app, req)?;
+    let source = code_source(app, req).await?;
     // The chat, whether the email is in it, and this source's code: one round trip.
     let lookup = app
         .ctx
@@ -353,12 +353,12 @@ async fn store_code(
     } = new;
     let code = crypto::random_auth_code()?;
     let record = AuthCodeRecord {
-        code_digest: Some(crypto::auth_code_digest(
-            app.ctx.config.token_secret.expose(),
-            &chat.id.to_string(),
-            email.as_str(),
-            code,
-        )?),
+        code_digest: Some(
+            app.ctx
+                .keys()?
+                .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
+                .await?,
+        ),
         expires_at_ms: now + CODE_TTL_MS,
         failed_attempts: 0,
         last_sent_ms: now,
@@ -443,32 +443,33 @@ pub async fn get_token(
     let code = fields.required::<AuthCode>(code_field(req));
     let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
     let db = &app.ctx.db;
-    let source = code_source(app, req)?;
+    let source = code_source(app, req).await?;
     let lookup = db.code_lookup(chat, email.as_str(), &source, true).await?;
     let head = lookup
         .chat
         .as_ref()
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?
         .head();
-    let presented = crypto::auth_code_digest(
-        app.ctx.config.token_secret.expose(),
-        &chat.to_string(),
-        email.as_str(),
-        code.0,
-    )?;
     let now = clock::now_millis();
     // The caller's own code, and the one its owner had sent: a right code settles the
     // one it matches; a wrong one counts against the caller's own (so guesses from
     // elsewhere never spend it), or the owner's when the caller asked for none.
-    let usable: Vec<(CodeSource, u64, CodeAttempt)> =
-        [(source, lookup.own), (CodeSource::Owner, lookup.from_owner)]
-            .into_iter()
-            .filter_map(|(source, stored)| {
-                let stored = stored?;
-                let attempt = judge_code(&stored, &presented, now)?;
-                Some((source, stored.version, attempt))
-            })
-            .collect();
+    let keys = app.ctx.keys()?;
+    let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(2);
+    for (source, stored) in [(source, lookup.own), (CodeSource::Owner, lookup.from_owner)] {
+        let Some(stored) = stored else { continue };
+        let presented = keys
+            .auth_code_digest_like(
+                stored.code_digest.as_deref(),
+                &chat.to_string(),
+                email.as_str(),
+                code.0,
+            )
+            .await?;
+        if let Some(attempt) = judge_code(&stored, &presented, now) {
+            usable.push((source, stored.version, attempt));
+        }
+    }
     // No code, a used or dead code, an expired one: all the same 422.
     let (source, version, attempt) = usable
         .iter()
@@ -494,7 +495,7 @@ pub async fn get_token(
     tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");
     Ok(http::data(
         StatusCode::OK,
-        crate::token_body(app, &chat_user)?,
+        crate::token_body(app, &chat_user).await?,
     ))
 }
 

@@ -8,7 +8,7 @@ use shared::db::chat_users::{ChatUserRecord, TRANSCRIPTS_PER_DAY};
 use shared::ids::{ChatId, ChatUserId, EntityId};
 use shared::mail::{Letter, escape_html, message_lines};
 use shared::validate::Email;
-use shared::{ApiError, ApiRequest, clock, crypto, http};
+use shared::{ApiError, ApiRequest, clock, http};
 
 use crate::App;
 
@@ -81,12 +81,13 @@ pub async fn unsubscribe(app: &App, req: &ApiRequest) -> Result<Response<Body>, 
     const INVALID: ApiError =
         ApiError::NotFound("This unsubscribe link is not valid (or the chat user is gone).");
     let token = req.query("token").unwrap_or_default();
-    let (chat, chat_user) =
-        crypto::verify_unsubscribe_token(app.ctx.config.token_secret.expose(), token)
-            .and_then(|(chat, chat_user)| {
-                Some((ChatId::parse(&chat)?, ChatUserId::parse(&chat_user)?))
-            })
-            .ok_or(INVALID)?;
+    let (chat, chat_user) = app
+        .ctx
+        .keys()?
+        .verify_unsubscribe_token(token)
+        .await
+        .and_then(|(chat, chat_user)| Some((ChatId::parse(&chat)?, ChatUserId::parse(&chat_user)?)))
+        .ok_or(INVALID)?;
     if req.method == shared::routes::Method::Get {
         let chat_user = app
             .ctx

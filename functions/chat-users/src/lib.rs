@@ -253,7 +253,7 @@ async fn mint_token(
     let chat_user = load(app, chat.id, chat_user).await?;
     Ok(http::data(
         StatusCode::CREATED,
-        token_body(app, &chat_user)?,
+        token_body(app, &chat_user).await?,
     ))
 }
 
@@ -277,12 +277,16 @@ async fn revoke_tokens(
 }
 
 /// `{token, token_type, expires_at, chat_user}` for a chat user.
-fn token_body(app: &App, chat_user: &ChatUserRecord) -> Result<serde_json::Value, ApiError> {
-    let (token, expires_at) = app.ctx.tokens.issue_chat_user_token(
-        chat_user.chat_id,
-        chat_user.id,
-        app.ctx.config.chat_user_token_ttl_secs,
-    )?;
+async fn token_body(app: &App, chat_user: &ChatUserRecord) -> Result<serde_json::Value, ApiError> {
+    let (token, expires_at) = app
+        .ctx
+        .keys()?
+        .issue_chat_user_token(
+            chat_user.chat_id,
+            chat_user.id,
+            app.ctx.config.chat_user_token_ttl_secs,
+        )
+        .await?;
     Ok(json!({
         "token": token,
         "token_type": "Bearer",

@@ -3,6 +3,8 @@
 //! A chat counts towards its company's `chat_count` in the same transaction that
 //! creates or deletes it (see `shared::db::chats`), which is what lets a company refuse
 //! deletion (409) while it still has chats without any race.
+// The AWS SDK's futures nest deeply; the handler's needs more than the default 128.
+#![recursion_limit = "256"]
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};

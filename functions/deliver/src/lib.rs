@@ -36,7 +36,8 @@ pub struct App {
 
 impl App {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env().await?;
+        // Webhook signing secrets are per endpoint, in the table: no deployment key.
+        let (ctx, aws) = Context::from_env_without_keys().await?;
         let settings = Settings::from_env()?;
         let from = ctx.config.require_mail_from()?.to_owned();
         Ok(Self {

@@ -35,7 +35,7 @@ pub struct App {
 
 impl App {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env().await?;
+        let (ctx, aws) = Context::from_env_without_keys().await?;
         Ok(Self {
             deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
             notifications: Queue::from_env(&aws, "NOTIFY_QUEUE_URL")?,

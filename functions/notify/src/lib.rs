@@ -16,7 +16,7 @@ use shared::db::realtime::Subscriber;
 use shared::mail::{Letter, Mailer, message_lines};
 use shared::queue::{NotifyJob, Queue, wait_left};
 use shared::validate::Email;
-use shared::{ApiError, Context, clock, crypto};
+use shared::{ApiError, Context, clock};
 
 /// Messages an email lists at most (the newest unread ones).
 pub const MAX_LISTED: usize = 50;
@@ -131,11 +131,11 @@ async fn send(
     let link = company
         .and_then(|c| c.widget_url)
         .map(|page| chat_link(&page, chat));
-    let token = crypto::unsubscribe_token(
-        app.ctx.config.token_secret.expose(),
-        &chat.id.to_string(),
-        &chat_user.id.to_string(),
-    )?;
+    let token = app
+        .ctx
+        .keys()?
+        .unsubscribe_token(&chat.id.to_string(), &chat_user.id.to_string())
+        .await?;
     let unsubscribe = format!("{}/api/email/unsubscribe?token={token}", app.public_api_url);
     let letter = Letter::unread_messages(&chat.name, &lines, link.as_deref(), &unsubscribe);
     app.mailer.send(&to, &letter).await

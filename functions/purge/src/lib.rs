@@ -18,7 +18,8 @@ pub struct App {
 
 impl App {
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, _) = Context::from_env().await?;
+        // Deletes items: reads no key.
+        let (ctx, _) = Context::from_env_without_keys().await?;
         Ok(Self { ctx })
     }
 }

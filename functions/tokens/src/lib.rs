@@ -77,7 +77,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_used_at: None,
         last_used_ms: None,
     };
-    let secret = app.ctx.tokens.issue_api_token(user.id, token.id)?;
+    let secret = app.ctx.keys()?.issue_api_token(user.id, token.id).await?;
     app.ctx
         .db
         .insert_api_token(&token)

@@ -8,14 +8,61 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use aws_sdk_sesv2::Client as SesClient;
+use shared::aws_sdk_secretsmanager::Client as SecretsClient;
 use shared::db::api_tokens::ApiTokenRecord;
 use shared::db::users::{UserCreated, UserDeleted, UserRecord};
 use shared::db::{Db, keys};
 use shared::ids::{ApiTokenId, EntityId, UserId};
+use shared::keys::{KeyVersion, Keys, StoredKeys};
 use shared::validate::{Email, FromField, Name};
 use shared::{ApiError, clock, crypto};
+use std::time::Duration;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The deployment's keys, read from their secret as a function reads them (only the
+/// current key is used here: chat-admin signs, it never verifies).
+pub async fn keys(secrets: &SecretsClient, secret_id: &str) -> Result<Keys, Error> {
+    Ok(Keys::load(secrets.clone(), secret_id.to_owned(), Duration::ZERO).await?)
+}
+
+/// What a rotation did, by key id (never a key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotation {
+    /// The new key, which signs from now on.
+    pub kid: String,
+    /// The key that signed until now: it verifies during the rotation window, unless
+    /// discarded.
+    pub retired_kid: String,
+    /// The key retired by the rotation before, dropped now: what it signed stops working.
+    pub dropped_kid: Option<String>,
+}
+
+/// `chat-admin secret rotate`: a new key signs from now on; the current one retires now
+/// and still verifies for the rotation window, or stops at once with `discard_current`
+/// (a key that leaked). The key retired before is dropped. One GetSecretValue and one
+/// PutSecretValue (a new version of the secret; Secrets Manager keeps the old one as
+/// AWSPREVIOUS).
+pub async fn rotate_keys(
+    secrets: &SecretsClient,
+    secret_id: &str,
+    discard_current: bool,
+) -> Result<Rotation, Error> {
+    let stored = shared::keys::read_stored(secrets, secret_id).await?;
+    let rotated = stored.rotated(
+        StoredKeys::new_material().map_err(api)?,
+        clock::now_millis(),
+        discard_current,
+    );
+    let kid = |material: &str| KeyVersion::derive(material).map(|v| v.kid().to_owned());
+    let rotation = Rotation {
+        kid: kid(&rotated.current)?,
+        retired_kid: kid(&stored.current)?,
+        dropped_kid: stored.previous.as_deref().map(kid).transpose()?,
+    };
+    shared::keys::write_stored(secrets, secret_id, &rotated).await?;
+    Ok(rotation)
+}
 
 /// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
 /// (`GSI1PK`/`GSI1SK`, all attributes), on-demand, TTL on `ttl`, a stream of new and old
@@ -188,7 +235,7 @@ pub async fn delete_user(db: &Db, email: &str) -> Result<(UserRecord, UserDelete
 /// Issues an API token for a user (as `POST /api/tokens` does, without the password).
 pub async fn issue_token(
     db: &Db,
-    tokens: &shared::auth::TokenKeys,
+    keys: &Keys,
     user: &UserRecord,
     name: &str,
 ) -> Result<(String, ApiTokenRecord), Error> {
@@ -201,7 +248,10 @@ pub async fn issue_token(
         last_used_at: None,
         last_used_ms: None,
     };
-    let token = tokens.issue_api_token(user.id, record.id).map_err(api)?;
+    let token = keys
+        .issue_api_token(user.id, record.id)
+        .await
+        .map_err(api)?;
     db.insert_api_token(&record)
         .await
         .and_then(|added| {

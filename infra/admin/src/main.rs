@@ -13,8 +13,7 @@ use aws_sdk_dynamodb::config::ProvideCredentials;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use shared::auth::TokenKeys;
-use shared::config::Secret;
+use shared::aws_sdk_secretsmanager::Client as SecretsClient;
 use shared::db::Db;
 
 /// Where `make dev` keeps its settings, and how to load them into a shell.
@@ -25,11 +24,12 @@ const LOCAL_SETTINGS: &str =
 #[command(
     name = "chat-admin",
     version,
-    about = "Operate a Chat API deployment: table, mail sender, users, API tokens.",
+    about = "Operate a Chat API deployment: table, mail sender, users, API tokens, keys.",
     after_help = "\
 Settings come from the environment, as for any AWS tool:
   make dev's local stack:  set -a; . .local/dev.env; set +a   (endpoint, dummy credentials, table)
-  a deployed stack:        AWS_PROFILE (or other credentials), AWS_REGION, TABLE_NAME=<TableName output>
+  a deployed stack:        AWS_PROFILE (or other credentials), AWS_REGION, TABLE_NAME=<TableName output>,
+                           KEYS_SECRET_ID=<KeysSecretArn output> (token issue, secret rotate)
 
 Examples:
   chat-admin user create --email ops@example.com --name \"Ops\" --password-stdin
@@ -72,6 +72,40 @@ enum Command {
         after_help = "Examples:\n  chat-admin token issue --email ops@example.com --name laptop\n  chat-admin token list --email ops@example.com"
     )]
     Token(TokenCommand),
+    /// The signing keys (one Secrets Manager secret).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  chat-admin secret rotate\n  chat-admin secret rotate --discard-current   # a key that leaked: everything it signed stops now"
+    )]
+    Secret(SecretCommand),
+}
+
+/// The secret that holds the keys: the stack's `KeysSecretArn` output (`make dev` puts its
+/// local one in .local/dev.env).
+#[derive(clap::Args)]
+struct KeysSecret {
+    /// The keys secret's ARN or name: the stack's KeysSecretArn output (make dev's is in
+    /// .local/dev.env).
+    #[arg(long = "keys-secret-id", env = "KEYS_SECRET_ID", value_name = "ARN")]
+    id: String,
+}
+
+#[derive(Subcommand)]
+enum SecretCommand {
+    /// A new key signs from now on. The current one retires: it still verifies what it
+    /// signed (tokens, codes, unsubscribe links) for the rotation window (by default the
+    /// chat-user token lifetime, 30 days), then stops. The key retired before is dropped.
+    #[command(
+        after_help = "Example:\n  KEYS_SECRET_ID=<KeysSecretArn output> chat-admin secret rotate"
+    )]
+    Rotate {
+        #[command(flatten)]
+        secret: KeysSecret,
+        /// Retire the current key without a window: every token, code and link it
+        /// signed stops working (warm functions stop trusting it within an hour).
+        #[arg(long)]
+        discard_current: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,12 +160,14 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Issue an API token for a user; prints the secret once. Needs TOKEN_SECRET (the
-    /// deployment's signing secret).
+    /// Issue an API token for a user; prints the secret once. Signs with the current key
+    /// of the keys secret (KEYS_SECRET_ID).
     #[command(
         after_help = "Examples:\n  chat-admin token issue --email ops@example.com --name laptop\n  TOKEN=$(chat-admin token issue --email ops@example.com --quiet)"
     )]
     Issue {
+        #[command(flatten)]
+        secret: KeysSecret,
         /// The operator's login email.
         #[arg(long)]
         email: String,
@@ -171,12 +207,6 @@ fn read_password(from_stdin: bool) -> Result<String, chat_admin::Error> {
     }
     std::env::var("CHAT_ADMIN_PASSWORD")
         .map_err(|_| "give the password with --password-stdin or CHAT_ADMIN_PASSWORD".into())
-}
-
-fn token_keys() -> Result<TokenKeys, chat_admin::Error> {
-    let secret = std::env::var("TOKEN_SECRET")
-        .map_err(|_| "TOKEN_SECRET must hold the deployment's signing secret")?;
-    Ok(TokenKeys::new(Secret::new(secret.into_bytes()).expose()))
 }
 
 fn print(value: serde_json::Value) {
@@ -274,8 +304,13 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
             let (user, with_it) = chat_admin::delete_user(&db, &email).await?;
             print(json!({ "deleted": user.resource(), "with_it": with_it }));
         }
-        Command::Token(TokenCommand::Issue { email, name, quiet }) => {
-            let keys = token_keys()?;
+        Command::Token(TokenCommand::Issue {
+            secret,
+            email,
+            name,
+            quiet,
+        }) => {
+            let keys = chat_admin::keys(&SecretsClient::new(&aws), &secret.id).await?;
             let user = chat_admin::find_user(&db, &email).await?;
             let (token, record) = chat_admin::issue_token(&db, &keys, &user, &name).await?;
             if quiet {
@@ -297,6 +332,20 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
             let user = chat_admin::find_user(&db, &email).await?;
             let record = chat_admin::revoke_token(&db, user.id, &id).await?;
             print(json!({ "revoked": record.resource() }));
+        }
+        Command::Secret(SecretCommand::Rotate {
+            secret,
+            discard_current,
+        }) => {
+            let rotation =
+                chat_admin::rotate_keys(&SecretsClient::new(&aws), &secret.id, discard_current)
+                    .await?;
+            print(json!({
+                "kid": rotation.kid,
+                "retired_kid": rotation.retired_kid,
+                "retired_key_verifies": if discard_current { "no" } else { "during the rotation window" },
+                "dropped_kid": rotation.dropped_kid,
+            }));
         }
     }
     Ok(())

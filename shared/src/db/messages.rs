@@ -447,11 +447,15 @@ mod tests {
         AppendSlots {
             author: Slot::at(2),
             client_id: with_client_id.then(|| Slot::at(4)),
+            rate: Slot::at(5),
         }
     }
 
     const FAILED: &str = "ConditionalCheckFailed";
     const HEAD: Slot = Slot::at(0);
+    const WAIT: Taken = Taken::Exceeded {
+        retry_after_secs: 7,
+    };
 
     #[test]
     fn a_used_client_id_wins_over_every_other_reason() {
@@ -463,11 +467,11 @@ mod tests {
             (FAILED, None),
         ]);
         assert!(matches!(
-            classify(&cancelled, HEAD, &slots(true)),
+            classify(&cancelled, HEAD, &slots(true), WAIT),
             Some(Posted::RepeatOfDeleted)
         ));
         assert!(matches!(
-            classify(&cancelled, HEAD, &slots(false)),
+            classify(&cancelled, HEAD, &slots(false), WAIT),
             Some(Posted::AuthorGone)
         ));
     }
@@ -476,11 +480,30 @@ mod tests {
     fn a_head_that_is_gone_is_a_gone_chat_and_anything_else_is_unexpected() {
         let gone = Cancelled::of(&[(FAILED, None), ("None", None), ("None", None)]);
         assert!(matches!(
-            classify(&gone, HEAD, &slots(false)),
+            classify(&gone, HEAD, &slots(false), WAIT),
             Some(Posted::ChatGone)
         ));
         let odd = Cancelled::of(&[("ValidationError", None), ("None", None), ("None", None)]);
-        assert!(classify(&odd, HEAD, &slots(false)).is_none());
+        assert!(classify(&odd, HEAD, &slots(false), WAIT).is_none());
+    }
+
+    #[test]
+    fn a_full_rate_window_is_too_fast_unless_the_send_is_a_repeat() {
+        let mut reasons = vec![("None", None); 6];
+        reasons[5] = (FAILED, None);
+        let too_fast = Cancelled::of(&reasons);
+        assert!(matches!(
+            classify(&too_fast, HEAD, &slots(false), WAIT),
+            Some(Posted::TooFast {
+                retry_after_secs: 7
+            })
+        ));
+        reasons[4] = (FAILED, None);
+        let repeat = Cancelled::of(&reasons);
+        assert!(matches!(
+            classify(&repeat, HEAD, &slots(true), WAIT),
+            Some(Posted::RepeatOfDeleted)
+        ));
     }
 
     fn message(author: ChatUserId, seq: u64) -> MessageRecord {
