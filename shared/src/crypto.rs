@@ -147,10 +147,15 @@ impl Keys {
         stored_code_digest(&version, chat_id, email, code)
     }
 
-    /// The tag of a caller's address (see [`source_tag`]) under the current key: a
-    /// rotation starts new tags, so codes asked for just before one are asked for again.
-    pub async fn source_tag(&self, source: &str) -> Result<String, ApiError> {
-        source_tag(self.current().await.key(Purpose::SourceTag), source)
+    /// The tags of a caller's address (see [`source_tag`]) under each key version that
+    /// may verify, the current one first: new codes are kept under the first; a code
+    /// asked for before a rotation is found under the second.
+    pub async fn source_tags(&self, source: &str) -> Result<Vec<String>, ApiError> {
+        self.verifying()
+            .await
+            .iter()
+            .map(|version| source_tag(version.key(Purpose::SourceTag), source))
+            .collect()
     }
 
     /// The token of a new unsubscribe link (see [`unsubscribe_token`]).

@@ -287,6 +287,16 @@ impl KeyRing {
             .map(|retired| &retired.version)
     }
 
+    /// The versions that may verify at `now_ms`: the current one first.
+    pub fn verifying(&self, now_ms: i64) -> Vec<&Arc<KeyVersion>> {
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|retired| now_ms < retired.valid_until_ms)
+            .map(|retired| &retired.version);
+        std::iter::once(&self.current).chain(previous).collect()
+    }
+
     /// Whether `kid` is one of its versions, even past its window.
     fn knows(&self, kid: &str) -> bool {
         self.current.kid == kid
@@ -389,6 +399,15 @@ impl Keys {
     /// The version that signs now.
     pub async fn current(&self) -> Arc<KeyVersion> {
         Arc::clone(self.fresh_ring().await.current())
+    }
+
+    /// The versions that may verify now: the current one first.
+    pub async fn verifying(&self) -> Vec<Arc<KeyVersion>> {
+        let ring = self.fresh_ring().await;
+        ring.verifying(clock::now_millis())
+            .into_iter()
+            .map(Arc::clone)
+            .collect()
     }
 
     /// The version named `kid` if it may verify now. A kid this instance does not know

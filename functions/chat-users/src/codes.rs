@@ -112,10 +112,11 @@ fn source_of(req: &ApiRequest) -> &str {
     req.source_ip.as_deref().unwrap_or("unknown")
 }
 
-/// The caller's code source: a keyed tag of its address.
-async fn code_source(app: &App, req: &ApiRequest) -> Result<CodeSource, ApiError> {
-    let tag = app.ctx.keys()?.source_tag(source_of(req)).await?;
-    Ok(CodeSource::Caller(tag))
+/// The caller's code sources: a keyed tag of its address under each key version that
+/// may verify, the current one (which new codes are kept under) first.
+async fn code_sources(app: &App, req: &ApiRequest) -> Result<Vec<CodeSource>, ApiError> {
+    let tags = app.ctx.keys()?.source_tags(source_of(req)).await?;
+    Ok(tags.into_iter().map(CodeSource::Caller).collect())
 }
 
 /// Counts one use against each `(limit, key)` in turn; the first one spent is a 429.
@@ -197,13 +198,18 @@ pub async fn send_code(
     let answer_after = tokio::time::Instant::now() + app.ctx.config.code_answer_floor;
     let input = SendCodeInput::parse(req)?;
     let email = &input.email;
-    let source = code_source(app, req).await?;
+    let source = code_sources(app, req)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("no key version signs"))?;
     // The chat, whether the email is in it, and this source's code: one round trip.
     let lookup = app
         .ctx
         .db
-        .code_lookup(chat, email.as_str(), &source, false)
+        .code_lookup(chat, email.as_str(), std::slice::from_ref(&source))
         .await?;
+    let own = lookup.codes.into_iter().next().map(|(_, code)| code);
     let chat = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     let with_password = may_join(app, req, input.password.as_ref(), &chat).await?;
     // Joining takes a name; asked of members too, or its absence would tell them apart.
@@ -213,7 +219,7 @@ pub async fn send_code(
             "The name field is required with the chat password.",
         ));
     }
-    let plan = plan_send(lookup.own.as_ref(), clock::now_millis()).map_err(throttled)?;
+    let plan = plan_send(own.as_ref(), clock::now_millis()).map_err(throttled)?;
     let (_, source_key) = limit_keys(req, &chat);
     let address_key = format!("{}#{}", chat.id, email.as_str());
     let mut budgets = vec![(&SENDS_PER_SOURCE, source_key.as_str())];
@@ -232,7 +238,7 @@ pub async fn send_code(
     };
     let new_code = NewCode {
         source: &source,
-        current: lookup.own.as_ref(),
+        current: own.as_ref(),
         plan,
     };
     store_code(app, &chat, email, new_code, mailed).await?;
@@ -443,21 +449,23 @@ pub async fn get_token(
     let code = fields.required::<AuthCode>(code_field(req));
     let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
     let db = &app.ctx.db;
-    let source = code_source(app, req).await?;
-    let lookup = db.code_lookup(chat, email.as_str(), &source, true).await?;
+    // The caller's codes (under this key version's tag and, during a rotation's window,
+    // the previous one's), and the one its owner had sent.
+    let mut sources = code_sources(app, req).await?;
+    sources.push(CodeSource::Owner);
+    let lookup = db.code_lookup(chat, email.as_str(), &sources).await?;
     let head = lookup
         .chat
         .as_ref()
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?
         .head();
     let now = clock::now_millis();
-    // The caller's own code, and the one its owner had sent: a right code settles the
-    // one it matches; a wrong one counts against the caller's own (so guesses from
-    // elsewhere never spend it), or the owner's when the caller asked for none.
+    // A right code settles the one it matches; a wrong one counts against the caller's
+    // own (so guesses from elsewhere never spend it), or the owner's when the caller
+    // asked for none.
     let keys = app.ctx.keys()?;
-    let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(2);
-    for (source, stored) in [(source, lookup.own), (CodeSource::Owner, lookup.from_owner)] {
-        let Some(stored) = stored else { continue };
+    let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(3);
+    for (source, stored) in lookup.codes {
         let presented = keys
             .auth_code_digest_like(
                 stored.code_digest.as_deref(),

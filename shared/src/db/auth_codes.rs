@@ -59,10 +59,8 @@ pub struct CodeLookup {
     pub chat: Option<ChatRecord>,
     /// The chat user this email belongs to in the chat, if any.
     pub member: Option<ChatUserId>,
-    /// The code the caller's source asked for.
-    pub own: Option<AuthCodeRecord>,
-    /// The code the chat's owner had sent (get-token only; `None` for send-code).
-    pub from_owner: Option<AuthCodeRecord>,
+    /// The codes found of the sources asked about, in the order asked.
+    pub codes: Vec<(CodeSource, AuthCodeRecord)>,
 }
 
 /// How a presented code settles the stored one.
@@ -79,35 +77,36 @@ pub enum CodeAttempt {
 // in the same round trip), and it went to that very mailbox.
 
 impl Db {
-    /// The chat, the email's chat user, and the caller's code (with the owner's, when
-    /// `with_owners`), in one round trip.
+    /// The chat, the email's chat user, and the codes of `sources` (at most 3), in one
+    /// round trip.
     pub async fn code_lookup(
         &self,
         chat_id: ChatId,
         email: &str,
-        source: &CodeSource,
-        with_owners: bool,
+        sources: &[CodeSource],
     ) -> Result<CodeLookup, ApiError> {
         let chat = chats::key(chat_id);
         let member = member_email_key(chat_id, email);
-        let own = key(chat_id, email, source);
-        let owners = key(chat_id, email, &CodeSource::Owner);
-        let (chat, member, own, from_owner) = if with_owners {
-            let [chat, member, own, owners] =
-                self.get_many([&chat, &member, &own, &owners]).await?;
-            (chat, member, own, owners)
-        } else {
-            let [chat, member, own] = self.get_many([&chat, &member, &own]).await?;
-            (chat, member, own, None)
-        };
+        let code_keys: Vec<Key> = sources
+            .iter()
+            .map(|source| key(chat_id, email, source))
+            .collect();
+        let keys: Vec<&Key> = [&chat, &member].into_iter().chain(&code_keys).collect();
+        let mut found = self.get_all(&keys).await?.into_iter();
+        let (chat, member) = (found.next().flatten(), found.next().flatten());
+        let mut codes = Vec::with_capacity(sources.len());
+        for (source, item) in sources.iter().zip(found) {
+            if let Some(item) = item {
+                codes.push((source.clone(), from_item(item)?));
+            }
+        }
         Ok(CodeLookup {
             chat: chat.map(from_item).transpose()?,
             member: member
                 .map(from_item::<ChatUserEmailPointer>)
                 .transpose()?
                 .map(|pointer| pointer.chat_user_id),
-            own: own.map(from_item).transpose()?,
-            from_owner: from_owner.map(from_item).transpose()?,
+            codes,
         })
     }
 

@@ -19,8 +19,16 @@ impl Db {
         &self,
         keys: [&Key; N],
     ) -> Result<[Option<Item>; N], ApiError> {
+        self.get_all(&keys)
+            .await?
+            .try_into()
+            .map_err(|_| ApiError::internal("BatchGetItem answered another number of keys"))
+    }
+
+    /// As [`Db::get_many`], for a number of keys known only at run time (at most 100).
+    pub(crate) async fn get_all(&self, keys: &[&Key]) -> Result<Vec<Option<Item>>, ApiError> {
         let mut pending: Vec<Item> = keys.iter().map(|k| k.to_item()).collect();
-        let mut found: Vec<Item> = Vec::with_capacity(N);
+        let mut found: Vec<Item> = Vec::with_capacity(keys.len());
         let mut backoff = Backoff::unprocessed_items();
         loop {
             let request = KeysAndAttributes::builder()
@@ -53,12 +61,15 @@ impl Db {
                 ));
             }
         }
-        Ok(keys.map(|key| {
-            found
-                .iter()
-                .position(|item| item_has_key(item, key))
-                .map(|i| found.swap_remove(i))
-        }))
+        Ok(keys
+            .iter()
+            .map(|key| {
+                found
+                    .iter()
+                    .position(|item| item_has_key(item, key))
+                    .map(|i| found.swap_remove(i))
+            })
+            .collect())
     }
 
     /// Deletes every item of a partition; returns how many went.
