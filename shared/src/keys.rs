@@ -559,7 +559,7 @@ mod tests {
         let mut seen: Vec<&[u8]> = Purpose::ALL.iter().map(|p| a.key(*p)).collect();
         seen.sort();
         seen.dedup();
-        assert_eq!(seen.len(), 4, "four purposes, four different keys");
+        assert_eq!(seen.len(), Purpose::ALL.len(), "each purpose its own key");
         assert!(
             seen.iter()
                 .all(|key| key.len() == 32 && *key != A.as_bytes())

@@ -386,6 +386,25 @@ impl FromField for UnreadEmailMinutes {
     }
 }
 
+/// A company's message retention in days, 1 to 3650 (`null` keeps messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(pub u32);
+
+impl FromField for RetentionDays {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        let days = match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        days.filter(|d| (1..=3650).contains(d))
+            .map(|d| RetentionDays(d as u32))
+            .ok_or_else(|| {
+                format!("The {field} field must be a whole number of days from 1 to 3650, or null to keep messages.")
+            })
+    }
+}
+
 /// `?per_page=` in 1..=max, with a default.
 pub fn per_page(raw: Option<&str>, default: usize, max: usize) -> Result<usize, ApiError> {
     match raw {

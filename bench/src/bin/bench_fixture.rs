@@ -34,6 +34,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         created_at: now.clone(),
         updated_at: now.clone(),
         chat_count: 0,
+        retention_days: None,
     };
     ctx.db.insert_company(&company).await?;
 
@@ -51,6 +52,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         event_seq: 0,
         unread_email_minutes: None,
         tokens_revoked_at_ms: None,
+        retention_days: None,
     };
     if !matches!(ctx.db.create_chat(&chat).await?, ChatCreated::Created) {
         return Err("the chat was not created".into());

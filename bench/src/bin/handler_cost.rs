@@ -121,6 +121,7 @@ fn fixture() -> Fixture {
         unread_email_minutes: None,
         event_seq: 0,
         tokens_revoked_at_ms: None,
+        retention_days: None,
     };
     let chat_user = ChatUserRecord {
         id: chat_user_id,

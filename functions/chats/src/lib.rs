@@ -105,6 +105,13 @@ impl NewChat {
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let operator = auth::operator(&app.ctx, req).await?;
     let input = NewChat::parse(req)?;
+    // The company's retention goes with the chat (a missing company fails the create).
+    let retention_days = app
+        .ctx
+        .db
+        .company(operator.user.id, input.company)
+        .await?
+        .and_then(|company| company.retention_days);
     let now = clock::now_rfc3339();
     let chat = ChatRecord {
         id: ChatId::new(),
@@ -120,6 +127,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         event_seq: 0,
         unread_email_minutes: input.unread_email_minutes.map(|m| m.0),
         tokens_revoked_at_ms: None,
+        retention_days,
     };
     match app.ctx.db.create_chat(&chat).await? {
         ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),

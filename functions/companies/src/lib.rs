@@ -6,7 +6,7 @@ use lambda_http::{Body, Request, Response};
 use shared::db::companies::{CompanyChanges, CompanyDeleted, CompanyRecord};
 use shared::ids::{CompanyId, EntityId, UserId};
 use shared::routes::CompaniesEndpoint;
-use shared::validate::{Fields, Name, Website};
+use shared::validate::{Fields, Name, RetentionDays, Website};
 use shared::{ApiError, ApiRequest, auth, clock, http};
 
 pub use shared::App;
@@ -51,6 +51,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
     let name = fields.required::<Name>("name");
     let website = fields.nullable::<Website>("website");
     let widget_url = fields.nullable::<Website>("widget_url");
+    let retention_days = fields.nullable::<RetentionDays>("retention_days");
     let (name, website) = fields.finish_with(|| Some((name?, website.flatten())))?;
     let now = clock::now_rfc3339();
     let company = CompanyRecord {
@@ -62,6 +63,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         created_at: now.clone(),
         updated_at: now,
         chat_count: 0,
+        retention_days: retention_days.flatten().map(|days| days.0),
     };
     app.ctx
         .db
@@ -86,19 +88,30 @@ async fn update(
     let name = fields.present::<Name>("name");
     let website = fields.nullable::<Website>("website");
     let widget_url = fields.nullable::<Website>("widget_url");
+    let retention_days = fields.nullable::<RetentionDays>("retention_days");
     fields.finish()?;
     let changes = CompanyChanges {
         name: name.map(Name::into_inner),
         website: website.map(|w| w.map(Website::into_inner)),
         widget_url: widget_url.map(|w| w.map(Website::into_inner)),
+        retention_days: retention_days.map(|days| days.map(|d| d.0)),
         updated_at: clock::now_rfc3339(),
     };
+    let retention_changed = changes.retention_days.is_some();
     let company = app
         .ctx
         .db
         .update_company(owner, company, changes)
         .await?
         .ok_or(NOT_FOUND)?;
+    if retention_changed {
+        let chats = app
+            .ctx
+            .db
+            .apply_retention(owner, company.id, company.retention_days)
+            .await?;
+        tracing::info!(company_id = %company.id, chats, "retention applied to the company's chats");
+    }
     Ok(http::data(StatusCode::OK, company.resource()))
 }
 

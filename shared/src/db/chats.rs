@@ -44,6 +44,11 @@ pub struct ChatRecord {
     /// rotation that signs every guest out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_revoked_at_ms: Option<i64>,
+    /// Days its messages (and their events) are kept: its company's `retention_days`,
+    /// copied here when the chat is created or the company's setting changes, so a post
+    /// reads it with the chat. `None` keeps them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 pub const DEFAULT_UNREAD_EMAIL_MINUTES: u32 = 10;
@@ -76,6 +81,7 @@ impl ChatRecord {
             chat_id: self.id,
             seq: self.event_seq,
             newest_message: self.last_message_id,
+            retention_days: self.retention_days,
         }
     }
 
@@ -175,7 +181,7 @@ pub(crate) mod tx_parts {
             at: clock::rfc3339(at_ms),
             data: event.data,
         };
-        let item = tx.db().event_item(&event, at_ms)?;
+        let item = tx.db().event_item(&event, at_ms, head.retention_days)?;
         let event_slot = tx.put_new(item)?;
         tx.bookkeeping(event_slot);
         Ok(slot)
@@ -349,6 +355,21 @@ impl Db {
         }
     }
 
+    /// Sets (or, `None`, removes) the chat's copy of its company's `retention_days`;
+    /// `false` when the chat is gone.
+    pub async fn set_chat_retention(
+        &self,
+        chat_id: ChatId,
+        retention_days: Option<u32>,
+    ) -> Result<bool, ApiError> {
+        let update = match retention_days {
+            Some(days) => Update::new().set("retention_days", n(days)),
+            None => Update::new().remove("retention_days"),
+        };
+        self.update_if(&key(chat_id), update.condition("attribute_exists(PK)"))
+            .await
+    }
+
     /// Deletes every item left in a deleted chat's partition; how many went. Safe to run
     /// again, and again after a stop part-way: it deletes what is left.
     pub async fn purge_chat(&self, chat_id: ChatId) -> Result<usize, ApiError> {
@@ -387,6 +408,7 @@ mod tests {
             event_seq: 0,
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
+            retention_days: None,
         };
         let item = chat.to_item().unwrap();
         assert_eq!(item[keys::PK], s(format!("CHAT#{}", chat.id)));

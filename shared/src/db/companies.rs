@@ -28,6 +28,10 @@ pub struct CompanyRecord {
     /// Chats of this company; a company is deleted only at 0 (kept by transactions).
     #[serde(default)]
     pub chat_count: i64,
+    /// Days its chats' messages (and their events) are kept from when they were sent;
+    /// `None` keeps them. Each chat holds a copy (see `ChatRecord::retention_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
 }
 
 impl CompanyRecord {
@@ -38,6 +42,7 @@ impl CompanyRecord {
             "name": self.name,
             "website": self.website,
             "widget_url": self.widget_url,
+            "retention_days": self.retention_days,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })
@@ -59,6 +64,8 @@ pub struct CompanyChanges {
     pub name: Option<String>,
     pub website: Option<Option<String>>,
     pub widget_url: Option<Option<String>>,
+    /// `Some(None)` keeps messages from now on.
+    pub retention_days: Option<Option<u32>>,
     pub updated_at: String,
 }
 
@@ -115,6 +122,31 @@ impl Db {
         .await
     }
 
+    /// Copies the company's `retention_days` onto each of its chats, which is where a
+    /// post reads it: messages sent from then on are kept that long (what was sent
+    /// before keeps the retention it was sent with). How many chats it set.
+    pub async fn apply_retention(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+        retention_days: Option<u32>,
+    ) -> Result<usize, ApiError> {
+        let mut applied = 0;
+        let mut cursor = None;
+        loop {
+            let page = self
+                .list_chats(owner_id, Some(company_id), 100, cursor)
+                .await?;
+            for chat in &page.items {
+                applied += usize::from(self.set_chat_retention(chat.id, retention_days).await?);
+            }
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(applied),
+            }
+        }
+    }
+
     /// Every company of the owner.
     pub async fn all_companies(&self, owner_id: UserId) -> Result<Vec<CompanyRecord>, ApiError> {
         let mut all = Vec::new();
@@ -141,6 +173,11 @@ impl Db {
             .set_or_remove("website", changes.website)
             .set_or_remove("widget_url", changes.widget_url)
             .condition("attribute_exists(PK)");
+        match changes.retention_days {
+            Some(Some(days)) => update = update.set("retention_days", n(days)),
+            Some(None) => update = update.remove("retention_days"),
+            None => {}
+        }
         if let Some(name) = changes.name {
             update = update.set("name", s(name));
         }

@@ -4,15 +4,13 @@
 //! Two writers that read the same `event_seq` cannot both commit: the loser goes again
 //! with the counter the failed condition hands back, so `seq` values are dense.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use super::page::KeyRange;
 use super::retry::Backoff;
 use super::tx::{Cancelled, Slot, Transaction};
-use super::{Db, Item, Key, from_item, keys, n, to_item};
+use super::{Db, Item, Key, expire_after, from_item, is_expired, keys, to_item};
 use crate::error::ApiError;
 use crate::events::{Event, EventType};
 use crate::ids::{ChatId, EntityId, MessageId};
@@ -30,6 +28,8 @@ pub struct ChatHead {
     pub chat_id: ChatId,
     pub seq: u64,
     pub newest_message: Option<MessageId>,
+    /// The chat's message retention (its company's): how long what is appended is kept.
+    pub retention_days: Option<u32>,
 }
 
 impl ChatHead {
@@ -43,10 +43,15 @@ impl ChatHead {
             Some(AttributeValue::S(id)) => MessageId::parse(id),
             _ => None,
         };
+        let retention_days = match item.get("retention_days") {
+            Some(AttributeValue::N(n)) => n.parse().ok(),
+            _ => None,
+        };
         Self {
             chat_id,
             seq,
             newest_message,
+            retention_days,
         }
     }
 }
@@ -101,11 +106,18 @@ pub enum EventsRead {
 }
 
 impl Db {
-    /// The stored item of an event, kept for the retention period.
-    pub(crate) fn event_item(&self, event: &Event, now_ms: i64) -> Result<Item, ApiError> {
+    /// The stored item of an event, kept for the log's retention period, or the chat's
+    /// message retention when that is shorter (events carry what messages say).
+    pub(crate) fn event_item(
+        &self,
+        event: &Event,
+        now_ms: i64,
+        retention_days: Option<u32>,
+    ) -> Result<Item, ApiError> {
         let mut item = to_item(&key(event.chat_id, event.seq), event)?;
-        let forget_at = now_ms / 1000 + self.event_retention_secs;
-        item.insert(keys::TTL.to_owned(), n(forget_at));
+        let log_days = self.event_retention_secs / (24 * 3600);
+        let days = retention_days.map_or(log_days, |days| log_days.min(i64::from(days)));
+        expire_after(&mut item, now_ms, u32::try_from(days).ok());
         Ok(item)
     }
 
@@ -213,17 +225,11 @@ pub fn event_of_item(item: Item) -> Result<Option<Event>, ApiError> {
     from_item(item).map(Some)
 }
 
-fn is_expired(item: &HashMap<String, AttributeValue>, now_secs: i64) -> bool {
-    match item.get(keys::TTL) {
-        Some(AttributeValue::N(ttl)) => ttl.parse::<i64>().is_ok_and(|ttl| ttl <= now_secs),
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::s;
+    use crate::db::{n, s};
+    use std::collections::HashMap;
 
     #[test]
     fn event_keys_sort_by_seq() {

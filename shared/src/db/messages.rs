@@ -14,7 +14,9 @@ use super::limits::{self, Limit, Taken};
 use super::page::KeyRange;
 use super::tx::{Cancelled, Slot, Transaction};
 use super::update::Update;
-use super::{Db, Key, chat_users, chats, from_item, keys, s, to_item};
+use super::{
+    Db, Item, Key, chat_users, chats, expire_after, from_item, is_expired, keys, s, to_item,
+};
 use crate::error::ApiError;
 use crate::events::{DeletedBy, EventType};
 use crate::ids::{ChatId, ChatUserId, MessageId};
@@ -218,6 +220,7 @@ impl Db {
         at_ms: i64,
     ) -> Result<(Slot, AppendSlots), ApiError> {
         let chat_id = message.chat_id;
+        let retention_days = head.retention_days;
         // Ids become visible in strictly increasing order (see the module's documentation).
         let ordering = Update::new()
             .set("last_message_id", s(message.id.to_string()))
@@ -231,14 +234,19 @@ impl Db {
             &chat_users::key(chat_id, message.chat_user_id),
             "attribute_exists(PK)",
         )?;
-        tx.put_new(to_item(&key(chat_id, message.id), message)?)?;
+        // The chat's retention: the message and its client id go together.
+        let kept = |mut item: Item| {
+            expire_after(&mut item, at_ms, retention_days);
+            item
+        };
+        tx.put_new(kept(to_item(&key(chat_id, message.id), message)?))?;
         let client_id = match &message.client_id {
             Some(client_id) => {
                 let pointer = ClientIdPointer {
                     message_id: message.id,
                 };
                 let pointer_key = client_id_key(chat_id, message.chat_user_id, client_id);
-                Some(tx.put_new(to_item(&pointer_key, &pointer)?)?)
+                Some(tx.put_new(kept(to_item(&pointer_key, &pointer)?))?)
             }
             None => None,
         };
@@ -268,12 +276,17 @@ impl Db {
         Ok(message.map_or(Posted::RepeatOfDeleted, Posted::Repeat))
     }
 
+    /// `None` when there is none, or it is past its chat's retention.
     pub async fn message(
         &self,
         chat_id: ChatId,
         message_id: MessageId,
     ) -> Result<Option<MessageRecord>, ApiError> {
-        self.get(&key(chat_id, message_id)).await
+        let item = self.get_item(&key(chat_id, message_id)).await?;
+        let now_secs = crate::clock::now_millis() / 1000;
+        item.filter(|item| !is_expired(item, now_secs))
+            .map(from_item)
+            .transpose()
     }
 
     /// One `Query` per page in the chat's partition, bounded by the window's id.
@@ -302,7 +315,9 @@ impl Db {
             })
             .await?;
         let mut messages = Vec::with_capacity(per_page + 2);
-        for item in items {
+        let now_secs = crate::clock::now_millis() / 1000;
+        // Past the chat's retention is gone, though DynamoDB deletes it later.
+        for item in items.into_iter().filter(|item| !is_expired(item, now_secs)) {
             let message: MessageRecord = from_item(item)?;
             if Some(message.id) != exclude {
                 messages.push(message);

@@ -108,6 +108,11 @@ impl Db {
 
     /// A strongly consistent read of one item: a resource just created is readable at once.
     async fn get<T: DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
+        self.get_item(key).await?.map(from_item).transpose()
+    }
+
+    /// As [`Db::get`], the item as stored.
+    async fn get_item(&self, key: &Key) -> Result<Option<Item>, ApiError> {
         let output = self
             .client
             .get_item()
@@ -116,7 +121,7 @@ impl Db {
             .consistent_read(true)
             .send()
             .await?;
-        output.item.map(from_item).transpose()
+        Ok(output.item)
     }
 
     /// Puts a new item; `Ok(false)` when an item with that key already exists.
@@ -205,6 +210,26 @@ pub fn to_item<T: Serialize>(key: &Key, record: &T) -> Result<Item, ApiError> {
 
 fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, ApiError> {
     Ok(serde_dynamo::from_item(item)?)
+}
+
+/// Whether an item's TTL has passed: DynamoDB deletes expired items late (within days),
+/// so reads treat them as gone from the moment they expire.
+pub(crate) fn is_expired(item: &Item, now_secs: i64) -> bool {
+    match item.get(keys::TTL) {
+        Some(AttributeValue::N(ttl)) => ttl.parse::<i64>().is_ok_and(|ttl| ttl <= now_secs),
+        _ => false,
+    }
+}
+
+/// Gives an item of a chat's conversation (a message, its event, its client id) the
+/// TTL of the chat's `retention_days`, counted from `at_ms`; none when it keeps messages.
+pub(crate) fn expire_after(item: &mut Item, at_ms: i64, retention_days: Option<u32>) {
+    if let Some(days) = retention_days {
+        item.insert(
+            keys::TTL.to_owned(),
+            n(at_ms / 1000 + i64::from(days) * 24 * 3600),
+        );
+    }
 }
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
