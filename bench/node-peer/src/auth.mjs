@@ -53,7 +53,8 @@ function verify(token) {
   const complete =
     (claims.kind === 'api' && typeof claims.jti === 'string') ||
     (claims.kind === 'chat_user' && typeof claims.chat === 'string' && Number.isInteger(claims.exp));
-  if (!complete || typeof claims.sub !== 'string') throw unauthenticated();
+  // auth.rs's Claims require `sub` and `iat` of every token.
+  if (!complete || typeof claims.sub !== 'string' || !Number.isInteger(claims.iat)) throw unauthenticated();
   return claims;
 }
 
@@ -83,11 +84,10 @@ async function loadGuest(claims) {
   // The chat user or its whole chat deleted: the token died with it.
   const [chatUser, chat] = await getMany([keys.chatUser(claims.chat, claims.sub), keys.chat(claims.chat)]);
   if (!chatUser || !chat) throw unauthenticated();
-  // Issued before the owner revoked this chat user's tokens.
+  // Issued before the owner revoked this chat user's tokens, or every guest's.
   const issuedMs = claims.iat_ms ?? claims.iat * 1000;
-  if (chatUser.tokens_revoked_at_ms !== undefined && issuedMs <= chatUser.tokens_revoked_at_ms) {
-    throw unauthenticated();
-  }
+  const revokedMs = Math.max(chatUser.tokens_revoked_at_ms ?? -Infinity, chat.tokens_revoked_at_ms ?? -Infinity);
+  if (issuedMs <= revokedMs) throw unauthenticated();
   return { kind: 'guest', chatUser, chat };
 }
 
