@@ -36,10 +36,12 @@ for f in "${FUNCTIONS[@]}"; do
   printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s "$TARGET_DIR/lambda/$f/bootstrap")"
 done >"$OUT/sizes.jsonl"
 
-echo "== local moto for the cold start that reaches DynamoDB"
+echo "== local moto: the keys secret every function that signs or verifies reads at init, and DynamoDB"
 MOTO_PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 start_moto "$MOTO_PORT" "$OUT/moto.log"
+# Exported: the functions, the Node peer and bench-fixture all read the keys secret
+# (KEYS_SECRET_ID) and the table through this endpoint, as chat-admin does.
 export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench KEYS_SECRET_ID=$(keys_secret_id chat-api-bench) MAIL_FROM=chat@example.com
 $R/chat-admin table create >/dev/null
 create_keys_secret "$ENDPOINT" "$KEYS_SECRET_ID"
@@ -47,7 +49,7 @@ CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@examp
 TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
 ULID=01JBENCH000000000000000000
 
-echo "== cold start: init + a request that needs no AWS call (401), $RUNS runs each"
+echo "== cold start: init (with the keys read from moto) + a request that needs no AWS call (401), $RUNS runs each"
 args=(hello-world=$R/hello-world=current-user/user.json)
 for f in "${HTTP_FUNCTIONS[@]}"; do
   event=$f/list.json; [ $f = current-user ] && event=current-user/user.json

@@ -45,7 +45,7 @@ w("beside a hello-world `lambda_http` binary built in the same run with the same
 w("The functions run in turns with the hello world, so machine drift hits all alike. The second")
 w("table also starts the Node.js peer (§7) on the same request: what a team would deploy instead.\n")
 for title, name in [
-    ("Init + one request that needs no AWS call (an invalid token: 401)", "cold-init.jsonl"),
+    ("Init (the functions that sign or verify read the keys secret: one GetSecretValue to moto on loopback) + one request that needs no AWS call (an invalid token: 401)", "cold-init.jsonl"),
     ("Init + `GET /api/user` with a real token: the first DynamoDB call, to moto on loopback", "cold-dynamo.jsonl"),
 ]:
     data = rows(name)

@@ -12,17 +12,13 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
+import { clientOptions } from './aws.mjs';
+
 const TABLE = process.env.TABLE_NAME;
 
-// The same budgets as the Rust functions (shared/src/aws.rs): 3 attempts, 1 s to
-// connect, 1.5 s per attempt. AWS_ENDPOINT_URL (moto, locally) is read by the SDK itself.
-const client = DynamoDBDocumentClient.from(
-  new DynamoDBClient({
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 1500 },
-  }),
-  { marshallOptions: { removeUndefinedValues: true } },
-);
+const client = DynamoDBDocumentClient.from(new DynamoDBClient(clientOptions()), {
+  marshallOptions: { removeUndefinedValues: true },
+});
 
 export const keys = {
   user: (userId) => ({ PK: `USER#${userId}`, SK: 'PROFILE' }),

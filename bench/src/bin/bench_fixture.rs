@@ -2,9 +2,10 @@
 //! `chat-admin` makes: a company and a chat of the bench operator, a chat user in it,
 //! and that chat user's token, written through the same storage layer as the functions.
 //!
-//! Usage: bench-fixture OWNER_EMAIL (with TABLE_NAME, TOKEN_SECRET and the AWS settings
-//! of the functions in the environment). Prints `CHAT_ID=...` and `CHAT_USER_TOKEN=...`
-//! lines, for `eval` in a shell.
+//! Usage: bench-fixture OWNER_EMAIL (with TABLE_NAME, KEYS_SECRET_ID and the AWS settings
+//! of the functions in the environment). The token is signed as chat-users signs one: with
+//! the current chat-user token key of the keys secret, its kid in the header. Prints
+//! `CHAT_ID=...` and `CHAT_USER_TOKEN=...` lines, for `eval` in a shell.
 
 use shared::Context;
 use shared::db::chat_users::{ChatUserInserted, ChatUserRecord};
@@ -75,11 +76,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     ) {
         return Err("the chat user was not created".into());
     }
-    let (token, _) = ctx.tokens.issue_chat_user_token(
-        chat.id,
-        chat_user.id,
-        ctx.config.chat_user_token_ttl_secs,
-    )?;
+    let (token, _) = ctx
+        .keys()?
+        .issue_chat_user_token(chat.id, chat_user.id, ctx.config.chat_user_token_ttl_secs)
+        .await?;
     println!("CHAT_ID={}", chat.id);
     println!("CHAT_USER_TOKEN={token}");
     Ok(())
