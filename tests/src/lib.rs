@@ -610,6 +610,22 @@ where
     }
 }
 
+/// How many items a partition of the table holds now (a consistent read).
+pub async fn items_in_partition(partition: &str) -> i32 {
+    dynamodb()
+        .await
+        .query()
+        .table_name(table_name())
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", shared::db::s(partition))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("a count of the partition")
+        .count
+}
+
 /// A guest who joined `chat` by its password and the emailed code: a verified chat user.
 pub async fn verified_guest(chat_id: &str, password: &str, name: &str) -> Member {
     let email = unique_email(name);

@@ -538,15 +538,5 @@ async fn the_purge_fixture_replays_through_its_handler() {
         let response = purge::handle(&purge, fixture("purge/chat-removed.json", &vars)).await;
         assert!(response.batch_item_failures.is_empty());
     }
-    let left = dynamodb()
-        .await
-        .query()
-        .table_name(table_name())
-        .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", shared::db::s(&partition))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.count, 0, "{:?}", left.items);
+    assert_eq!(items_in_partition(&partition).await, 0);
 }

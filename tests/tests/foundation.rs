@@ -605,25 +605,12 @@ async fn deleting_an_operator_removes_everything_it_owned() {
         .await
         .expect(401);
     // The operator's partition is empty at once; the chat's once `purge` has run.
-    let left_in = |partition: String| async move {
-        dynamodb()
-            .await
-            .query()
-            .table_name(table_name())
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", shared::db::s(&partition))
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap()
-            .count
-    };
-    assert_eq!(left_in(format!("USER#{}", room.owner.id)).await, 0);
+    let user_partition = format!("USER#{}", room.owner.id);
+    assert_eq!(items_in_partition(&user_partition).await, 0);
     let chat_partition = format!("CHAT#{}", room.chat);
     assert!(
-        eventually(60, || {
-            let partition = chat_partition.clone();
-            async move { left_in(partition).await == 0 }
+        eventually(60, || async {
+            items_in_partition(&chat_partition).await == 0
         })
         .await,
         "the chat's items are purged"

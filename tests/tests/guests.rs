@@ -663,22 +663,7 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
     // And soon the table holds nothing of the chat any more: the purge function, reached
     // through the stream by the chat item's removal, deletes the rest.
     let partition = keys::chat_partition(chat_id(&s.chat));
-    let emptied = eventually(600, || async {
-        let left = dynamodb()
-            .await
-            .query()
-            .table_name(table_name())
-            .key_condition_expression("PK = :pk")
-            .expression_attribute_values(":pk", shared::db::s(&partition))
-            .select(shared::aws_sdk_dynamodb::types::Select::Count)
-            .limit(1)
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap();
-        left.count() == 0
-    })
-    .await;
+    let emptied = eventually(600, || async { items_in_partition(&partition).await == 0 }).await;
     assert!(emptied, "items left in the chat's partition");
     // The company's chat count went back down: it can be deleted now.
     call("DELETE", &format!("/api/companies/{}", s.company))

@@ -55,19 +55,9 @@ fn list_query(user_id: UserId, per_page: usize, cursor: Option<String>) -> ListQ
 impl Db {
     /// Adds the token, counted against [`users::MAX_API_TOKENS`] in the same transaction.
     pub async fn insert_api_token(&self, token: &ApiTokenRecord) -> Result<Added, ApiError> {
-        let mut tx = Transaction::new(self);
-        let counted = users::tx_parts::count(&mut tx, token.user_id, Holding::ApiTokens, 1)?;
-        let item = tx.put_new(to_item(&key(token.user_id, token.id), token)?)?;
-        match tx.commit().await? {
-            Ok(()) => Ok(Added::Added),
-            // A fresh id is never taken: an existing item is this very write, committed by
-            // an attempt whose answer was lost before the SDK retried it.
-            Err(cancelled) if cancelled.failed(item) => Ok(Added::Added),
-            Err(cancelled) if cancelled.failed(counted) => {
-                Ok(users::tx_parts::refusal(&cancelled, counted))
-            }
-            Err(cancelled) => Err(cancelled.unexpected("token insert")),
-        }
+        let item = to_item(&key(token.user_id, token.id), token)?;
+        self.put_counted(item, token.user_id, Holding::ApiTokens)
+            .await
     }
 
     /// The user and the token of an API token's claims, in one round trip; `None` when

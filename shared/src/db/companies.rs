@@ -82,19 +82,9 @@ pub enum CompanyDeleted {
 impl Db {
     /// Adds the company, counted against [`users::MAX_COMPANIES`] in the same transaction.
     pub async fn insert_company(&self, company: &CompanyRecord) -> Result<Added, ApiError> {
-        let mut tx = Transaction::new(self);
-        let counted = users::tx_parts::count(&mut tx, company.owner_id, Holding::Companies, 1)?;
-        let item = tx.put_new(to_item(&key(company.owner_id, company.id), company)?)?;
-        match tx.commit().await? {
-            Ok(()) => Ok(Added::Added),
-            // A fresh id is never taken: an existing item is this very write, committed by
-            // an attempt whose answer was lost before the SDK retried it.
-            Err(cancelled) if cancelled.failed(item) => Ok(Added::Added),
-            Err(cancelled) if cancelled.failed(counted) => {
-                Ok(users::tx_parts::refusal(&cancelled, counted))
-            }
-            Err(cancelled) => Err(cancelled.unexpected("company insert")),
-        }
+        let item = to_item(&key(company.owner_id, company.id), company)?;
+        self.put_counted(item, company.owner_id, Holding::Companies)
+            .await
     }
 
     pub async fn company(

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::companies::CompanyDeleted;
 use super::tx::Transaction;
-use super::{Db, Key, api_tokens, keys, to_item};
+use super::{Db, Item, Key, api_tokens, keys, to_item};
 use crate::error::ApiError;
 use crate::ids::UserId;
 
@@ -87,6 +87,31 @@ impl Added {
             Added::Added => Ok(()),
             Added::AtCap => Err(ApiError::Conflict(at_cap)),
             Added::UserGone => Err(ApiError::Unauthenticated("Unauthenticated.")),
+        }
+    }
+}
+
+impl Db {
+    /// Puts a new item of one of the user's holdings (a fresh id: never taken), counted
+    /// against [`Holding::max`] in the same transaction.
+    pub(crate) async fn put_counted(
+        &self,
+        item: Item,
+        user_id: UserId,
+        holding: Holding,
+    ) -> Result<Added, ApiError> {
+        let mut tx = Transaction::new(self);
+        let counted = tx_parts::count(&mut tx, user_id, holding, 1)?;
+        let put = tx.put_new(item)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(Added::Added),
+            // An existing item is this very write, committed by an attempt whose answer
+            // was lost before the SDK retried it.
+            Err(cancelled) if cancelled.failed(put) => Ok(Added::Added),
+            Err(cancelled) if cancelled.failed(counted) => {
+                Ok(tx_parts::refusal(&cancelled, counted))
+            }
+            Err(cancelled) => Err(cancelled.unexpected("counted insert")),
         }
     }
 }
