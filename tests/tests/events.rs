@@ -540,3 +540,89 @@ async fn the_purge_fixture_replays_through_its_handler() {
     }
     assert_eq!(items_in_partition(&partition).await, 0);
 }
+
+/// A chat of 20,000 items, purged by the real handler in one go. On a table of its own
+/// without a stream: the local stand-in for DynamoDB Streams (moto) would otherwise hand
+/// 20,000 removals to every stream consumer of the shared test stack and slow it for
+/// minutes.
+#[tokio::test]
+async fn a_chat_of_twenty_thousand_items_is_purged() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, PutRequest,
+        ScalarAttributeType, WriteRequest,
+    };
+    let client = dynamodb().await;
+    let table = format!("purge-{}", ulid::Ulid::new());
+    let attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attribute("PK"))
+        .attribute_definitions(attribute("SK"))
+        .key_schema(key("PK", KeyType::Hash))
+        .key_schema(key("SK", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+    let chat = shared::ids::ChatId::new().to_string();
+    let partition = format!("CHAT#{chat}");
+    let requests: Vec<WriteRequest> = (0..20_000)
+        .map(|i| {
+            let item = [
+                ("PK".to_owned(), shared::db::s(&partition)),
+                ("SK".to_owned(), shared::db::s(format!("MSG#{i:06}"))),
+                ("body".to_owned(), shared::db::s(format!("message {i}"))),
+            ]
+            .into_iter()
+            .collect();
+            WriteRequest::builder()
+                .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
+                .build()
+        })
+        .collect();
+    for chunk in requests.chunks(25) {
+        let output = client
+            .batch_write_item()
+            .request_items(&table, chunk.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(output.unprocessed_items.unwrap_or_default().is_empty());
+    }
+    let mut purge = purge::App::from_env().await.unwrap();
+    purge.ctx.db = shared::db::Db::new(client.clone(), &table);
+    let vars = [("CHAT_ID", chat.as_str())];
+    let response = purge::handle(&purge, fixture("purge/chat-removed.json", &vars)).await;
+    assert!(response.batch_item_failures.is_empty());
+    let left = client
+        .query()
+        .table_name(&table)
+        .key_condition_expression("PK = :pk")
+        .expression_attribute_values(":pk", shared::db::s(&partition))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.count, 0, "all 20,000 items are gone");
+    client
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap();
+}
