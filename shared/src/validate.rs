@@ -350,18 +350,23 @@ impl FromField for AuthCode {
     }
 }
 
+/// A whole number, as a JSON number or a string (form bodies carry only strings).
+fn whole_number(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse::<u64>().ok(),
+        _ => None,
+    }
+}
+
 /// An event `seq` (a read marker): a whole number, as a JSON number or a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seq(pub u64);
 
 impl FromField for Seq {
     fn from_field(field: &str, value: &Value) -> Result<Self, String> {
-        let seq = match value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        seq.map(Seq)
+        whole_number(value)
+            .map(Seq)
             .ok_or_else(|| format!("The {field} field must be a whole number (an event seq)."))
     }
 }
@@ -372,12 +377,7 @@ pub struct UnreadEmailMinutes(pub u32);
 
 impl FromField for UnreadEmailMinutes {
     fn from_field(field: &str, value: &Value) -> Result<Self, String> {
-        let minutes = match value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        minutes
+        whole_number(value)
             .filter(|m| *m <= 1440)
             .map(|m| UnreadEmailMinutes(m as u32))
             .ok_or_else(|| {
@@ -392,12 +392,8 @@ pub struct RetentionDays(pub u32);
 
 impl FromField for RetentionDays {
     fn from_field(field: &str, value: &Value) -> Result<Self, String> {
-        let days = match value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
-            _ => None,
-        };
-        days.filter(|d| (1..=3650).contains(d))
+        whole_number(value)
+            .filter(|d| (1..=3650).contains(d))
             .map(|d| RetentionDays(d as u32))
             .ok_or_else(|| {
                 format!("The {field} field must be a whole number of days from 1 to 3650, or null to keep messages.")

@@ -132,9 +132,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     match app.ctx.db.create_chat(&chat).await? {
         ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),
         ChatCreated::NoSuchCompany => Err(invalid_company()),
-        ChatCreated::CompanyFull => Err(ApiError::Conflict(
-            "This company has 10,000 chats, the most one company may have. Delete one first.",
-        )),
+        ChatCreated::CompanyFull => Err(ApiError::Conflict(shared::db::companies::AT_CHAT_CAP)),
     }
 }
 

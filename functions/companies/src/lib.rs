@@ -69,7 +69,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         .db
         .insert_company(&company)
         .await?
-        .or_refuse("You own 50 companies, the most one user may have. Delete one first.")?;
+        .or_refuse(shared::db::users::AT_COMPANY_CAP)?;
     Ok(http::data(StatusCode::CREATED, company.resource()))
 }
 

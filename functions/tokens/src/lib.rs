@@ -60,9 +60,6 @@ impl Login {
     }
 }
 
-const TOO_MANY_TOKENS: &str =
-    "You hold 50 API tokens, the most one user may have. Revoke one first.";
-
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let input = Login::parse(req)?;
     let source = req.source_ip.as_deref().unwrap_or("unknown");
@@ -82,7 +79,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         .db
         .insert_api_token(&token)
         .await?
-        .or_refuse(TOO_MANY_TOKENS)?;
+        .or_refuse(shared::db::users::AT_API_TOKEN_CAP)?;
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
     Ok(http::data(
         StatusCode::CREATED,

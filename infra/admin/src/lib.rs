@@ -254,9 +254,7 @@ pub async fn issue_token(
         .map_err(api)?;
     db.insert_api_token(&record)
         .await
-        .and_then(|added| {
-            added.or_refuse("the user holds 50 API tokens, the most it may: revoke one first")
-        })
+        .and_then(|added| added.or_refuse(shared::db::users::AT_API_TOKEN_CAP))
         .map_err(api)?;
     Ok((token, record))
 }

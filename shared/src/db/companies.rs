@@ -71,6 +71,9 @@ pub struct CompanyChanges {
 
 /// The most chats one company may have.
 pub const MAX_CHATS_PER_COMPANY: u32 = 10_000;
+/// What a caller at that cap is told.
+pub const AT_CHAT_CAP: &str =
+    "This company has 10,000 chats, the most one company may have. Delete one first.";
 
 #[derive(Debug)]
 pub enum CompanyDeleted {
@@ -238,5 +241,17 @@ pub(crate) mod tx_parts {
             condition,
             &values,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_message_names_the_cap() {
+        let cap = MAX_CHATS_PER_COMPANY;
+        let written = format!("{},{:03} chats", cap / 1000, cap % 1000);
+        assert!(AT_CHAT_CAP.contains(&written), "{AT_CHAT_CAP}");
     }
 }

@@ -45,6 +45,13 @@ pub const MAX_API_TOKENS: u32 = 50;
 /// The most companies one operator may own.
 pub const MAX_COMPANIES: u32 = 50;
 
+/// What a caller at the API-token cap is told (the number is [`MAX_API_TOKENS`]).
+pub const AT_API_TOKEN_CAP: &str =
+    "You hold 50 API tokens, the most one user may have. Revoke one first.";
+/// What a caller at the company cap is told (the number is [`MAX_COMPANIES`]).
+pub const AT_COMPANY_CAP: &str =
+    "You own 50 companies, the most one user may have. Delete one first.";
+
 /// What an operator holds a bounded number of, counted on its profile item in the same
 /// transaction as each item added or removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,5 +247,16 @@ impl Db {
         self.delete(&key(user.id)).await?;
         self.delete(&email_key(&user.email)).await?;
         Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_messages_name_the_caps() {
+        assert!(AT_API_TOKEN_CAP.contains(&format!("{MAX_API_TOKENS} API tokens")));
+        assert!(AT_COMPANY_CAP.contains(&format!("{MAX_COMPANIES} companies")));
     }
 }
