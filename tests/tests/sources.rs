@@ -81,10 +81,8 @@ fn number(
 #[tokio::test]
 async fn a_stranger_cannot_keep_a_guest_out() {
     let app = chat_users::App::from_env().await.unwrap();
-    let owner = operator("keep-out").await;
-    let company = company(&owner, "Keep out").await;
-    let password = "copper lantern orbit";
-    let chat = chat(&owner, &company, Some(password)).await;
+    let (owner, chat) = chat_with_password("keep-out").await;
+    let password = PASSWORD;
     let guest = member(&owner, &chat, "victim").await;
     let (laptop, phone) = ("203.0.113.61", "203.0.113.62");
     let ask = |source: &str, body: Value| code_route("send-code", &chat, source, body);
@@ -171,10 +169,8 @@ async fn a_stranger_cannot_keep_a_guest_out() {
 #[tokio::test]
 async fn members_and_strangers_get_the_same_answers() {
     let app = chat_users::App::from_env().await.unwrap();
-    let owner = operator("same-answers").await;
-    let company = company(&owner, "Same answers").await;
-    let password = "copper lantern orbit";
-    let chat = chat(&owner, &company, Some(password)).await;
+    let (owner, chat) = chat_with_password("same-answers").await;
+    let password = PASSWORD;
     let known = member(&owner, &chat, "known").await.email;
     let unknown = unique_email("unknown");
     let source = "198.51.100.80";
@@ -237,6 +233,17 @@ fn status(response: &lambda_http::Response<lambda_http::Body>) -> u16 {
     response.status().as_u16()
 }
 
+/// The password of every chat these tests make.
+const PASSWORD: &str = "copper lantern orbit";
+
+/// A new operator's chat (in a company of its own) that guests join with [`PASSWORD`].
+async fn chat_with_password(tag: &str) -> (Operator, String) {
+    let owner = operator(tag).await;
+    let company = company(&owner, tag).await;
+    let chat = chat(&owner, &company, Some(PASSWORD)).await;
+    (owner, chat)
+}
+
 /// A stranger who knows an operator's email and fails ten times (in any letter case)
 /// locks out its own address only: the operator logs in from its own.
 #[tokio::test]
@@ -277,9 +284,7 @@ async fn a_strangers_failed_logins_do_not_lock_the_operator_out() {
 #[tokio::test]
 async fn a_chat_password_guesser_is_stopped_and_others_join() {
     let chat_users = chat_users::App::from_env().await.unwrap();
-    let owner = operator("guess-source").await;
-    let company = company(&owner, "Sources").await;
-    let chat = chat(&owner, &company, Some("copper lantern orbit")).await;
+    let (_owner, chat) = chat_with_password("guess-source").await;
     let send = |source: &str, email: &str, password: &str| {
         event_from(
             "chat-users/send-code.json",
@@ -299,18 +304,14 @@ async fn a_chat_password_guesser_is_stopped_and_others_join() {
         );
         assert_eq!(status(&chat_users::handle(&chat_users, guess).await), 403);
     }
-    let right = send(
-        "198.51.100.9",
-        &unique_email("guess"),
-        "copper lantern orbit",
-    );
+    let right = send("198.51.100.9", &unique_email("guess"), PASSWORD);
     assert_eq!(
         status(&chat_users::handle(&chat_users, right).await),
         429,
         "not even the right password is checked from the guesser's address"
     );
     let guest = unique_email("elsewhere");
-    let elsewhere = send("203.0.113.44", &guest, "copper lantern orbit");
+    let elsewhere = send("203.0.113.44", &guest, PASSWORD);
     assert_eq!(
         status(&chat_users::handle(&chat_users, elsewhere).await),
         202
@@ -327,9 +328,7 @@ async fn a_chat_password_guesser_is_stopped_and_others_join() {
 #[tokio::test]
 async fn new_joiners_are_budgeted_per_source() {
     let chat_users = chat_users::App::from_env().await.unwrap();
-    let owner = operator("joiners").await;
-    let company = company(&owner, "Joiners").await;
-    let chat = chat(&owner, &company, Some("copper lantern orbit")).await;
+    let (_owner, chat) = chat_with_password("joiners").await;
     let join = |source: &str, email: &str| {
         event_from(
             "chat-users/send-code.json",
@@ -337,7 +336,7 @@ async fn new_joiners_are_budgeted_per_source() {
             &[
                 ("CHAT_ID", &chat),
                 ("EMAIL", email),
-                ("CHAT_PASSWORD", "copper lantern orbit"),
+                ("CHAT_PASSWORD", PASSWORD),
             ],
         )
     };
@@ -364,9 +363,7 @@ async fn new_joiners_are_budgeted_per_source() {
 #[tokio::test]
 async fn unverified_joiners_expire_unless_verified() {
     let chat_users = chat_users::App::from_env().await.unwrap();
-    let owner = operator("unverified").await;
-    let company = company(&owner, "Unverified").await;
-    let chat = chat(&owner, &company, Some("copper lantern orbit")).await;
+    let (_owner, chat) = chat_with_password("unverified").await;
     let email = unique_email("late-joiner");
     let send = event_from(
         "chat-users/send-code.json",
@@ -374,7 +371,7 @@ async fn unverified_joiners_expire_unless_verified() {
         &[
             ("CHAT_ID", &chat),
             ("EMAIL", &email),
-            ("CHAT_PASSWORD", "copper lantern orbit"),
+            ("CHAT_PASSWORD", PASSWORD),
         ],
     );
     assert_eq!(status(&chat_users::handle(&chat_users, send).await), 202);
