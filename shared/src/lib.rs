@@ -16,6 +16,7 @@ pub mod http;
 pub mod ids;
 pub mod keys;
 pub mod mail;
+pub mod personal_data;
 #[cfg(feature = "push")]
 pub mod push;
 #[cfg(feature = "queue")]

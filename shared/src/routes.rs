@@ -114,6 +114,10 @@ pub enum CompaniesEndpoint {
     Get(CompanyId),
     Update(CompanyId),
     Delete(CompanyId),
+    /// Everything kept about one email in the company's chats.
+    ExportData(CompanyId),
+    /// Erases one email from the company's chats.
+    EraseData(CompanyId),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +144,10 @@ pub enum ChatUsersEndpoint {
     GetToken(ChatId),
     MarkRead(ChatId),
     Transcript(ChatId, ChatUserId),
+    /// A guest's own export, after proving its email with a code.
+    ExportData(ChatId),
+    /// A guest's own erasure, after proving its email with a code.
+    EraseData(ChatId),
     /// The one-click unsubscribe link of the unread-message emails (RFC 8058).
     Unsubscribe,
 }
@@ -349,6 +357,24 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        path: "/api/companies/{company_id}/export-data",
+        function: Companies,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::Companies(CompaniesEndpoint::ExportData(
+                p.company()?,
+            )))
+        })],
+    },
+    Route {
+        path: "/api/companies/{company_id}/erase-data",
+        function: Companies,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::Companies(CompaniesEndpoint::EraseData(
+                p.company()?,
+            )))
+        })],
+    },
+    Route {
         path: "/api/chats",
         function: Chats,
         operations: &[
@@ -449,6 +475,22 @@ pub const ROUTES: &[Route] = &[
         function: ChatUsers,
         operations: &[op(Post, |p| {
             Ok(Endpoint::ChatUsers(ChatUsersEndpoint::GetToken(p.chat()?)))
+        })],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/users/export-data",
+        function: ChatUsers,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::ChatUsers(ChatUsersEndpoint::ExportData(
+                p.chat()?,
+            )))
+        })],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/users/erase-data",
+        function: ChatUsers,
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::ChatUsers(ChatUsersEndpoint::EraseData(p.chat()?)))
         })],
     },
     Route {

@@ -9,10 +9,10 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use shared::access::NO_SUCH_CHAT;
 use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt, CodeSource};
-use shared::db::chat_users::ChatUserInserted;
+use shared::db::chat_users::{ChatUserInserted, Verified};
 use shared::db::chats::ChatRecord;
 use shared::db::limits::{Limit, Taken};
-use shared::ids::ChatId;
+use shared::ids::{ChatId, ChatUserId};
 use shared::mail::AuthCodeEmail;
 use shared::validate::{AuthCode, Email, Fields, Name, PresentedPassword};
 use shared::{ApiError, ApiRequest, FieldErrors, clock, crypto, http};
@@ -100,12 +100,28 @@ pub const SENDS_PER_ADDRESS: Limit = Limit {
     window_ms: HOUR_MS,
 };
 
-/// The keys a chat's limits count under: the chat, and the chat with the caller's address.
-fn limit_keys(req: &ApiRequest, chat: &ChatRecord) -> (String, String) {
-    (
+/// The keys a chat's limits count under: the chat, and the chat with a keyed tag of the
+/// caller's address (limit items never hold an address or an email).
+async fn limit_keys(
+    app: &App,
+    req: &ApiRequest,
+    chat: &ChatRecord,
+) -> Result<(String, String), ApiError> {
+    Ok((
         chat.id.to_string(),
-        format!("{}#{}", chat.id, source_of(req)),
-    )
+        format!("{}#{}", chat.id, tag(app, source_of(req)).await?),
+    ))
+}
+
+/// A keyed tag of `value` under the current key version.
+async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
+    app.ctx
+        .keys()?
+        .source_tags(value)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("no key version signs"))
 }
 
 fn source_of(req: &ApiRequest) -> &str {
@@ -160,7 +176,7 @@ async fn may_join(
     };
     let db = &app.ctx.db;
     let now = clock::now_millis();
-    let (chat_key, source_key) = limit_keys(req, chat);
+    let (chat_key, source_key) = limit_keys(app, req, chat).await?;
     let limits = [
         (&WRONG_PASSWORDS_PER_SOURCE, source_key.as_str()),
         (&WRONG_PASSWORDS_PER_CHAT, chat_key.as_str()),
@@ -220,8 +236,8 @@ pub async fn send_code(
         ));
     }
     let plan = plan_send(own.as_ref(), clock::now_millis()).map_err(throttled)?;
-    let (_, source_key) = limit_keys(req, &chat);
-    let address_key = format!("{}#{}", chat.id, email.as_str());
+    let (_, source_key) = limit_keys(app, req, &chat).await?;
+    let address_key = format!("{}#{}", chat.id, tag(app, email.as_str()).await?);
     let mut budgets = vec![(&SENDS_PER_SOURCE, source_key.as_str())];
     if !with_password {
         budgets.push((&SENDS_PER_ADDRESS, address_key.as_str()));
@@ -254,7 +270,7 @@ async fn join(
     email: &Email,
     name: Name,
 ) -> Result<(), ApiError> {
-    let (chat_key, source_key) = limit_keys(req, chat);
+    let (chat_key, source_key) = limit_keys(app, req, chat).await?;
     take_all(
         app,
         &[
@@ -271,6 +287,8 @@ async fn join(
         // A concurrent join with the same email won the insert: it exists now.
         ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => Ok(()),
         ChatUserInserted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
+        // Joiners are counted once verified (see get-token); never refused here.
+        ChatUserInserted::ChatFull => Err(crate::CHAT_FULL),
     }
 }
 
@@ -438,12 +456,17 @@ fn code_field(req: &ApiRequest) -> &'static str {
     }
 }
 
-/// `POST /chats/{chat_id}/users/get-token`: `email` + `auth-code` (or `auth_code`).
-pub async fn get_token(
-    app: &App,
-    req: &ApiRequest,
-    chat: ChatId,
-) -> Result<Response<Body>, ApiError> {
+/// A chat user that has just proven its email with a code.
+pub struct Proven {
+    pub chat: ChatRecord,
+    pub member: ChatUserId,
+    pub email: Email,
+}
+
+/// Checks `email` + `auth-code` (or `auth_code`) against the caller's codes and the one
+/// the owner sent, and spends the code: what get-token and a guest's personal-data
+/// requests take as proof. Every failure is the same 422.
+pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Proven, ApiError> {
     let mut fields = Fields::new(&req.body);
     let email = fields.required::<Email>("email");
     let code = fields.required::<AuthCode>(code_field(req));
@@ -454,11 +477,7 @@ pub async fn get_token(
     let mut sources = code_sources(app, req).await?;
     sources.push(CodeSource::Owner);
     let lookup = db.code_lookup(chat, email.as_str(), &sources).await?;
-    let head = lookup
-        .chat
-        .as_ref()
-        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?
-        .head();
+    let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     let now = clock::now_millis();
     // A right code settles the one it matches; a wrong one counts against the caller's
     // own (so guesses from elsewhere never spend it), or the owner's when the caller
@@ -496,10 +515,31 @@ pub async fn get_token(
     let (CodeAttempt::Correct, Some(member)) = (attempt, lookup.member) else {
         return Err(invalid_code());
     };
-    let chat_user = db
-        .mark_chat_user_verified(head, member)
+    Ok(Proven {
+        chat: chat_record,
+        member,
+        email,
+    })
+}
+
+/// `POST /chats/{chat_id}/users/get-token`: `email` + `auth-code` (or `auth_code`).
+pub async fn get_token(
+    app: &App,
+    req: &ApiRequest,
+    chat: ChatId,
+) -> Result<Response<Body>, ApiError> {
+    let proven = prove_email(app, req, chat).await?;
+    let chat_user = match app
+        .ctx
+        .db
+        .mark_chat_user_verified(proven.chat.head(), proven.member)
         .await?
-        .ok_or_else(invalid_code)?;
+    {
+        Verified::Done(chat_user) => chat_user,
+        Verified::Gone => return Err(invalid_code()),
+        // A guest proving its email becomes a participant: not past the cap.
+        Verified::ChatFull => return Err(crate::CHAT_FULL),
+    };
     tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");
     Ok(http::data(
         StatusCode::OK,

@@ -6,12 +6,13 @@
 
 mod codes;
 mod email;
+mod own_data;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
-use shared::db::chat_users::{ChatUserInserted, ChatUserRecord, EmailChanged, ReadMarked};
+use shared::db::chat_users::{ChatUserInserted, ChatUserRecord, EmailChanged, ReadMarked, Removal};
 use shared::db::chats::ChatRecord;
 use shared::ids::{ChatId, ChatUserId, EntityId};
 use shared::mail::Mailer;
@@ -57,11 +58,14 @@ async fn dispatch(
         E::GetToken(chat) => codes::get_token(app, &req, chat).await,
         E::MarkRead(chat) => mark_read(app, &req, chat).await,
         E::Transcript(chat, chat_user) => email::transcript(app, &req, chat, chat_user).await,
+        E::ExportData(chat) => own_data::export(app, &req, chat).await,
+        E::EraseData(chat) => own_data::erase(app, &req, chat).await,
         E::Unsubscribe => email::unsubscribe(app, &req).await,
     }
 }
 
 const NO_SUCH_CHAT_USER: ApiError = ApiError::NotFound(ChatUserId::NOT_FOUND);
+const CHAT_FULL: ApiError = ApiError::Conflict(shared::db::chat_users::AT_CHAT_USER_CAP);
 
 fn email_taken() -> ApiError {
     FieldErrors::single("email", "The email has already been taken in this chat.")
@@ -126,6 +130,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         (chat_user, ChatUserInserted::Inserted) => chat_user,
         (_, ChatUserInserted::EmailTaken) => return Err(email_taken()),
         (_, ChatUserInserted::ChatGone) => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
+        (_, ChatUserInserted::ChatFull) => return Err(CHAT_FULL),
     };
     if send_code {
         codes::issue_and_send(app, &chat, &email).await?;
@@ -233,7 +238,7 @@ async fn delete(
     if !app
         .ctx
         .db
-        .delete_chat_user(access.chat().head(), &current)
+        .delete_chat_user(access.chat().head(), &current, Removal::Deleted)
         .await?
     {
         return Err(NO_SUCH_CHAT_USER);

@@ -5,8 +5,9 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::db::companies::{CompanyChanges, CompanyDeleted, CompanyRecord};
 use shared::ids::{CompanyId, EntityId, UserId};
+use shared::personal_data::{self, Scope};
 use shared::routes::CompaniesEndpoint;
-use shared::validate::{Fields, Name, RetentionDays, Website};
+use shared::validate::{Email, Fields, Name, RetentionDays, Website};
 use shared::{ApiError, ApiRequest, auth, clock, http};
 
 pub use shared::App;
@@ -27,6 +28,8 @@ async fn dispatch(
         CompaniesEndpoint::Get(company) => get(app, owner, company).await,
         CompaniesEndpoint::Update(company) => update(app, &req, owner, company).await,
         CompaniesEndpoint::Delete(company) => delete(app, owner, company).await,
+        CompaniesEndpoint::ExportData(company) => export_data(app, &req, owner, company).await,
+        CompaniesEndpoint::EraseData(company) => erase_data(app, &req, owner, company).await,
     }
 }
 
@@ -123,4 +126,48 @@ async fn delete(app: &App, owner: UserId, company: CompanyId) -> Result<Response
         )),
         CompanyDeleted::NotFound => Err(NOT_FOUND),
     }
+}
+
+/// The company (the owner's, else 404) and the `email` a personal-data request is about.
+async fn data_request(
+    app: &App,
+    req: &ApiRequest,
+    owner: UserId,
+    company: CompanyId,
+) -> Result<(Scope, Email), ApiError> {
+    let mut fields = Fields::new(&req.body);
+    let email = fields.required::<Email>("email");
+    let email = fields.finish_with(|| email)?;
+    let company = app.ctx.db.company(owner, company).await?.ok_or(NOT_FOUND)?;
+    let scope = Scope {
+        owner_id: owner,
+        company_id: company.id,
+    };
+    Ok((scope, email))
+}
+
+/// `POST /api/companies/{company_id}/export-data`: everything kept about `email` in the
+/// company's chats.
+async fn export_data(
+    app: &App,
+    req: &ApiRequest,
+    owner: UserId,
+    company: CompanyId,
+) -> Result<Response<Body>, ApiError> {
+    let (scope, email) = data_request(app, req, owner, company).await?;
+    let export = personal_data::export(&app.ctx.db, scope, email.as_str()).await?;
+    Ok(http::data(StatusCode::OK, export))
+}
+
+/// `POST /api/companies/{company_id}/erase-data`: erases `email` from the company's chats
+/// (the rule: `shared::personal_data`).
+async fn erase_data(
+    app: &App,
+    req: &ApiRequest,
+    owner: UserId,
+    company: CompanyId,
+) -> Result<Response<Body>, ApiError> {
+    let (scope, email) = data_request(app, req, owner, company).await?;
+    let erased = personal_data::erase(&app.ctx.db, scope, email.as_str()).await?;
+    Ok(http::data(StatusCode::OK, erased.resource()))
 }

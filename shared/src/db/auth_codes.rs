@@ -53,6 +53,14 @@ pub fn key(chat_id: ChatId, email: &str, source: &CodeSource) -> Key {
     )
 }
 
+impl Db {
+    /// Deletes every code kept for `email` in the chat, whoever asked for it; how many.
+    pub async fn delete_codes_of(&self, chat_id: ChatId, email: &str) -> Result<usize, ApiError> {
+        self.purge_prefix(&keys::chat_partition(chat_id), &format!("CODE#{email}#"))
+            .await
+    }
+}
+
 /// What send-code and get-token read first, in one round trip.
 #[derive(Debug)]
 pub struct CodeLookup {

@@ -2,6 +2,8 @@
 //! and the purge of a whole partition in `BatchWriteItem`s of 25. Both ask again for what
 //! DynamoDB hands back unprocessed, with the layer's one back-off.
 
+use std::collections::HashMap;
+
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, KeysAndAttributes, WriteRequest};
 
 use super::retry::Backoff;
@@ -74,15 +76,37 @@ impl Db {
 
     /// Deletes every item of a partition; returns how many went.
     pub(crate) async fn purge_partition(&self, partition: &str) -> Result<usize, ApiError> {
+        self.purge(partition, None).await
+    }
+
+    /// Deletes the items of a partition whose sort key starts with `sort_prefix`.
+    pub(crate) async fn purge_prefix(
+        &self,
+        partition: &str,
+        sort_prefix: &str,
+    ) -> Result<usize, ApiError> {
+        self.purge(partition, Some(sort_prefix)).await
+    }
+
+    async fn purge(&self, partition: &str, sort_prefix: Option<&str>) -> Result<usize, ApiError> {
         let mut removed = 0;
         let mut start_key = None;
+        let mut values =
+            HashMap::from([(":pk".to_owned(), AttributeValue::S(partition.to_owned()))]);
+        let condition = match sort_prefix {
+            Some(prefix) => {
+                values.insert(":prefix".to_owned(), AttributeValue::S(prefix.to_owned()));
+                "PK = :pk AND begins_with(SK, :prefix)"
+            }
+            None => "PK = :pk",
+        };
         loop {
             let page = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values.clone()))
                 .projection_expression("PK, SK")
                 .set_exclusive_start_key(start_key.take())
                 .limit(PURGE_PAGE)

@@ -1,6 +1,7 @@
 //! Chat users and the unique-email-in-chat item that points at each. Their tokens live
 //! as long as the item: every chat-user request reads it.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -75,6 +76,31 @@ impl ChatUserRecord {
         }
         value
     }
+
+    /// The resource of an erased chat user: its id and times, nothing that names it.
+    pub fn erased_resource(&self) -> Value {
+        json!({
+            "id": self.id,
+            "chat_id": self.chat_id,
+            "name": ERASED_NAME,
+            "email": null,
+            "verified_at": null,
+            "created_at": self.created_at,
+            "updated_at": clock::now_rfc3339(),
+        })
+    }
+}
+
+/// What an erased chat user is called wherever its name was (see the README's erasure rule).
+pub const ERASED_NAME: &str = "(erased)";
+
+/// Why a chat user goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Deleted by the owner or itself.
+    Deleted,
+    /// Erased at a personal-data request: its name and email leave no trace.
+    Erased,
 }
 
 /// The unique-email-in-chat item: points at the chat user.
@@ -105,6 +131,48 @@ pub enum ChatUserInserted {
     Inserted,
     EmailTaken,
     ChatGone,
+    /// The chat has [`MAX_CHAT_USERS_PER_CHAT`] participants.
+    ChatFull,
+}
+
+/// How a guest's first verification ended.
+#[derive(Debug)]
+pub enum Verified {
+    Done(ChatUserRecord),
+    Gone,
+    /// Becoming a participant would pass [`MAX_CHAT_USERS_PER_CHAT`].
+    ChatFull,
+}
+
+/// Participants a chat may have: chat users added by the owner, and guests once they
+/// proved their email. Counted on the chat item (`chat_user_count`) in the transaction
+/// that makes one a participant or removes it; guests who asked to join and never
+/// verified are not counted (they expire, see [`UNVERIFIED_TTL_SECS`], and the joiner
+/// budgets of `send-code` bound them).
+pub const MAX_CHAT_USERS_PER_CHAT: u32 = 1_000;
+pub const AT_CHAT_USER_CAP: &str = "This chat has reached its limit of 1,000 chat users.";
+
+const COUNT: &str = "chat_user_count";
+
+/// The chat head's change when a chat user becomes a participant (+1, up to the cap) or
+/// stops being one (-1).
+fn count_change(delta: i64) -> Update {
+    let update = Update::new().add(COUNT, n(delta));
+    if delta > 0 {
+        update
+            .condition("attribute_not_exists(chat_user_count) OR chat_user_count < :cap")
+            .value(":cap", n(MAX_CHAT_USERS_PER_CHAT))
+    } else {
+        update
+    }
+}
+
+/// Whether the chat item a failed condition handed back is at the participant cap.
+fn at_cap(chat: Option<&super::Item>) -> bool {
+    chat.and_then(|item| item.get(COUNT))
+        .and_then(|count| count.as_n().ok())
+        .and_then(|count| count.parse::<u32>().ok())
+        .is_some_and(|count| count >= MAX_CHAT_USERS_PER_CHAT)
 }
 
 /// How a read marker moved.
@@ -131,13 +199,15 @@ enum Updated {
     /// An item of the same change refused (e.g. the new email is taken).
     Refused,
     Gone,
+    /// It would have made the chat user a participant past the cap.
+    ChatFull,
 }
 
 impl Updated {
     fn into_record(self) -> Option<ChatUserRecord> {
         match self {
             Updated::Done(record) => Some(record),
-            Updated::Refused | Updated::Gone => None,
+            Updated::Refused | Updated::Gone | Updated::ChatFull => None,
         }
     }
 }
@@ -345,6 +415,34 @@ impl Db {
             .await?))
     }
 
+    /// The chat users that `email` is in these chats (unverified joiners included), by
+    /// their email items: a `BatchGetItem` per 100 chats, then one per 100 chat users.
+    pub async fn chat_users_by_email(
+        &self,
+        chat_ids: &[ChatId],
+        email: &str,
+    ) -> Result<Vec<ChatUserRecord>, ApiError> {
+        const BATCH: usize = 100;
+        let mut member_keys = Vec::new();
+        for chunk in chat_ids.chunks(BATCH) {
+            let keys: Vec<Key> = chunk.iter().map(|chat| email_key(*chat, email)).collect();
+            let found = self.get_all(&keys.iter().collect::<Vec<_>>()).await?;
+            for (chat_id, item) in chunk.iter().zip(found) {
+                if let Some(item) = item {
+                    let pointer: ChatUserEmailPointer = from_item(item)?;
+                    member_keys.push(key(*chat_id, pointer.chat_user_id));
+                }
+            }
+        }
+        let mut chat_users = Vec::with_capacity(member_keys.len());
+        for chunk in member_keys.chunks(BATCH) {
+            for item in self.get_all(&chunk.iter().collect::<Vec<_>>()).await? {
+                chat_users.extend(item.map(from_item::<ChatUserRecord>).transpose()?);
+            }
+        }
+        Ok(chat_users)
+    }
+
     /// Adds a chat user with its email item; the chat must still exist (a concurrent
     /// chat delete wins) and the email must be free in the chat. With `announced`, the
     /// chat user's `chat_user.joined` is logged now; else at its first verification.
@@ -361,7 +459,7 @@ impl Db {
             .commit_with_event(head, |tx, head| {
                 let chat = if chat_user.announced {
                     let event = NewEvent::new(EventType::ChatUserJoined, chat_user.resource(true));
-                    chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?
+                    chats::tx_parts::advance(tx, head, event, count_change(1), clock::now_millis())?
                 } else {
                     chats::tx_parts::exists(tx, chat_user.chat_id)?
                 };
@@ -378,6 +476,11 @@ impl Db {
             .await?;
         match outcome {
             Committed::Done { .. } => Ok(ChatUserInserted::Inserted),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) && at_cap(cancelled.item(head)) => {
+                Ok(ChatUserInserted::ChatFull)
+            }
             Committed::Refused {
                 cancelled, head, ..
             } if cancelled.failed(head) => Ok(ChatUserInserted::ChatGone),
@@ -412,13 +515,13 @@ impl Db {
             let outcome = self
                 .commit_with_event(head, |tx, head| {
                     let event = NewEvent::new(kind, updated.resource(true));
-                    let head = chats::tx_parts::advance(
-                        tx,
-                        head,
-                        event,
-                        Update::new(),
-                        clock::now_millis(),
-                    )?;
+                    let changes = if updated.announced && !current.announced {
+                        count_change(1)
+                    } else {
+                        Update::new()
+                    };
+                    let head =
+                        chats::tx_parts::advance(tx, head, event, changes, clock::now_millis())?;
                     let record = tx.put(
                         to_item(&key(current.chat_id, current.id), &updated)?,
                         "attribute_exists(PK) AND updated_at = :read_at",
@@ -447,6 +550,11 @@ impl Db {
                         Some(fresh) => current = fresh,
                         None => return Ok(Updated::Gone),
                     }
+                }
+                Committed::Refused {
+                    cancelled, head, ..
+                } if cancelled.failed(head) && at_cap(cancelled.item(head)) => {
+                    return Ok(Updated::ChatFull);
                 }
                 Committed::Refused {
                     cancelled, head, ..
@@ -521,38 +629,76 @@ impl Db {
             {
                 Updated::Done(updated) => EmailChanged::Changed(updated),
                 Updated::Refused => EmailChanged::EmailTaken,
-                Updated::Gone => EmailChanged::Gone,
+                // Moving an email does not make a participant: never at the cap.
+                Updated::Gone | Updated::ChatFull => EmailChanged::Gone,
             },
         )
     }
 
     /// Removes a chat user with its email item (its messages stay; see `auth_codes` for
-    /// its pending codes), and logs `chat_user.removed`; `false` when it was already gone.
+    /// its pending codes), and logs `chat_user.removed` (for an erasure, with its name and
+    /// email gone from the event); `false` when it was already gone.
     pub async fn delete_chat_user(
         &self,
         head: ChatHead,
         chat_user: &ChatUserRecord,
+        removal: Removal,
     ) -> Result<bool, ApiError> {
-        let chat_id = chat_user.chat_id;
-        let outcome = self
-            .commit_with_event(head, |tx, head| {
-                let event = NewEvent::new(EventType::ChatUserRemoved, chat_user.resource(true));
-                let head =
-                    chats::tx_parts::advance(tx, head, event, Update::new(), clock::now_millis())?;
-                tx.delete(
-                    &key(chat_id, chat_user.id),
-                    Some("attribute_exists(PK)"),
-                    &[],
-                )?;
-                tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
-                Ok(Staged { head, rest: () })
-            })
-            .await?;
-        match outcome {
-            Committed::Done { .. } => Ok(true),
-            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(false),
-            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat user delete")),
+        let mut chat_user = chat_user.clone();
+        // Counted participants only: if a guest verified (became one) since it was read,
+        // the delete's condition fails and it goes again as read now.
+        for _ in 0..MAX_REREADS {
+            let chat_id = chat_user.chat_id;
+            let removed = match removal {
+                Removal::Deleted => chat_user.resource(true),
+                Removal::Erased => chat_user.erased_resource(),
+            };
+            let outcome = self
+                .commit_with_event(head, |tx, head| {
+                    let event = NewEvent::new(EventType::ChatUserRemoved, removed.clone());
+                    let changes = if chat_user.announced {
+                        count_change(-1)
+                    } else {
+                        Update::new()
+                    };
+                    let head =
+                        chats::tx_parts::advance(tx, head, event, changes, clock::now_millis())?;
+                    let as_read = if chat_user.announced {
+                        "attribute_exists(PK) AND announced = :yes"
+                    } else {
+                        "attribute_exists(PK) AND (attribute_not_exists(announced) OR announced <> :yes)"
+                    };
+                    let record = tx.delete(
+                        &key(chat_id, chat_user.id),
+                        Some(as_read),
+                        &[(":yes", AttributeValue::Bool(true))],
+                    )?;
+                    tx.delete(&email_key(chat_id, &chat_user.email), None, &[])?;
+                    Ok(Staged { head, rest: record })
+                })
+                .await?;
+            match outcome {
+                Committed::Done { .. } => return Ok(true),
+                Committed::Refused {
+                    cancelled,
+                    rest: record,
+                    ..
+                } if cancelled.failed(record) => {
+                    match self.chat_user(chat_id, chat_user.id).await? {
+                        Some(fresh) if fresh.announced != chat_user.announced => chat_user = fresh,
+                        _ => return Ok(false),
+                    }
+                }
+                Committed::Refused { cancelled, .. } if cancelled.any_failed() => return Ok(false),
+                Committed::Refused { cancelled, .. } => {
+                    return Err(cancelled.unexpected("chat user delete"));
+                }
+            }
         }
+        Err(ApiError::unavailable(
+            "TransactWriteItems",
+            "the chat user kept changing during the delete",
+        ))
     }
 
     /// Sets `verified_at` the first time (logging `chat_user.joined` for a guest who
@@ -561,9 +707,9 @@ impl Db {
         &self,
         head: ChatHead,
         chat_user_id: ChatUserId,
-    ) -> Result<Option<ChatUserRecord>, ApiError> {
+    ) -> Result<Verified, ApiError> {
         let Some(current) = self.chat_user(head.chat_id, chat_user_id).await? else {
-            return Ok(None);
+            return Ok(Verified::Gone);
         };
         let change = |current: &ChatUserRecord| {
             if current.verified_at.is_some() {
@@ -600,10 +746,16 @@ impl Db {
             )
             .map(Some)
         };
-        let updated = self
-            .update_chat_user(head, current, change, keep_email)
-            .await?;
-        Ok(updated.into_record())
+        Ok(
+            match self
+                .update_chat_user(head, current, change, keep_email)
+                .await?
+            {
+                Updated::Done(record) => Verified::Done(record),
+                Updated::ChatFull => Verified::ChatFull,
+                Updated::Refused | Updated::Gone => Verified::Gone,
+            },
+        )
     }
 
     /// Moves a chat user's read marker forward to `seq` and logs `read.updated`.

@@ -228,6 +228,26 @@ impl Db {
         .await
     }
 
+    /// Every chat of one company (at most `MAX_CHATS_PER_COMPANY`), page after page.
+    pub async fn company_chats(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+    ) -> Result<Vec<ChatRecord>, ApiError> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .list_chats(owner_id, Some(company_id), 100, cursor)
+                .await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
     /// Applies `changes` to the owner's chat and logs `chat.updated`; `None` when the
     /// chat is gone (or not the owner's).
     pub async fn update_chat(

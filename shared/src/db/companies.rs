@@ -125,19 +125,10 @@ impl Db {
         retention_days: Option<u32>,
     ) -> Result<usize, ApiError> {
         let mut applied = 0;
-        let mut cursor = None;
-        loop {
-            let page = self
-                .list_chats(owner_id, Some(company_id), 100, cursor)
-                .await?;
-            for chat in &page.items {
-                applied += usize::from(self.set_chat_retention(chat.id, retention_days).await?);
-            }
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(applied),
-            }
+        for chat in self.company_chats(owner_id, company_id).await? {
+            applied += usize::from(self.set_chat_retention(chat.id, retention_days).await?);
         }
+        Ok(applied)
     }
 
     /// Every company of the owner.

@@ -13,7 +13,7 @@ use super::tx::{Cancelled, Slot, Transaction};
 use super::{Db, Item, Key, expire_after, from_item, is_expired, keys, to_item};
 use crate::error::ApiError;
 use crate::events::{Event, EventType};
-use crate::ids::{ChatId, EntityId, MessageId};
+use crate::ids::{ChatId, ChatUserId, EntityId, MessageId};
 
 const PREFIX: &str = "EVT#";
 
@@ -214,6 +214,57 @@ impl Db {
 }
 
 /// The event an item of the table is, if it is one (the stream hands the fan-out items).
+impl Db {
+    /// Rewrites the kept events about one chat user (`chat_user.*`, whose `data.id` is
+    /// it) without its name and email: what an erasure leaves of them. A `Query` of the
+    /// chat's log filtered to them, then an `UpdateItem` each (no new event: the log's
+    /// `seq`s and what they say of everything else stay). How many were rewritten.
+    pub async fn scrub_chat_user_events(
+        &self,
+        chat_id: ChatId,
+        chat_user_id: ChatUserId,
+        erased_name: &str,
+    ) -> Result<usize, ApiError> {
+        let items = self
+            .query_filtered(
+                &keys::chat_partition(chat_id),
+                PREFIX,
+                (&["data", "id"], AttributeValue::S(chat_user_id.to_string())),
+                usize::MAX,
+            )
+            .await?;
+        for item in &items {
+            let (Some(pk), Some(sk)) = (item.get(keys::PK), item.get(keys::SK)) else {
+                continue;
+            };
+            let outcome = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key(keys::PK, pk.clone())
+                .key(keys::SK, sk.clone())
+                .update_expression("SET #data.#name = :erased REMOVE #data.#email")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_names("#data", "data")
+                .expression_attribute_names("#name", "name")
+                .expression_attribute_names("#email", "email")
+                .expression_attribute_values(":erased", AttributeValue::S(erased_name.to_owned()))
+                .send()
+                .await;
+            match outcome {
+                Ok(_) => {}
+                // Deleted by its TTL meanwhile: nothing left to rewrite.
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(items.len())
+    }
+}
+
 pub fn event_of_item(item: Item) -> Result<Option<Event>, ApiError> {
     let is_event = matches!(
         item.get(keys::SK),

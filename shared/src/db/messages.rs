@@ -354,6 +354,30 @@ impl Db {
         Ok(all)
     }
 
+    /// The messages one chat user wrote in a chat, oldest first, up to `max`: a `Query`
+    /// of the chat's messages filtered to the author (DynamoDB reads them all to filter).
+    pub async fn messages_by(
+        &self,
+        chat_id: ChatId,
+        author: ChatUserId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>, ApiError> {
+        let items = self
+            .query_filtered(
+                &keys::chat_partition(chat_id),
+                PREFIX,
+                (&["chat_user_id"], s(author.to_string())),
+                max,
+            )
+            .await?;
+        let now_secs = crate::clock::now_millis() / 1000;
+        items
+            .into_iter()
+            .filter(|item| !is_expired(item, now_secs))
+            .map(from_item)
+            .collect()
+    }
+
     /// Replaces the body of a message by its author and logs `message.updated`; `None`
     /// when it is gone (or, should the caller not have checked, not the author's).
     pub async fn edit_message(

@@ -212,6 +212,50 @@ impl Db {
         }
     }
 
+    /// Up to `max` items of a partition under `sort_prefix` whose attribute at `path`
+    /// (names of nested maps, outermost first) is `value`, oldest first, page after page.
+    pub(crate) async fn query_filtered(
+        &self,
+        partition: &str,
+        sort_prefix: &str,
+        (path, value): (&[&str], AttributeValue),
+        max: usize,
+    ) -> Result<Vec<Item>, ApiError> {
+        let mut items: Vec<Item> = Vec::new();
+        let mut start_key = None;
+        let placeholders: Vec<String> = (0..path.len()).map(|i| format!("#p{i}")).collect();
+        let names: HashMap<String, String> = placeholders
+            .iter()
+            .cloned()
+            .zip(path.iter().map(|name| (*name).to_owned()))
+            .collect();
+        let filter = format!("{} = :value", placeholders.join("."));
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .filter_expression(&filter)
+                .set_expression_attribute_names(Some(names.clone()))
+                .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
+                .expression_attribute_values(":prefix", AttributeValue::S(sort_prefix.to_owned()))
+                .expression_attribute_values(":value", value.clone())
+                .set_exclusive_start_key(start_key.take())
+                .consistent_read(true)
+                .send()
+                .await?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if items.len() < max => start_key = Some(key),
+                _ => {
+                    items.truncate(max);
+                    return Ok(items);
+                }
+            }
+        }
+    }
+
     /// Every item of a list, page after page (for the few callers that need them all:
     /// the admin tool's token list, a chat's open sockets).
     pub(crate) async fn list_all<T: DeserializeOwned>(

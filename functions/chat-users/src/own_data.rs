@@ -1,0 +1,28 @@
+//! A guest's own personal-data requests: export and erase what the chat's company keeps
+//! about its email, each proven by a fresh code (a token alone is not proof enough to
+//! erase, and may outlive a change of email).
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use shared::ids::ChatId;
+use shared::personal_data::{self, Scope};
+use shared::{ApiError, ApiRequest, http};
+
+use crate::App;
+use crate::codes::prove_email;
+
+/// `POST /api/chats/{chat_id}/users/export-data`: `email` + `auth-code`.
+pub async fn export(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
+    let proven = prove_email(app, req, chat).await?;
+    let scope = Scope::of_chat(&proven.chat);
+    let export = personal_data::export(&app.ctx.db, scope, proven.email.as_str()).await?;
+    Ok(http::data(StatusCode::OK, export))
+}
+
+/// `POST /api/chats/{chat_id}/users/erase-data`: `email` + `auth-code`.
+pub async fn erase(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
+    let proven = prove_email(app, req, chat).await?;
+    let scope = Scope::of_chat(&proven.chat);
+    let erased = personal_data::erase(&app.ctx.db, scope, proven.email.as_str()).await?;
+    Ok(http::data(StatusCode::OK, erased.resource()))
+}
