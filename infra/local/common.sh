@@ -19,7 +19,7 @@ export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
 
-FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks widget realtime fanout dispatch purge deliver notify)
+FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks widget realtime fanout dispatch lifecycle deliver notify)
 # The ones behind the HTTP API (the others take WebSocket, stream and queue events).
 HTTP_FUNCTIONS=(current-user tokens companies chats chat-users chat-messages webhooks widget)
 # The SQS queues of template.yaml, by their local names; moto's URLs are predictable.
@@ -174,7 +174,7 @@ start_bridge() {
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
     --realtime-function realtime --routes ping,typing \
     --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#' --stream-consumer 'dispatch=INSERT:EVT#' \
-    --stream-consumer 'purge=REMOVE:CHAT' \
+    --stream-consumer 'lifecycle=REMOVE:CHAT,MODIFY:COMPANY#' \
     --queue "$DELIVERY_QUEUE=deliver" --queue "$NOTIFY_QUEUE=notify" --poll-interval 0.05
   for _ in $(seq 1 100); do
     grep -q "bridge ready" "$6" 2>/dev/null && return 0

@@ -672,7 +672,12 @@ pub const ROUTES: &[Route] = &[
 /// queues' consumers (`deliver`: webhooks; `notify`: unread-message emails); see
 /// `template.yaml`.
 pub const EVENT_FUNCTIONS: [&str; 6] = [
-    "realtime", "fanout", "dispatch", "purge", "deliver", "notify",
+    "realtime",
+    "fanout",
+    "dispatch",
+    "lifecycle",
+    "deliver",
+    "notify",
 ];
 
 /// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`: the

@@ -269,9 +269,36 @@ async fn replay_every_http_fixture() {
     apps.expect("webhooks/retry-delivery.json", &vars, 202)
         .await;
 
+    // Personal data: a chat user the owner adds (with a code) exports its own data with
+    // that code, then erases itself with a fresh one; the owner exports another email.
+    let mut own = vars.clone();
+    let erasing = unique_email("events-erasing");
+    own.insert("EMAIL", erasing.clone());
+    apps.expect("chat-users/create.json", &own, 201).await;
+    own.insert("AUTH_CODE", latest_code(&erasing).await);
+    let exported = apps.expect("chat-users/export-data.json", &own, 200).await;
+    assert_eq!(exported["data"]["chats"].as_array().unwrap().len(), 1);
+    apps.expect("chat-users/send-code-api-alias.json", &own, 202)
+        .await;
+    own.insert("AUTH_CODE", latest_code(&erasing).await);
+    let erased = apps.expect("chat-users/erase-data.json", &own, 200).await;
+    assert_eq!(erased["data"]["erased"]["chat_users"], 1);
+    let exported = apps.expect("companies/export-data.json", &vars, 200).await;
+    assert_eq!(
+        exported["data"]["chats"][0]["chat"]["id"],
+        vars["CHAT_ID"].as_str()
+    );
+
     apps.expect("chat-users/delete.json", &vars, 200).await;
     // Its token died with it.
     apps.expect("current-user/chat-user.json", &vars, 401).await;
+    // The owner erases the guest who joined by password; a second time finds nothing.
+    let mut joined = vars.clone();
+    joined.insert("EMAIL", joiner);
+    let erased = apps.expect("companies/erase-data.json", &joined, 200).await;
+    assert_eq!(erased["data"]["erased"]["chat_users"], 1);
+    let again = apps.expect("companies/erase-data.json", &joined, 200).await;
+    assert_eq!(again["data"]["erased"]["chat_users"], 0);
 }
 
 #[test]
@@ -509,7 +536,7 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
 /// other item, and a replay of the record finds nothing left and does nothing wrong.
 #[tokio::test]
 async fn the_purge_fixture_replays_through_its_handler() {
-    let purge = purge::App::from_env().await.unwrap();
+    let purge = lifecycle::App::from_env().await.unwrap();
     let owner = operator("events-purge").await;
     let company = company(&owner, "Fixtures Purge").await;
     let chat = chat(&owner, &company, None).await;
@@ -535,10 +562,61 @@ async fn the_purge_fixture_replays_through_its_handler() {
         .unwrap();
     let vars = [("CHAT_ID", chat.as_str())];
     for _ in 0..2 {
-        let response = purge::handle(&purge, fixture("purge/chat-removed.json", &vars)).await;
+        let response =
+            lifecycle::handle(&purge, fixture("lifecycle/chat-removed.json", &vars)).await;
         assert!(response.batch_item_failures.is_empty());
     }
     assert_eq!(items_in_partition(&partition).await, 0);
+}
+
+/// The retention fixture through the lifecycle handler: a company whose `retention_days`
+/// changed has it copied onto its chats; a company change that is not one (its chat
+/// count, say) changes nothing.
+#[tokio::test]
+async fn the_retention_fixture_replays_through_its_handler() {
+    let app = lifecycle::App::from_env().await.unwrap();
+    let owner = operator("events-retention").await;
+    let company = company(&owner, "Fixtures Retention").await;
+    let chat = chat(&owner, &company, None).await;
+    let retention_of_chat = || async {
+        let item = dynamodb()
+            .await
+            .get_item()
+            .table_name(table_name())
+            .key("PK", shared::db::s(format!("CHAT#{chat}")))
+            .key("SK", shared::db::s("CHAT"))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        item.get("retention_days")
+            .map(|days| days.as_n().unwrap().to_owned())
+    };
+    let vars = [
+        ("OWNER_ID", owner.id.as_str()),
+        ("COMPANY_ID", company.as_str()),
+        ("RETENTION_DAYS", "9"),
+    ];
+    let record: aws_lambda_events::dynamodb::Event =
+        fixture("lifecycle/company-retention-changed.json", &vars);
+    let response = lifecycle::handle(&app, record.clone()).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(retention_of_chat().await.as_deref(), Some("9"));
+    // The same images with the retention unchanged: nothing to copy.
+    let mut unchanged = record;
+    let images = &mut unchanged.records[0].change;
+    images.new_image = images.old_image.clone();
+    call("PUT", &format!("/api/companies/{company}"))
+        .api(&owner.token)
+        .json(serde_json::json!({ "name": "Renamed" }))
+        .send()
+        .await
+        .expect(200);
+    let response = lifecycle::handle(&app, unchanged).await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(retention_of_chat().await.as_deref(), Some("9"));
 }
 
 /// A chat of 20,000 items, purged by the real handler in one go. On a table of its own
@@ -603,10 +681,10 @@ async fn a_chat_of_twenty_thousand_items_is_purged() {
             .unwrap();
         assert!(output.unprocessed_items.unwrap_or_default().is_empty());
     }
-    let mut purge = purge::App::from_env().await.unwrap();
+    let mut purge = lifecycle::App::from_env().await.unwrap();
     purge.ctx.db = shared::db::Db::new(client.clone(), &table);
     let vars = [("CHAT_ID", chat.as_str())];
-    let response = purge::handle(&purge, fixture("purge/chat-removed.json", &vars)).await;
+    let response = lifecycle::handle(&purge, fixture("lifecycle/chat-removed.json", &vars)).await;
     assert!(response.batch_item_failures.is_empty());
     let left = client
         .query()

@@ -31,6 +31,14 @@ async fn ttl_of_message(chat: &str, message_id: &str) -> Option<i64> {
         .map(|ttl| ttl.as_n().unwrap().parse().unwrap())
 }
 
+/// The chat's copy of its company's `retention_days`.
+async fn chat_retention(chat: &str) -> Option<i64> {
+    let chat_item = item(chat, "CHAT").await.expect("the chat item");
+    chat_item
+        .get("retention_days")
+        .map(|days| days.as_n().unwrap().parse().unwrap())
+}
+
 fn now_secs() -> i64 {
     shared::clock::now_millis() / 1000
 }
@@ -107,6 +115,11 @@ async fn a_company_keeps_messages_for_its_retention_days() {
         .await
         .expect(200);
     assert!(kept.data()["retention_days"].is_null());
+    // The company's chats get the new setting through the table's stream (lifecycle).
+    assert!(
+        eventually(30, || async { chat_retention(&chat).await.is_none() }).await,
+        "the chat's retention is cleared"
+    );
     let forever = post_message(&chat, &guest.token, "kept").await;
     assert_eq!(
         ttl_of_message(&chat, forever["id"].as_str().unwrap()).await,
@@ -118,6 +131,10 @@ async fn a_company_keeps_messages_for_its_retention_days() {
         .send()
         .await
         .expect(200);
+    assert!(
+        eventually(30, || async { chat_retention(&chat).await == Some(30) }).await,
+        "the chat's retention becomes 30 days"
+    );
     let month = post_message(&chat, &guest.token, "kept a month").await;
     let ttl = ttl_of_message(&chat, month["id"].as_str().unwrap())
         .await

@@ -100,21 +100,14 @@ async fn update(
         retention_days: retention_days.map(|days| days.map(|d| d.0)),
         updated_at: clock::now_rfc3339(),
     };
-    let retention_changed = changes.retention_days.is_some();
+    // A changed retention_days reaches the company's chats through the table's stream
+    // (the `lifecycle` function): never inside this request, however many chats.
     let company = app
         .ctx
         .db
         .update_company(owner, company, changes)
         .await?
         .ok_or(NOT_FOUND)?;
-    if retention_changed {
-        let chats = app
-            .ctx
-            .db
-            .apply_retention(owner, company.id, company.retention_days)
-            .await?;
-        tracing::info!(company_id = %company.id, chats, "retention applied to the company's chats");
-    }
     Ok(http::data(StatusCode::OK, company.resource()))
 }
 

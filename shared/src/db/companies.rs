@@ -9,7 +9,7 @@ use super::page::{ListQuery, Page};
 use super::tx::Transaction;
 use super::update::Update;
 use super::users::{self, Added, Holding};
-use super::{Db, Key, keys, n, s, to_item};
+use super::{Db, Item, Key, from_item, keys, n, s, to_item};
 use crate::error::ApiError;
 use crate::ids::{CompanyId, UserId};
 
@@ -56,6 +56,21 @@ pub(crate) fn key(owner_id: UserId, company_id: CompanyId) -> Key {
         keys::user_partition(owner_id),
         format!("{PREFIX}{company_id}"),
     )
+}
+
+/// A company item's change as the table's stream hands it (old and new images): the
+/// company and its new `retention_days`, when that is what changed.
+pub fn retention_change(old: Item, new: Item) -> Result<Option<CompanyRecord>, ApiError> {
+    let keyed_as_company = |item: &Item| {
+        item.get(keys::SK)
+            .and_then(|sk| sk.as_s().ok())
+            .is_some_and(|sk| sk.starts_with(PREFIX))
+    };
+    if !keyed_as_company(&old) || !keyed_as_company(&new) {
+        return Ok(None);
+    }
+    let (old, new): (CompanyRecord, CompanyRecord) = (from_item(old)?, from_item(new)?);
+    Ok((old.retention_days != new.retention_days).then_some(new))
 }
 
 /// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.

@@ -1,0 +1,67 @@
+//! `lifecycle`: the table's stream, filtered (see `template.yaml`) to the changes whose
+//! consequences are too large for the request that made them:
+//! - a removed chat item: deleting a chat removes only its chat item (and its company's
+//!   count), so the answer does not wait on a chat of any size; this deletes everything
+//!   left in the chat's partition (messages, events, chat users, codes);
+//! - a modified company item whose `retention_days` changed: the setting is copied onto
+//!   each of the company's chats (up to 10,000), where a post reads it.
+//!
+//! Resumable by construction: both are idempotent, so work stopped part-way (a timeout,
+//! a throttled batch) fails its record, and the stream hands it back to be finished.
+
+use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
+use aws_lambda_events::streams::DynamoDbEventResponse;
+use shared::db::Item;
+use shared::db::chats::chat_of_keys;
+use shared::db::companies::retention_change;
+use shared::{ApiError, Context};
+
+pub struct App {
+    pub ctx: Context,
+}
+
+impl App {
+    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+        // Deletes and copies items: reads no key.
+        let (ctx, _) = Context::from_env_without_keys().await?;
+        Ok(Self { ctx })
+    }
+}
+
+pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
+    shared::batches::stream_in_order(&batch, async |record| apply(app, record).await).await
+}
+
+async fn apply(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+    match record.event_name.as_str() {
+        "REMOVE" => purge(app, record).await,
+        "MODIFY" => copy_retention(app, record).await,
+        _ => Ok(()),
+    }
+}
+
+async fn purge(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+    let keys: Item = record.change.keys.clone().into();
+    let Some(chat_id) = chat_of_keys(&keys) else {
+        return Ok(());
+    };
+    let removed = app.ctx.db.purge_chat(chat_id).await?;
+    tracing::info!(chat_id = %chat_id, items = removed, "deleted chat purged");
+    Ok(())
+}
+
+async fn copy_retention(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+    let old: Item = record.change.old_image.clone().into();
+    let new: Item = record.change.new_image.clone().into();
+    // Chat counts and names change company items too: only a new retention matters here.
+    let Some(company) = retention_change(old, new)? else {
+        return Ok(());
+    };
+    let chats = app
+        .ctx
+        .db
+        .apply_retention(company.owner_id, company.id, company.retention_days)
+        .await?;
+    tracing::info!(company_id = %company.id, chats, "retention applied to the company's chats");
+    Ok(())
+}
