@@ -162,45 +162,6 @@ impl<'a> MessageView<'a> {
     }
 }
 
-#[cfg(test)]
-mod list_tests {
-    use super::*;
-    use shared::ids::ChatUserId;
-
-    fn message(edited_at: Option<&str>) -> MessageRecord {
-        MessageRecord {
-            id: MessageId::new(),
-            seq: 7,
-            chat_id: ChatId::new(),
-            chat_user_id: ChatUserId::new(),
-            body: "Hello \"there\" 👋\n".into(),
-            created_at: "2026-11-26T09:00:00.000Z".into(),
-            updated_at: "2026-11-26T09:01:00.000Z".into(),
-            edited_at: edited_at.map(str::to_owned),
-            client_id: Some("not in the resource".into()),
-        }
-    }
-
-    #[test]
-    fn the_list_is_byte_for_byte_the_resources() {
-        let messages = [message(None), message(Some("2026-11-26T09:01:00.000Z"))];
-        let straight = serde_json::to_string(&MessageList {
-            data: messages.iter().map(MessageView::of).collect(),
-            meta: ListMeta {
-                has_more: true,
-                per_page: 50,
-            },
-        })
-        .unwrap();
-        let through_values = serde_json::to_string(&json!({
-            "data": messages.iter().map(MessageRecord::resource).collect::<Vec<_>>(),
-            "meta": { "per_page": 50, "has_more": true },
-        }))
-        .unwrap();
-        assert_eq!(straight, through_values);
-    }
-}
-
 async fn load(app: &App, chat: ChatId, message: MessageId) -> Result<MessageRecord, ApiError> {
     app.ctx
         .db
@@ -325,4 +286,43 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
             "meta": { "per_page": per_page, "has_more": page.has_more, "last_seq": last_seq },
         }),
     ))
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+    use shared::ids::ChatUserId;
+
+    fn message(edited_at: Option<&str>) -> MessageRecord {
+        MessageRecord {
+            id: MessageId::new(),
+            seq: 7,
+            chat_id: ChatId::new(),
+            chat_user_id: ChatUserId::new(),
+            body: "Hello \"there\" 👋\n".into(),
+            created_at: "2026-11-26T09:00:00.000Z".into(),
+            updated_at: "2026-11-26T09:01:00.000Z".into(),
+            edited_at: edited_at.map(str::to_owned),
+            client_id: Some("not in the resource".into()),
+        }
+    }
+
+    #[test]
+    fn the_list_is_byte_for_byte_the_resources() {
+        let messages = [message(None), message(Some("2026-11-26T09:01:00.000Z"))];
+        let straight = serde_json::to_string(&MessageList {
+            data: messages.iter().map(MessageView::of).collect(),
+            meta: ListMeta {
+                has_more: true,
+                per_page: 50,
+            },
+        })
+        .unwrap();
+        let through_values = serde_json::to_string(&json!({
+            "data": messages.iter().map(MessageRecord::resource).collect::<Vec<_>>(),
+            "meta": { "per_page": 50, "has_more": true },
+        }))
+        .unwrap();
+        assert_eq!(straight, through_values);
+    }
 }
