@@ -27,6 +27,9 @@ use shared::aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 pub struct Floor {
     dynamodb: Client,
     table: String,
+    /// Kept, as our functions keep theirs (to re-read the keys): its pooled connection
+    /// stays with the instance's HTTP client.
+    _secrets: Option<shared::aws_sdk_secretsmanager::Client>,
 }
 
 /// The claims the floor reads (unverified) to find the items' keys.
@@ -69,6 +72,7 @@ impl Floor {
         Self {
             dynamodb,
             table: table.to_owned(),
+            _secrets: None,
         }
     }
 
@@ -77,17 +81,19 @@ impl Floor {
     /// `KEYS_SECRET_ID` as the functions read them.
     pub async fn from_env(read_secret: bool) -> Result<Self, lambda_http::Error> {
         let aws = shared::aws::load().await;
+        let mut secrets = None;
         if read_secret {
             let id = std::env::var("KEYS_SECRET_ID")?;
-            let secret = shared::aws_sdk_secretsmanager::Client::new(&aws)
-                .get_secret_value()
-                .secret_id(id)
-                .send()
-                .await?;
+            let client = shared::aws_sdk_secretsmanager::Client::new(&aws);
+            let secret = client.get_secret_value().secret_id(id).send().await?;
             std::hint::black_box(secret.secret_string());
+            secrets = Some(client);
         }
         let table = std::env::var("TABLE_NAME")?;
-        Ok(Self::new(Client::new(&aws), &table))
+        Ok(Self {
+            _secrets: secrets,
+            ..Self::new(Client::new(&aws), &table)
+        })
     }
 
     pub async fn handle(&self, request: Request) -> Response<Body> {

@@ -100,8 +100,8 @@ fn fixture() -> Fixture {
         updated_at: now.clone(),
     };
     let token = ApiTokenRecord {
-        id: token_id.clone(),
-        user_id: user_id,
+        id: token_id,
+        user_id,
         name: "bench".into(),
         created_at: now.clone(),
         last_used_at: Some(now.clone()),
@@ -109,7 +109,7 @@ fn fixture() -> Fixture {
         last_used_ms: Some(i64::MAX / 2),
     };
     let chat = ChatRecord {
-        id: chat_id.clone(),
+        id: chat_id,
         company_id: CompanyId::new(),
         owner_id: user_id,
         name: "Support".into(),
