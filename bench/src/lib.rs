@@ -1,6 +1,7 @@
-//! Shared by the benchmark binaries: the hello-world floor, event rendering, the local
-//! Lambda Runtime API and the functions run against it.
+//! Shared by the benchmark binaries: the hello-world floor, the SDK floor, event
+//! rendering, the local Lambda Runtime API and the functions run against it.
 
+pub mod floor;
 pub mod function;
 pub mod runtime_api;
 

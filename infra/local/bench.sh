@@ -19,7 +19,7 @@ OUT=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-bench.XXXXXX")
 trap 'stop_all' EXIT
 trap 'exit 130' INT TERM
 
-echo "== release builds (host): functions (the default members, as sam build selects them), chat-admin, bench harness, hello world"
+echo "== release builds (host): functions (the default members, as sam build selects them), chat-admin, bench harness, hello world, SDK floor"
 cargo build --release --quiet --bins
 cargo build --release --quiet -p chat-admin
 # The bench workspace shares the target dir (same versions, see bench/Cargo.lock).
@@ -49,8 +49,13 @@ CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@examp
 TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
 ULID=01JBENCH000000000000000000
 
+# The SDK floor (bench/src/floor.rs): the AWS config, the keys secret and the DynamoDB
+# client as our functions build them, then the route's own DynamoDB calls and nothing of
+# ours; -no-secret leaves out the secret's read at init.
+FLOOR=(sdk-floor=$R/sdk-floor=current-user/user.json sdk-floor-no-secret=$R/sdk-floor-no-secret=current-user/user.json)
+
 echo "== cold start: init (with the keys read from moto) + a request that needs no AWS call (401), $RUNS runs each"
-args=(hello-world=$R/hello-world=current-user/user.json)
+args=(hello-world=$R/hello-world=current-user/user.json "${FLOOR[@]}")
 for f in "${HTTP_FUNCTIONS[@]}"; do
   event=$f/list.json; [ $f = current-user ] && event=current-user/user.json
   [ $f = widget ] && event=widget/script.json
@@ -59,9 +64,9 @@ done
 $R/cold-start --runs "$RUNS" --var API_TOKEN=not-a-token --var COMPANY_ID=$ULID --var CHAT_ID=$ULID \
   "${args[@]}" >"$OUT/cold-init.jsonl"
 
-echo "== cold start: init + GET /api/user with a real token against moto (with the Node peer)"
+echo "== cold start: init + GET /api/user with a real token against moto (with the SDK floor and the Node peer)"
 $R/cold-start --runs "$RUNS" --var "API_TOKEN=$TOKEN" \
-  hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
+  hello-world=$R/hello-world=current-user/user.json "${FLOOR[@]}" current-user=$R/current-user=current-user/user.json \
   $(peer current-user/user.json current-user) >"$OUT/cold-dynamo.jsonl"
 
 echo "== warm requests against moto: per-request time, CPU and peak memory, Rust and the Node peer"
@@ -71,11 +76,13 @@ eval "$($R/bench-fixture bench@example.com)"
 # runtime does, so its peak memory answers whether 128 MB would do.
 warm=(--rounds "$WARM_ROUNDS" --requests "$WARM_REQUESTS" --memory 128)
 $R/warm-requests "${warm[@]}" --var "API_TOKEN=$TOKEN" \
-  hello-world=$R/hello-world=current-user/user.json current-user=$R/current-user=current-user/user.json \
+  hello-world=$R/hello-world=current-user/user.json sdk-floor=$R/sdk-floor=current-user/user.json \
+  current-user=$R/current-user=current-user/user.json \
   $(peer current-user/user.json current-user) >"$OUT/warm-user.jsonl"
 # Each POST gets a fresh client_id: the event's own would make every request after the
-# first a repeat.
-$R/warm-requests "${warm[@]}" --unique-body-field client_id \
+# first a repeat. One chat user posts them all: lift its sending rate (60 a minute), or
+# all but the first 60 would be measured as 429s (the Node peer has no such limit).
+MESSAGES_PER_MINUTE=100000 $R/warm-requests "${warm[@]}" --unique-body-field client_id \
   --var "CHAT_ID=$CHAT_ID" --var "CHAT_USER_TOKEN=$CHAT_USER_TOKEN" \
   chat-messages=$R/chat-messages=chat-messages/create.json \
   $(peer chat-messages/create.json chat-messages) >"$OUT/warm-post.jsonl"
@@ -87,7 +94,8 @@ count() {  # instructions of `handler-cost run $1 $2`
   valgrind --tool=callgrind --callgrind-out-file=/dev/null "$R/handler-cost" run "$1" "$2" 2>&1 \
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-for route in "hello-world" "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" "POST /chats/{id}/users/get-token"; do
+for route in "hello-world" "SDK floor: GET /api/user" "SDK floor: GET /api/chats/{id}/messages" \
+  "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" "POST /chats/{id}/users/get-token"; do
   # The difference of two runs leaves out start-up and the fixture.
   a=$(count "$route" 20); b=$(count "$route" 120)
   printf '{"route":"%s","instructions":%s}\n' "$route" $(( (b - a) / 100 ))

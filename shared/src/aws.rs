@@ -35,6 +35,22 @@
 //! (`template.yaml`) and far inside API Gateway's 30 s. When AWS is down, the first call
 //! fails and the answer is a 503 after at most 3 s.
 //!
+//! # Trust roots
+//!
+//! The SDK's default HTTPS client trusts the system's root store: at start-up it reads
+//! and parses every certificate of the CA bundle (and, on Debian, scans `/etc/ssl/certs`),
+//! then builds a rustls root store of them for each client and again for each connector
+//! (about 140 roots, four times in a function that reads the keys secret). That was most
+//! of a cold start's overhead above a hello world (BENCHMARKS.md §1). Every endpoint
+//! these clients talk to (DynamoDB, Secrets Manager, SES, SQS, the API Gateway management
+//! API, STS and SSO for `chat-admin`) presents an Amazon Trust Services certificate, so
+//! [`https_client`] trusts only those roots, compiled in ([`AMAZON_TRUST_SERVICES`]:
+//! Amazon Root CA 1–4 and Starfield Services Root CA G2, which cross-signs Amazon Root
+//! CA 1; as AWS documents for clients of its endpoints). Everything else is the SDK's
+//! default client: rustls on aws-lc, the proxy settings of the environment. Webhook
+//! deliveries to receivers' own servers use another client (`functions/deliver`), with
+//! the system's roots.
+//!
 //! One local-stack setting, never set in AWS: `AWS_BUDGET_SCALE`, a whole number that
 //! multiplies the three timeouts (default: 1). The local DynamoDB (moto) applies requests
 //! one at a time, so under the tests' 200 concurrent writers a request can queue for seconds that
@@ -46,6 +62,11 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
+use aws_smithy_http_client::{Builder, ConnectorBuilder};
 
 /// Time to open a connection (TCP and TLS).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
@@ -83,9 +104,34 @@ fn budget_scale(setting: Option<&str>) -> u32 {
         .unwrap_or(1)
 }
 
+/// The roots AWS endpoints' certificates chain to (see the module's documentation), PEM.
+pub const AMAZON_TRUST_SERVICES: &str = include_str!("amazon-trust-services.pem");
+
+/// The SDK's default HTTPS client (as `aws-smithy-runtime` builds it for the latest
+/// behavior version) with [`AMAZON_TRUST_SERVICES`] as its only roots.
+pub fn https_client() -> SharedHttpClient {
+    let trust = TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES.as_bytes());
+    let context = TlsContext::builder()
+        .with_trust_store(trust)
+        .build()
+        .expect("a TLS context of PEM roots");
+    Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut connector = ConnectorBuilder::default()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context.clone());
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 /// [`loader`] with the timeouts multiplied by `scale` (1: the production budgets).
 pub fn loader_scaled(scale: u32) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT * scale)
@@ -122,6 +168,24 @@ mod tests {
         let retries = config.retry_config().expect("retries are set");
         assert_eq!(retries.max_attempts(), MAX_ATTEMPTS);
         assert_eq!(retries.initial_backoff(), INITIAL_BACKOFF);
+    }
+
+    #[tokio::test]
+    async fn clients_trust_the_compiled_in_amazon_roots() {
+        // Amazon Root CA 1-4 and Starfield Services Root CA G2.
+        assert_eq!(
+            AMAZON_TRUST_SERVICES
+                .matches("-----BEGIN CERTIFICATE-----")
+                .count(),
+            5
+        );
+        let config = loader_scaled(1)
+            .region(aws_config::Region::new("us-east-1"))
+            .load()
+            .await;
+        // A client builds its HTTPS connector at construction, parsing the roots (a bad
+        // one panics there).
+        let _ = aws_sdk_dynamodb::Client::new(&config);
     }
 
     #[test]

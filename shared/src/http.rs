@@ -28,7 +28,12 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
 
 /// `{"data": ...}` with the given status.
 pub fn data(status: StatusCode, resource: impl Serialize) -> Response<Body> {
-    json_response(status, &json!({ "data": resource }))
+    // Serialised as it is: `json!` would first copy the resource into a new `Value`.
+    #[derive(Serialize)]
+    struct Data<T> {
+        data: T,
+    }
+    json_response(status, &Data { data: resource })
 }
 
 /// `{"data": [...], "meta": {"per_page", "next_cursor"}}`.
@@ -226,6 +231,15 @@ fn form_decode(raw: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_wraps_the_resource_as_json_did() {
+        let resource = json!({ "name": "Acme", "id": "c1", "n": [1, null] });
+        let response = data(StatusCode::CREATED, &resource);
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let expected = serde_json::to_string(&json!({ "data": resource })).unwrap();
+        assert!(matches!(response.body(), Body::Text(text) if *text == expected));
+    }
 
     #[test]
     fn json_and_form_bodies_give_the_same_fields() {

@@ -686,35 +686,49 @@ pub const WEBSOCKET_ACTIONS: [&str; 2] = ["ping", "typing"];
 
 /// Finds the route for a path and its parameters. A literal segment beats a parameter
 /// (`/users/send-code` is not the chat user `send-code`), as in API Gateway.
+///
+/// Every request of every function resolves its path (twice: [`crate::http`] checks the
+/// function, then [`endpoint`] builds the endpoint), so patterns are compared in place and
+/// only the winner's parameters are copied: collecting each pattern's segments and
+/// parameters allocated about 85,000 instructions' worth per request (BENCHMARKS.md §2).
 pub fn resolve(path: &str) -> Option<(&'static Route, PathParams)> {
     let path = path
         .strip_suffix('/')
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
     let segments: Vec<&str> = path.split('/').collect();
-    // The best match so far: the route, its parameters, its count of literal segments.
-    let mut best: Option<(&'static Route, PathParams, usize)> = None;
+    // The best match so far: the route and its count of literal segments.
+    let mut best: Option<(&'static Route, usize)> = None;
     for route in ROUTES {
-        let pattern: Vec<&str> = route.path.split('/').collect();
-        if pattern.len() != segments.len() {
+        if route.path.split('/').count() != segments.len() {
             continue;
         }
-        let mut params = Vec::new();
         let mut literals = 0;
-        let matched = pattern.iter().zip(&segments).all(|(p, s)| {
-            if let Some(name) = p.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-                params.push((name, (*s).to_owned()));
+        let matched = route.path.split('/').zip(&segments).all(|(p, s)| {
+            if parameter(p).is_some() {
                 !s.is_empty()
             } else {
                 literals += 1;
-                p == s
+                p == *s
             }
         });
-        if matched && best.as_ref().is_none_or(|(_, _, l)| literals > *l) {
-            best = Some((route, PathParams(params), literals));
+        if matched && best.is_none_or(|(_, l)| literals > l) {
+            best = Some((route, literals));
         }
     }
-    best.map(|(route, params, _)| (route, params))
+    let (route, _) = best?;
+    let params = route
+        .path
+        .split('/')
+        .zip(&segments)
+        .filter_map(|(p, s)| parameter(p).map(|name| (name, (*s).to_owned())))
+        .collect();
+    Some((route, PathParams(params)))
+}
+
+/// The name of a pattern segment that is a parameter (`{chat_id}`).
+fn parameter(segment: &str) -> Option<&str> {
+    segment.strip_prefix('{').and_then(|p| p.strip_suffix('}'))
 }
 
 /// Why a path and method are not an endpoint of this API.

@@ -1,6 +1,7 @@
 //! Per-request cost of the hot routes, with DynamoDB answered in-process by
 //! `aws-smithy-mocks` (no network: what is left is our CPU), beside a hello-world
-//! handler; the DynamoDB round trips each route makes; and the cost of argon2 and of a
+//! handler and the SDK floor of the read routes (`chat_bench::floor`: the route's own
+//! DynamoDB calls, no logic of ours); the DynamoDB round trips each route makes; and the cost of argon2 and of a
 //! JWT check. A request is measured from the API Gateway event (JSON text, as the
 //! runtime receives it) to the response, for the hello world as for the routes: the
 //! part every Lambda pays is in both.
@@ -99,8 +100,8 @@ fn fixture() -> Fixture {
         updated_at: now.clone(),
     };
     let token = ApiTokenRecord {
-        id: token_id.clone(),
-        user_id: user_id,
+        id: token_id,
+        user_id,
         name: "bench".into(),
         created_at: now.clone(),
         last_used_at: Some(now.clone()),
@@ -108,7 +109,7 @@ fn fixture() -> Fixture {
         last_used_ms: Some(i64::MAX / 2),
     };
     let chat = ChatRecord {
-        id: chat_id.clone(),
+        id: chat_id,
         company_id: CompanyId::new(),
         owner_id: user_id,
         name: "Support".into(),
@@ -239,6 +240,7 @@ struct Route {
 
 enum Handler {
     Hello,
+    Floor(chat_bench::floor::Floor),
     CurrentUser(current_user::App),
     Messages(chat_messages::App),
     ChatUsers(chat_users::App),
@@ -248,6 +250,7 @@ impl Handler {
     async fn handle(&self, request: Request) -> Response<Body> {
         match self {
             Handler::Hello => hello_response(),
+            Handler::Floor(floor) => floor.handle(request).await,
             Handler::CurrentUser(app) => current_user::handle(app, request).await,
             Handler::Messages(app) => chat_messages::handle(app, request).await,
             Handler::ChatUsers(app) => chat_users::handle(app, request).await,
@@ -271,6 +274,34 @@ fn routes() -> Vec<Route> {
         event: render_event("current-user/user.json", &token_vars(&f.api_token)),
         rules: vec![],
         handler: Handler::Hello,
+    });
+
+    // The SDK floor of each read route (bench/src/floor.rs): the same mocked answers,
+    // the route's own DynamoDB calls, no logic of ours.
+    let rules = vec![batch_get(vec![f.user.clone(), f.token.clone()])];
+    routes.push(Route {
+        name: "SDK floor: GET /api/user",
+        floor: 1,
+        event: render_event("current-user/user.json", &token_vars(&f.api_token)),
+        handler: Handler::Floor(chat_bench::floor::Floor::new(mocked_client(&rules), TABLE)),
+        rules,
+    });
+    let rules = vec![
+        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
+        always!(
+            Client::query,
+            QueryOutput::builder()
+                .set_items(Some(f.messages.clone()))
+                .count(50)
+                .build()
+        ),
+    ];
+    routes.push(Route {
+        name: "SDK floor: GET /api/chats/{id}/messages",
+        floor: 2,
+        event: render_event("chat-messages/list.json", &token_vars(&f.chat_user_token)),
+        handler: Handler::Floor(chat_bench::floor::Floor::new(mocked_client(&rules), TABLE)),
+        rules,
     });
 
     let rules = vec![batch_get(vec![f.user.clone(), f.token.clone()])];
