@@ -241,7 +241,7 @@ pub async fn authenticate(ctx: &Context, request: &ApiRequest) -> Result<Caller,
         Presented::Bearer(t) => (t, None),
         Presented::Named(kind, t) => (t, Some(kind)),
     };
-    let claims = ctx.keys()?.verify_token(token).await?;
+    let claims = ctx.keys().await?.verify_token(token).await?;
     if required_kind.is_some_and(|k| k != claims.kind) {
         return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
     }

@@ -33,6 +33,8 @@ pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sesv2;
 pub use http::ApiRequest;
 
+use std::sync::Arc;
+
 use aws_config::SdkConfig;
 
 /// What a handler needs for every request; built once per Lambda instance.
@@ -41,7 +43,50 @@ pub struct Context {
     pub config: config::Config,
     pub db: db::Db,
     /// Only the functions that sign or verify read the keys; the others have none.
-    keys: Option<keys::Keys>,
+    keys: Option<Arc<KeysSlot>>,
+}
+
+/// The keys of an instance: read once, by a read that [`Context::load`] starts and does
+/// not wait for. A cold start's init so does not wait on Secrets Manager; the first
+/// request that signs or verifies waits for that same read (never a second one), and a
+/// request that needs no key (a malformed token's 401) never waits.
+#[derive(Debug)]
+struct KeysSlot {
+    keys: tokio::sync::OnceCell<keys::Keys>,
+    /// `None` for keys given up front.
+    source: Option<KeysSource>,
+}
+
+#[derive(Debug)]
+struct KeysSource {
+    client: aws_sdk_secretsmanager::Client,
+    secret_id: String,
+    window: std::time::Duration,
+}
+
+impl KeysSlot {
+    /// The keys, read now if no read has succeeded yet (a failed read is tried again by
+    /// the next request that needs them, as a 503 meanwhile).
+    async fn get(&self) -> Result<&keys::Keys, ApiError> {
+        let Some(source) = &self.source else {
+            return self
+                .keys
+                .get()
+                .ok_or_else(|| ApiError::internal("no keys were given"));
+        };
+        self.keys
+            .get_or_try_init(|| async {
+                keys::Keys::load(
+                    source.client.clone(),
+                    source.secret_id.clone(),
+                    source.window,
+                )
+                .await
+                .inspect_err(|err| tracing::error!(error = %err, "the keys could not be read"))
+            })
+            .await
+            .map_err(|err| ApiError::unavailable("GetSecretValue", err.to_string()))
+    }
 }
 
 impl Context {
@@ -63,29 +108,43 @@ impl Context {
 
     /// With keys given (in-process tests, benchmarks).
     pub fn with_keys(mut self, keys: keys::Keys) -> Self {
-        self.keys = Some(keys);
+        self.keys = Some(Arc::new(KeysSlot {
+            keys: tokio::sync::OnceCell::new_with(Some(keys)),
+            source: None,
+        }));
         self
     }
 
-    /// With the keys read from Secrets Manager (`KEYS_SECRET_ID`): one GetSecretValue.
+    /// With the keys from Secrets Manager (`KEYS_SECRET_ID`): one GetSecretValue, started
+    /// here and awaited by the first request that needs a key (see [`KeysSlot`]).
     pub async fn load(config: config::Config, aws: &SdkConfig) -> Result<Self, lambda_http::Error> {
-        let secret_id = config.require_keys_secret_id()?.to_owned();
-        let window = config.key_rotation_window;
-        let client = aws_sdk_secretsmanager::Client::new(aws);
-        // Display, not Debug: the start-up failure Lambda logs is one sentence naming the
-        // secret and the cause.
-        let keys = keys::Keys::load(client, secret_id, window)
-            .await
-            .map_err(|err| err.to_string())?;
-        Ok(Self::new(config, aws).with_keys(keys))
+        let slot = Arc::new(KeysSlot {
+            keys: tokio::sync::OnceCell::new(),
+            source: Some(KeysSource {
+                client: aws_sdk_secretsmanager::Client::new(aws),
+                secret_id: config.require_keys_secret_id()?.to_owned(),
+                window: config.key_rotation_window,
+            }),
+        });
+        let reading = Arc::clone(&slot);
+        tokio::spawn(async move {
+            // A failure is logged there and tried again by the first request.
+            let _ = reading.get().await;
+        });
+        let mut ctx = Self::new(config, aws);
+        ctx.keys = Some(slot);
+        Ok(ctx)
     }
 
-    /// The keys, for signing and verifying. A function started without them has no
-    /// business here: that is a bug, answered as a 500.
-    pub fn keys(&self) -> Result<&keys::Keys, ApiError> {
+    /// The keys, for signing and verifying (waiting for the start-up read if it is still
+    /// under way). A function started without them has no business here: that is a bug,
+    /// answered as a 500.
+    pub async fn keys(&self) -> Result<&keys::Keys, ApiError> {
         self.keys
-            .as_ref()
-            .ok_or_else(|| ApiError::internal("this function was started without the keys"))
+            .as_deref()
+            .ok_or_else(|| ApiError::internal("this function was started without the keys"))?
+            .get()
+            .await
     }
 
     /// Reads the configuration, the AWS settings and the keys from the environment: a

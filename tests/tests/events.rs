@@ -3,6 +3,10 @@
 //! its function's handler in-process, with moto behind it, in an order that creates what
 //! the next one needs.
 
+// The AWS SDK's futures nest deeply (the handlers run in-process): a clean build needs
+// more than the default 128.
+#![recursion_limit = "256"]
+
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -77,7 +77,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         return Err("the chat user was not created".into());
     }
     let (token, _) = ctx
-        .keys()?
+        .keys()
+        .await?
         .issue_chat_user_token(chat.id, chat_user.id, ctx.config.chat_user_token_ttl_secs)
         .await?;
     println!("CHAT_ID={}", chat.id);

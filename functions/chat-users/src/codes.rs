@@ -116,7 +116,8 @@ async fn limit_keys(
 /// A keyed tag of `value` under the current key version.
 async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
     app.ctx
-        .keys()?
+        .keys()
+        .await?
         .source_tags(value)
         .await?
         .into_iter()
@@ -131,7 +132,7 @@ fn source_of(req: &ApiRequest) -> &str {
 /// The caller's code sources: a keyed tag of its address under each key version that
 /// may verify, the current one (which new codes are kept under) first.
 async fn code_sources(app: &App, req: &ApiRequest) -> Result<Vec<CodeSource>, ApiError> {
-    let tags = app.ctx.keys()?.source_tags(source_of(req)).await?;
+    let tags = app.ctx.keys().await?.source_tags(source_of(req)).await?;
     Ok(tags.into_iter().map(CodeSource::Caller).collect())
 }
 
@@ -379,7 +380,8 @@ async fn store_code(
     let record = AuthCodeRecord {
         code_digest: Some(
             app.ctx
-                .keys()?
+                .keys()
+                .await?
                 .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
                 .await?,
         ),
@@ -482,7 +484,7 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
     // A right code settles the one it matches; a wrong one counts against the caller's
     // own (so guesses from elsewhere never spend it), or the owner's when the caller
     // asked for none.
-    let keys = app.ctx.keys()?;
+    let keys = app.ctx.keys().await?;
     let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(3);
     for (source, stored) in lookup.codes {
         let presented = keys

@@ -83,7 +83,8 @@ pub async fn unsubscribe(app: &App, req: &ApiRequest) -> Result<Response<Body>, 
     let token = req.query("token").unwrap_or_default();
     let (chat, chat_user) = app
         .ctx
-        .keys()?
+        .keys()
+        .await?
         .verify_unsubscribe_token(token)
         .await
         .and_then(|(chat, chat_user)| Some((ChatId::parse(&chat)?, ChatUserId::parse(&chat_user)?)))

@@ -4,6 +4,10 @@
 //! users (others' emails hidden) and rename or delete itself. Guests get a chat-user
 //! token by email: `send-code` mails a 6-digit code, `get-token` exchanges it.
 
+// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
+// a clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 mod codes;
 mod email;
 mod own_data;
@@ -285,7 +289,8 @@ async fn revoke_tokens(
 async fn token_body(app: &App, chat_user: &ChatUserRecord) -> Result<serde_json::Value, ApiError> {
     let (token, expires_at) = app
         .ctx
-        .keys()?
+        .keys()
+        .await?
         .issue_chat_user_token(
             chat_user.chat_id,
             chat_user.id,

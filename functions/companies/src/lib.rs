@@ -1,6 +1,10 @@
 //! `companies`: the caller's companies. They are stored in the owner's partition, so a
 //! company of another owner is simply not found (404), never forbidden.
 
+// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
+// a clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::db::companies::{CompanyChanges, CompanyDeleted, CompanyRecord};

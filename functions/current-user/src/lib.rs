@@ -4,6 +4,10 @@
 //! API Gateway's `$default` route also lands here, so unknown paths get the same JSON
 //! 404 as everything else.
 
+// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
+// a clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::db::users::UserRecord;

@@ -8,6 +8,10 @@
 //! The email links back to the company's widget page (`widget_url`, with the chat id)
 //! and carries a one-click unsubscribe (RFC 8058) for this chat user and chat.
 
+// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
+// a clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use shared::db::chat_users::ChatUserRecord;
 use shared::db::chats::ChatRecord;
@@ -133,7 +137,8 @@ async fn send(
         .map(|page| chat_link(&page, chat));
     let token = app
         .ctx
-        .keys()?
+        .keys()
+        .await?
         .unsubscribe_token(&chat.id.to_string(), &chat_user.id.to_string())
         .await?;
     let unsubscribe = format!("{}/api/email/unsubscribe?token={token}", app.public_api_url);

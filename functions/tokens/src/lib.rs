@@ -3,6 +3,10 @@
 //! `DELETE /api/tokens/{token_id}` revokes one at once (the token item is what every
 //! API-token request checks).
 
+// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
+// a clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
@@ -74,7 +78,12 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_used_at: None,
         last_used_ms: None,
     };
-    let secret = app.ctx.keys()?.issue_api_token(user.id, token.id).await?;
+    let secret = app
+        .ctx
+        .keys()
+        .await?
+        .issue_api_token(user.id, token.id)
+        .await?;
     app.ctx
         .db
         .insert_api_token(&token)

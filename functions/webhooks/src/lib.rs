@@ -5,6 +5,10 @@
 //! and `deliver` (job → signed POST, retried); this function only manages endpoints and
 //! queues a delivery again on request.
 
+// The AWS SDK's futures nest deeply (the keys read awaited inside the handlers): a
+// clean build needs more than the default 128.
+#![recursion_limit = "256"]
+
 use std::time::Duration;
 
 use lambda_http::http::StatusCode;
