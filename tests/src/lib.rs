@@ -2,6 +2,7 @@
 //! starts moto and `cargo lambda watch` on free ports and passes them here through the
 //! environment; these helpers talk to that stack like a client would.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use reqwest::{Method, StatusCode};
@@ -327,10 +328,21 @@ pub struct Member {
 }
 
 pub async fn member(owner: &Operator, chat_id: &str, name: &str) -> Member {
-    let email = unique_email(name);
+    member_with_email(owner, chat_id, &unique_email(name), name, false).await
+}
+
+/// A chat user the owner adds with this email (and, with `send_code`, mails a code),
+/// with a token minted by the owner.
+pub async fn member_with_email(
+    owner: &Operator,
+    chat_id: &str,
+    email: &str,
+    name: &str,
+    send_code: bool,
+) -> Member {
     let created = call("POST", &format!("/api/chats/{chat_id}/users"))
         .api(&owner.token)
-        .json(json!({ "email": email, "name": name }))
+        .json(json!({ "email": email, "name": name, "send_code": send_code }))
         .send()
         .await
         .expect(201);
@@ -342,7 +354,27 @@ pub async fn member(owner: &Operator, chat_id: &str, name: &str) -> Member {
         .expect(201);
     let token = minted.data()["token"].as_str().unwrap().to_owned();
     remember_secret(&token);
-    Member { id, email, token }
+    Member {
+        id,
+        email: email.to_owned(),
+        token,
+    }
+}
+
+/// The chat's own item as stored (a consistent read).
+pub async fn chat_item(chat_id: &str) -> HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+    dynamodb()
+        .await
+        .get_item()
+        .table_name(table_name())
+        .key("PK", shared::db::s(format!("CHAT#{chat_id}")))
+        .key("SK", shared::db::s("CHAT"))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("a read of the chat item")
+        .item
+        .expect("the chat item")
 }
 
 /// An owner, a chat of one of its companies, and two chat users of it (Ann and Bob).

@@ -583,19 +583,9 @@ async fn the_retention_fixture_replays_through_its_handler() {
     let company = company(&owner, "Fixtures Retention").await;
     let chat = chat(&owner, &company, None).await;
     let retention_of_chat = || async {
-        let item = dynamodb()
+        chat_item(&chat)
             .await
-            .get_item()
-            .table_name(table_name())
-            .key("PK", shared::db::s(format!("CHAT#{chat}")))
-            .key("SK", shared::db::s("CHAT"))
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap()
-            .item
-            .unwrap();
-        item.get("retention_days")
+            .get("retention_days")
             .map(|days| days.as_n().unwrap().to_owned())
     };
     let vars = [

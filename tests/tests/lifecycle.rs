@@ -33,8 +33,8 @@ async fn ttl_of_message(chat: &str, message_id: &str) -> Option<i64> {
 
 /// The chat's copy of its company's `retention_days`.
 async fn chat_retention(chat: &str) -> Option<i64> {
-    let chat_item = item(chat, "CHAT").await.expect("the chat item");
-    chat_item
+    chat_item(chat)
+        .await
         .get("retention_days")
         .map(|days| days.as_n().unwrap().parse().unwrap())
 }

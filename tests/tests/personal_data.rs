@@ -4,30 +4,6 @@
 use api_tests::*;
 use serde_json::{Value, json};
 
-/// Adds `email` as a chat user of `chat` (owner-made, optionally mailing it a code) and
-/// mints it a token.
-async fn add(owner: &Operator, chat: &str, email: &str, name: &str, send_code: bool) -> Member {
-    let created = call("POST", &format!("/api/chats/{chat}/users"))
-        .api(&owner.token)
-        .json(json!({ "email": email, "name": name, "send_code": send_code }))
-        .send()
-        .await
-        .expect(201);
-    let id = created.data()["id"].as_str().unwrap().to_owned();
-    let minted = call("POST", &format!("/api/chats/{chat}/users/{id}/token"))
-        .api(&owner.token)
-        .send()
-        .await
-        .expect(201);
-    let token = minted.data()["token"].as_str().unwrap().to_owned();
-    remember_secret(&token);
-    Member {
-        id,
-        email: email.to_owned(),
-        token,
-    }
-}
-
 /// The chat's whole kept log, as its owner reads it.
 async fn events(owner: &Operator, chat: &str) -> Vec<Value> {
     call("GET", &format!("/api/chats/{chat}/events"))
@@ -75,9 +51,9 @@ async fn an_owner_exports_and_erases_an_email_across_its_company() {
     );
     let elsewhere = chat(&owner, &other_company, None).await;
     let email = unique_email("dana");
-    let in_first = add(&owner, &first, &email, "Dana Doe", false).await;
-    let in_second = add(&owner, &second, &email, "Dana Doe", false).await;
-    let in_elsewhere = add(&owner, &elsewhere, &email, "Dana Doe", false).await;
+    let in_first = member_with_email(&owner, &first, &email, "Dana Doe", false).await;
+    let in_second = member_with_email(&owner, &second, &email, "Dana Doe", false).await;
+    let in_elsewhere = member_with_email(&owner, &elsewhere, &email, "Dana Doe", false).await;
     let bob = member(&owner, &first, "bob").await;
     post_message(&first, &in_first.token, "my order is 1234").await;
     post_message(&first, &bob.token, "looking into it").await;
@@ -222,7 +198,7 @@ async fn a_guest_exports_and_erases_itself_with_a_code() {
     let chat = chat(&owner, &company, None).await;
     let email = unique_email("gail");
     // Added by the owner with a code mailed to her.
-    let gail = add(&owner, &chat, &email, "Gail", true).await;
+    let gail = member_with_email(&owner, &chat, &email, "Gail", true).await;
     post_message(&chat, &gail.token, "hello from gail").await;
     let path = |action: &str| format!("/api/chats/{chat}/users/{action}");
 
@@ -298,19 +274,9 @@ async fn set_count(chat: &str, count: u32) {
 }
 
 async fn count(chat: &str) -> i64 {
-    let item = dynamodb()
+    chat_item(chat)
         .await
-        .get_item()
-        .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat}")))
-        .key("SK", shared::db::s("CHAT"))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
-        .unwrap();
-    item.get("chat_user_count")
+        .get("chat_user_count")
         .map_or(0, |n| n.as_n().unwrap().parse().unwrap())
 }
 
