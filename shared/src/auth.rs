@@ -241,6 +241,11 @@ pub async fn authenticate(ctx: &Context, request: &ApiRequest) -> Result<Caller,
         Presented::Bearer(t) => (t, None),
         Presented::Named(kind, t) => (t, Some(kind)),
     };
+    // A token that names no key version is refused before the keys are needed: it never
+    // waits for them (see `Context::load`).
+    if kid_of(token).is_none() {
+        return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
+    }
     let claims = ctx.keys().await?.verify_token(token).await?;
     if required_kind.is_some_and(|k| k != claims.kind) {
         return Err(ApiError::Unauthenticated(UNAUTHENTICATED));
