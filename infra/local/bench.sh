@@ -107,14 +107,23 @@ echo "== argon2 and JWT"
 $R/handler-cost crypto >"$OUT/crypto.jsonl"
 
 echo "== live delivery: POST answered -> frame on another socket, through the local stack"
+# A table of its own: the warm POST run left thousands of records in the bench table's
+# stream, which the local bridge would work through before the live run's own.
+LIVE_TABLE=chat-api-bench-live
+LIVE_KEYS=$(keys_secret_id "$LIVE_TABLE")
+create_keys_secret "$ENDPOINT" "$LIVE_KEYS"
+live_admin() { TABLE_NAME=$LIVE_TABLE KEYS_SECRET_ID=$LIVE_KEYS "$R/chat-admin" "$@"; }
+live_admin table create >/dev/null
+CHAT_ADMIN_PASSWORD=bench-password live_admin user create --email bench@example.com --name Bench >/dev/null
+LIVE_TOKEN=$(live_admin token issue --email bench@example.com --quiet)
 API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
-write_env_file "$OUT/api.env" "$ENDPOINT" chat-api-bench "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+write_env_file "$OUT/api.env" "$ENDPOINT" "$LIVE_TABLE" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # One writer posts every message of the live run: lift its sending rate (60 a minute).
 echo MESSAGES_PER_MINUTE=100000 >>"$OUT/api.env"
 # The release binaries built above, behind the local API Gateway and the dev bridge.
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
-start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" chat-api-bench "$OUT/bridge.log"
-python infra/local/bench_live.py --api "http://127.0.0.1:$API_PORT" --token "$TOKEN" \
+start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$LIVE_TABLE" "$OUT/bridge.log"
+python infra/local/bench_live.py --api "http://127.0.0.1:$API_PORT" --token "$LIVE_TOKEN" \
   --messages "${BENCH_LIVE_MESSAGES:-200}" --poll-interval-ms 50 >"$OUT/live.jsonl"
 
 python3 infra/local/bench_report.py "$OUT" > BENCHMARKS.md
