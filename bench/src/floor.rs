@@ -1,7 +1,8 @@
 //! The SDK floor: what the AWS SDK costs any Rust function on our two hot read routes,
-//! with no logic of ours. It loads the AWS config and builds the DynamoDB client exactly
-//! as our functions do ([`shared::aws::load`]: same budgets, same HTTPS client), reads
-//! the keys secret at init like they do (one GetSecretValue; the `-no-secret` variant
+//! with no logic of ours. It builds the AWS config and the DynamoDB client exactly as our
+//! functions do ([`shared::aws::from_lambda_env`]: same budgets, same HTTPS client), reads
+//! the keys secret at init (one GetSecretValue, which our functions make at their first
+//! request that needs a key: the same wait before a first answer; the `-no-secret` variant
 //! skips it, so the difference is the secret's cost), and per request makes the route's
 //! own DynamoDB calls with the keys taken from the bearer token:
 //!
@@ -80,7 +81,7 @@ impl Floor {
     /// the keys secret if `read_secret`, the DynamoDB client. `TABLE_NAME` and
     /// `KEYS_SECRET_ID` as the functions read them.
     pub async fn from_env(read_secret: bool) -> Result<Self, lambda_http::Error> {
-        let aws = shared::aws::load().await;
+        let aws = shared::aws::from_lambda_env();
         let mut secrets = None;
         if read_secret {
             let id = std::env::var("KEYS_SECRET_ID")?;

@@ -59,10 +59,15 @@
 
 use std::time::Duration;
 
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_smithy_async::rt::sleep::TokioSleep;
+use aws_smithy_async::time::SystemTimeSource;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::rustls_provider::CryptoMode;
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
@@ -132,23 +137,116 @@ pub fn https_client() -> SharedHttpClient {
 pub fn loader_scaled(scale: u32) -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .http_client(https_client())
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT * scale)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT * scale)
-                .operation_timeout(OPERATION_TIMEOUT * scale)
-                .build(),
-        )
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(MAX_ATTEMPTS)
-                .with_initial_backoff(INITIAL_BACKOFF),
-        )
+        .timeout_config(timeouts(scale))
+        .retry_config(retries())
 }
 
-/// [`loader`], loaded.
+fn timeouts(scale: u32) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT * scale)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT * scale)
+        .operation_timeout(OPERATION_TIMEOUT * scale)
+        .build()
+}
+
+fn retries() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(INITIAL_BACKOFF)
+}
+
+/// [`loader`], loaded: the whole default chain, for `chat-admin` (profiles, SSO) and the
+/// tests' in-process contexts.
 pub async fn load() -> SdkConfig {
     loader().load().await
+}
+
+/// The functions' configuration, read from the environment Lambda gives every function
+/// and nothing else: the region (`AWS_REGION`), the execution role's credentials
+/// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and, locally,
+/// `AWS_ENDPOINT_URL`; with the budgets, the HTTPS client and the identity cache
+/// [`loader`] gives.
+///
+/// Why not [`load`]: its default chain first looks for shared config files, a profile,
+/// web identity, ECS and IMDS credentials, none of which a Lambda function has. Building
+/// the chain costs every cold start its file reads, and its providers (an STS client
+/// among them) were about a tenth of each bootstrap (BENCHMARKS.md, binary sizes). The
+/// function binaries link none of it now.
+pub fn from_lambda_env() -> SdkConfig {
+    from_lambda_env_scaled(budget_scale(
+        std::env::var("AWS_BUDGET_SCALE").ok().as_deref(),
+    ))
+}
+
+fn from_lambda_env_scaled(scale: u32) -> SdkConfig {
+    let region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|name| std::env::var(name).ok().filter(|value| !value.is_empty()));
+    let mut config = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(region.map(Region::new))
+        .credentials_provider(SharedCredentialsProvider::new(
+            EnvironmentVariableCredentialsProvider::new(),
+        ))
+        .identity_cache(IdentityCache::lazy().build())
+        .http_client(https_client())
+        .sleep_impl(TokioSleep::new())
+        .time_source(SystemTimeSource::new())
+        .timeout_config(timeouts(scale))
+        .retry_config(retries());
+    if let Some(endpoint) = std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|value| !value.is_empty())
+    {
+        config = config.endpoint_url(endpoint);
+    }
+    config.build()
+}
+
+/// An SDK client built by the first call that uses it, or given up front (tests, mocks).
+///
+/// Why: building a client is most of a function's start-up above a hello world (about
+/// 0.2 ms for the DynamoDB client, 0.1 ms more for each further one, measured on the
+/// bench machine), and a request that needs no AWS call (a malformed token's 401, a
+/// preflight, the widget's script) should not pay for it. Every client of an instance is
+/// still built at most once (a copy cloned before the first use builds its own).
+#[derive(Debug, Clone)]
+pub enum Deferred<C> {
+    Ready(C),
+    Later {
+        config: Box<SdkConfig>,
+        build: fn(&SdkConfig) -> C,
+        client: std::sync::OnceLock<C>,
+    },
+}
+
+impl<C> Deferred<C> {
+    /// A client `build` makes from `config` when it is first used.
+    pub fn new(config: &SdkConfig, build: fn(&SdkConfig) -> C) -> Self {
+        Self::Later {
+            config: Box::new(config.clone()),
+            build,
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The client, built now if this is its first use.
+    pub fn get(&self) -> &C {
+        match self {
+            Self::Ready(client) => client,
+            Self::Later {
+                config,
+                build,
+                client,
+            } => client.get_or_init(|| build(config)),
+        }
+    }
+}
+
+impl<C> From<C> for Deferred<C> {
+    fn from(client: C) -> Self {
+        Self::Ready(client)
+    }
 }
 
 #[cfg(test)]
@@ -186,6 +284,39 @@ mod tests {
         // A client builds its HTTPS connector at construction, parsing the roots (a bad
         // one panics there).
         let _ = aws_sdk_dynamodb::Client::new(&config);
+    }
+
+    #[test]
+    fn the_functions_config_carries_the_same_budgets_and_the_environments_endpoint() {
+        // The variables a Lambda function (and the local stack) is given.
+        let config = from_lambda_env_scaled(1);
+        let timeouts = config.timeout_config().expect("timeouts are set");
+        assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+        assert_eq!(
+            config.retry_config().map(|r| r.max_attempts()),
+            Some(MAX_ATTEMPTS)
+        );
+        assert!(config.credentials_provider().is_some());
+        assert!(config.identity_cache().is_some());
+        assert!(config.sleep_impl().is_some());
+        assert_eq!(
+            config.endpoint_url(),
+            std::env::var("AWS_ENDPOINT_URL").ok().as_deref()
+        );
+    }
+
+    #[test]
+    fn a_deferred_client_is_built_once_at_its_first_use() {
+        static BUILT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let deferred = Deferred::new(&from_lambda_env_scaled(1), |config| {
+            BUILT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            aws_sdk_dynamodb::Client::new(config)
+        });
+        assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let first: *const _ = deferred.get();
+        let second: *const _ = deferred.get();
+        assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(first, second);
     }
 
     #[test]

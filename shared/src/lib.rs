@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod guessable;
 pub mod http;
 pub mod ids;
 pub mod keys;
@@ -46,10 +47,9 @@ pub struct Context {
     keys: Option<Arc<KeysSlot>>,
 }
 
-/// The keys of an instance: read once, by a read that [`Context::load`] starts and does
-/// not wait for. A cold start's init so does not wait on Secrets Manager; the first
-/// request that signs or verifies waits for that same read (never a second one), and a
-/// request that needs no key (a malformed token's 401) never waits.
+/// The keys of an instance: read once, by the first request that signs or verifies (see
+/// [`Context::load`]); a request that needs no key (a malformed token's 401) never
+/// reads them.
 #[derive(Debug)]
 struct KeysSlot {
     keys: tokio::sync::OnceCell<keys::Keys>,
@@ -59,7 +59,7 @@ struct KeysSlot {
 
 #[derive(Debug)]
 struct KeysSource {
-    client: aws_sdk_secretsmanager::Client,
+    client: aws::Deferred<aws_sdk_secretsmanager::Client>,
     secret_id: String,
     window: std::time::Duration,
 }
@@ -77,7 +77,7 @@ impl KeysSlot {
         self.keys
             .get_or_try_init(|| async {
                 keys::Keys::load(
-                    source.client.clone(),
+                    source.client.get().clone(),
                     source.secret_id.clone(),
                     source.window,
                 )
@@ -92,11 +92,17 @@ impl KeysSlot {
 impl Context {
     /// Without keys: for functions that neither sign nor verify (see [`Context::load`]).
     pub fn new(config: config::Config, aws: &SdkConfig) -> Self {
-        Self::with_dynamodb(config, aws_sdk_dynamodb::Client::new(aws))
+        Self::with_dynamodb(
+            config,
+            aws::Deferred::new(aws, aws_sdk_dynamodb::Client::new),
+        )
     }
 
     /// With a given DynamoDB client (the benchmarks answer it in-process), without keys.
-    pub fn with_dynamodb(config: config::Config, dynamodb: aws_sdk_dynamodb::Client) -> Self {
+    pub fn with_dynamodb(
+        config: config::Config,
+        dynamodb: impl Into<aws::Deferred<aws_sdk_dynamodb::Client>>,
+    ) -> Self {
         let db = db::Db::new(dynamodb, config.table_name.clone())
             .with_event_retention_days(config.event_retention_days);
         Self {
@@ -115,29 +121,29 @@ impl Context {
         self
     }
 
-    /// With the keys from Secrets Manager (`KEYS_SECRET_ID`): one GetSecretValue, started
-    /// here and awaited by the first request that needs a key (see [`KeysSlot`]).
-    pub async fn load(config: config::Config, aws: &SdkConfig) -> Result<Self, lambda_http::Error> {
+    /// With the keys from Secrets Manager (`KEYS_SECRET_ID`): one GetSecretValue, made by
+    /// the first request that needs a key (see [`KeysSlot`]), not here.
+    ///
+    /// Why not at init (as until 2026-11-26, started there and awaited later): on the
+    /// functions' one-thread runtime that read's own work (request, signature, connect)
+    /// ran in the gaps of the first request, so even a 401 that needs no key paid for it
+    /// (BENCHMARKS.md §1), while a request that needs the keys waits for the read either
+    /// way: Lambda hands the first invocation over as soon as init ends.
+    pub fn load(config: config::Config, aws: &SdkConfig) -> Result<Self, lambda_http::Error> {
         let slot = Arc::new(KeysSlot {
             keys: tokio::sync::OnceCell::new(),
             source: Some(KeysSource {
-                client: aws_sdk_secretsmanager::Client::new(aws),
+                client: aws::Deferred::new(aws, aws_sdk_secretsmanager::Client::new),
                 secret_id: config.require_keys_secret_id()?.to_owned(),
                 window: config.key_rotation_window,
             }),
-        });
-        let reading = Arc::clone(&slot);
-        tokio::spawn(async move {
-            // A failure is logged there and tried again by the first request.
-            let _ = reading.get().await;
         });
         let mut ctx = Self::new(config, aws);
         ctx.keys = Some(slot);
         Ok(ctx)
     }
 
-    /// The keys, for signing and verifying (waiting for the start-up read if it is still
-    /// under way). A function started without them has no business here: that is a bug,
+    /// The keys, for signing and verifying (read by the first request that needs them). A function started without them has no business here: that is a bug,
     /// answered as a 500.
     pub async fn keys(&self) -> Result<&keys::Keys, ApiError> {
         self.keys
@@ -152,8 +158,8 @@ impl Context {
     /// moto: the same code path as in AWS.
     pub async fn from_env() -> Result<(Self, SdkConfig), lambda_http::Error> {
         let config = config::Config::from_env()?;
-        let aws = aws::load().await;
-        Ok((Self::load(config, &aws).await?, aws))
+        let aws = aws::from_lambda_env();
+        Ok((Self::load(config, &aws)?, aws))
     }
 
     /// As [`Context::from_env`] without the keys: for the functions that neither sign nor
@@ -161,7 +167,7 @@ impl Context {
     /// the secret nor get the right to.
     pub async fn from_env_without_keys() -> Result<(Self, SdkConfig), lambda_http::Error> {
         let config = config::Config::from_env()?;
-        let aws = aws::load().await;
+        let aws = aws::from_lambda_env();
         Ok((Self::new(config, &aws), aws))
     }
 }

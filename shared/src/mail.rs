@@ -12,7 +12,7 @@ use crate::validate::Email;
 
 #[derive(Debug, Clone)]
 pub struct Mailer {
-    client: Client,
+    client: crate::aws::Deferred<Client>,
     from: String,
 }
 
@@ -215,9 +215,15 @@ impl Letter {
 }
 
 impl Mailer {
-    pub fn new(client: Client, from: impl Into<String>) -> Self {
+    /// Sending through SES with the instance's AWS configuration (the client built at the
+    /// first email).
+    pub fn from_config(aws: &aws_config::SdkConfig, from: impl Into<String>) -> Self {
+        Self::new(crate::aws::Deferred::new(aws, Client::new), from)
+    }
+
+    pub fn new(client: impl Into<crate::aws::Deferred<Client>>, from: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             from: from.into(),
         }
     }
@@ -234,6 +240,7 @@ impl Mailer {
             message = message.headers(MessageHeader::builder().name(name).value(value).build()?);
         }
         self.client
+            .get()
             .send_email()
             .from_email_address(&self.from)
             .destination(Destination::builder().to_addresses(to.as_str()).build())

@@ -47,7 +47,7 @@ pub fn wait_left(not_before: Option<i64>, now_millis: i64) -> Option<Duration> {
 
 #[derive(Debug, Clone)]
 pub struct Queue {
-    client: Client,
+    client: crate::aws::Deferred<Client>,
     url: String,
 }
 
@@ -59,7 +59,7 @@ impl Queue {
             .filter(|v| !v.trim().is_empty())
             .ok_or(ConfigError::Missing(variable))?;
         Ok(Self {
-            client: Client::new(aws),
+            client: crate::aws::Deferred::new(aws, Client::new),
             url,
         })
     }
@@ -70,6 +70,7 @@ impl Queue {
         let body = serde_json::to_string(job).map_err(ApiError::internal)?;
         let seconds = delay.min(MAX_DELAY).as_secs_f64().ceil() as i32;
         self.client
+            .get()
             .send_message()
             .queue_url(&self.url)
             .message_body(body)

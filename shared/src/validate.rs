@@ -285,13 +285,13 @@ text_newtype!(
 
 text_newtype!(
     /// A chat password set by the owner: 8–128 characters, stored as sent, and not one a
-    /// guesser tries early: zxcvbn (30,000 common passwords, names, words, keyboard walks,
-    /// repeats, dates) must estimate at least 10^6 guesses (its score 2). Online guessing
-    /// is throttled besides (see `chat-users`), so that is out of reach.
+    /// guesser tries early (30,000 common passwords, swapped characters, runs, keyboard
+    /// walks, repeats, short numbers: see [`crate::guessable`]). Online guessing is
+    /// throttled besides (see `chat-users`).
     ChatPassword,
     |field, text| {
         char_len_between(field, text, 8, 128)?;
-        if zxcvbn::zxcvbn(text, &[]).score() < zxcvbn::Score::Two {
+        if crate::guessable::is_guessable(text) {
             return Err(format!(
                 "The {field} is too easy to guess: use a few uncommon words, or let the share endpoint generate one."
             ));

@@ -39,9 +39,7 @@ pub fn unique_email(tag: &str) -> String {
 /// stack.
 pub async fn context() -> Context {
     let config = Config::from_env().expect("test stack env (TABLE_NAME, KEYS_SECRET_ID)");
-    Context::load(config, &aws().await)
-        .await
-        .expect("the keys of the test stack (KEYS_SECRET_ID)")
+    Context::load(config, &aws().await).expect("the keys of the test stack (KEYS_SECRET_ID)")
 }
 
 /// The secret that holds the stack's keys (bootstrap in common.sh creates it).

@@ -15,9 +15,7 @@ async fn an_unreadable_keys_secret_is_a_503_until_it_can_be_read() {
     let secret_id = format!("chat-api-startup-{}", ulid::Ulid::new());
     let mut config = Config::from_env().expect("the test stack's configuration");
     config.keys_secret_id = Some(secret_id.clone());
-    let ctx = Context::load(config, &aws().await)
-        .await
-        .expect("the start does not wait for the keys");
+    let ctx = Context::load(config, &aws().await).expect("the start does not wait for the keys");
 
     let refused = ctx.keys().await.expect_err("no such secret yet");
     assert_eq!(refused.status(), 503);

@@ -35,7 +35,7 @@ impl App {
     pub async fn from_env() -> Result<Self, lambda_http::Error> {
         let (ctx, aws) = Context::from_env().await?;
         let from = ctx.config.require_mail_from()?.to_owned();
-        let mailer = Mailer::new(shared::aws_sdk_sesv2::Client::new(&aws), from);
+        let mailer = Mailer::from_config(&aws, from);
         Ok(Self { ctx, mailer })
     }
 }

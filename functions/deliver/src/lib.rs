@@ -43,7 +43,7 @@ impl App {
         Ok(Self {
             deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
             dead_letters: Queue::from_env(&aws, "DELIVERY_DLQ_URL")?,
-            mailer: Mailer::new(shared::aws_sdk_sesv2::Client::new(&aws), from),
+            mailer: Mailer::from_config(&aws, from),
             sender: Sender::new(settings.targets)?,
             settings,
             ctx,

@@ -39,7 +39,7 @@ impl App {
         let from = ctx.config.require_mail_from()?.to_owned();
         Ok(Self {
             notifications: Queue::from_env(&aws, "NOTIFY_QUEUE_URL")?,
-            mailer: Mailer::new(shared::aws_sdk_sesv2::Client::new(&aws), from),
+            mailer: Mailer::from_config(&aws, from),
             public_api_url: ctx.config.require_public_api_url()?.to_owned(),
             ctx,
         })

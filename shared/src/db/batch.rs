@@ -38,7 +38,7 @@ impl Db {
                 .consistent_read(true)
                 .build()?;
             let output = self
-                .client
+                .client()
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .send()
@@ -102,7 +102,7 @@ impl Db {
         };
         loop {
             let page = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression(condition)
@@ -138,7 +138,7 @@ impl Db {
         let mut backoff = Backoff::unprocessed_items();
         loop {
             let output = self
-                .client
+                .client()
                 .batch_write_item()
                 .request_items(&self.table, std::mem::take(&mut requests))
                 .send()

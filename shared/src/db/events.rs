@@ -238,7 +238,7 @@ impl Db {
                 continue;
             };
             let outcome = self
-                .client
+                .client()
                 .update_item()
                 .table_name(&self.table)
                 .key(keys::PK, pk.clone())

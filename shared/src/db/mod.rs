@@ -75,10 +75,11 @@ use crate::error::ApiError;
 
 pub type Item = HashMap<String, AttributeValue>;
 
-/// The table and the client to reach it; built once per Lambda instance.
+/// The table and the client to reach it; built once per Lambda instance (the client at
+/// its first use, see [`crate::aws::Deferred`]).
 #[derive(Debug, Clone)]
 pub struct Db {
-    client: Client,
+    client: std::sync::Arc<crate::aws::Deferred<Client>>,
     table: String,
     /// How long events are kept (their TTL), in seconds.
     event_retention_secs: i64,
@@ -88,9 +89,9 @@ pub struct Db {
 pub const DEFAULT_EVENT_RETENTION_DAYS: i64 = 30;
 
 impl Db {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<crate::aws::Deferred<Client>>, table: impl Into<String>) -> Self {
         Self {
-            client,
+            client: std::sync::Arc::new(client.into()),
             table: table.into(),
             event_retention_secs: DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600,
         }
@@ -100,6 +101,10 @@ impl Db {
     pub fn with_event_retention_days(mut self, days: i64) -> Self {
         self.event_retention_secs = days * 24 * 3600;
         self
+    }
+
+    fn client(&self) -> &Client {
+        self.client.get()
     }
 
     pub fn table(&self) -> &str {
@@ -114,7 +119,7 @@ impl Db {
     /// As [`Db::get`], the item as stored.
     async fn get_item(&self, key: &Key) -> Result<Option<Item>, ApiError> {
         let output = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
@@ -137,7 +142,7 @@ impl Db {
         condition_values: Values<'_>,
     ) -> Result<bool, ApiError> {
         let result = self
-            .client
+            .client()
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -161,7 +166,7 @@ impl Db {
         condition_values: Values<'_>,
     ) -> Result<Option<T>, ApiError> {
         let result = self
-            .client
+            .client()
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
@@ -179,7 +184,7 @@ impl Db {
 
     /// Deletes an item whether or not it exists.
     async fn delete(&self, key: &Key) -> Result<(), ApiError> {
-        self.client
+        self.client()
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))

@@ -134,7 +134,7 @@ impl Db {
         let mut items: Vec<Item> = Vec::with_capacity(wanted);
         loop {
             let output = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .set_index_name(query.index.map(str::to_owned))
@@ -191,7 +191,7 @@ impl Db {
         let mut start_key = None;
         loop {
             let output = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
@@ -232,7 +232,7 @@ impl Db {
         let filter = format!("{} = :value", placeholders.join("."));
         loop {
             let output = self
-                .client
+                .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")

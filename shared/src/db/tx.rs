@@ -221,7 +221,7 @@ impl<'a> Transaction<'a> {
     pub(crate) async fn commit(self) -> Result<Result<(), Cancelled>, ApiError> {
         let result = self
             .db
-            .client
+            .client()
             .transact_write_items()
             .set_transact_items(Some(self.items))
             .send()

@@ -118,7 +118,7 @@ impl Db {
     ) -> Result<Option<Option<super::Item>>, ApiError> {
         let parts = update.into_parts();
         let result = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
