@@ -36,7 +36,7 @@ for f in "${FUNCTIONS[@]}"; do
   printf '{"binary":"%s","bytes":%s}\n' "$f" "$(stat -c %s "$TARGET_DIR/lambda/$f/bootstrap")"
 done >"$OUT/sizes.jsonl"
 
-echo "== local moto: the keys secret every function that signs or verifies reads at init, and DynamoDB"
+echo "== local moto: the keys secret (read by the first request that signs or verifies), and DynamoDB"
 MOTO_PORT=$(free_port)
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 start_moto "$MOTO_PORT" "$OUT/moto.log"
@@ -56,7 +56,7 @@ ULID=01JBENCH000000000000000000
 # ours; -no-secret leaves out the secret's read at init.
 FLOOR=(sdk-floor=$R/sdk-floor=current-user/user.json sdk-floor-no-secret=$R/sdk-floor-no-secret=current-user/user.json)
 
-echo "== cold start: init (with the keys read from moto) + a request that needs no AWS call (401), $RUNS runs each"
+echo "== cold start: init + a request that needs no AWS call (401), $RUNS runs each"
 args=(hello-world=$R/hello-world=current-user/user.json "${FLOOR[@]}")
 for f in "${HTTP_FUNCTIONS[@]}"; do
   event=$f/list.json; [ $f = current-user ] && event=current-user/user.json

@@ -209,14 +209,14 @@ fn from_lambda_env_scaled(scale: u32) -> SdkConfig {
 /// 0.2 ms for the DynamoDB client, 0.1 ms more for each further one, measured on the
 /// bench machine), and a request that needs no AWS call (a malformed token's 401, a
 /// preflight, the widget's script) should not pay for it. Every client of an instance is
-/// still built at most once (a copy cloned before the first use builds its own).
+/// still built at most once: clones share it.
 #[derive(Debug, Clone)]
 pub enum Deferred<C> {
     Ready(C),
     Later {
         config: Box<SdkConfig>,
         build: fn(&SdkConfig) -> C,
-        client: std::sync::OnceLock<C>,
+        client: std::sync::Arc<std::sync::OnceLock<C>>,
     },
 }
 
@@ -226,7 +226,7 @@ impl<C> Deferred<C> {
         Self::Later {
             config: Box::new(config.clone()),
             build,
-            client: std::sync::OnceLock::new(),
+            client: std::sync::Arc::default(),
         }
     }
 
@@ -313,10 +313,13 @@ mod tests {
             aws_sdk_dynamodb::Client::new(config)
         });
         assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let copy = deferred.clone();
         let first: *const _ = deferred.get();
         let second: *const _ = deferred.get();
+        let of_the_copy: *const _ = copy.get();
         assert_eq!(BUILT.load(std::sync::atomic::Ordering::SeqCst), 1);
         assert_eq!(first, second);
+        assert_eq!(first, of_the_copy);
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub type Item = HashMap<String, AttributeValue>;
 /// its first use, see [`crate::aws::Deferred`]).
 #[derive(Debug, Clone)]
 pub struct Db {
-    client: std::sync::Arc<crate::aws::Deferred<Client>>,
+    client: crate::aws::Deferred<Client>,
     table: String,
     /// How long events are kept (their TTL), in seconds.
     event_retention_secs: i64,
@@ -91,7 +91,7 @@ pub const DEFAULT_EVENT_RETENTION_DAYS: i64 = 30;
 impl Db {
     pub fn new(client: impl Into<crate::aws::Deferred<Client>>, table: impl Into<String>) -> Self {
         Self {
-            client: std::sync::Arc::new(client.into()),
+            client: client.into(),
             table: table.into(),
             event_retention_secs: DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600,
         }
