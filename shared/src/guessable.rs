@@ -57,11 +57,19 @@ pub fn is_guessable(password: &str) -> bool {
     if !chars.iter().any(|c| c.is_alphabetic()) && chars.len() < MIN_DIGITS_ONLY {
         return true;
     }
+    // Each at least 4 characters: shorter is no word to search for.
     let core = letters_core(&lower);
-    [lower.as_str(), core]
+    let mut candidates: Vec<String> = [lower.as_str(), core]
         .into_iter()
         .flat_map(|text| [text.to_owned(), unswapped(text, 'i'), unswapped(text, 'l')])
-        .any(|candidate| is_common(&candidate) || is_run(&candidate) || is_walk(&candidate))
+        .filter(|candidate| candidate.chars().count() >= 4)
+        .collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    candidates
+        .iter()
+        .any(|candidate| is_run(candidate) || is_walk(candidate))
+        || is_common(&candidates)
 }
 
 /// The unit `chars` is made of, if it is two or more copies of a shorter one.
@@ -98,26 +106,29 @@ fn unswapped(text: &str, one: char) -> String {
         .collect()
 }
 
-fn is_common(candidate: &str) -> bool {
-    candidate.chars().count() >= 4 && COMMON_PASSWORDS.lines().any(|line| line == candidate)
+/// Whether any of `candidates` (sorted) is on the list: one pass over it.
+fn is_common(candidates: &[String]) -> bool {
+    COMMON_PASSWORDS.lines().any(|line| {
+        candidates
+            .binary_search_by(|c| c.as_str().cmp(line))
+            .is_ok()
+    })
 }
 
-/// Four or more characters, each one after (or each one before) the last: `abcd`, `4321`.
+/// Each character one after (or each one before) the last: `abcd`, `4321`.
 fn is_run(candidate: &str) -> bool {
     let codes: Vec<i64> = candidate.chars().map(|c| i64::from(u32::from(c))).collect();
-    codes.len() >= 4
-        && [1, -1]
-            .into_iter()
-            .any(|step| codes.windows(2).all(|pair| pair[1] - pair[0] == step))
+    [1, -1]
+        .into_iter()
+        .any(|step| codes.windows(2).all(|pair| pair[1] - pair[0] == step))
 }
 
-/// Four or more keys in a row of one keyboard line, either way.
+/// Keys in a row of one keyboard line, either way.
 fn is_walk(candidate: &str) -> bool {
     let reversed: String = candidate.chars().rev().collect();
-    candidate.chars().count() >= 4
-        && KEYBOARD_WALKS
-            .iter()
-            .any(|walk| walk.contains(candidate) || walk.contains(&reversed))
+    KEYBOARD_WALKS
+        .iter()
+        .any(|walk| walk.contains(candidate) || walk.contains(&reversed))
 }
 
 #[cfg(test)]

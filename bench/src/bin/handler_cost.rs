@@ -201,6 +201,27 @@ fn batch_get(items: Vec<Item>) -> Rule {
     )
 }
 
+/// `GET /api/user`'s DynamoDB answers (ours and its SDK floor alike): the profile and the
+/// token item.
+fn user_rules(f: &Fixture) -> Vec<Rule> {
+    vec![batch_get(vec![f.user.clone(), f.token.clone()])]
+}
+
+/// A guest's message list's answers (ours and its SDK floor alike): its chat user and the
+/// chat, then a page of 50 messages.
+fn list_rules(f: &Fixture) -> Vec<Rule> {
+    vec![
+        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
+        always!(
+            Client::query,
+            QueryOutput::builder()
+                .set_items(Some(f.messages.clone()))
+                .count(50)
+                .build()
+        ),
+    ]
+}
+
 fn mocked_client(rules: &[Rule]) -> Client {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
     for rule in rules {
@@ -278,7 +299,7 @@ fn routes() -> Vec<Route> {
 
     // The SDK floor of each read route (bench/src/floor.rs): the same mocked answers,
     // the route's own DynamoDB calls, no logic of ours.
-    let rules = vec![batch_get(vec![f.user.clone(), f.token.clone()])];
+    let rules = user_rules(&f);
     routes.push(Route {
         name: "SDK floor: GET /api/user",
         floor: 1,
@@ -286,16 +307,7 @@ fn routes() -> Vec<Route> {
         handler: Handler::Floor(chat_bench::floor::Floor::new(mocked_client(&rules), TABLE)),
         rules,
     });
-    let rules = vec![
-        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
-        always!(
-            Client::query,
-            QueryOutput::builder()
-                .set_items(Some(f.messages.clone()))
-                .count(50)
-                .build()
-        ),
-    ];
+    let rules = list_rules(&f);
     routes.push(Route {
         name: "SDK floor: GET /api/chats/{id}/messages",
         floor: 2,
@@ -304,7 +316,7 @@ fn routes() -> Vec<Route> {
         rules,
     });
 
-    let rules = vec![batch_get(vec![f.user.clone(), f.token.clone()])];
+    let rules = user_rules(&f);
     routes.push(Route {
         name: "GET /api/user",
         floor: 1,
@@ -316,16 +328,7 @@ fn routes() -> Vec<Route> {
     });
 
     // A guest polling: the list event, with the chat-user token as the bearer.
-    let rules = vec![
-        batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
-        always!(
-            Client::query,
-            QueryOutput::builder()
-                .set_items(Some(f.messages.clone()))
-                .count(50)
-                .build()
-        ),
-    ];
+    let rules = list_rules(&f);
     routes.push(Route {
         name: "GET /api/chats/{id}/messages",
         floor: 2,
