@@ -1,6 +1,6 @@
 //! The SDK floor: what the AWS SDK costs any Rust function on our two hot read routes,
 //! with no logic of ours. It builds the AWS config and the DynamoDB client exactly as our
-//! functions do ([`shared::aws::from_lambda_env`]: same budgets, same HTTPS client), reads
+//! functions do ([`sdk::from_lambda_env`]: same budgets, same HTTPS client), reads
 //! the keys secret at init (one GetSecretValue, which our functions make at their first
 //! request that needs a key: the same wait before a first answer; the `-no-secret` variant
 //! skips it, so the difference is the secret's cost), and per request makes the route's
@@ -21,8 +21,8 @@ use std::collections::HashMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Body, Request, Response};
-use shared::aws_sdk_dynamodb::Client;
-use shared::aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+use storage::aws_sdk_dynamodb::Client;
+use storage::aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 
 /// The floor's state, built once per instance.
 pub struct Floor {
@@ -30,7 +30,7 @@ pub struct Floor {
     table: String,
     /// Kept, as our functions keep theirs (to re-read the keys): its pooled connection
     /// stays with the instance's HTTP client.
-    _secrets: Option<shared::aws_sdk_secretsmanager::Client>,
+    _secrets: Option<services::aws_sdk_secretsmanager::Client>,
 }
 
 /// The claims the floor reads (unverified) to find the items' keys.
@@ -81,11 +81,11 @@ impl Floor {
     /// the keys secret if `read_secret`, the DynamoDB client. `TABLE_NAME` and
     /// `KEYS_SECRET_ID` as the functions read them.
     pub async fn from_env(read_secret: bool) -> Result<Self, lambda_http::Error> {
-        let aws = shared::aws::from_lambda_env();
+        let aws = sdk::from_lambda_env();
         let mut secrets = None;
         if read_secret {
             let id = std::env::var("KEYS_SECRET_ID")?;
-            let client = shared::aws_sdk_secretsmanager::Client::new(&aws);
+            let client = services::aws_sdk_secretsmanager::Client::new(&aws);
             let secret = client.get_secret_value().secret_id(id).send().await?;
             std::hint::black_box(secret.secret_string());
             secrets = Some(client);

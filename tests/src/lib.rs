@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use edge::Context;
+use edge::config::Config;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::Context;
-use shared::config::Config;
-use shared::db::Db;
+use storage::Db;
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -47,28 +47,28 @@ pub fn keys_secret_id() -> String {
     env("KEYS_SECRET_ID")
 }
 
-pub async fn secrets_manager() -> shared::aws_sdk_secretsmanager::Client {
-    shared::aws_sdk_secretsmanager::Client::new(&aws().await)
+pub async fn secrets_manager() -> services::aws_sdk_secretsmanager::Client {
+    services::aws_sdk_secretsmanager::Client::new(&aws().await)
 }
 
 /// The stack's keys, read from their secret as the functions read them.
-pub async fn keys() -> shared::keys::Keys {
+pub async fn keys() -> services::keyring::Keys {
     chat_admin::keys(&secrets_manager().await, &keys_secret_id())
         .await
         .expect("the keys of the test stack")
 }
 
 /// The secret's value as stored now (key material: tests only sign with it).
-pub async fn stored_keys() -> shared::keys::StoredKeys {
-    shared::keys::read_stored(&secrets_manager().await, &keys_secret_id())
+pub async fn stored_keys() -> services::keyring::StoredKeys {
+    services::keyring::read_stored(&secrets_manager().await, &keys_secret_id())
         .await
         .expect("the keys secret's value")
 }
 
-/// The functions' own AWS configuration (budgets and retries of `shared::aws`);
+/// The functions' own AWS configuration (budgets and retries of the `sdk` crate);
 /// AWS_ENDPOINT_URL and dummy credentials come from test.sh.
 pub async fn aws() -> aws_config::SdkConfig {
-    shared::aws::load().await
+    sdk::load().await
 }
 
 pub async fn db() -> Db {
@@ -365,8 +365,8 @@ pub async fn chat_item(chat_id: &str) -> HashMap<String, aws_sdk_dynamodb::types
         .await
         .get_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat_id}")))
-        .key("SK", shared::db::s("CHAT"))
+        .key("PK", storage::s(format!("CHAT#{chat_id}")))
+        .key("SK", storage::s("CHAT"))
         .consistent_read(true)
         .send()
         .await
@@ -647,7 +647,7 @@ pub async fn items_in_partition(partition: &str) -> i32 {
         .query()
         .table_name(table_name())
         .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", shared::db::s(partition))
+        .expression_attribute_values(":pk", storage::s(partition))
         .select(aws_sdk_dynamodb::types::Select::Count)
         .consistent_read(true)
         .send()
@@ -678,4 +678,83 @@ pub async fn verified_guest(chat_id: &str, password: &str, name: &str) -> Member
         .expect("get-token names the chat user")
         .to_owned();
     Member { id, email, token }
+}
+
+/// Every function's routes, collected from the functions themselves: what the drift
+/// tests hold the template, the local router, `openapi.yaml` and the fixtures to.
+pub mod catalog {
+    use edge::router::Routes;
+
+    /// One HTTP function: its binary, and each route's path with its methods.
+    #[derive(Debug)]
+    pub struct HttpFunction {
+        pub binary: &'static str,
+        pub routes: Vec<(&'static str, Vec<&'static str>)>,
+    }
+
+    fn of<E>(binary: &'static str, routes: &Routes<E>) -> HttpFunction {
+        HttpFunction {
+            binary,
+            routes: routes
+                .all()
+                .iter()
+                .map(|route| (route.path, route.methods().map(|m| m.as_str()).collect()))
+                .collect(),
+        }
+    }
+
+    /// The functions behind the HTTP API (`current-user` also answers its `$default`).
+    pub fn http_functions() -> Vec<HttpFunction> {
+        vec![
+            of("current-user", &current_user::routes::ROUTES),
+            of("tokens", &tokens::routes::ROUTES),
+            of("companies", &companies::routes::ROUTES),
+            of("chats", &chats::routes::ROUTES),
+            of("chat-users", &chat_users::routes::ROUTES),
+            of("chat-messages", &chat_messages::routes::ROUTES),
+            of("webhooks", &webhooks::routes::ROUTES),
+            of("widget", &widget::routes::ROUTES),
+        ]
+    }
+
+    /// The functions that serve no HTTP route: the WebSocket API's routes, the DynamoDB
+    /// stream's consumers (`fanout`: sockets; `dispatch`: webhook and email jobs;
+    /// `lifecycle`: purges and copies) and the SQS queues' consumers (`deliver`:
+    /// webhooks; `notify`: unread-message emails); see `template.yaml`.
+    pub const EVENT_FUNCTIONS: [&str; 6] = [
+        "realtime",
+        "fanout",
+        "dispatch",
+        "lifecycle",
+        "deliver",
+        "notify",
+    ];
+
+    /// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`.
+    pub const WEBSOCKET_ACTIONS: [&str; 2] = realtime::ACTIONS;
+
+    /// Every `(path, function)` of the HTTP API.
+    pub fn paths() -> std::collections::BTreeSet<(String, String)> {
+        http_functions()
+            .iter()
+            .flat_map(|f| {
+                f.routes
+                    .iter()
+                    .map(|(path, _)| ((*path).to_owned(), f.binary.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Every `(path, method)` served.
+    pub fn operations() -> std::collections::BTreeSet<(String, String)> {
+        http_functions()
+            .iter()
+            .flat_map(|f| f.routes.iter())
+            .flat_map(|(path, methods)| {
+                methods
+                    .iter()
+                    .map(|m| ((*path).to_owned(), (*m).to_owned()))
+            })
+            .collect()
+    }
 }

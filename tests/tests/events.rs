@@ -27,13 +27,13 @@ struct Apps {
 impl Apps {
     async fn new() -> Self {
         Self {
-            current_user: current_user::App::from_env().await.unwrap(),
-            tokens: tokens::App::from_env().await.unwrap(),
-            companies: companies::App::from_env().await.unwrap(),
-            chats: chats::App::from_env().await.unwrap(),
-            chat_users: chat_users::App::from_env().await.unwrap(),
-            chat_messages: chat_messages::App::from_env().await.unwrap(),
-            webhooks: webhooks::App::from_env().await.unwrap(),
+            current_user: current_user::App::from_env().unwrap(),
+            tokens: tokens::App::from_env().unwrap(),
+            companies: companies::App::from_env().unwrap(),
+            chats: chats::App::from_env().unwrap(),
+            chat_users: chat_users::App::from_env().unwrap(),
+            chat_messages: chat_messages::App::from_env().unwrap(),
+            webhooks: webhooks::App::from_env().unwrap(),
         }
     }
 
@@ -313,7 +313,7 @@ fn every_route_has_an_event_fixture() {
         let function = function.unwrap().path();
         let name = function.file_name().unwrap().to_string_lossy().into_owned();
         // The event functions take WebSocket, stream and queue events, not HTTP ones.
-        if !function.is_dir() || shared::routes::EVENT_FUNCTIONS.contains(&name.as_str()) {
+        if !function.is_dir() || api_tests::catalog::EVENT_FUNCTIONS.contains(&name.as_str()) {
             continue;
         }
         for file in std::fs::read_dir(&function).unwrap() {
@@ -325,14 +325,11 @@ fn every_route_has_an_event_fixture() {
             covered.insert((method.to_owned(), path.to_owned()));
         }
     }
-    for route in shared::routes::ROUTES {
-        for method in route.methods() {
-            assert!(
-                covered.contains(&(method.to_string(), route.path.to_owned())),
-                "no event fixture for {method} {}",
-                route.path
-            );
-        }
+    for (path, method) in api_tests::catalog::operations() {
+        assert!(
+            covered.contains(&(method.clone(), path.clone())),
+            "no event fixture for {method} {path}"
+        );
     }
 }
 
@@ -341,7 +338,7 @@ fn every_route_has_an_event_fixture() {
 #[tokio::test]
 async fn the_widget_fixtures_replay_through_its_handler() {
     let version = widget::version().to_owned();
-    let chat = shared::ids::ChatId::new().to_string();
+    let chat = domain::ids::ChatId::new().to_string();
     let vars = [
         ("WIDGET_VERSION", version.as_str()),
         ("CHAT_ID", chat.as_str()),
@@ -394,20 +391,23 @@ fn fixture<T: serde::de::DeserializeOwned>(file: &str, vars: &[(&str, &str)]) ->
 /// a socket's life (ticket, frames, close) and a stream batch of each kind.
 #[tokio::test]
 async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
-    let realtime = realtime::App::from_env().await.unwrap();
-    let fanout = fanout::App::from_env().await.unwrap();
+    let realtime = realtime::App::from_env().unwrap();
+    let fanout = fanout::App::from_env().unwrap();
     let owner = operator("events-live").await;
     let company = company(&owner, "Fixtures Live").await;
     let chat = chat(&owner, &company, None).await;
-    let chat_id: shared::ids::ChatId = shared::ids::EntityId::parse(&chat).unwrap();
-    let user_id = shared::ids::EntityId::parse(&owner.id).unwrap();
-    let (ticket, _) = realtime
+    let chat_id: domain::ids::ChatId = domain::ids::EntityId::parse(&chat).unwrap();
+    let user_id = domain::ids::EntityId::parse(&owner.id).unwrap();
+    let ticket = services::random::random_token_string(32).unwrap();
+    realtime
         .ctx
         .db
+        .realtime()
         .issue_ticket(
+            &ticket,
             chat_id,
-            shared::db::realtime::Subscriber::Owner(user_id),
-            shared::clock::now_millis(),
+            domain::realtime::Subscriber::Owner(user_id),
+            domain::clock::now_millis(),
             60_000,
         )
         .await
@@ -422,7 +422,7 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
     let status = |reply: realtime::RouteReply| reply.status_code;
     let registered = |id: &'static str| {
         let db = realtime.ctx.db.clone();
-        async move { db.connection(id).await.unwrap().is_some() }
+        async move { db.realtime().connection(id).await.unwrap().is_some() }
     };
 
     let connect = fixture("realtime/connect.json", &vars);
@@ -468,9 +468,9 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
 /// receiver, and an unread-message check.
 #[tokio::test]
 async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
-    let dispatch = dispatch::App::from_env().await.unwrap();
-    let deliver = deliver::App::from_env().await.unwrap();
-    let notify = notify::App::from_env().await.unwrap();
+    let dispatch = dispatch::App::from_env().unwrap();
+    let deliver = deliver::App::from_env().unwrap();
+    let notify = notify::App::from_env().unwrap();
     let owner = operator("events-hooks").await;
     let company = company(&owner, "Fixtures Hooks").await;
     let chat = chat(&owner, &company, None).await;
@@ -491,7 +491,7 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
         ("WEBHOOK_ID", webhook_id.clone()),
         ("CHAT_USER_ID", guest.id.clone()),
         // After the endpoint was created: older events are not sent to a new endpoint.
-        ("EVENT_AT", shared::clock::now_rfc3339()),
+        ("EVENT_AT", domain::clock::now_rfc3339()),
     ];
     let render_with = |file: &str, vars: &[(&str, String)]| {
         render(file, vars.iter().map(|(k, v)| (*k, v.as_str())))
@@ -540,7 +540,7 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
 /// other item, and a replay of the record finds nothing left and does nothing wrong.
 #[tokio::test]
 async fn the_purge_fixture_replays_through_its_handler() {
-    let purge = lifecycle::App::from_env().await.unwrap();
+    let purge = lifecycle::App::from_env().unwrap();
     let owner = operator("events-purge").await;
     let company = company(&owner, "Fixtures Purge").await;
     let chat = chat(&owner, &company, None).await;
@@ -549,8 +549,8 @@ async fn the_purge_fixture_replays_through_its_handler() {
     let partition = format!("CHAT#{chat}");
     let key = |sk: &str| {
         [
-            ("PK".to_owned(), shared::db::s(&partition)),
-            ("SK".to_owned(), shared::db::s(sk)),
+            ("PK".to_owned(), storage::s(&partition)),
+            ("SK".to_owned(), storage::s(sk)),
         ]
         .into_iter()
         .collect()
@@ -578,7 +578,7 @@ async fn the_purge_fixture_replays_through_its_handler() {
 /// count, say) changes nothing.
 #[tokio::test]
 async fn the_retention_fixture_replays_through_its_handler() {
-    let app = lifecycle::App::from_env().await.unwrap();
+    let app = lifecycle::App::from_env().unwrap();
     let owner = operator("events-retention").await;
     let company = company(&owner, "Fixtures Retention").await;
     let chat = chat(&owner, &company, None).await;
@@ -650,14 +650,14 @@ async fn a_chat_of_twenty_thousand_items_is_purged() {
         .send()
         .await
         .unwrap();
-    let chat = shared::ids::ChatId::new().to_string();
+    let chat = domain::ids::ChatId::new().to_string();
     let partition = format!("CHAT#{chat}");
     let requests: Vec<WriteRequest> = (0..20_000)
         .map(|i| {
             let item = [
-                ("PK".to_owned(), shared::db::s(&partition)),
-                ("SK".to_owned(), shared::db::s(format!("MSG#{i:06}"))),
-                ("body".to_owned(), shared::db::s(format!("message {i}"))),
+                ("PK".to_owned(), storage::s(&partition)),
+                ("SK".to_owned(), storage::s(format!("MSG#{i:06}"))),
+                ("body".to_owned(), storage::s(format!("message {i}"))),
             ]
             .into_iter()
             .collect();
@@ -675,8 +675,8 @@ async fn a_chat_of_twenty_thousand_items_is_purged() {
             .unwrap();
         assert!(output.unprocessed_items.unwrap_or_default().is_empty());
     }
-    let mut purge = lifecycle::App::from_env().await.unwrap();
-    purge.ctx.db = shared::db::Db::new(client.clone(), &table);
+    let mut purge = lifecycle::App::from_env().unwrap();
+    purge.ctx.db = storage::Db::new(client.clone(), &table);
     let vars = [("CHAT_ID", chat.as_str())];
     let response = lifecycle::handle(&purge, fixture("lifecycle/chat-removed.json", &vars)).await;
     assert!(response.batch_item_failures.is_empty());
@@ -684,7 +684,7 @@ async fn a_chat_of_twenty_thousand_items_is_purged() {
         .query()
         .table_name(&table)
         .key_condition_expression("PK = :pk")
-        .expression_attribute_values(":pk", shared::db::s(&partition))
+        .expression_attribute_values(":pk", storage::s(&partition))
         .select(aws_sdk_dynamodb::types::Select::Count)
         .consistent_read(true)
         .send()

@@ -1,5 +1,5 @@
 //! When AWS misbehaves: real handlers, in-process, with the production AWS configuration
-//! (`shared::aws`) pointed at a DynamoDB that never answers, refuses connections,
+//! (the `sdk` crate's) pointed at a DynamoDB that never answers, refuses connections,
 //! throttles, or fails only the write. Every case must answer a JSON 503 with
 //! `Retry-After`, within a bounded time.
 //!
@@ -17,13 +17,14 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::Region;
+use domain::clock;
+use edge::config::Config;
+use edge::{App, Context};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
-use shared::auth::{Claims, TokenKind};
-use shared::aws_sdk_dynamodb::config::Credentials;
-use shared::config::Config;
-use shared::keys::{KeyRing, KeyVersion, Keys};
-use shared::{App, Context, clock};
+use services::keyring::{KeyRing, KeyVersion, Keys};
+use services::tokens::{Claims, TokenKind};
+use storage::aws_sdk_dynamodb::config::Credentials;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -168,7 +169,7 @@ fn operator_items(user_id: &str, token_id: &str) -> String {
 async fn app_at(port: u16) -> App {
     log();
     // The production budgets, whatever the local stack's AWS_BUDGET_SCALE says.
-    let aws = shared::aws::loader_scaled(1)
+    let aws = sdk::loader_scaled(1)
         .endpoint_url(format!("http://127.0.0.1:{port}"))
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("local", "local", None, None, "faults"))
@@ -200,7 +201,7 @@ fn api_token(user_id: &str, token_id: &str) -> String {
         iat_ms: None,
         exp: None,
     };
-    shared::auth::sign(&KeyVersion::derive(SECRET).unwrap(), &claims).unwrap()
+    services::tokens::sign(&KeyVersion::derive(SECRET).unwrap(), &claims).unwrap()
 }
 
 /// `events/<file>` with its `{{API_TOKEN}}` filled in, as API Gateway would send it.
@@ -416,9 +417,9 @@ fn the_budgets_fit_the_function_timeout() {
     // Room for the request's own work and a cold start's config load.
     let headroom = Duration::from_secs(3);
     assert!(
-        shared::aws::WORST_CASE + headroom <= timeout,
+        sdk::WORST_CASE + headroom <= timeout,
         "{:?} of AWS waits do not fit a {timeout:?} function",
-        shared::aws::WORST_CASE
+        sdk::WORST_CASE
     );
     assert!(timeout < Duration::from_secs(30));
 }

@@ -43,11 +43,12 @@ async fn tokens_that_do_not_authenticate_are_401() {
         .expect(401);
 
     // Signed with another key (an unknown kid).
-    let other = shared::keys::KeyVersion::derive("not-the-deployment-secret-at-all!!").unwrap();
-    let forged = shared::auth::sign(
+    let other =
+        services::keyring::KeyVersion::derive("not-the-deployment-secret-at-all!!").unwrap();
+    let forged = services::tokens::sign(
         &other,
-        &shared::auth::Claims {
-            kind: shared::auth::TokenKind::Api,
+        &services::tokens::Claims {
+            kind: services::tokens::TokenKind::Api,
             sub: op.id.clone(),
             jti: Some("01J00000000000000000000000".into()),
             chat: None,
@@ -681,10 +682,10 @@ async fn operators_hold_capped_numbers_of_tokens_companies_and_chats() {
         .await
         .update_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("USER#{}", op.id)))
-        .key("SK", shared::db::s(format!("COMPANY#{company}")))
+        .key("PK", storage::s(format!("USER#{}", op.id)))
+        .key("SK", storage::s(format!("COMPANY#{company}")))
         .update_expression("SET chat_count = :almost")
-        .expression_attribute_values(":almost", shared::db::n(9_999))
+        .expression_attribute_values(":almost", storage::n(9_999))
         .send()
         .await
         .unwrap();

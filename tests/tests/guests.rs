@@ -3,10 +3,10 @@
 
 use api_tests::*;
 use serde_json::{Value, json};
-use shared::db::keys;
+use storage::key as keys;
 
-fn chat_id(text: &str) -> shared::ids::ChatId {
-    shared::ids::EntityId::parse(text).expect("a chat id")
+fn chat_id(text: &str) -> domain::ids::ChatId {
+    domain::ids::EntityId::parse(text).expect("a chat id")
 }
 
 /// An owner with a company and a password-protected chat.
@@ -58,8 +58,8 @@ async fn age_code(chat: &str, email: &str, field: &str, ms: i64) {
         .query()
         .table_name(table_name())
         .key_condition_expression("PK = :pk AND begins_with(SK, :codes)")
-        .expression_attribute_values(":pk", shared::db::s(format!("CHAT#{chat}")))
-        .expression_attribute_values(":codes", shared::db::s(format!("CODE#{email}#")))
+        .expression_attribute_values(":pk", storage::s(format!("CHAT#{chat}")))
+        .expression_attribute_values(":codes", storage::s(format!("CODE#{email}#")))
         .send()
         .await
         .unwrap();
@@ -72,7 +72,7 @@ async fn age_code(chat: &str, email: &str, field: &str, ms: i64) {
             .table_name(table_name())
             .set_key(Some(key.into_iter().collect()))
             .update_expression(format!("SET {field} = {field} - :ms"))
-            .expression_attribute_values(":ms", shared::db::n(ms))
+            .expression_attribute_values(":ms", storage::n(ms))
             .send()
             .await
             .unwrap();
@@ -676,11 +676,11 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
 
 /// Writes `count` messages of one chat user directly, 25 per BatchWriteItem.
 async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
-    use shared::aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-    use shared::db::messages::{self, MessageRecord};
-    use shared::ids::{ChatUserId, EntityId, MessageId};
+    use domain::ids::{ChatUserId, EntityId, MessageId};
+    use domain::message::MessageRecord;
+    use storage::aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
     let (chat, author) = (chat_id(chat), ChatUserId::parse(chat_user_id).unwrap());
-    let now = shared::clock::now_rfc3339();
+    let now = domain::clock::now_rfc3339();
     let requests: Vec<WriteRequest> = (0..count)
         .map(|i| {
             let message = MessageRecord {
@@ -695,7 +695,7 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
                 edited_at: None,
                 client_id: None,
             };
-            let item = shared::db::to_item(&messages::key(chat, message.id), &message).unwrap();
+            let item = storage::stored::message(&message).unwrap();
             WriteRequest::builder()
                 .put_request(PutRequest::builder().set_item(Some(item)).build().unwrap())
                 .build()
@@ -726,14 +726,14 @@ async fn a_code_that_could_not_be_mailed_costs_the_guest_nothing() {
         .local_addr()
         .unwrap()
         .port();
-    let ses = shared::aws::loader()
+    let ses = sdk::loader()
         .endpoint_url(format!("http://127.0.0.1:{refusing}"))
         .load()
         .await;
     let app = chat_users::App {
         ctx: context().await,
-        mailer: shared::mail::Mailer::new(
-            shared::aws_sdk_sesv2::Client::new(&ses),
+        mailer: services::mail::Mailer::new(
+            services::aws_sdk_sesv2::Client::new(&ses),
             "chat@example.com",
         ),
     };

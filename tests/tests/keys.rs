@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use api_tests::*;
 use serde_json::json;
-use shared::auth::{Claims, TokenKind, kid_of};
-use shared::keys::{KeyVersion, max_age};
+use services::keyring::{KeyVersion, max_age};
+use services::tokens::{Claims, TokenKind, kid_of};
 
 const PASSWORD: &str = "rotation-keeps-sessions-9431";
 
@@ -37,11 +37,11 @@ fn api_token_under(version: &KeyVersion, operator: &Operator) -> String {
         // A token item that does not exist: the signature check comes first.
         jti: Some(ulid::Ulid::new().to_string()),
         chat: None,
-        iat: shared::clock::now_millis() / 1000,
+        iat: domain::clock::now_millis() / 1000,
         iat_ms: None,
         exp: None,
     };
-    shared::auth::sign(version, &claims).unwrap()
+    services::tokens::sign(version, &claims).unwrap()
 }
 
 async fn status_of_user(token: &str) -> u16 {
@@ -99,7 +99,7 @@ async fn a_rotation_keeps_what_the_old_key_signed_for_the_window_then_ends_it() 
         .await
         .expect(202);
     let code = latest_code(&late).await;
-    let unsubscribe = shared::crypto::unsubscribe_token(&old_version, &chat, &guest.id).unwrap();
+    let unsubscribe = services::crypto::unsubscribe_token(&old_version, &chat, &guest.id).unwrap();
     remember_secret(&unsubscribe);
 
     let rotation = chat_admin::rotate_keys(&secrets_manager().await, &keys_secret_id(), false)

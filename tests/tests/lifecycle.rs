@@ -15,8 +15,8 @@ async fn item(chat: &str, sk: &str) -> Option<HashMap<String, AttributeValue>> {
         .await
         .get_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat}")))
-        .key("SK", shared::db::s(sk))
+        .key("PK", storage::s(format!("CHAT#{chat}")))
+        .key("SK", storage::s(sk))
         .consistent_read(true)
         .send()
         .await
@@ -40,7 +40,7 @@ async fn chat_retention(chat: &str) -> Option<i64> {
 }
 
 fn now_secs() -> i64 {
-    shared::clock::now_millis() / 1000
+    domain::clock::now_millis() / 1000
 }
 
 #[tokio::test]
@@ -80,11 +80,11 @@ async fn a_company_keeps_messages_for_its_retention_days() {
         .await
         .update_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat}")))
-        .key("SK", shared::db::s(format!("MSG#{first_id}")))
+        .key("PK", storage::s(format!("CHAT#{chat}")))
+        .key("SK", storage::s(format!("MSG#{first_id}")))
         .update_expression("SET #ttl = :past")
         .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":past", shared::db::n(now_secs() - 1))
+        .expression_attribute_values(":past", storage::n(now_secs() - 1))
         .send()
         .await
         .unwrap();

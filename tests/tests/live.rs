@@ -226,23 +226,36 @@ async fn typing_notices_are_throttled_per_socket() {
     let company = company(&owner, "Quiet Ltd").await;
     let chat = chat(&owner, &company, None).await;
     let db = db().await;
-    let connection = shared::db::realtime::ConnectionRecord {
+    let connection = domain::realtime::ConnectionRecord {
         connection_id: "dHlwaW5nLXRocm90dGxl".into(),
-        chat_id: shared::ids::EntityId::parse(&chat).unwrap(),
-        subscriber: shared::db::realtime::Subscriber::Owner(
-            shared::ids::EntityId::parse(&owner.id).unwrap(),
+        chat_id: domain::ids::EntityId::parse(&chat).unwrap(),
+        subscriber: domain::realtime::Subscriber::Owner(
+            domain::ids::EntityId::parse(&owner.id).unwrap(),
         ),
-        connected_at_ms: shared::clock::now_millis(),
+        connected_at_ms: domain::clock::now_millis(),
         last_typing_ms: 0,
     };
-    assert!(db.open_connection(&connection).await.unwrap());
+    assert!(db.realtime().open(&connection).await.unwrap());
     let at = 10_000_000;
-    assert!(db.allow_typing(&connection, at).await.unwrap());
-    assert!(!db.allow_typing(&connection, at + 1_999).await.unwrap());
-    assert!(db.allow_typing(&connection, at + 2_000).await.unwrap());
-    db.forget_connection(&connection).await.unwrap();
+    assert!(db.realtime().allow_typing(&connection, at).await.unwrap());
     assert!(
-        !db.allow_typing(&connection, at + 10_000).await.unwrap(),
+        !db.realtime()
+            .allow_typing(&connection, at + 1_999)
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.realtime()
+            .allow_typing(&connection, at + 2_000)
+            .await
+            .unwrap()
+    );
+    db.realtime().forget(&connection).await.unwrap();
+    assert!(
+        !db.realtime()
+            .allow_typing(&connection, at + 10_000)
+            .await
+            .unwrap(),
         "closed"
     );
 }
@@ -291,13 +304,15 @@ async fn tickets_are_single_use_expire_and_belong_to_their_chat() {
 
     // Expired: issued (straight into the table) 61 s ago.
     let db = db().await;
-    let chat_id = shared::ids::EntityId::parse(&r.chat).unwrap();
-    let ann_id = shared::ids::EntityId::parse(&r.ann.id).unwrap();
-    let (old, _) = db
+    let chat_id = domain::ids::EntityId::parse(&r.chat).unwrap();
+    let ann_id = domain::ids::EntityId::parse(&r.ann.id).unwrap();
+    let old = services::random::random_token_string(32).unwrap();
+    db.realtime()
         .issue_ticket(
+            &old,
             chat_id,
-            shared::db::realtime::Subscriber::ChatUser(ann_id),
-            shared::clock::now_millis() - 61_000,
+            domain::realtime::Subscriber::ChatUser(ann_id),
+            domain::clock::now_millis() - 61_000,
             60_000,
         )
         .await
@@ -348,22 +363,28 @@ async fn a_removed_chat_user_is_disconnected_and_gone_sockets_are_forgotten() {
     // A connection whose socket is gone (the management API answers 410) is forgotten
     // by the next fan-out to its chat.
     let db = db().await;
-    let chat_id: shared::ids::ChatId = shared::ids::EntityId::parse(&r.chat).unwrap();
-    let stale = shared::db::realtime::ConnectionRecord {
+    let chat_id: domain::ids::ChatId = domain::ids::EntityId::parse(&r.chat).unwrap();
+    let stale = domain::realtime::ConnectionRecord {
         connection_id: "c3RhbGUtc29ja2V0".into(),
         chat_id,
-        subscriber: shared::db::realtime::Subscriber::ChatUser(
-            shared::ids::EntityId::parse(&r.ann.id).unwrap(),
+        subscriber: domain::realtime::Subscriber::ChatUser(
+            domain::ids::EntityId::parse(&r.ann.id).unwrap(),
         ),
-        connected_at_ms: shared::clock::now_millis(),
+        connected_at_ms: domain::clock::now_millis(),
         last_typing_ms: 0,
     };
-    assert!(db.open_connection(&stale).await.unwrap());
+    assert!(db.realtime().open(&stale).await.unwrap());
     let message = post(&r.ann.token, &r.chat, "to everyone still here").await;
     ann.next_event_after(seq(&message) - 1).await;
     let mut forgotten = false;
     for _ in 0..50 {
-        if db.connection(&stale.connection_id).await.unwrap().is_none() {
+        if db
+            .realtime()
+            .connection(&stale.connection_id)
+            .await
+            .unwrap()
+            .is_none()
+        {
             forgotten = true;
             break;
         }
@@ -431,16 +452,16 @@ async fn an_after_older_than_the_log_keeps_is_a_409_reset() {
     post(&r.ann.token, &r.chat, "two").await;
     // Age the chat's first event past its retention (DynamoDB deletes late; reads
     // treat an expired event as gone).
-    let chat_id: shared::ids::ChatId = shared::ids::EntityId::parse(&r.chat).unwrap();
+    let chat_id: domain::ids::ChatId = domain::ids::EntityId::parse(&r.chat).unwrap();
     dynamodb()
         .await
         .update_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat_id}")))
-        .key("SK", shared::db::s("EVT#000000000001"))
+        .key("PK", storage::s(format!("CHAT#{chat_id}")))
+        .key("SK", storage::s("EVT#000000000001"))
         .update_expression("SET #ttl = :past")
         .expression_attribute_names("#ttl", "ttl")
-        .expression_attribute_values(":past", shared::db::n(1))
+        .expression_attribute_values(":past", storage::n(1))
         .send()
         .await
         .unwrap();

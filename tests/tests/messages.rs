@@ -628,7 +628,7 @@ async fn the_same_client_id_twenty_times_at_once_makes_one_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn handlers_racing_in_process_keep_order_and_idempotency() {
     let r = room("in-process").await;
-    let app = Arc::new(chat_messages::App::from_env().await.unwrap());
+    let app = Arc::new(chat_messages::App::from_env().unwrap());
     let request = |token: &str, body: Value| {
         let event = json!({
             "version": "2.0",

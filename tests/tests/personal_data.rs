@@ -264,10 +264,10 @@ async fn set_count(chat: &str, count: u32) {
         .await
         .update_item()
         .table_name(table_name())
-        .key("PK", shared::db::s(format!("CHAT#{chat}")))
-        .key("SK", shared::db::s("CHAT"))
+        .key("PK", storage::s(format!("CHAT#{chat}")))
+        .key("SK", storage::s("CHAT"))
         .update_expression("SET chat_user_count = :count")
-        .expression_attribute_values(":count", shared::db::n(count))
+        .expression_attribute_values(":count", storage::n(count))
         .send()
         .await
         .expect("the count is set");

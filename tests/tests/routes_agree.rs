@@ -1,4 +1,5 @@
-//! One source of truth for routes: `shared::routes::ROUTES`. The template, the
+//! One source of truth for routes: each function's own `routes::ROUTES`, collected by
+//! `api_tests::catalog`. The template, the
 //! `cargo lambda watch` router and `openapi.yaml` say the same in their own formats;
 //! these tests fail when any of them drifts, as when the workspace members or the
 //! scripts' function list do. They also hold the template's table to
@@ -7,9 +8,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use api_tests::catalog::{self, EVENT_FUNCTIONS, WEBSOCKET_ACTIONS};
 use serde_norway::Value as Yaml;
-use shared::db::keys;
-use shared::routes::{EVENT_FUNCTIONS, Function, ROUTES, WEBSOCKET_ACTIONS};
+use storage::key as keys;
 
 fn read(file: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file))
@@ -22,20 +23,17 @@ fn yaml(file: &str) -> Yaml {
 
 /// Every function binary: the HTTP ones of the route table, and the event-driven ones.
 fn all_binaries() -> BTreeSet<String> {
-    Function::ALL
+    catalog::http_functions()
         .iter()
-        .map(|f| f.binary_name())
+        .map(|f| f.binary)
         .chain(EVENT_FUNCTIONS)
         .map(str::to_owned)
         .collect()
 }
 
-/// `(path, binary)` pairs of the code's route table.
+/// `(path, binary)` pairs of the functions' routes.
 fn code_routes() -> BTreeSet<(String, String)> {
-    ROUTES
-        .iter()
-        .map(|r| (r.path.to_owned(), r.function.binary_name().to_owned()))
-        .collect()
+    catalog::paths()
 }
 
 #[test]
@@ -84,12 +82,9 @@ fn the_template_routes_every_path_to_its_function() {
     assert_eq!(
         routes,
         code_routes(),
-        "template.yaml vs shared::routes::ROUTES"
+        "template.yaml vs the functions' routes"
     );
-    assert_eq!(
-        default_route.as_deref(),
-        Some(Function::CurrentUser.binary_name())
-    );
+    assert_eq!(default_route.as_deref(), Some("current-user"));
     assert_eq!(binaries, all_binaries(), "one function per resource family");
 }
 
@@ -106,7 +101,7 @@ fn the_watch_router_matches_the_route_table() {
             .expect("every method of a path to one function");
         if path == "/" || path == "/{*path}" {
             // The local twin of the template's $default route.
-            assert_eq!(function, Function::CurrentUser.binary_name());
+            assert_eq!(function, "current-user");
             continue;
         }
         routes.insert((path.clone(), function.to_owned()));
@@ -114,7 +109,7 @@ fn the_watch_router_matches_the_route_table() {
     assert_eq!(
         routes,
         code_routes(),
-        "Cargo.toml watch router vs shared::routes::ROUTES"
+        "Cargo.toml watch router vs the functions' routes"
     );
 }
 
@@ -131,15 +126,8 @@ fn openapi_documents_exactly_the_served_methods() {
             }
         }
     }
-    let served: BTreeSet<(String, String)> = ROUTES
-        .iter()
-        .flat_map(|r| {
-            r.methods()
-                .into_iter()
-                .map(|m| (r.path.to_owned(), m.to_string()))
-        })
-        .collect();
-    assert_eq!(documented, served, "openapi.yaml vs shared::routes::ROUTES");
+    let served = catalog::operations();
+    assert_eq!(documented, served, "openapi.yaml vs the functions' routes");
 }
 
 #[test]
@@ -229,9 +217,9 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
         .split_whitespace()
         .map(str::to_owned)
         .collect();
-    let http_expected: BTreeSet<String> = Function::ALL
+    let http_expected: BTreeSet<String> = catalog::http_functions()
         .iter()
-        .map(|f| f.binary_name().to_owned())
+        .map(|f| f.binary.to_owned())
         .collect();
     assert_eq!(
         http_listed, http_expected,
@@ -240,7 +228,7 @@ fn every_function_is_a_workspace_member_and_known_to_the_scripts() {
 }
 
 /// The WebSocket API's routes: the template's, the actions `asyncapi.yaml` lets clients
-/// send, and the routes the local bridge selects are all `shared::routes::WEBSOCKET_ACTIONS`
+/// send, and the routes the local bridge selects are all the `realtime` function's `ACTIONS`
 /// (plus the three `$` routes every WebSocket API has).
 #[test]
 fn the_websocket_routes_agree_everywhere() {

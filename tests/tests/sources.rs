@@ -56,8 +56,8 @@ async fn code_items(
         .query()
         .table_name(table_name())
         .key_condition_expression("PK = :pk AND begins_with(SK, :codes)")
-        .expression_attribute_values(":pk", shared::db::s(format!("CHAT#{chat}")))
-        .expression_attribute_values(":codes", shared::db::s(format!("CODE#{email}#")))
+        .expression_attribute_values(":pk", storage::s(format!("CHAT#{chat}")))
+        .expression_attribute_values(":codes", storage::s(format!("CODE#{email}#")))
         .consistent_read(true)
         .send()
         .await
@@ -80,7 +80,7 @@ fn number(
 /// still gets a code.
 #[tokio::test]
 async fn a_stranger_cannot_keep_a_guest_out() {
-    let app = chat_users::App::from_env().await.unwrap();
+    let app = chat_users::App::from_env().unwrap();
     let (owner, chat) = chat_with_password("keep-out").await;
     let password = PASSWORD;
     let guest = member(&owner, &chat, "victim").await;
@@ -168,7 +168,7 @@ async fn a_stranger_cannot_keep_a_guest_out() {
 /// stored, throttled and counted, only never mailed).
 #[tokio::test]
 async fn members_and_strangers_get_the_same_answers() {
-    let app = chat_users::App::from_env().await.unwrap();
+    let app = chat_users::App::from_env().unwrap();
     let (owner, chat) = chat_with_password("same-answers").await;
     let password = PASSWORD;
     let known = member(&owner, &chat, "known").await.email;
@@ -248,7 +248,7 @@ async fn chat_with_password(tag: &str) -> (Operator, String) {
 /// locks out its own address only: the operator logs in from its own.
 #[tokio::test]
 async fn a_strangers_failed_logins_do_not_lock_the_operator_out() {
-    let tokens = tokens::App::from_env().await.unwrap();
+    let tokens = tokens::App::from_env().unwrap();
     let op = operator("lockout").await;
     let shouted = op.email.to_uppercase();
     for i in 0..10 {
@@ -283,7 +283,7 @@ async fn a_strangers_failed_logins_do_not_lock_the_operator_out() {
 /// with the right password.
 #[tokio::test]
 async fn a_chat_password_guesser_is_stopped_and_others_join() {
-    let chat_users = chat_users::App::from_env().await.unwrap();
+    let chat_users = chat_users::App::from_env().unwrap();
     let (_owner, chat) = chat_with_password("guess-source").await;
     let send = |source: &str, email: &str, password: &str| {
         event_from(
@@ -327,7 +327,7 @@ async fn a_chat_password_guesser_is_stopped_and_others_join() {
 /// ones that never prove their email expire.
 #[tokio::test]
 async fn new_joiners_are_budgeted_per_source() {
-    let chat_users = chat_users::App::from_env().await.unwrap();
+    let chat_users = chat_users::App::from_env().unwrap();
     let (_owner, chat) = chat_with_password("joiners").await;
     let join = |source: &str, email: &str| {
         event_from(
@@ -362,7 +362,7 @@ async fn new_joiners_are_budgeted_per_source() {
 /// email item); entering the code removes both.
 #[tokio::test]
 async fn unverified_joiners_expire_unless_verified() {
-    let chat_users = chat_users::App::from_env().await.unwrap();
+    let chat_users = chat_users::App::from_env().unwrap();
     let (_owner, chat) = chat_with_password("unverified").await;
     let email = unique_email("late-joiner");
     let send = event_from(
@@ -416,7 +416,7 @@ async fn unverified_joiners_expire_unless_verified() {
         .item
         .expect("the email item exists");
     let member = pointer["chat_user_id"].as_s().unwrap().to_owned();
-    let now = shared::clock::now_millis() / 1000;
+    let now = domain::clock::now_millis() / 1000;
     for sk in [format!("MEMBER#{member}"), format!("EMAIL#{email}")] {
         let ttl = ttl_of(sk.clone())
             .await

@@ -7,8 +7,8 @@
 #![recursion_limit = "256"]
 
 use api_tests::*;
-use shared::Context;
-use shared::config::Config;
+use edge::Context;
+use edge::config::Config;
 
 #[tokio::test]
 async fn an_unreadable_keys_secret_is_a_503_until_it_can_be_read() {

@@ -398,13 +398,14 @@ async fn endpoints_are_the_owners_and_private_targets_are_refused() {
 /// for an endpoint stored while it was on: nothing reaches the receiver.
 #[tokio::test]
 async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
-    use shared::db::webhooks::{DeliveryRecord, WebhookRecord};
-    use shared::events::{Event, EventType};
-    use shared::ids::{ChatId, CompanyId, UserId, WebhookId};
-    use shared::webhook::{SigningSecret, Targets};
+    use domain::events::{Change, Event};
+    use domain::ids::{ChatId, CompanyId, MessageId, UserId, WebhookId};
+    use domain::message::Tombstone;
+    use domain::webhook::{DeliveryRecord, WebhookRecord};
+    use services::standard_webhooks::{Targets, generate_secret};
 
     let receiver = Receiver::start(&[]).await;
-    let now = shared::clock::now_millis();
+    let now = domain::clock::now_millis();
     let webhook = WebhookRecord {
         id: WebhookId::new(),
         owner_id: UserId::new(),
@@ -414,19 +415,18 @@ async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
         description: None,
         enabled: true,
         disabled_reason: None,
-        secret: SigningSecret::generate().unwrap(),
+        secret: generate_secret().unwrap(),
         previous_secret: None,
         previous_secret_until: None,
         failing_since: None,
-        created_at: shared::clock::rfc3339(now),
-        updated_at: shared::clock::rfc3339(now),
+        created_at: domain::clock::rfc3339(now),
+        updated_at: domain::clock::rfc3339(now),
     };
     let event = Event {
         seq: 1,
-        kind: EventType::MessageCreated,
         chat_id: ChatId::new(),
-        at: shared::clock::rfc3339(now),
-        data: json!({ "body": "x" }),
+        at: domain::clock::rfc3339(now),
+        change: Change::MessageDeleted(Tombstone::new(MessageId::new(), None)),
     };
     let delivery = DeliveryRecord::new(&webhook, &event, now).unwrap();
 

@@ -7,24 +7,27 @@
 //! the current chat-user token key of the keys secret, its kid in the header. Prints
 //! `CHAT_ID=...` and `CHAT_USER_TOKEN=...` lines, for `eval` in a shell.
 
-use shared::Context;
-use shared::db::chat_users::{ChatUserInserted, ChatUserRecord};
-use shared::db::chats::{ChatCreated, ChatRecord};
-use shared::db::companies::CompanyRecord;
-use shared::ids::{ChatId, ChatUserId, CompanyId};
+use domain::chat::ChatRecord;
+use domain::chat_user::ChatUserRecord;
+use domain::company::CompanyRecord;
+use domain::ids::{ChatId, ChatUserId, CompanyId};
+use edge::Context;
+use storage::chat_users::ChatUserInserted;
+use storage::chats::ChatCreated;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let owner_email = std::env::args()
         .nth(1)
         .ok_or("usage: bench-fixture OWNER_EMAIL")?;
-    let (ctx, _) = Context::from_env().await?;
+    let (ctx, _) = Context::from_env()?;
     let owner = ctx
         .db
-        .user_by_email(&owner_email)
+        .users()
+        .by_email(&owner_email)
         .await?
         .ok_or("no such operator")?;
-    let now = shared::clock::now_rfc3339();
+    let now = domain::clock::now_rfc3339();
 
     let company = CompanyRecord {
         id: CompanyId::new(),
@@ -35,9 +38,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         created_at: now.clone(),
         updated_at: now.clone(),
         chat_count: 0,
+        webhook_count: 0,
         retention_days: None,
     };
-    ctx.db.insert_company(&company).await?;
+    ctx.db.companies().insert(&company).await?;
 
     let chat = ChatRecord {
         id: ChatId::new(),
@@ -55,7 +59,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         tokens_revoked_at_ms: None,
         retention_days: None,
     };
-    if !matches!(ctx.db.create_chat(&chat).await?, ChatCreated::Created) {
+    if !matches!(ctx.db.chats().create(&chat).await?, ChatCreated::Created) {
         return Err("the chat was not created".into());
     }
 
@@ -71,7 +75,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         ..ChatUserRecord::default()
     };
     if !matches!(
-        ctx.db.insert_chat_user(chat.head(), &chat_user).await?,
+        ctx.db.chat_users().insert(&chat, &chat_user).await?,
         ChatUserInserted::Inserted
     ) {
         return Err("the chat user was not created".into());

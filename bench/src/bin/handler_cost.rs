@@ -23,17 +23,17 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use chat_bench::{hello_response, percentiles, render_event};
 use lambda_http::{Body, Request, Response};
-use shared::Context;
-use shared::config::Config;
-use shared::db::api_tokens::ApiTokenRecord;
-use shared::db::auth_codes::AuthCodeRecord;
-use shared::db::chat_users::ChatUserRecord;
-use shared::db::chats::ChatRecord;
-use shared::db::messages::MessageRecord;
-use shared::db::users::UserRecord;
-use shared::db::{Item, stored};
-use shared::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
-use shared::keys::{KeyRing, KeyVersion, Keys, Purpose};
+use edge::Context;
+use edge::config::Config;
+use domain::api_token::ApiTokenRecord;
+use domain::auth_code::AuthCodeRecord;
+use domain::chat_user::ChatUserRecord;
+use domain::chat::ChatRecord;
+use domain::message::MessageRecord;
+use domain::user::UserRecord;
+use storage::{Item, stored};
+use domain::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
+use services::keyring::{KeyRing, KeyVersion, Keys, Purpose};
 
 const TABLE: &str = "bench";
 /// The key material of the benchmarks' fixed keys.
@@ -52,10 +52,10 @@ fn keys() -> Keys {
 /// The caller address of `events/chat-users/get-token.json`: its code is kept under it.
 const EVENT_SOURCE_IP: &str = "198.51.100.23";
 
-fn bench_source() -> shared::db::auth_codes::CodeSource {
+fn bench_source() -> domain::auth_code::CodeSource {
     let key = key_version();
-    let tag = shared::crypto::source_tag(key.key(Purpose::SourceTag), EVENT_SOURCE_IP).unwrap();
-    shared::db::auth_codes::CodeSource::Caller(tag)
+    let tag = services::crypto::source_tag(key.key(Purpose::SourceTag), EVENT_SOURCE_IP).unwrap();
+    domain::auth_code::CodeSource::Caller(tag)
 }
 const EMAIL: &str = "guest@example.com";
 const CODE: u32 = 123_456;
@@ -84,7 +84,7 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let now = shared::clock::now_rfc3339();
+    let now = domain::clock::now_rfc3339();
     let (user_id, token_id, chat_id, chat_user_id) = (
         UserId::new(),
         ApiTokenId::new(),
@@ -137,7 +137,7 @@ fn fixture() -> Fixture {
     };
     let code = AuthCodeRecord {
         code_digest: Some(
-            shared::crypto::stored_code_digest(&key_version(), &chat_id.to_string(), EMAIL, CODE)
+            services::crypto::stored_code_digest(&key_version(), &chat_id.to_string(), EMAIL, CODE)
                 .unwrap(),
         ),
         expires_at_ms: i64::MAX / 2,
@@ -165,8 +165,8 @@ fn fixture() -> Fixture {
         .collect();
     let version = key_version();
     Fixture {
-        api_token: shared::auth::api_token(&version, user_id, token_id).unwrap(),
-        chat_user_token: shared::auth::chat_user_token(&version, chat_id, chat_user_id, 3600)
+        api_token: services::tokens::api_token(&version, user_id, token_id).unwrap(),
+        chat_user_token: services::tokens::chat_user_token(&version, chat_id, chat_user_id, 3600)
             .unwrap()
             .0,
         user: stored::user(&user).unwrap(),
@@ -394,7 +394,7 @@ fn routes() -> Vec<Route> {
         ),
         handler: Handler::ChatUsers(chat_users::App {
             ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
-            mailer: shared::mail::Mailer::new(mocked_ses(), "chat@example.com"),
+            mailer: services::mail::Mailer::new(mocked_ses(), "chat@example.com"),
         }),
         rules,
     });
@@ -468,26 +468,26 @@ fn crypto() {
             serde_json::json!({ "what": what, "median_ms": median, "p10_ms": p10, "p90_ms": p90 })
         );
     };
-    let hash = shared::crypto::hash_password("correct horse battery staple").unwrap();
+    let hash = services::crypto::hash_password("correct horse battery staple").unwrap();
     time("argon2id hash (19 MiB, t=2, p=1)", 20, &mut || {
         std::hint::black_box(
-            shared::crypto::hash_password("correct horse battery staple").unwrap(),
+            services::crypto::hash_password("correct horse battery staple").unwrap(),
         );
     });
     time("argon2id verify", 20, &mut || {
-        assert!(shared::crypto::verify_password(
+        assert!(services::crypto::verify_password(
             "correct horse battery staple",
             &hash
         ));
     });
     let version = key_version();
-    let token = shared::auth::api_token(&version, UserId::new(), ApiTokenId::new()).unwrap();
+    let token = services::tokens::api_token(&version, UserId::new(), ApiTokenId::new()).unwrap();
     time("JWT HS256 verify", 10_000, &mut || {
-        std::hint::black_box(shared::auth::verify_with(&version, &token).unwrap());
+        std::hint::black_box(services::tokens::verify_with(&version, &token).unwrap());
     });
     time("auth-code HMAC", 10_000, &mut || {
         std::hint::black_box(
-            shared::crypto::stored_code_digest(&version, "chat", EMAIL, CODE).unwrap(),
+            services::crypto::stored_code_digest(&version, "chat", EMAIL, CODE).unwrap(),
         );
     });
     // What a cold start adds besides the GetSecretValue (the cold-start runs include that).

@@ -1,42 +1,48 @@
-//! `chat-messages`: posting, reading, editing and deleting a chat's messages. The
-//! ordering contract (ids become visible in increasing order, so `?after=` polling
-//! never skips or repeats) is kept by `shared::db::messages`.
-// The AWS SDK's futures nest deeply; the handler's needs more than the default 128.
-#![recursion_limit = "256"]
+//! `chat-messages`: posting, reading, editing and deleting a chat's messages, and its
+//! event log. The ordering contract (ids become visible in increasing order, so
+//! `?after=` polling never skips or repeats) is kept by storage's `messages`.
 
+pub mod routes;
+
+use domain::ids::{ChatId, EntityId, MessageId};
+use domain::message::{MessageRecord, MessageResource, sending_rate};
+use domain::text::{ClientId, MessageBody};
+use domain::{clock, events::Rendered};
+use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, FieldErrors, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
-use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
-use shared::db::events::EventsRead;
-use shared::db::messages::{MessageRecord, NewMessage, Posted, Window, sending_rate};
-use shared::events::{Audience, DeletedBy};
-use shared::ids::{ChatId, EntityId, MessageId};
-use shared::routes::ChatMessagesEndpoint;
-use shared::validate::{ClientId, Fields, MessageBody};
-use shared::{ApiError, ApiRequest, FieldErrors, clock, http};
+use routes::{Endpoint, ROUTES};
+use serde::Serialize;
+use storage::log::EventsRead;
+use storage::message_posts::{NewMessage, Posted};
+use storage::messages::Window;
 
-pub use shared::App;
+pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: ChatMessagesEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
-        ChatMessagesEndpoint::List(chat) => list(app, &req, chat).await,
-        ChatMessagesEndpoint::Post(chat) => create(app, &req, chat).await,
-        ChatMessagesEndpoint::Get(chat, message) => {
+        Endpoint::List(chat) => list(app, &req, chat).await,
+        Endpoint::Post(chat) => create(app, &req, chat).await,
+        Endpoint::Get(chat, message) => {
             let (_, message) = find(app, &req, chat, message).await?;
-            Ok(http::data(StatusCode::OK, message.resource()))
+            Ok(envelope::data(StatusCode::OK, message.resource()))
         }
-        ChatMessagesEndpoint::Edit(chat, message) => edit(app, &req, chat, message).await,
-        ChatMessagesEndpoint::Delete(chat, message) => delete(app, &req, chat, message).await,
-        ChatMessagesEndpoint::Events(chat) => events(app, &req, chat).await,
+        Endpoint::Edit(chat, message) => edit(app, &req, chat, message).await,
+        Endpoint::Delete(chat, message) => delete(app, &req, chat, message).await,
+        Endpoint::Events(chat) => events(app, &req, chat).await,
     }
 }
 
@@ -52,23 +58,17 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let client_id = fields.optional::<ClientId>("client_id");
     let (body, client_id) = fields.finish_with(|| Some((body?, client_id)))?;
     let new = NewMessage {
-        chat_id: guest.chat.id,
         author: guest.chat_user.id,
         body: body.into_inner(),
         client_id: client_id.map(ClientId::into_inner),
-        head: guest.chat.head(),
         rate: sending_rate(app.ctx.config.messages_per_minute),
     };
-    match app.ctx.db.post_message(new).await? {
-        Posted::New(message) => Ok(http::data(StatusCode::CREATED, message.resource())),
-        Posted::Repeat(message) => Ok(http::data(StatusCode::OK, message.resource())),
+    match app.ctx.db.messages().post(&guest.chat, new).await? {
+        Posted::New(message) => Ok(envelope::data(StatusCode::CREATED, message.resource())),
+        Posted::Repeat(message) => Ok(envelope::data(StatusCode::OK, message.resource())),
         Posted::RepeatOfDeleted => Err(NO_SUCH_MESSAGE),
-        Posted::AuthorGone => Err(ApiError::Unauthenticated("Unauthenticated.")),
+        Posted::AuthorGone => Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
         Posted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
-        Posted::Busy => Err(ApiError::TooManyRequests {
-            message: "This chat is very busy right now. Send the message again.",
-            retry_after_secs: 1,
-        }),
         Posted::TooFast { retry_after_secs } => Err(ApiError::TooManyRequests {
             message: "You are sending messages too fast. Wait, then send again.",
             retry_after_secs,
@@ -105,12 +105,13 @@ async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body
     let page = app
         .ctx
         .db
-        .list_messages(access.chat().id, window, per_page)
+        .messages()
+        .page(access.chat().id, window, per_page)
         .await?;
-    Ok(http::json_response(
+    Ok(envelope::json_response(
         StatusCode::OK,
         &MessageList {
-            data: page.messages.iter().map(MessageView::of).collect(),
+            data: page.messages.iter().map(MessageRecord::resource).collect(),
             meta: ListMeta {
                 has_more: page.has_more,
                 per_page,
@@ -120,52 +121,24 @@ async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body
 }
 
 /// A page of messages as the list answers it, serialised straight from the records
-/// (no `serde_json::Value` per message: the list is the hottest read). Byte for byte what
-/// `json!` of [`MessageRecord::resource`] gave: the same fields, in its (sorted) order.
-#[derive(serde::Serialize)]
+/// (borrowed resources, no `serde_json::Value`: the list is the hottest read).
+#[derive(Serialize)]
 struct MessageList<'a> {
-    data: Vec<MessageView<'a>>,
+    data: Vec<MessageResource<'a>>,
     meta: ListMeta,
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct ListMeta {
     has_more: bool,
     per_page: usize,
 }
 
-/// [`MessageRecord::resource`], borrowed.
-#[derive(serde::Serialize)]
-struct MessageView<'a> {
-    body: &'a str,
-    chat_id: &'a ChatId,
-    chat_user_id: &'a shared::ids::ChatUserId,
-    created_at: &'a str,
-    edited_at: Option<&'a str>,
-    id: &'a MessageId,
-    seq: u64,
-    updated_at: &'a str,
-}
-
-impl<'a> MessageView<'a> {
-    fn of(message: &'a MessageRecord) -> Self {
-        Self {
-            body: &message.body,
-            chat_id: &message.chat_id,
-            chat_user_id: &message.chat_user_id,
-            created_at: &message.created_at,
-            edited_at: message.edited_at.as_deref(),
-            id: &message.id,
-            seq: message.seq,
-            updated_at: &message.updated_at,
-        }
-    }
-}
-
 async fn load(app: &App, chat: ChatId, message: MessageId) -> Result<MessageRecord, ApiError> {
     app.ctx
         .db
-        .message(chat, message)
+        .messages()
+        .get(chat, message)
         .await?
         .ok_or(NO_SUCH_MESSAGE)
 }
@@ -200,10 +173,11 @@ async fn edit(
     let edited = app
         .ctx
         .db
-        .edit_message(guest.chat.head(), &current, body.into_inner())
+        .messages()
+        .edit(&guest.chat, &current, body.into_inner())
         .await?
         .ok_or(NO_SUCH_MESSAGE)?;
-    Ok(http::data(StatusCode::OK, edited.resource()))
+    Ok(envelope::data(StatusCode::OK, edited.resource()))
 }
 
 /// Its author (chat-user token) or the chat's owner (API token) deletes a message.
@@ -221,22 +195,37 @@ async fn delete(
             "Only its author or the chat's owner can delete a message.",
         ));
     }
-    let deleted_by = match &access {
-        ChatAccess::Owner { .. } => DeletedBy::Owner,
-        ChatAccess::Member(guest) => DeletedBy::Author(guest.chat_user.id),
+    let author = match &access {
+        ChatAccess::Owner { .. } => None,
+        ChatAccess::Member(guest) => Some(guest.chat_user.id),
     };
     if !app
         .ctx
         .db
-        .delete_message(access.chat().head(), &current, deleted_by)
+        .messages()
+        .delete(access.chat(), &current, author)
         .await?
     {
         return Err(NO_SUCH_MESSAGE);
     }
-    Ok(http::data(StatusCode::OK, current.resource()))
+    Ok(envelope::data(StatusCode::OK, current.resource()))
 }
 
 pub const DEFAULT_EVENTS_PER_PAGE: usize = 100;
+
+/// A page of the log as the caller sees it.
+#[derive(Serialize)]
+struct EventList<'a> {
+    data: Vec<Rendered<'a>>,
+    meta: EventsMeta,
+}
+
+#[derive(Serialize)]
+struct EventsMeta {
+    has_more: bool,
+    last_seq: u64,
+    per_page: usize,
+}
 
 /// `GET /api/chats/{chat_id}/events?after=<seq>`: the chat's log in `seq` order, as the
 /// caller may see it. An `after` older than the oldest kept event is a 409 with
@@ -259,39 +248,36 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let read = app
         .ctx
         .db
-        .list_events(
-            chat.id,
-            after,
-            chat.event_seq,
-            per_page,
-            clock::now_millis(),
-        )
+        .log()
+        .page(chat, after, per_page, clock::now_millis())
         .await?;
     let page = match read {
         EventsRead::Page(page) => page,
         EventsRead::Expired => return Err(ApiError::ResetRequired),
     };
-    let audience = match &access {
-        ChatAccess::Owner { .. } => Audience::Owner,
-        ChatAccess::Member(guest) => Audience::ChatUser(guest.chat_user.id),
-    };
+    let audience = access.audience();
     let last_seq = page
         .events
         .last()
         .map_or(chat.event_seq, |e| e.seq.max(chat.event_seq));
-    Ok(http::json_response(
+    Ok(envelope::json_response(
         StatusCode::OK,
-        &json!({
-            "data": page.events.iter().map(|e| e.render(audience)).collect::<Vec<_>>(),
-            "meta": { "per_page": per_page, "has_more": page.has_more, "last_seq": last_seq },
-        }),
+        &EventList {
+            data: page.events.iter().map(|e| e.render(audience)).collect(),
+            meta: EventsMeta {
+                has_more: page.has_more,
+                last_seq,
+                per_page,
+            },
+        },
     ))
 }
 
 #[cfg(test)]
-mod list_tests {
+mod tests {
     use super::*;
-    use shared::ids::ChatUserId;
+    use domain::ids::ChatUserId;
+    use serde_json::json;
 
     fn message(edited_at: Option<&str>) -> MessageRecord {
         MessageRecord {
@@ -308,21 +294,38 @@ mod list_tests {
     }
 
     #[test]
-    fn the_list_is_byte_for_byte_the_resources() {
+    fn the_list_is_byte_for_byte_the_resources_as_they_were() {
         let messages = [message(None), message(Some("2026-11-26T09:01:00.000Z"))];
         let straight = serde_json::to_string(&MessageList {
-            data: messages.iter().map(MessageView::of).collect(),
+            data: messages.iter().map(MessageRecord::resource).collect(),
             meta: ListMeta {
                 has_more: true,
                 per_page: 50,
             },
         })
         .unwrap();
-        let through_values = serde_json::to_string(&json!({
-            "data": messages.iter().map(MessageRecord::resource).collect::<Vec<_>>(),
+        // What the API has written since its first list: each message as a JSON object
+        // of its fields (keys in order), and the meta.
+        let as_values = serde_json::to_string(&json!({
+            "data": messages.iter().map(|m| json!({
+                "id": m.id,
+                "seq": m.seq,
+                "chat_id": m.chat_id,
+                "chat_user_id": m.chat_user_id,
+                "body": m.body,
+                "created_at": m.created_at,
+                "updated_at": m.updated_at,
+                "edited_at": m.edited_at,
+            })).collect::<Vec<_>>(),
             "meta": { "per_page": 50, "has_more": true },
         }))
         .unwrap();
-        assert_eq!(straight, through_values);
+        assert_eq!(straight, as_values);
+    }
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
     }
 }

@@ -1,21 +1,26 @@
 //! Auth codes: `send-code` and `get-token`.
 //!
-//! The code item (see `shared::db::auth_codes`) holds the current code's keyed hash, its
+//! The code item (see storage's `auth_codes`) holds the current code's keyed hash, its
 //! expiry and wrong tries, and the send throttle; every write to it is conditional on the
 //! version read. What to do with what was read is decided by the pure functions
 //! [`plan_send`] and [`judge_code`], tested without DynamoDB below.
 
+use domain::auth_code::{AuthCodeRecord, CodeAttempt, CodeSource};
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::ids::{ChatId, ChatUserId};
+use domain::rate_limit::{Limit, Taken};
+use domain::text::{AuthCode, Email, Name, PresentedPassword};
+use edge::access::NO_SUCH_CHAT;
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, FieldErrors, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use shared::access::NO_SUCH_CHAT;
-use shared::db::auth_codes::{AuthCodeRecord, CodeAttempt, CodeSource};
-use shared::db::chat_users::{ChatUserInserted, Verified};
-use shared::db::chats::ChatRecord;
-use shared::db::limits::{Limit, Taken};
-use shared::ids::{ChatId, ChatUserId};
-use shared::mail::AuthCodeEmail;
-use shared::validate::{AuthCode, Email, Fields, Name, PresentedPassword};
-use shared::{ApiError, ApiRequest, FieldErrors, clock, crypto, http};
+use services::crypto;
+use services::mail::AuthCodeEmail;
+use services::random::random_auth_code;
+use storage::chat_user_changes::Verified;
+use storage::chat_users::ChatUserInserted;
 
 use crate::App;
 
@@ -109,7 +114,7 @@ async fn limit_keys(
 ) -> Result<(String, String), ApiError> {
     Ok((
         chat.id.to_string(),
-        format!("{}#{}", chat.id, tag(app, source_of(req)).await?),
+        format!("{}#{}", chat.id, tag(app, req.source()).await?),
     ))
 }
 
@@ -125,14 +130,10 @@ async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
         .ok_or_else(|| ApiError::internal("no key version signs"))
 }
 
-fn source_of(req: &ApiRequest) -> &str {
-    req.source_ip.as_deref().unwrap_or("unknown")
-}
-
 /// The caller's code sources: a keyed tag of its address under each key version that
 /// may verify, the current one (which new codes are kept under) first.
 async fn code_sources(app: &App, req: &ApiRequest) -> Result<Vec<CodeSource>, ApiError> {
-    let tags = app.ctx.keys().await?.source_tags(source_of(req)).await?;
+    let tags = app.ctx.keys().await?.source_tags(req.source()).await?;
     Ok(tags.into_iter().map(CodeSource::Caller).collect())
 }
 
@@ -144,7 +145,9 @@ async fn take_all(
 ) -> Result<(), ApiError> {
     let now = clock::now_millis();
     for (limit, key) in budgets {
-        if let Taken::Exceeded { retry_after_secs } = app.ctx.db.take(limit, key, now).await? {
+        if let Taken::Exceeded { retry_after_secs } =
+            app.ctx.db.rate_counters().take(limit, key, now).await?
+        {
             return Err(ApiError::TooManyRequests {
                 message,
                 retry_after_secs,
@@ -175,7 +178,7 @@ async fn may_join(
     let Some(given) = given else {
         return Ok(false);
     };
-    let db = &app.ctx.db;
+    let counters = app.ctx.db.rate_counters();
     let now = clock::now_millis();
     let (chat_key, source_key) = limit_keys(app, req, chat).await?;
     let limits = [
@@ -183,7 +186,7 @@ async fn may_join(
         (&WRONG_PASSWORDS_PER_CHAT, chat_key.as_str()),
     ];
     for (limit, key) in limits {
-        if let Taken::Exceeded { retry_after_secs } = db.check(limit, key, now).await? {
+        if let Taken::Exceeded { retry_after_secs } = counters.check(limit, key, now).await? {
             return Err(too_many_wrong_passwords(retry_after_secs));
         }
     }
@@ -193,7 +196,7 @@ async fn may_join(
         return Ok(true);
     }
     for (limit, key) in limits {
-        if let Taken::Exceeded { retry_after_secs } = db.take(limit, key, now).await? {
+        if let Taken::Exceeded { retry_after_secs } = counters.take(limit, key, now).await? {
             return Err(too_many_wrong_passwords(retry_after_secs));
         }
     }
@@ -224,7 +227,8 @@ pub async fn send_code(
     let lookup = app
         .ctx
         .db
-        .code_lookup(chat, email.as_str(), std::slice::from_ref(&source))
+        .auth_codes()
+        .lookup(chat, email.as_str(), std::slice::from_ref(&source))
         .await?;
     let own = lookup.codes.into_iter().next().map(|(_, code)| code);
     let chat = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
@@ -260,7 +264,7 @@ pub async fn send_code(
     };
     store_code(app, &chat, email, new_code, mailed).await?;
     tokio::time::sleep_until(answer_after).await;
-    Ok(http::message(StatusCode::ACCEPTED, ACCEPTED))
+    Ok(envelope::message(StatusCode::ACCEPTED, ACCEPTED))
 }
 
 /// A new chat user by the chat password, within the joiner budgets.
@@ -300,7 +304,8 @@ pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Resu
     let current = app
         .ctx
         .db
-        .auth_code(chat.id, email.as_str(), &source)
+        .auth_codes()
+        .get(chat.id, email.as_str(), &source)
         .await?;
     let plan = plan_send(current.as_ref(), clock::now_millis()).map_err(throttled)?;
     let new_code = NewCode {
@@ -369,14 +374,14 @@ async fn store_code(
     new: NewCode<'_>,
     mailed: bool,
 ) -> Result<(), ApiError> {
-    let db = &app.ctx.db;
+    let codes = app.ctx.db.auth_codes();
     let now = clock::now_millis();
     let NewCode {
         source,
         current,
         plan,
     } = new;
-    let code = crypto::random_auth_code()?;
+    let code = random_auth_code()?;
     let record = AuthCodeRecord {
         code_digest: Some(
             app.ctx
@@ -394,8 +399,8 @@ async fn store_code(
     };
     // DynamoDB may drop the item once both the code and the throttle window are over.
     let forget_at_ms = (now + CODE_TTL_MS).max(plan.window_start_ms + HOUR_MS);
-    let stored = db
-        .store_auth_code(
+    let stored = codes
+        .store(
             chat.id,
             email.as_str(),
             source,
@@ -413,9 +418,10 @@ async fn store_code(
     }
     let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
     if let Err(err) = app.mailer.send(email, &message).await {
-        db.withdraw_auth_code(chat.id, email.as_str(), source, &record, current)
+        codes
+            .withdraw(chat.id, email.as_str(), source, &record, current)
             .await?;
-        return Err(err);
+        return Err(err.into());
     }
     tracing::info!(chat_id = %chat.id, "auth code sent");
     Ok(())
@@ -473,12 +479,12 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
     let email = fields.required::<Email>("email");
     let code = fields.required::<AuthCode>(code_field(req));
     let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
-    let db = &app.ctx.db;
+    let codes = app.ctx.db.auth_codes();
     // The caller's codes (under this key version's tag and, during a rotation's window,
     // the previous one's), and the one its owner had sent.
     let mut sources = code_sources(app, req).await?;
     sources.push(CodeSource::Owner);
-    let lookup = db.code_lookup(chat, email.as_str(), &sources).await?;
+    let lookup = codes.lookup(chat, email.as_str(), &sources).await?;
     let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     let now = clock::now_millis();
     // A right code settles the one it matches; a wrong one counts against the caller's
@@ -492,7 +498,7 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
                 stored.code_digest.as_deref(),
                 &chat.to_string(),
                 email.as_str(),
-                code.0,
+                code.get(),
             )
             .await?;
         if let Some(attempt) = judge_code(&stored, &presented, now) {
@@ -507,8 +513,8 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
         .cloned()
         .ok_or_else(invalid_code)?;
     // Of two concurrent uses of one code, only one settles it.
-    if !db
-        .settle_auth_code(chat, email.as_str(), &source, version, attempt)
+    if !codes
+        .settle(chat, email.as_str(), &source, version, attempt)
         .await?
     {
         return Err(invalid_code());
@@ -534,7 +540,8 @@ pub async fn get_token(
     let chat_user = match app
         .ctx
         .db
-        .mark_chat_user_verified(proven.chat.head(), proven.member)
+        .chat_users()
+        .mark_verified(&proven.chat, proven.member)
         .await?
     {
         Verified::Done(chat_user) => chat_user,
@@ -543,7 +550,7 @@ pub async fn get_token(
         Verified::ChatFull => return Err(crate::CHAT_FULL),
     };
     tracing::info!(chat_id = %chat, chat_user_id = %chat_user.id, "chat-user token issued");
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::OK,
         crate::token_body(app, &chat_user).await?,
     ))

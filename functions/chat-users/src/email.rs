@@ -1,14 +1,16 @@
 //! What a chat user gets by email besides its codes: the transcript of the conversation
 //! on request, and the one-click unsubscribe of the unread-message emails (RFC 8058).
 
+use domain::chat_user::{ChatUserRecord, TRANSCRIPTS_PER_DAY};
+use domain::clock;
+use domain::ids::{ChatId, ChatUserId, EntityId};
+use domain::text::Email;
+use edge::access::{self, ChatAccess};
+use edge::router::Method;
+use edge::{ApiError, ApiRequest, envelope};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
-use shared::access::{self, ChatAccess};
-use shared::db::chat_users::{ChatUserRecord, TRANSCRIPTS_PER_DAY};
-use shared::ids::{ChatId, ChatUserId, EntityId};
-use shared::mail::{Letter, escape_html, message_lines};
-use shared::validate::Email;
-use shared::{ApiError, ApiRequest, clock, http};
+use services::mail::{Letter, escape_html, message_lines};
 
 use crate::App;
 
@@ -40,14 +42,16 @@ pub async fn transcript(
         ChatAccess::Owner { chat, .. } => app
             .ctx
             .db
-            .chat_user(chat.id, chat_user_id)
+            .chat_users()
+            .get(chat.id, chat_user_id)
             .await?
             .ok_or(NO_SUCH_CHAT_USER)?,
     };
-    let to = Email::parse(&chat_user.email).ok_or(NO_SUCH_CHAT_USER)?;
+    let to = Email::normalized(&chat_user.email).ok_or(NO_SUCH_CHAT_USER)?;
     match app
         .ctx
         .db
+        .chat_users()
         .claim_transcript(&chat_user, clock::now_millis())
         .await?
     {
@@ -64,12 +68,13 @@ pub async fn transcript(
     let messages = app
         .ctx
         .db
-        .all_messages(chat.id, MAX_TRANSCRIPT_MESSAGES)
+        .messages()
+        .all(chat.id, MAX_TRANSCRIPT_MESSAGES)
         .await?;
-    let chat_users = app.ctx.db.all_chat_users(chat.id).await?;
+    let chat_users = app.ctx.db.chat_users().all(chat.id).await?;
     let letter = Letter::transcript(&chat.name, &message_lines(&messages, &chat_users));
     app.mailer.send(&to, &letter).await?;
-    Ok(http::message(
+    Ok(envelope::message(
         StatusCode::ACCEPTED,
         "The transcript is on its way to the chat user's email address.",
     ))
@@ -89,11 +94,12 @@ pub async fn unsubscribe(app: &App, req: &ApiRequest) -> Result<Response<Body>, 
         .await
         .and_then(|(chat, chat_user)| Some((ChatId::parse(&chat)?, ChatUserId::parse(&chat_user)?)))
         .ok_or(INVALID)?;
-    if req.method == shared::routes::Method::Get {
+    if req.method == Method::Get {
         let chat_user = app
             .ctx
             .db
-            .chat_user(chat, chat_user)
+            .chat_users()
+            .get(chat, chat_user)
             .await?
             .ok_or(INVALID)?;
         return Ok(page(&format!(
@@ -102,7 +108,13 @@ pub async fn unsubscribe(app: &App, req: &ApiRequest) -> Result<Response<Body>, 
             escape_html(&chat_user.email)
         )));
     }
-    if !app.ctx.db.turn_off_unread_emails(chat, chat_user).await? {
+    if !app
+        .ctx
+        .db
+        .chat_users()
+        .turn_off_unread_emails(chat, chat_user)
+        .await?
+    {
         return Err(INVALID);
     }
     Ok(page(

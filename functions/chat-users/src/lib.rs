@@ -4,25 +4,26 @@
 //! users (others' emails hidden) and rename or delete itself. Guests get a chat-user
 //! token by email: `send-code` mails a 6-digit code, `get-token` exchanges it.
 
-// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
-// a clean build needs more than the default 128.
-#![recursion_limit = "256"]
-
 mod codes;
 mod email;
 mod own_data;
+pub mod routes;
 
+use domain::chat::ChatRecord;
+use domain::chat_user::{AT_CHAT_USER_CAP, ChatUserRecord, Removal, UNVERIFIED_TTL_SECS};
+use domain::clock;
+use domain::ids::{ChatId, ChatUserId, EntityId};
+use domain::text::{Email, Name, Seq};
+use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, Context, FieldErrors, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use routes::{Endpoint, ROUTES};
 use serde_json::json;
-use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
-use shared::db::chat_users::{ChatUserInserted, ChatUserRecord, EmailChanged, ReadMarked, Removal};
-use shared::db::chats::ChatRecord;
-use shared::ids::{ChatId, ChatUserId, EntityId};
-use shared::mail::Mailer;
-use shared::routes::ChatUsersEndpoint;
-use shared::validate::{Email, Fields, Name, Seq};
-use shared::{ApiError, ApiRequest, Context, FieldErrors, clock, http};
+use services::mail::Mailer;
+use storage::chat_user_changes::{EmailChanged, ReadMarked};
+use storage::chat_users::ChatUserInserted;
 
 pub use codes::{CODE_TTL_MS, MAX_CODE_ATTEMPTS, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS};
 
@@ -32,8 +33,8 @@ pub struct App {
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, aws) = Context::from_env().await?;
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = Context::from_env()?;
         let from = ctx.config.require_mail_from()?.to_owned();
         let mailer = Mailer::from_config(&aws, from);
         Ok(Self { ctx, mailer })
@@ -41,15 +42,18 @@ impl App {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: ChatUsersEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
-    use ChatUsersEndpoint as E;
+    use Endpoint as E;
     match endpoint {
         E::List(chat) => list(app, &req, chat).await,
         E::Create(chat) => create(app, &req, chat).await,
@@ -69,7 +73,7 @@ async fn dispatch(
 }
 
 const NO_SUCH_CHAT_USER: ApiError = ApiError::NotFound(ChatUserId::NOT_FOUND);
-const CHAT_FULL: ApiError = ApiError::Conflict(shared::db::chat_users::AT_CHAT_USER_CAP);
+const CHAT_FULL: ApiError = ApiError::Conflict(AT_CHAT_USER_CAP);
 
 fn email_taken() -> ApiError {
     FieldErrors::single("email", "The email has already been taken in this chat.")
@@ -89,22 +93,22 @@ async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body
     let page = app
         .ctx
         .db
-        .list_chat_users(access.chat().id, per_page, req.cursor())
+        .chat_users()
+        .list(access.chat().id, per_page, req.cursor())
         .await?;
-    Ok(http::list(
-        page.items
-            .iter()
-            .map(|cu| cu.resource(shows_email(&access, cu)))
-            .collect(),
-        per_page,
-        page.next_cursor,
-    ))
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|cu| cu.resource(shows_email(&access, cu)))
+        .collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 async fn load(app: &App, chat: ChatId, chat_user: ChatUserId) -> Result<ChatUserRecord, ApiError> {
     app.ctx
         .db
-        .chat_user(chat, chat_user)
+        .chat_users()
+        .get(chat, chat_user)
         .await?
         .ok_or(NO_SUCH_CHAT_USER)
 }
@@ -117,7 +121,7 @@ async fn get(
 ) -> Result<Response<Body>, ApiError> {
     let access = access::chat_access(&app.ctx, req, chat).await?;
     let chat_user = load(app, access.chat().id, chat_user).await?;
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::OK,
         chat_user.resource(shows_email(&access, &chat_user)),
     ))
@@ -139,7 +143,10 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     if send_code {
         codes::issue_and_send(app, &chat, &email).await?;
     }
-    Ok(http::data(StatusCode::CREATED, chat_user.resource(true)))
+    Ok(envelope::data(
+        StatusCode::CREATED,
+        chat_user.resource(true),
+    ))
 }
 
 /// How a chat user came to be.
@@ -170,11 +177,10 @@ async fn insert(
         updated_at: now,
         announced: joined == Joined::ByOwner,
         // A guest who asked to join is kept only once it proves its email.
-        ttl: (joined == Joined::ByEmail)
-            .then(|| clock::now_millis() / 1000 + shared::db::chat_users::UNVERIFIED_TTL_SECS),
+        ttl: (joined == Joined::ByEmail).then(|| clock::now_millis() / 1000 + UNVERIFIED_TTL_SECS),
         ..ChatUserRecord::default()
     };
-    let inserted = app.ctx.db.insert_chat_user(chat.head(), &chat_user).await?;
+    let inserted = app.ctx.db.chat_users().insert(chat, &chat_user).await?;
     Ok((chat_user, inserted))
 }
 
@@ -202,13 +208,12 @@ async fn update(
     };
     fields.finish()?;
     let current = load(app, access.chat().id, chat_user).await?;
-    let head = access.chat().head();
-    let db = &app.ctx.db;
+    let chat_users = app.ctx.db.chat_users();
     let name = name.map(Name::into_inner);
     let updated = match email.filter(|e| e.as_str() != current.email) {
         // The new address is not verified yet.
-        Some(email) => match db
-            .change_chat_user_email(head, &current, email.as_str(), name)
+        Some(email) => match chat_users
+            .change_email(access.chat(), &current, email.as_str(), name)
             .await?
         {
             EmailChanged::Changed(updated) => updated,
@@ -217,12 +222,13 @@ async fn update(
         },
         None => {
             let name = name.unwrap_or_else(|| current.name.clone());
-            db.rename_chat_user(head, &current, name)
+            chat_users
+                .rename(access.chat(), &current, name)
                 .await?
                 .ok_or(NO_SUCH_CHAT_USER)?
         }
     };
-    Ok(http::data(StatusCode::OK, updated.resource(true)))
+    Ok(envelope::data(StatusCode::OK, updated.resource(true)))
 }
 
 async fn delete(
@@ -242,12 +248,13 @@ async fn delete(
     if !app
         .ctx
         .db
-        .delete_chat_user(access.chat().head(), &current, Removal::Deleted)
+        .chat_users()
+        .delete(access.chat(), &current, Removal::Deleted)
         .await?
     {
         return Err(NO_SUCH_CHAT_USER);
     }
-    Ok(http::data(StatusCode::OK, current.resource(true)))
+    Ok(envelope::data(StatusCode::OK, current.resource(true)))
 }
 
 /// `POST .../users/{chat_user_id}/token`: a chat-user token without email, for an
@@ -260,7 +267,7 @@ async fn mint_token(
 ) -> Result<Response<Body>, ApiError> {
     let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
     let chat_user = load(app, chat.id, chat_user).await?;
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::CREATED,
         token_body(app, &chat_user).await?,
     ))
@@ -279,10 +286,11 @@ async fn revoke_tokens(
     let revoked = app
         .ctx
         .db
-        .revoke_chat_user_tokens(chat.id, chat_user, clock::now_millis())
+        .chat_users()
+        .revoke_tokens(chat.id, chat_user, clock::now_millis())
         .await?
         .ok_or(NO_SUCH_CHAT_USER)?;
-    Ok(http::data(StatusCode::OK, revoked.resource(true)))
+    Ok(envelope::data(StatusCode::OK, revoked.resource(true)))
 }
 
 /// `{token, token_type, expires_at, chat_user}` for a chat user.
@@ -312,30 +320,44 @@ async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
     let guest = access::member_access(&app.ctx, req, chat).await?;
     let mut fields = Fields::new(&req.body);
     let seq = fields.required::<Seq>("seq");
-    let Seq(seq) = fields.finish_with(|| seq)?;
-    let db = &app.ctx.db;
-    let marked = db
-        .mark_read(guest.chat.head(), &guest.chat_user, seq)
+    let seq = fields.finish_with(|| seq)?.get();
+    let chat_users = app.ctx.db.chat_users();
+    let marked = chat_users
+        .mark_read(&guest.chat, &guest.chat_user, seq)
         .await?;
     let chat_user = match marked {
         ReadMarked::Moved(chat_user) => chat_user,
-        ReadMarked::NotForward => db
-            .chat_user(chat, guest.chat_user.id)
+        ReadMarked::NotForward => chat_users
+            .get(chat, guest.chat_user.id)
             .await?
-            .ok_or(ApiError::Unauthenticated("Unauthenticated."))?,
+            .ok_or(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED))?,
         ReadMarked::BeyondLog => {
             return Err(FieldErrors::single(
                 "seq",
                 "The seq field must not be above the chat's newest event.",
             ));
         }
-        ReadMarked::Gone => return Err(ApiError::Unauthenticated("Unauthenticated.")),
+        ReadMarked::Gone => return Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
     };
-    let unread_count = db
+    let unread_count = app
+        .ctx
+        .db
+        .messages()
         .unread_count(chat, chat_user.id, chat_user.last_read_seq)
         .await?;
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::OK,
         json!({ "last_read_seq": chat_user.last_read_seq, "unread_count": unread_count }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
 }

@@ -2,11 +2,12 @@
 //! about its email, each proven by a fresh code (a token alone is not proof enough to
 //! erase, and may outlive a change of email).
 
+use domain::ids::ChatId;
+use domain::personal_data::ErasureAnswer;
+use edge::{ApiError, ApiRequest, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use shared::ids::ChatId;
-use shared::personal_data::{self, Scope};
-use shared::{ApiError, ApiRequest, http};
+use storage::personal_data::{self, Scope};
 
 use crate::App;
 use crate::codes::prove_email;
@@ -16,7 +17,7 @@ pub async fn export(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Respons
     let proven = prove_email(app, req, chat).await?;
     let scope = Scope::of_chat(&proven.chat);
     let export = personal_data::export(&app.ctx.db, scope, proven.email.as_str()).await?;
-    Ok(http::data(StatusCode::OK, export))
+    Ok(envelope::data(StatusCode::OK, export))
 }
 
 /// `POST /api/chats/{chat_id}/users/erase-data`: `email` + `auth-code`.
@@ -24,5 +25,5 @@ pub async fn erase(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
     let proven = prove_email(app, req, chat).await?;
     let scope = Scope::of_chat(&proven.chat);
     let erased = personal_data::erase(&app.ctx.db, scope, proven.email.as_str()).await?;
-    Ok(http::data(StatusCode::OK, erased.resource()))
+    Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
 }

@@ -1,44 +1,51 @@
 //! `chats`: the owner's chats, and the chat password ("share").
 //!
 //! A chat counts towards its company's `chat_count` in the same transaction that
-//! creates or deletes it (see `shared::db::chats`), which is what lets a company refuse
+//! creates or deletes it (see storage's `chats`), which is what lets a company refuse
 //! deletion (409) while it still has chats without any race.
-// The AWS SDK's futures nest deeply; the handler's needs more than the default 128.
-#![recursion_limit = "256"]
 
+pub mod routes;
+
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::company::AT_CHAT_CAP;
+use domain::ids::{ChatId, CompanyId, EntityId};
+use domain::text::{ChatPassword, Description, Name, UnreadEmailMinutes};
+use edge::access::{self, NO_SUCH_CHAT};
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, FieldErrors, auth, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use routes::{Endpoint, ROUTES};
 use serde_json::json;
-use shared::access::{self, ChatAccess, NO_SUCH_CHAT};
-use shared::db::chats::{ChatChanges, ChatCreated, ChatRecord, PasswordWrite};
-use shared::db::realtime::Subscriber;
-use shared::ids::{ChatId, CompanyId, EntityId};
-use shared::routes::ChatsEndpoint;
-use shared::validate::{ChatPassword, Description, Fields, Name, UnreadEmailMinutes};
-use shared::{ApiError, ApiRequest, FieldErrors, auth, clock, crypto, http};
+use services::random::random_token_string;
+use storage::chats::{ChatChanges, ChatCreated, PasswordWrite};
 
-pub use shared::App;
+pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: ChatsEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
-        ChatsEndpoint::List => list(app, &req).await,
-        ChatsEndpoint::Create => create(app, &req).await,
-        ChatsEndpoint::Get(chat) => {
+        Endpoint::List => list(app, &req).await,
+        Endpoint::Create => create(app, &req).await,
+        Endpoint::Get(chat) => {
             let access = access::chat_access(&app.ctx, &req, chat).await?;
-            Ok(http::data(StatusCode::OK, access.chat().resource()))
+            Ok(envelope::data(StatusCode::OK, access.chat().resource()))
         }
-        ChatsEndpoint::Update(chat) => update(app, &req, chat).await,
-        ChatsEndpoint::Delete(chat) => delete(app, &req, chat).await,
-        ChatsEndpoint::Share(chat) => share(app, &req, chat).await,
-        ChatsEndpoint::RealtimeTicket(chat) => realtime_ticket(app, &req, chat).await,
+        Endpoint::Update(chat) => update(app, &req, chat).await,
+        Endpoint::Delete(chat) => delete(app, &req, chat).await,
+        Endpoint::Share(chat) => share(app, &req, chat).await,
+        Endpoint::RealtimeTicket(chat) => realtime_ticket(app, &req, chat).await,
     }
 }
 
@@ -56,7 +63,8 @@ async fn list(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
             // Only the caller's own companies: another owner's id is invalid, not empty.
             app.ctx
                 .db
-                .company(operator.user.id, company)
+                .companies()
+                .get(operator.user.id, company)
                 .await?
                 .ok_or_else(invalid_company)?;
             Some(company)
@@ -65,13 +73,11 @@ async fn list(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let page = app
         .ctx
         .db
-        .list_chats(operator.user.id, company, per_page, req.cursor())
+        .chats()
+        .list(operator.user.id, company, per_page, req.cursor())
         .await?;
-    Ok(http::list(
-        page.items.iter().map(ChatRecord::resource).collect(),
-        per_page,
-        page.next_cursor,
-    ))
+    let items: Vec<_> = page.items.iter().map(ChatRecord::resource).collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 struct NewChat {
@@ -109,7 +115,8 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     let retention_days = app
         .ctx
         .db
-        .company(operator.user.id, input.company)
+        .companies()
+        .get(operator.user.id, input.company)
         .await?
         .and_then(|company| company.retention_days);
     let now = clock::now_rfc3339();
@@ -125,14 +132,14 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_message_at: None,
         last_message_id: None,
         event_seq: 0,
-        unread_email_minutes: input.unread_email_minutes.map(|m| m.0),
+        unread_email_minutes: input.unread_email_minutes.map(UnreadEmailMinutes::get),
         tokens_revoked_at_ms: None,
         retention_days,
     };
-    match app.ctx.db.create_chat(&chat).await? {
-        ChatCreated::Created => Ok(http::data(StatusCode::CREATED, chat.resource())),
+    match app.ctx.db.chats().create(&chat).await? {
+        ChatCreated::Created => Ok(envelope::data(StatusCode::CREATED, chat.resource())),
         ChatCreated::NoSuchCompany => Err(invalid_company()),
-        ChatCreated::CompanyFull => Err(ApiError::Conflict(shared::db::companies::AT_CHAT_CAP)),
+        ChatCreated::CompanyFull => Err(ApiError::Conflict(AT_CHAT_CAP)),
     }
 }
 
@@ -150,26 +157,27 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         name: name.map(Name::into_inner),
         description: description.map(|d| d.map(Description::into_inner)),
         password: password.map(|p| p.map(ChatPassword::into_inner)),
-        unread_email_minutes: unread_email_minutes.map(|m| m.0),
+        unread_email_minutes: unread_email_minutes.map(UnreadEmailMinutes::get),
         updated_at: clock::now_rfc3339(),
     };
     let chat = app
         .ctx
         .db
-        .update_chat(&chat, changes)
+        .chats()
+        .update(&chat, changes)
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
-    Ok(http::data(StatusCode::OK, chat.resource()))
+    Ok(envelope::data(StatusCode::OK, chat.resource()))
 }
 
 async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
     // Deleted concurrently by another request: `false`.
-    if !app.ctx.db.delete_chat(&chat).await? {
+    if !app.ctx.db.chats().delete(&chat).await? {
         return Err(ApiError::NotFound(NO_SUCH_CHAT));
     }
-    tracing::info!(chat_id = %chat.id, "chat deleted; its items follow (purge)");
-    Ok(http::data(StatusCode::OK, chat.resource()))
+    tracing::info!(chat_id = %chat.id, "chat deleted; its items follow (lifecycle)");
+    Ok(envelope::data(StatusCode::OK, chat.resource()))
 }
 
 /// `POST /chats/{chat_id}/share`: the chat's join password, created on first use;
@@ -195,18 +203,19 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
         (true, false) => PasswordWrite::Replace,
         (false, _) => PasswordWrite::IfUnset,
     };
-    let new_password = crypto::random_token_string(16)?;
+    let new_password = random_token_string(16)?;
     let password = app
         .ctx
         .db
-        .set_chat_password(&chat, &new_password, write)
+        .chats()
+        .set_password(&chat, &new_password, write)
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     Ok(share_response(chat.id, &password))
 }
 
 fn share_response(chat: ChatId, password: &str) -> Response<Body> {
-    http::data(
+    envelope::data(
         StatusCode::OK,
         json!({ "chat_id": chat, "password": password }),
     )
@@ -229,25 +238,35 @@ async fn realtime_ticket(
         .config
         .require_realtime_url()
         .map_err(ApiError::internal)?;
-    let subscriber = match &access {
-        ChatAccess::Owner { operator, .. } => Subscriber::Owner(operator.user.id),
-        ChatAccess::Member(guest) => Subscriber::ChatUser(guest.chat_user.id),
-    };
-    let (ticket, expires_at_ms) = app
+    let ticket = random_token_string(32)?;
+    let expires_at_ms = app
         .ctx
         .db
+        .realtime()
         .issue_ticket(
+            &ticket,
             access.chat().id,
-            subscriber,
+            access.subscriber(),
             clock::now_millis(),
             TICKET_TTL_MS,
         )
         .await?;
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::CREATED,
         json!({
             "url": format!("{realtime_url}?ticket={ticket}"),
             "expires_at": clock::rfc3339(expires_at_ms),
         }),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
 }

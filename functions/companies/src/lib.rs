@@ -1,39 +1,46 @@
 //! `companies`: the caller's companies. They are stored in the owner's partition, so a
 //! company of another owner is simply not found (404), never forbidden.
 
-// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
-// a clean build needs more than the default 128.
-#![recursion_limit = "256"]
+pub mod routes;
 
+use domain::clock;
+use domain::company::CompanyRecord;
+use domain::ids::{CompanyId, EntityId, UserId};
+use domain::personal_data::ErasureAnswer;
+use domain::text::{Email, Name, RetentionDays, Website};
+use domain::user::AT_COMPANY_CAP;
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, auth, envelope};
+
+pub use edge::App;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::db::companies::{CompanyChanges, CompanyDeleted, CompanyRecord};
-use shared::ids::{CompanyId, EntityId, UserId};
-use shared::personal_data::{self, Scope};
-use shared::routes::CompaniesEndpoint;
-use shared::validate::{Email, Fields, Name, RetentionDays, Website};
-use shared::{ApiError, ApiRequest, auth, clock, http};
-
-pub use shared::App;
+use routes::{Endpoint, ROUTES};
+use storage::cap::Added;
+use storage::companies::{CompanyChanges, CompanyDeleted};
+use storage::personal_data::{self, Scope};
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: CompaniesEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
     let owner = auth::operator(&app.ctx, &req).await?.user.id;
     match endpoint {
-        CompaniesEndpoint::List => list(app, &req, owner).await,
-        CompaniesEndpoint::Create => create(app, &req, owner).await,
-        CompaniesEndpoint::Get(company) => get(app, owner, company).await,
-        CompaniesEndpoint::Update(company) => update(app, &req, owner, company).await,
-        CompaniesEndpoint::Delete(company) => delete(app, owner, company).await,
-        CompaniesEndpoint::ExportData(company) => export_data(app, &req, owner, company).await,
-        CompaniesEndpoint::EraseData(company) => erase_data(app, &req, owner, company).await,
+        Endpoint::List => list(app, &req, owner).await,
+        Endpoint::Create => create(app, &req, owner).await,
+        Endpoint::Get(company) => get(app, owner, company).await,
+        Endpoint::Update(company) => update(app, &req, owner, company).await,
+        Endpoint::Delete(company) => delete(app, owner, company).await,
+        Endpoint::ExportData(company) => export_data(app, &req, owner, company).await,
+        Endpoint::EraseData(company) => erase_data(app, &req, owner, company).await,
     }
 }
 
@@ -44,13 +51,11 @@ async fn list(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<Bod
     let page = app
         .ctx
         .db
-        .list_companies(owner, per_page, req.cursor())
+        .companies()
+        .list(owner, per_page, req.cursor())
         .await?;
-    Ok(http::list(
-        page.items.iter().map(CompanyRecord::resource).collect(),
-        per_page,
-        page.next_cursor,
-    ))
+    let items: Vec<_> = page.items.iter().map(CompanyRecord::resource).collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<Body>, ApiError> {
@@ -70,19 +75,25 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         created_at: now.clone(),
         updated_at: now,
         chat_count: 0,
-        retention_days: retention_days.flatten().map(|days| days.0),
+        webhook_count: 0,
+        retention_days: retention_days.flatten().map(RetentionDays::get),
     };
-    app.ctx
-        .db
-        .insert_company(&company)
-        .await?
-        .or_refuse(shared::db::users::AT_COMPANY_CAP)?;
-    Ok(http::data(StatusCode::CREATED, company.resource()))
+    match app.ctx.db.companies().insert(&company).await? {
+        Added::Added => Ok(envelope::data(StatusCode::CREATED, company.resource())),
+        Added::AtCap => Err(ApiError::Conflict(AT_COMPANY_CAP)),
+        Added::HolderGone => Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+    }
 }
 
 async fn get(app: &App, owner: UserId, company: CompanyId) -> Result<Response<Body>, ApiError> {
-    let company = app.ctx.db.company(owner, company).await?.ok_or(NOT_FOUND)?;
-    Ok(http::data(StatusCode::OK, company.resource()))
+    let company = app
+        .ctx
+        .db
+        .companies()
+        .get(owner, company)
+        .await?
+        .ok_or(NOT_FOUND)?;
+    Ok(envelope::data(StatusCode::OK, company.resource()))
 }
 
 async fn update(
@@ -101,7 +112,7 @@ async fn update(
         name: name.map(Name::into_inner),
         website: website.map(|w| w.map(Website::into_inner)),
         widget_url: widget_url.map(|w| w.map(Website::into_inner)),
-        retention_days: retention_days.map(|days| days.map(|d| d.0)),
+        retention_days: retention_days.map(|days| days.map(RetentionDays::get)),
         updated_at: clock::now_rfc3339(),
     };
     // A changed retention_days reaches the company's chats through the table's stream
@@ -109,15 +120,16 @@ async fn update(
     let company = app
         .ctx
         .db
-        .update_company(owner, company, changes)
+        .companies()
+        .update(owner, company, changes)
         .await?
         .ok_or(NOT_FOUND)?;
-    Ok(http::data(StatusCode::OK, company.resource()))
+    Ok(envelope::data(StatusCode::OK, company.resource()))
 }
 
 async fn delete(app: &App, owner: UserId, company: CompanyId) -> Result<Response<Body>, ApiError> {
-    match app.ctx.db.delete_company(owner, company).await? {
-        CompanyDeleted::Deleted(company) => Ok(http::data(StatusCode::OK, company.resource())),
+    match app.ctx.db.companies().delete(owner, company).await? {
+        CompanyDeleted::Deleted(company) => Ok(envelope::data(StatusCode::OK, company.resource())),
         CompanyDeleted::HasChats => Err(ApiError::Conflict(
             "The company still has chats. Delete them first.",
         )),
@@ -135,7 +147,13 @@ async fn data_request(
     let mut fields = Fields::new(&req.body);
     let email = fields.required::<Email>("email");
     let email = fields.finish_with(|| email)?;
-    let company = app.ctx.db.company(owner, company).await?.ok_or(NOT_FOUND)?;
+    let company = app
+        .ctx
+        .db
+        .companies()
+        .get(owner, company)
+        .await?
+        .ok_or(NOT_FOUND)?;
     let scope = Scope {
         owner_id: owner,
         company_id: company.id,
@@ -153,11 +171,11 @@ async fn export_data(
 ) -> Result<Response<Body>, ApiError> {
     let (scope, email) = data_request(app, req, owner, company).await?;
     let export = personal_data::export(&app.ctx.db, scope, email.as_str()).await?;
-    Ok(http::data(StatusCode::OK, export))
+    Ok(envelope::data(StatusCode::OK, export))
 }
 
 /// `POST /api/companies/{company_id}/erase-data`: erases `email` from the company's chats
-/// (the rule: `shared::personal_data`).
+/// (the rule: storage's `personal_data`).
 async fn erase_data(
     app: &App,
     req: &ApiRequest,
@@ -166,5 +184,16 @@ async fn erase_data(
 ) -> Result<Response<Body>, ApiError> {
     let (scope, email) = data_request(app, req, owner, company).await?;
     let erased = personal_data::erase(&app.ctx.db, scope, email.as_str()).await?;
-    Ok(http::data(StatusCode::OK, erased.resource()))
+    Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
 }

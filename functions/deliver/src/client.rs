@@ -4,10 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use domain::webhook::{DeliveryRecord, WebhookRecord};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
-use shared::ApiError;
-use shared::db::webhooks::{DeliveryRecord, WebhookRecord};
-use shared::webhook::{self, Targets};
+use services::ServiceError;
+use services::standard_webhooks::{self as webhook, Targets};
 
 /// The whole attempt, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,7 +79,7 @@ impl Resolve for GuardedResolver {
 }
 
 impl Sender {
-    pub fn new(targets: Targets) -> Result<Self, ApiError> {
+    pub fn new(targets: Targets) -> Result<Self, reqwest::Error> {
         // reqwest's rustls takes the process's default provider: the one the SDK uses.
         let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -90,8 +90,7 @@ impl Sender {
             .no_proxy()
             .dns_resolver(Arc::new(GuardedResolver(targets)))
             .user_agent("chat-api-webhooks/1")
-            .build()
-            .map_err(|e| ApiError::internal(format!("the webhook HTTP client: {e}")))?;
+            .build()?;
         Ok(Self { client, targets })
     }
 
@@ -102,7 +101,7 @@ impl Sender {
         webhook: &WebhookRecord,
         delivery: &DeliveryRecord,
         now_millis: i64,
-    ) -> Result<Outcome, ApiError> {
+    ) -> Result<Outcome, ServiceError> {
         // Checked again at send time: the URL was valid for the settings of its creation.
         let url = match webhook::check_url(&webhook.url, self.targets) {
             Ok(url) => url,

@@ -1,7 +1,8 @@
 //! `deliver`: the delivery queue's jobs, one webhook delivery each. An attempt is a
 //! signed `POST` (Standard Webhooks headers, 10 s timeout, redirects not followed) to the
 //! endpoint's URL, after checking every address its host resolves to (no loopback,
-//! private, link-local or metadata address in production; see `shared::webhook`).
+//! private, link-local or metadata address in production; see the services'
+//! `standard_webhooks`).
 //!
 //! A 2xx is success; anything else (status, timeout, refused address) is a failure that
 //! is tried again after the next delay of the retry schedule (jittered), and after the
@@ -14,12 +15,16 @@ mod client;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use shared::db::webhooks::{Attempt, DeliveryRecord, DeliveryStatus, WebhookRecord};
-use shared::mail::{Letter, Mailer};
-use shared::queue::{DeliveryJob, Queue, wait_left};
-use shared::validate::Email;
-use shared::webhook::{self, Settings};
-use shared::{ApiError, Context, clock};
+use domain::clock;
+use domain::jobs::{DeliveryJob, wait_left};
+use domain::text::Email;
+use domain::webhook::{Attempt, DeliveryRecord, DeliveryStatus, WebhookRecord};
+use edge::Context;
+use edge::config::WebhookSettings;
+use edge::event_sources::JobError;
+use services::mail::{Letter, Mailer};
+use services::queue::Queue;
+use services::standard_webhooks;
 
 pub use client::{Outcome, Sender};
 
@@ -30,19 +35,19 @@ pub struct App {
     /// `DELIVERY_DLQ_URL`: the jobs of deliveries given up.
     pub dead_letters: Queue,
     pub mailer: Mailer,
-    pub settings: Settings,
+    pub settings: WebhookSettings,
     pub sender: Sender,
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
         // Webhook signing secrets are per endpoint, in the table: no deployment key.
-        let (ctx, aws) = Context::from_env_without_keys().await?;
-        let settings = Settings::from_env()?;
+        let (ctx, aws) = Context::from_env_without_keys()?;
+        let settings = WebhookSettings::from_env()?;
         let from = ctx.config.require_mail_from()?.to_owned();
         Ok(Self {
-            deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
-            dead_letters: Queue::from_env(&aws, "DELIVERY_DLQ_URL")?,
+            deliveries: edge::config::queue(&aws, "DELIVERY_QUEUE_URL")?,
+            dead_letters: edge::config::queue(&aws, "DELIVERY_DLQ_URL")?,
             mailer: Mailer::from_config(&aws, from),
             sender: Sender::new(settings.targets)?,
             settings,
@@ -52,34 +57,36 @@ impl App {
 }
 
 pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
-    shared::batches::each_message(&batch, async |message| {
-        let job: DeliveryJob = shared::batches::job(message)?;
+    edge::event_sources::each_message(&batch, async |message| {
+        let job: DeliveryJob = edge::event_sources::job(message)?;
         run(app, job).await
     })
     .await
 }
 
-async fn run(app: &App, job: DeliveryJob) -> Result<(), ApiError> {
+async fn run(app: &App, job: DeliveryJob) -> Result<(), JobError> {
     let now = clock::now_millis();
     if let Some(wait) = wait_left(job.not_before, now) {
         // Due later than SQS can hold a message: another hop.
-        return app.deliveries.send(&job, wait).await;
+        return Ok(app.deliveries.send(&job, wait).await?);
     }
     let db = &app.ctx.db;
-    let Some(delivery) = db.delivery(job.webhook_id, job.delivery_id).await? else {
+    let Some(delivery) = db.deliveries().get(job.webhook_id, job.delivery_id).await? else {
         return Ok(()); // expired from the log
     };
     if delivery.status != DeliveryStatus::Pending {
         return Ok(()); // a second job for a delivery already settled
     }
     let webhook = db
-        .webhook(job.owner_id, job.company_id, job.webhook_id)
+        .webhooks()
+        .get(job.owner_id, job.company_id, job.webhook_id)
         .await?;
     let Some(webhook) = webhook.filter(|w| w.enabled) else {
         // Deleted or disabled since: nothing is sent.
-        return db
-            .set_delivery_status(&delivery, DeliveryStatus::Skipped, None)
-            .await;
+        return Ok(db
+            .deliveries()
+            .set_status(&delivery, DeliveryStatus::Skipped, None)
+            .await?);
     };
     let outcome = app.sender.attempt(&webhook, &delivery, now).await?;
     settle(app, job, &webhook, &delivery, outcome, now).await
@@ -93,7 +100,7 @@ async fn settle(
     delivery: &DeliveryRecord,
     outcome: Outcome,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), JobError> {
     let db = &app.ctx.db;
     let next_delay = match outcome.succeeded() {
         true => None,
@@ -101,7 +108,7 @@ async fn settle(
             .settings
             .retries
             .delay_after(delivery.attempts + 1)
-            .map(webhook::jittered),
+            .map(standard_webhooks::jittered),
     };
     let next_attempt_millis = next_delay.map(|d| now + millis(d));
     let attempt = Attempt {
@@ -111,9 +118,9 @@ async fn settle(
         next_attempt_millis,
         succeeded: outcome.succeeded(),
     };
-    db.record_attempt(delivery, &attempt).await?;
+    db.deliveries().record_attempt(delivery, &attempt).await?;
     if outcome.succeeded() {
-        return db.webhook_succeeded(webhook).await;
+        return Ok(db.webhooks().succeeded(webhook).await?);
     }
     tracing::warn!(
         webhook_id = %webhook.id, delivery_id = %delivery.id, attempt = delivery.attempts + 1,
@@ -129,7 +136,7 @@ async fn settle(
         }
         None => app.dead_letters.send(&job, Duration::ZERO).await?,
     }
-    let failing_since = db.webhook_failed(webhook, now).await?;
+    let failing_since = db.webhooks().failed(webhook, now).await?;
     if now - failing_since >= millis(app.settings.disable_after) {
         disable(app, webhook, &outcome, now - failing_since).await?;
     }
@@ -146,15 +153,21 @@ async fn disable(
     webhook: &WebhookRecord,
     outcome: &Outcome,
     failing_for_millis: i64,
-) -> Result<(), ApiError> {
+) -> Result<(), JobError> {
     let hours = u64::try_from(failing_for_millis / 3_600_000).unwrap_or_default();
     let reason = format!("failing for {hours} hours in a row");
-    if !app.ctx.db.disable_failing_webhook(webhook, &reason).await? {
+    if !app
+        .ctx
+        .db
+        .webhooks()
+        .disable_failing(webhook, &reason)
+        .await?
+    {
         return Ok(()); // another attempt did it
     }
     tracing::warn!(webhook_id = %webhook.id, "webhook disabled after failing too long");
-    let owner = app.ctx.db.user(webhook.owner_id).await?;
-    if let Some(email) = owner.and_then(|o| Email::parse(&o.email)) {
+    let owner = app.ctx.db.users().get(webhook.owner_id).await?;
+    if let Some(email) = owner.and_then(|o| Email::normalized(&o.email)) {
         let last_error = outcome.error().unwrap_or_else(|| "no 2xx answer".into());
         let letter = Letter::webhook_disabled(&webhook.url, hours, &last_error);
         app.mailer.send(&email, &letter).await?;

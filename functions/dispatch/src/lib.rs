@@ -17,13 +17,17 @@ use std::time::Duration;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use shared::db::chats::ChatRecord;
-use shared::db::webhooks::{DeliveryInserted, DeliveryRecord, DeliveryStatus, WebhookRecord};
-use shared::db::{Item, events};
-use shared::events::{Event, EventType};
-use shared::ids::{ChatId, ChatUserId, CompanyId, EntityId};
-use shared::queue::{DeliveryJob, NotifyJob, Queue};
-use shared::{ApiError, Context, clock};
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::events::{Change, Event};
+use domain::ids::{ChatId, ChatUserId, CompanyId};
+use domain::jobs::{DeliveryJob, NotifyJob};
+use domain::webhook::{DeliveryRecord, DeliveryStatus, WebhookRecord};
+use edge::Context;
+use edge::event_sources::JobError;
+use services::queue::Queue;
+use storage::deliveries::DeliveryInserted;
+use storage::{Item, log};
 
 pub struct App {
     pub ctx: Context,
@@ -34,11 +38,11 @@ pub struct App {
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env_without_keys().await?;
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let (ctx, aws) = Context::from_env_without_keys()?;
         Ok(Self {
-            deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
-            notifications: Queue::from_env(&aws, "NOTIFY_QUEUE_URL")?,
+            deliveries: edge::config::queue(&aws, "DELIVERY_QUEUE_URL")?,
+            notifications: edge::config::queue(&aws, "NOTIFY_QUEUE_URL")?,
             ctx,
         })
     }
@@ -53,7 +57,7 @@ struct Lookups {
 
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut lookups = Lookups::default();
-    shared::batches::stream_in_order(&batch, async |record| match event_of(record)? {
+    edge::event_sources::stream_in_order(&batch, async |record| match event_of(record)? {
         Some(event) => dispatch(app, &event, &mut lookups).await,
         None => Ok(()),
     })
@@ -61,19 +65,19 @@ pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
 }
 
 /// The new log event a stream record carries, if it carries one.
-pub fn event_of(record: &EventRecord) -> Result<Option<Event>, ApiError> {
+pub fn event_of(record: &EventRecord) -> Result<Option<Event>, JobError> {
     if record.event_name != "INSERT" {
         return Ok(None);
     }
     let item: Item = record.change.new_image.clone().into();
-    events::event_of_item(item)
+    Ok(log::event_of_item(item)?)
 }
 
-async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(), ApiError> {
+async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(), JobError> {
     let db = &app.ctx.db;
     let chat = match lookups.chats.entry(event.chat_id) {
         Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(slot) => slot.insert(db.chat(event.chat_id).await?),
+        Entry::Vacant(slot) => slot.insert(db.chats().get(event.chat_id).await?),
     };
     // A chat deleted since: nobody is left to tell.
     let Some(chat) = chat.as_ref() else {
@@ -81,22 +85,24 @@ async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(),
     };
     let webhooks = match lookups.webhooks.entry(chat.company_id) {
         Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(slot) => {
-            slot.insert(db.company_webhooks(chat.owner_id, chat.company_id).await?)
-        }
+        Entry::Vacant(slot) => slot.insert(
+            db.webhooks()
+                .of_company(chat.owner_id, chat.company_id)
+                .await?,
+        ),
     };
     for webhook in webhooks.iter().filter(|w| w.wants(event)) {
         queue_delivery(app, webhook, event).await?;
     }
-    if event.kind == EventType::MessageCreated {
-        queue_unread_checks(app, chat, event).await?;
+    if let Some(author) = author(event) {
+        queue_unread_checks(app, chat, event.seq, author).await?;
     }
     Ok(())
 }
 
-async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Result<(), ApiError> {
+async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Result<(), JobError> {
     let delivery = DeliveryRecord::new(webhook, event, clock::now_millis())?;
-    let queue_it = match app.ctx.db.insert_delivery(&delivery).await? {
+    let queue_it = match app.ctx.db.deliveries().insert(&delivery).await? {
         DeliveryInserted::New => true,
         // A replayed record: its job may never have been sent (the batch failed after
         // the insert), so send it again unless it was tried already.
@@ -117,17 +123,23 @@ async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Re
     Ok(())
 }
 
-/// The author of a `message.created`.
+/// The author of a `message.created` (`None` for any other event).
 fn author(event: &Event) -> Option<ChatUserId> {
-    event.data["chat_user_id"]
-        .as_str()
-        .and_then(ChatUserId::parse)
+    match &event.change {
+        Change::MessageCreated(message) => Some(message.chat_user_id),
+        _ => None,
+    }
 }
 
-/// Queues one check per chat user who may have to hear about this message by email: not
-/// its author, verified, not unsubscribed, not past it already, and without a check
-/// pending (that one will see this message too).
-async fn queue_unread_checks(app: &App, chat: &ChatRecord, event: &Event) -> Result<(), ApiError> {
+/// Queues one check per chat user who may have to hear about the message of event `seq`
+/// by email: not its author, verified, not unsubscribed, not past it already, and
+/// without a check pending (that one will see this message too).
+async fn queue_unread_checks(
+    app: &App,
+    chat: &ChatRecord,
+    seq: u64,
+    author: ChatUserId,
+) -> Result<(), JobError> {
     let delay = app
         .ctx
         .config
@@ -137,12 +149,11 @@ async fn queue_unread_checks(app: &App, chat: &ChatRecord, event: &Event) -> Res
     }
     let now = clock::now_millis();
     let due = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
-    let author = author(event);
-    for chat_user in app.ctx.db.all_chat_users(chat.id).await? {
-        let wanted = Some(chat_user.id) != author
+    for chat_user in app.ctx.db.chat_users().all(chat.id).await? {
+        let wanted = chat_user.id != author
             && chat_user.verified_at.is_some()
             && !chat_user.unread_emails_off
-            && chat_user.last_read_seq < event.seq
+            && chat_user.last_read_seq < seq
             && chat_user
                 .notify_pending_until
                 .is_none_or(|until| until <= now);
@@ -159,6 +170,7 @@ async fn queue_unread_checks(app: &App, chat: &ChatRecord, event: &Event) -> Res
         app.notifications.send(&job, delay).await?;
         app.ctx
             .db
+            .chat_users()
             .claim_notify_check(chat.id, chat_user.id, now, due)
             .await?;
     }
@@ -168,18 +180,31 @@ async fn queue_unread_checks(app: &App, chat: &ChatRecord, event: &Event) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use domain::ids::MessageId;
+    use domain::message::{MessageResource, Tombstone};
+    use std::borrow::Cow;
 
     #[test]
     fn the_author_is_the_messages_chat_user() {
         let who = ChatUserId::new();
-        let event = Event {
+        let message = MessageResource {
+            body: Cow::Borrowed("hi"),
+            chat_id: ChatId::new(),
+            chat_user_id: who,
+            created_at: Cow::Borrowed("t"),
+            edited_at: None,
+            id: MessageId::new(),
             seq: 1,
-            kind: EventType::MessageCreated,
+            updated_at: Cow::Borrowed("t"),
+        };
+        let event = |change| Event {
+            seq: 1,
             chat_id: ChatId::new(),
             at: "t".into(),
-            data: json!({ "id": "m", "chat_user_id": who, "body": "hi" }),
+            change,
         };
-        assert_eq!(author(&event), Some(who));
+        assert_eq!(author(&event(Change::MessageCreated(message))), Some(who));
+        let deleted = Tombstone::new(MessageId::new(), Some(who));
+        assert_eq!(author(&event(Change::MessageDeleted(deleted))), None);
     }
 }

@@ -5,20 +5,19 @@
 //! item removed from a chat (chat deleted, socket forgotten) closes that socket.
 //!
 //! Records are handled in order; the first that fails is reported with the ones after
-//! it (see `shared::batches`), so a chat's events never overtake each other.
+//! it (see the edge's `event_sources`), so a chat's events never overtake each other.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use shared::ApiError;
-use shared::db::realtime::{self, ConnectionRecord, Subscriber};
-use shared::db::{Item, events};
-use shared::events::{Event, EventType};
-use shared::ids::{ChatId, ChatUserId, EntityId};
-use shared::push;
+use domain::events::{Change, Event};
+use domain::ids::{ChatId, ChatUserId};
+use domain::realtime::{ConnectionRecord, Subscriber};
+use edge::event_sources::JobError;
+use storage::{Item, log, realtime};
 
-pub use shared::push::PushApp as App;
+pub use edge::live::PushApp as App;
 
 /// What one stream record asks of the fan-out.
 #[derive(Debug, PartialEq)]
@@ -30,10 +29,10 @@ pub enum Work {
 }
 
 /// Reads a stream record.
-pub fn work_of(record: &EventRecord) -> Result<Work, ApiError> {
+pub fn work_of(record: &EventRecord) -> Result<Work, JobError> {
     let image = |image: &serde_dynamo::Item| -> Item { image.clone().into() };
     Ok(match record.event_name.as_str() {
-        "INSERT" => match events::event_of_item(image(&record.change.new_image))? {
+        "INSERT" => match log::event_of_item(image(&record.change.new_image))? {
             Some(event) => Work::Publish(event),
             None => Work::Nothing,
         },
@@ -48,13 +47,13 @@ type Sockets = HashMap<ChatId, Vec<ConnectionRecord>>;
 
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut sockets = Sockets::new();
-    shared::batches::stream_in_order(&batch, async |record| {
+    edge::event_sources::stream_in_order(&batch, async |record| {
         perform(app, work_of(record)?, &mut sockets).await
     })
     .await
 }
 
-async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), ApiError> {
+async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), JobError> {
     match work {
         Work::Publish(event) => publish(app, &event, sockets).await,
         Work::Close(connection) => {
@@ -67,15 +66,15 @@ async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), Api
 
 /// Sends `event` to the chat's sockets; after a `chat_user.removed`, that chat user's
 /// sockets are closed.
-async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), ApiError> {
-    let db = &app.ctx.db;
+async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), JobError> {
+    let realtime = app.ctx.db.realtime();
     let chat_sockets = match sockets.remove(&event.chat_id) {
         Some(known) => known,
-        None => db.chat_connections(event.chat_id).await?,
+        None => realtime.of_chat(event.chat_id).await?,
     };
     // Boxed: the nested futures of a broadcast would otherwise make every caller's future
     // type deep enough to overflow the compiler's query depth on a clean build.
-    Box::pin(push::broadcast(&app.pusher, db, &chat_sockets, |socket| {
+    Box::pin(app.broadcast(&chat_sockets, |socket| {
         Some(event.render(socket.subscriber.audience()))
     }))
     .await?;
@@ -84,38 +83,54 @@ async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), 
     });
     for socket in &closing {
         // Forgetting the item closes the socket (its REMOVE comes back here).
-        db.forget_connection(socket).await?;
+        realtime.forget(socket).await?;
     }
     sockets.insert(event.chat_id, staying);
     Ok(())
 }
 
 fn removed_chat_user(event: &Event) -> Option<ChatUserId> {
-    (event.kind == EventType::ChatUserRemoved)
-        .then(|| event.data["id"].as_str().and_then(ChatUserId::parse))
-        .flatten()
+    match &event.change {
+        Change::ChatUserRemoved(chat_user) => Some(chat_user.id),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use domain::chat_user::ChatUserResource;
     use serde_json::json;
+    use std::borrow::Cow;
 
     #[test]
     fn a_removal_names_the_chat_user_to_disconnect() {
         let gone = ChatUserId::new();
-        let event = |kind| Event {
+        let chat_user = ChatUserResource {
+            chat_id: ChatId::new(),
+            created_at: Cow::Borrowed("t"),
+            email: None,
+            id: gone,
+            last_read_seq: Some(0),
+            name: Cow::Borrowed("Ann"),
+            unread_emails: Some(true),
+            updated_at: Cow::Borrowed("t"),
+            verified_at: None,
+        };
+        let event = |change| Event {
             seq: 3,
-            kind,
             chat_id: ChatId::new(),
             at: "t".into(),
-            data: json!({ "id": gone, "name": "Ann" }),
+            change,
         };
         assert_eq!(
-            removed_chat_user(&event(EventType::ChatUserRemoved)),
+            removed_chat_user(&event(Change::ChatUserRemoved(chat_user.clone()))),
             Some(gone)
         );
-        assert_eq!(removed_chat_user(&event(EventType::ChatUserUpdated)), None);
+        assert_eq!(
+            removed_chat_user(&event(Change::ChatUserUpdated(chat_user))),
+            None
+        );
     }
 
     #[test]

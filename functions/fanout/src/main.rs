@@ -1,17 +1,8 @@
 //! Lambda entry point of the stream fan-out: config and clients built once per instance.
-// The AWS SDK's futures nest deeply; a clean build needs more than the default 128.
-#![recursion_limit = "256"]
-
-use aws_lambda_events::dynamodb::Event;
-use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::runtime::init_tracing();
-    let app = fanout::App::from_env().await?;
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
-        let app = &app;
-        async move { Ok::<_, lambda_runtime::Error>(fanout::handle(app, event.payload).await) }
-    }))
-    .await
+    edge::runtime::init_tracing();
+    let app = fanout::App::from_env()?;
+    edge::event_sources::serve(|event| fanout::handle(&app, event)).await
 }

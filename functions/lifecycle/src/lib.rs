@@ -11,28 +11,29 @@
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use shared::db::Item;
-use shared::db::chats::chat_of_keys;
-use shared::db::companies::retention_change;
-use shared::{ApiError, Context};
+use edge::Context;
+use edge::event_sources::JobError;
+use storage::Item;
+use storage::chats::chat_of_keys;
+use storage::companies::retention_change;
 
 pub struct App {
     pub ctx: Context,
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
         // Deletes and copies items: reads no key.
-        let (ctx, _) = Context::from_env_without_keys().await?;
+        let (ctx, _) = Context::from_env_without_keys()?;
         Ok(Self { ctx })
     }
 }
 
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
-    shared::batches::stream_in_order(&batch, async |record| apply(app, record).await).await
+    edge::event_sources::stream_in_order(&batch, async |record| apply(app, record).await).await
 }
 
-async fn apply(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+async fn apply(app: &App, record: &EventRecord) -> Result<(), JobError> {
     match record.event_name.as_str() {
         "REMOVE" => purge(app, record).await,
         "MODIFY" => copy_retention(app, record).await,
@@ -40,17 +41,17 @@ async fn apply(app: &App, record: &EventRecord) -> Result<(), ApiError> {
     }
 }
 
-async fn purge(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+async fn purge(app: &App, record: &EventRecord) -> Result<(), JobError> {
     let keys: Item = record.change.keys.clone().into();
     let Some(chat_id) = chat_of_keys(&keys) else {
         return Ok(());
     };
-    let removed = app.ctx.db.purge_chat(chat_id).await?;
+    let removed = app.ctx.db.chats().purge(chat_id).await?;
     tracing::info!(chat_id = %chat_id, items = removed, "deleted chat purged");
     Ok(())
 }
 
-async fn copy_retention(app: &App, record: &EventRecord) -> Result<(), ApiError> {
+async fn copy_retention(app: &App, record: &EventRecord) -> Result<(), JobError> {
     let old: Item = record.change.old_image.clone().into();
     let new: Item = record.change.new_image.clone().into();
     // Chat counts and names change company items too: only a new retention matters here.
@@ -60,6 +61,7 @@ async fn copy_retention(app: &App, record: &EventRecord) -> Result<(), ApiError>
     let chats = app
         .ctx
         .db
+        .companies()
         .apply_retention(company.owner_id, company.id, company.retention_days)
         .await?;
     tracing::info!(company_id = %company.id, chats, "retention applied to the company's chats");

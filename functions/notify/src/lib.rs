@@ -8,19 +8,19 @@
 //! The email links back to the company's widget page (`widget_url`, with the chat id)
 //! and carries a one-click unsubscribe (RFC 8058) for this chat user and chat.
 
-// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
-// a clean build needs more than the default 128.
-#![recursion_limit = "256"]
-
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use shared::db::chat_users::ChatUserRecord;
-use shared::db::chats::ChatRecord;
-use shared::db::messages::{MessageRecord, Window};
-use shared::db::realtime::Subscriber;
-use shared::mail::{Letter, Mailer, message_lines};
-use shared::queue::{NotifyJob, Queue, wait_left};
-use shared::validate::Email;
-use shared::{ApiError, Context, clock};
+use domain::chat::ChatRecord;
+use domain::chat_user::ChatUserRecord;
+use domain::clock;
+use domain::jobs::{NotifyJob, wait_left};
+use domain::message::MessageRecord;
+use domain::realtime::Subscriber;
+use domain::text::Email;
+use edge::Context;
+use edge::event_sources::JobError;
+use services::mail::{Letter, Mailer, message_lines};
+use services::queue::Queue;
+use storage::messages::Window;
 
 /// Messages an email lists at most (the newest unread ones).
 pub const MAX_LISTED: usize = 50;
@@ -34,11 +34,11 @@ pub struct App {
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
-        let (ctx, aws) = Context::from_env().await?;
+    pub fn from_env() -> Result<Self, lambda_runtime::Error> {
+        let (ctx, aws) = Context::from_env()?;
         let from = ctx.config.require_mail_from()?.to_owned();
         Ok(Self {
-            notifications: Queue::from_env(&aws, "NOTIFY_QUEUE_URL")?,
+            notifications: edge::config::queue(&aws, "NOTIFY_QUEUE_URL")?,
             mailer: Mailer::from_config(&aws, from),
             public_api_url: ctx.config.require_public_api_url()?.to_owned(),
             ctx,
@@ -47,8 +47,8 @@ impl App {
 }
 
 pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
-    shared::batches::each_message(&batch, async |message| {
-        let job: NotifyJob = shared::batches::job(message)?;
+    edge::event_sources::each_message(&batch, async |message| {
+        let job: NotifyJob = edge::event_sources::job(message)?;
         run(app, job).await
     })
     .await
@@ -62,14 +62,15 @@ pub fn unread_for(chat_user: &ChatUserRecord, newest: Vec<MessageRecord>) -> Vec
         .collect()
 }
 
-async fn run(app: &App, job: NotifyJob) -> Result<(), ApiError> {
+async fn run(app: &App, job: NotifyJob) -> Result<(), JobError> {
     let now = clock::now_millis();
     if let Some(wait) = wait_left(job.not_before, now) {
-        return app.notifications.send(&job, wait).await;
+        return Ok(app.notifications.send(&job, wait).await?);
     }
     let db = &app.ctx.db;
     let Some((chat_user, chat)) = db
-        .chat_user_with_chat(job.chat_id, job.chat_user_id)
+        .chat_users()
+        .with_chat(job.chat_id, job.chat_user_id)
         .await?
     else {
         return Ok(());
@@ -83,7 +84,8 @@ async fn run(app: &App, job: NotifyJob) -> Result<(), ApiError> {
         return Ok(());
     }
     let online = db
-        .chat_connections(chat.id)
+        .realtime()
+        .of_chat(chat.id)
         .await?
         .iter()
         .any(|socket| socket.subscriber == Subscriber::ChatUser(chat_user.id));
@@ -101,16 +103,18 @@ async fn run(app: &App, job: NotifyJob) -> Result<(), ApiError> {
         let wait = std::time::Duration::from_millis(
             u64::try_from(seen + window_millis - now).unwrap_or(0),
         );
-        return app.notifications.send(&later, wait).await;
+        return Ok(app.notifications.send(&later, wait).await?);
     }
     let newest = db
-        .list_messages(chat.id, Window::Latest, MAX_LISTED)
+        .messages()
+        .page(chat.id, Window::Latest, MAX_LISTED)
         .await?;
     let unread = unread_for(&chat_user, newest.messages);
     if unread.is_empty() {
         return Ok(());
     }
     if !db
+        .chat_users()
         .claim_unread_email(chat.id, chat_user.id, now, window_millis)
         .await?
     {
@@ -124,14 +128,14 @@ async fn send(
     chat: &ChatRecord,
     chat_user: &ChatUserRecord,
     unread: &[MessageRecord],
-) -> Result<(), ApiError> {
+) -> Result<(), JobError> {
     let db = &app.ctx.db;
-    let Some(to) = Email::parse(&chat_user.email) else {
+    let Some(to) = Email::normalized(&chat_user.email) else {
         return Ok(());
     };
-    let chat_users = db.all_chat_users(chat.id).await?;
+    let chat_users = db.chat_users().all(chat.id).await?;
     let lines = message_lines(unread, &chat_users);
-    let company = db.company(chat.owner_id, chat.company_id).await?;
+    let company = db.companies().get(chat.owner_id, chat.company_id).await?;
     let link = company
         .and_then(|c| c.widget_url)
         .map(|page| chat_link(&page, chat));
@@ -143,7 +147,7 @@ async fn send(
         .await?;
     let unsubscribe = format!("{}/api/email/unsubscribe?token={token}", app.public_api_url);
     let letter = Letter::unread_messages(&chat.name, &lines, link.as_deref(), &unsubscribe);
-    app.mailer.send(&to, &letter).await
+    Ok(app.mailer.send(&to, &letter).await?)
 }
 
 /// The company's widget page, opened on this chat.

@@ -6,13 +6,18 @@
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use aws_lambda_events::query_map::QueryMap;
+use domain::clock;
+use domain::realtime::{ConnectionRecord, Subscriber};
+use edge::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::db::realtime::{ConnectionRecord, Subscriber};
-use shared::push::{self, Delivery};
-use shared::{ApiError, clock};
+use services::push::Delivery;
 
-pub use shared::push::PushApp as App;
+pub use edge::live::PushApp as App;
+
+/// The WebSocket API's routes besides `$connect`, `$disconnect` and `$default`: the
+/// `action` of a client frame (route selection `$request.body.action`).
+pub const ACTIONS: [&str; 2] = ["ping", "typing"];
 
 /// What the WebSocket API reads from a route's integration: on `$connect`, a status
 /// other than 2xx refuses the socket.
@@ -40,9 +45,9 @@ enum Refusal {
     Failed(ApiError),
 }
 
-impl From<ApiError> for Refusal {
-    fn from(err: ApiError) -> Self {
-        Refusal::Failed(err)
+impl<E: Into<ApiError>> From<E> for Refusal {
+    fn from(err: E) -> Self {
+        Refusal::Failed(err.into())
     }
 }
 
@@ -61,7 +66,7 @@ pub async fn handle(app: &App, event: ApiGatewayWebsocketProxyRequest) -> RouteR
         Err(Refusal::BadTicket) => 401,
         Err(Refusal::ChatGone) => 404,
         Err(Refusal::Failed(err)) => {
-            tracing::error!(route, error = %err, "websocket route failed");
+            tracing::error!(route, error = %sdk::Chain(&err), "websocket route failed");
             err.status().as_u16()
         }
     };
@@ -75,6 +80,7 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
     let ticket = app
         .ctx
         .db
+        .realtime()
         .redeem_ticket(ticket, connection_id, now)
         .await?
         .ok_or(Refusal::BadTicket)?;
@@ -85,21 +91,23 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
         connected_at_ms: now,
         last_typing_ms: 0,
     };
-    if !app.ctx.db.open_connection(&connection).await? {
+    if !app.ctx.db.realtime().open(&connection).await? {
         return Err(Refusal::ChatGone);
     }
     Ok(())
 }
 
 async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
-    if let Some(connection) = app.ctx.db.connection(connection_id).await? {
-        app.ctx.db.forget_connection(&connection).await?;
+    let realtime = app.ctx.db.realtime();
+    if let Some(connection) = realtime.connection(connection_id).await? {
+        realtime.forget(&connection).await?;
         // Unread-message emails wait until a chat user has been away a while.
         if let Subscriber::ChatUser(chat_user) = connection.subscriber {
-            let now = shared::clock::now_millis();
+            let now = clock::now_millis();
             app.ctx
                 .db
-                .chat_user_seen(connection.chat_id, chat_user, now)
+                .chat_users()
+                .seen(connection.chat_id, chat_user, now)
                 .await?;
         }
     }
@@ -107,7 +115,7 @@ async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
 }
 
 async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<(), Refusal> {
-    let Some(connection) = app.ctx.db.connection(connection_id).await? else {
+    let Some(connection) = app.ctx.db.realtime().connection(connection_id).await? else {
         // Closed meanwhile: nothing to answer.
         return Ok(());
     };
@@ -130,7 +138,7 @@ async fn reply(
     frame: serde_json::Value,
 ) -> Result<(), Refusal> {
     if app.pusher.send(&connection.connection_id, &frame).await? == Delivery::Gone {
-        app.ctx.db.forget_connection(connection).await?;
+        app.ctx.db.realtime().forget(connection).await?;
     }
     Ok(())
 }
@@ -145,16 +153,18 @@ fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
 }
 
 async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal> {
-    let db = &app.ctx.db;
-    if !db.allow_typing(connection, clock::now_millis()).await? {
+    let realtime = app.ctx.db.realtime();
+    if !realtime
+        .allow_typing(connection, clock::now_millis())
+        .await?
+    {
         return Ok(());
     }
     let frame = typing_frame(connection.subscriber);
-    let sockets = db.chat_connections(connection.chat_id).await?;
-    // Boxed: see the fan-out's publish (the compiler's query depth on a clean build).
-    Box::pin(push::broadcast(&app.pusher, db, &sockets, |other| {
+    let sockets = realtime.of_chat(connection.chat_id).await?;
+    app.broadcast(&sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
-    }))
+    })
     .await?;
     Ok(())
 }
@@ -162,7 +172,7 @@ async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::ids::{ChatUserId, UserId};
+    use domain::ids::{ChatUserId, UserId};
 
     #[test]
     fn client_frames_are_read_by_their_action() {
@@ -178,7 +188,7 @@ mod tests {
 
     #[test]
     fn every_route_of_the_api_is_a_frame_this_function_reads() {
-        for action in shared::routes::WEBSOCKET_ACTIONS {
+        for action in ACTIONS {
             let frame = json!({ "action": action }).to_string();
             assert!(
                 serde_json::from_str::<ClientFrame>(&frame).is_ok(),

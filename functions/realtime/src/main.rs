@@ -1,20 +1,8 @@
-//! Lambda entry point of the WebSocket API's routes: config and clients built once per
-//! instance.
-// The AWS SDK's futures nest deeply; a clean build needs more than the default 128.
-#![recursion_limit = "256"]
-
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
-use lambda_runtime::{LambdaEvent, service_fn};
+//! Lambda entry point of the WebSocket API's routes: config and clients built once per instance.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::runtime::init_tracing();
-    let app = realtime::App::from_env().await?;
-    lambda_runtime::run(service_fn(
-        |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
-            let app = &app;
-            async move { Ok::<_, lambda_runtime::Error>(realtime::handle(app, event.payload).await) }
-        },
-    ))
-    .await
+    edge::runtime::init_tracing();
+    let app = realtime::App::from_env()?;
+    edge::event_sources::serve(|event| realtime::handle(&app, event)).await
 }

@@ -3,40 +3,44 @@
 //! `DELETE /api/tokens/{token_id}` revokes one at once (the token item is what every
 //! API-token request checks).
 
-// The AWS SDK's futures nest deeply (the keys read is awaited inside the handlers):
-// a clean build needs more than the default 128.
-#![recursion_limit = "256"]
+pub mod routes;
 
+use domain::api_token::ApiTokenRecord;
+use domain::clock;
+use domain::ids::{ApiTokenId, EntityId};
+use domain::login::LoginFailuresRecord;
+use domain::text::{Email, Name, PresentedPassword};
+use domain::user::{AT_API_TOKEN_CAP, UserRecord};
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, FieldErrors, auth, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use routes::{Endpoint, ROUTES};
 use serde_json::json;
-use shared::db::api_tokens::ApiTokenRecord;
-use shared::db::logins::LoginFailuresRecord;
-use shared::db::users::UserRecord;
-use shared::ids::{ApiTokenId, EntityId};
-use shared::routes::TokensEndpoint;
-use shared::validate::{Email, Fields, Name, PresentedPassword};
-use shared::{ApiError, ApiRequest, FieldErrors, auth, clock, crypto, http};
+use services::crypto;
+use storage::cap::Added;
 
-pub use shared::App;
+pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: TokensEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
-        TokensEndpoint::Login => create(app, &req).await,
-        TokensEndpoint::List => list(app, &req).await,
-        TokensEndpoint::Revoke(token) => revoke(app, &req, token).await,
+        Endpoint::Login => create(app, &req).await,
+        Endpoint::List => list(app, &req).await,
+        Endpoint::Revoke(token) => revoke(app, &req, token).await,
     }
 }
 
-/// Failed logins per email and source address allowed in one window before 429.
 pub const MAX_FAILED_LOGINS: u32 = 10;
 pub const FAILED_LOGIN_WINDOW_MS: i64 = 15 * 60 * 1000;
 
@@ -66,8 +70,7 @@ impl Login {
 
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let input = Login::parse(req)?;
-    let source = req.source_ip.as_deref().unwrap_or("unknown");
-    let user = login(app, source, &input.email, &input.password).await?;
+    let user = login(app, req.source(), &input.email, &input.password).await?;
     let token = ApiTokenRecord {
         id: ApiTokenId::new(),
         user_id: user.id,
@@ -84,13 +87,13 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         .await?
         .issue_api_token(user.id, token.id)
         .await?;
-    app.ctx
-        .db
-        .insert_api_token(&token)
-        .await?
-        .or_refuse(shared::db::users::AT_API_TOKEN_CAP)?;
+    match app.ctx.db.api_tokens().insert(&token).await? {
+        Added::Added => {}
+        Added::AtCap => return Err(ApiError::Conflict(AT_API_TOKEN_CAP)),
+        Added::HolderGone => return Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+    }
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
-    Ok(http::data(
+    Ok(envelope::data(
         StatusCode::CREATED,
         json!({ "token": secret, "token_type": "Bearer", "api_token": token.resource() }),
     ))
@@ -123,8 +126,8 @@ async fn login(
     email: &Email,
     password: &PresentedPassword,
 ) -> Result<UserRecord, ApiError> {
-    let db = &app.ctx.db;
-    let lookup = db.login_lookup(email.as_str(), source).await?;
+    let logins = app.ctx.db.logins();
+    let lookup = logins.lookup(email.as_str(), source).await?;
     let now = clock::now_millis();
     let failures = open_window(lookup.failures, now);
     login_throttle(failures.as_ref(), now)?;
@@ -136,19 +139,20 @@ async fn login(
     match lookup.user {
         Some(user) if verified => {
             if failures.is_some() {
-                db.clear_login_failures(email.as_str(), source).await?;
+                logins.clear(email.as_str(), source).await?;
             }
             Ok(user)
         }
         _ => {
-            db.record_login_failure(
-                email.as_str(),
-                source,
-                failures.is_some(),
-                now,
-                FAILED_LOGIN_WINDOW_MS,
-            )
-            .await?;
+            logins
+                .record_failure(
+                    email.as_str(),
+                    source,
+                    failures.is_some(),
+                    now,
+                    FAILED_LOGIN_WINDOW_MS,
+                )
+                .await?;
             Err(FieldErrors::single("email", BAD_CREDENTIALS))
         }
     }
@@ -160,13 +164,11 @@ async fn list(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let page = app
         .ctx
         .db
-        .list_api_tokens(operator.user.id, per_page, req.cursor())
+        .api_tokens()
+        .list(operator.user.id, per_page, req.cursor())
         .await?;
-    Ok(http::list(
-        page.items.iter().map(ApiTokenRecord::resource).collect(),
-        per_page,
-        page.next_cursor,
-    ))
+    let items: Vec<_> = page.items.iter().map(ApiTokenRecord::resource).collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 async fn revoke(
@@ -178,16 +180,23 @@ async fn revoke(
     let deleted = app
         .ctx
         .db
-        .revoke_api_token(operator.user.id, token)
+        .api_tokens()
+        .revoke(operator.user.id, token)
         .await?
         .ok_or(ApiError::NotFound(ApiTokenId::NOT_FOUND))?;
     tracing::info!(user_id = %operator.user.id, token_id = %deleted.id, "api token revoked");
-    Ok(http::data(StatusCode::OK, deleted.resource()))
+    Ok(envelope::data(StatusCode::OK, deleted.resource()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
 
     fn failures(count: u32, window_start_ms: i64) -> Option<LoginFailuresRecord> {
         Some(LoginFailuresRecord {

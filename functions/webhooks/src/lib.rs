@@ -5,65 +5,71 @@
 //! and `deliver` (job → signed POST, retried); this function only manages endpoints and
 //! queues a delivery again on request.
 
-// The AWS SDK's futures nest deeply (the keys read awaited inside the handlers): a
-// clean build needs more than the default 128.
-#![recursion_limit = "256"]
+pub mod routes;
 
 use std::time::Duration;
 
+use domain::clock;
+use domain::company::MAX_WEBHOOKS;
+use domain::ids::{CompanyId, DeliveryId, EntityId, UserId, WebhookId};
+use domain::jobs::DeliveryJob;
+use domain::text::{Description, EventTypes, UrlText};
+use domain::webhook::{DeliveryRecord, DeliveryStatus, WebhookRecord};
+use edge::config::WebhookSettings;
+use edge::fields::Fields;
+use edge::{ApiError, ApiRequest, Context, FieldErrors, auth, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::db::webhooks::{
-    DeliveryRecord, DeliveryStatus, MAX_WEBHOOKS_PER_COMPANY, WebhookChanges, WebhookRecord,
-};
-use shared::ids::{CompanyId, DeliveryId, EntityId, UserId, WebhookId};
-use shared::queue::{DeliveryJob, Queue};
-use shared::routes::WebhooksEndpoint;
-use shared::validate::{Description, EventTypes, Fields, UrlText};
-use shared::webhook::{self, SigningSecret};
-use shared::{ApiError, ApiRequest, Context, FieldErrors, auth, clock, http};
+use routes::{Endpoint, ROUTES};
+use services::queue::Queue;
+use services::standard_webhooks::{self, generate_secret};
+use storage::cap::Added;
+use storage::webhooks::WebhookChanges;
 
 pub struct App {
     pub ctx: Context,
     /// Where a retried delivery's job goes (`DELIVERY_QUEUE_URL`).
     pub deliveries: Queue,
-    pub settings: webhook::Settings,
+    pub settings: WebhookSettings,
 }
 
 impl App {
-    pub async fn from_env() -> Result<Self, lambda_http::Error> {
-        let (ctx, aws) = Context::from_env().await?;
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = Context::from_env()?;
         Ok(Self {
-            deliveries: Queue::from_env(&aws, "DELIVERY_QUEUE_URL")?,
-            settings: webhook::Settings::from_env()?,
+            deliveries: edge::config::queue(&aws, "DELIVERY_QUEUE_URL")?,
+            settings: WebhookSettings::from_env()?,
             ctx,
         })
     }
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    shared::runtime::respond(request, |endpoint, req| dispatch(app, endpoint, req)).await
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+        dispatch(app, endpoint, req)
+    })
+    .await
 }
 
 async fn dispatch(
     app: &App,
-    endpoint: WebhooksEndpoint,
+    endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
-    use WebhooksEndpoint as E;
+    use Endpoint as E;
     let owner = auth::operator(&app.ctx, &req).await?.user.id;
     match endpoint {
         E::List(company) => list(app, &req, owner, company).await,
         E::Create(company) => create(app, &req, owner, company).await,
         E::Get(company, id) => {
             let webhook = find(app, owner, company, id).await?;
-            Ok(http::data(StatusCode::OK, webhook.resource(false)))
+            Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
         }
         E::Update(company, id) => update(app, &req, owner, company, id).await,
         E::Delete(company, id) => {
-            let gone = app.ctx.db.delete_webhook(owner, company, id).await?;
+            let gone = app.ctx.db.webhooks().delete(owner, company, id).await?;
             let webhook = gone.ok_or(NOT_FOUND)?;
-            Ok(http::data(StatusCode::OK, webhook.resource(false)))
+            Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
         }
         E::RotateSecret(company, id) => rotate(app, owner, company, id).await,
         E::Deliveries(company, id) => deliveries(app, &req, owner, company, id).await,
@@ -81,14 +87,15 @@ async fn find(
 ) -> Result<WebhookRecord, ApiError> {
     app.ctx
         .db
-        .webhook(owner, company, id)
+        .webhooks()
+        .get(owner, company, id)
         .await?
         .ok_or(NOT_FOUND)
 }
 
 /// The company must be the caller's: another owner's is a 404, like a missing one.
 async fn require_company(app: &App, owner: UserId, company: CompanyId) -> Result<(), ApiError> {
-    match app.ctx.db.company(owner, company).await? {
+    match app.ctx.db.companies().get(owner, company).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound(CompanyId::NOT_FOUND)),
     }
@@ -105,16 +112,17 @@ async fn list(
     let page = app
         .ctx
         .db
-        .list_webhooks(owner, company, per_page, req.cursor())
+        .webhooks()
+        .list(owner, company, per_page, req.cursor())
         .await?;
-    let items = page.items.iter().map(|w| w.resource(false)).collect();
-    Ok(http::list(items, per_page, page.next_cursor))
+    let items: Vec<_> = page.items.iter().map(|w| w.resource(false)).collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 /// The URL field, checked for where this stack may deliver.
 fn target_url(fields: &mut Fields<'_>, url: Option<UrlText>, app: &App) -> Option<String> {
     let url = url?;
-    match webhook::check_url(url.as_str(), app.settings.targets) {
+    match standard_webhooks::check_url(url.as_str(), app.settings.targets) {
         Ok(parsed) => Some(parsed.to_string()),
         Err(message) => {
             fields.error("url", message);
@@ -142,24 +150,25 @@ async fn create(
         owner_id: owner,
         company_id: company,
         url,
-        events: events.map(|e| e.0),
+        events: events.map(EventTypes::into_inner),
         description: description.map(Description::into_inner),
         enabled: true,
         disabled_reason: None,
-        secret: SigningSecret::generate()?,
+        secret: generate_secret()?,
         previous_secret: None,
         previous_secret_until: None,
         failing_since: None,
         created_at: now.clone(),
         updated_at: now,
     };
-    if !app.ctx.db.insert_webhook(&webhook).await? {
-        return Err(FieldErrors::single(
+    match app.ctx.db.webhooks().insert(&webhook).await? {
+        Added::Added => Ok(envelope::data(StatusCode::CREATED, webhook.resource(true))),
+        Added::AtCap => Err(FieldErrors::single(
             "url",
-            format!("A company has at most {MAX_WEBHOOKS_PER_COMPANY} webhooks."),
-        ));
+            format!("A company has at most {MAX_WEBHOOKS} webhooks."),
+        )),
+        Added::HolderGone => Err(ApiError::NotFound(CompanyId::NOT_FOUND)),
     }
-    Ok(http::data(StatusCode::CREATED, webhook.resource(true)))
 }
 
 async fn update(
@@ -178,7 +187,7 @@ async fn update(
     fields.finish()?;
     let changes = WebhookChanges {
         url,
-        events: events.map(|e| e.map(|e| e.0)),
+        events: events.map(|e| e.map(EventTypes::into_inner)),
         description: description.map(|d| d.map(Description::into_inner)),
         enabled,
         updated_at: clock::now_rfc3339(),
@@ -186,10 +195,11 @@ async fn update(
     let webhook = app
         .ctx
         .db
-        .update_webhook(owner, company, id, changes)
+        .webhooks()
+        .update(owner, company, id, changes)
         .await?
         .ok_or(NOT_FOUND)?;
-    Ok(http::data(StatusCode::OK, webhook.resource(false)))
+    Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
 }
 
 async fn rotate(
@@ -202,10 +212,11 @@ async fn rotate(
     let rotated = app
         .ctx
         .db
-        .rotate_webhook_secret(&webhook, SigningSecret::generate()?, clock::now_millis())
+        .webhooks()
+        .rotate_secret(&webhook, generate_secret()?, clock::now_millis())
         .await?
         .ok_or(NOT_FOUND)?;
-    Ok(http::data(StatusCode::OK, rotated.resource(true)))
+    Ok(envelope::data(StatusCode::OK, rotated.resource(true)))
 }
 
 async fn deliveries(
@@ -220,10 +231,11 @@ async fn deliveries(
     let page = app
         .ctx
         .db
-        .list_deliveries(id, per_page, req.cursor())
+        .deliveries()
+        .list(id, per_page, req.cursor())
         .await?;
-    let items = page.items.iter().map(DeliveryRecord::resource).collect();
-    Ok(http::list(items, per_page, page.next_cursor))
+    let items: Vec<_> = page.items.iter().map(DeliveryRecord::resource).collect();
+    Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
 /// Queues the delivery again now, whatever its state; `202` with the delivery.
@@ -243,13 +255,15 @@ async fn retry(
     let delivery = app
         .ctx
         .db
-        .delivery(id, delivery_id)
+        .deliveries()
+        .get(id, delivery_id)
         .await?
         .ok_or(ApiError::NotFound(DeliveryId::NOT_FOUND))?;
     let now = clock::now_millis();
     app.ctx
         .db
-        .set_delivery_status(&delivery, DeliveryStatus::Pending, Some(now))
+        .deliveries()
+        .set_status(&delivery, DeliveryStatus::Pending, Some(now))
         .await?;
     let job = DeliveryJob {
         owner_id: owner,
@@ -259,8 +273,22 @@ async fn retry(
         not_before: None,
     };
     app.deliveries.send(&job, Duration::ZERO).await?;
-    let mut shown = delivery.resource();
-    shown["status"] = serde_json::json!(DeliveryStatus::Pending);
-    shown["next_attempt_at"] = serde_json::json!(clock::rfc3339(now));
-    Ok(http::data(StatusCode::ACCEPTED, shown))
+    let next_attempt_at = clock::rfc3339(now);
+    let shown = domain::webhook::DeliveryResource {
+        status: DeliveryStatus::Pending,
+        next_attempt_at: Some(&next_attempt_at),
+        ..delivery.resource()
+    };
+    Ok(envelope::data(StatusCode::ACCEPTED, shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
 }

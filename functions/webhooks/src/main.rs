@@ -1,11 +1,8 @@
 //! Lambda entry point: config and AWS clients are built once per instance.
 
-// The AWS SDK's futures nest deeply: a clean build needs more than the default 128.
-#![recursion_limit = "256"]
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::init_tracing();
-    let app = webhooks::App::from_env().await?;
-    shared::runtime::serve(|request| webhooks::handle(&app, request)).await
+    edge::runtime::init_tracing();
+    let app = webhooks::App::from_env()?;
+    edge::runtime::serve(|request| webhooks::handle(&app, request)).await
 }

@@ -16,12 +16,14 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use domain::ids::ChatId;
+use edge::{ApiError, ApiRequest, FieldErrors};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
+use routes::{Endpoint, ROUTES};
 use sha2::{Digest, Sha256};
-use shared::ids::ChatId;
-use shared::routes::WidgetEndpoint;
-use shared::{ApiError, ApiRequest, FieldErrors};
+
+pub mod routes;
 
 /// The bundle, as `widget/build.mjs` writes it (make test checks it is the build of
 /// `widget/src`).
@@ -108,20 +110,20 @@ fn matches(if_none_match: &str, etag: &HeaderValue) -> bool {
 
 pub async fn handle(request: Request) -> Response<Body> {
     let negotiation = Negotiation::of(request.headers());
-    shared::runtime::respond(request, |endpoint, req| async move {
+    edge::runtime::respond(request, &ROUTES, |endpoint, req| async move {
         dispatch(endpoint, &req, &negotiation)
     })
     .await
 }
 
 fn dispatch(
-    endpoint: WidgetEndpoint,
+    endpoint: Endpoint,
     req: &ApiRequest,
     negotiation: &Negotiation,
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
-        WidgetEndpoint::Script => Ok(script(req.query("v"), negotiation)),
-        WidgetEndpoint::Demo(chat) => {
+        Endpoint::Script => Ok(script(req.query("v"), negotiation)),
+        Endpoint::Demo(chat) => {
             let guest = match req.query("guest") {
                 None => 1,
                 Some(raw) => raw
@@ -256,6 +258,13 @@ fn demo(chat: ChatId, guest: u8) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_route_fits_and_builds_its_endpoint() {
+        assert_eq!(ROUTES.check(), Ok(()));
+        assert_eq!(ROUTES.check_builds(), Ok(()));
+    }
+
     use lambda_http::http::Method;
 
     /// A GET as API Gateway hands it over: the query also parsed into the event's map.

@@ -3,6 +3,6 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::runtime::init_tracing();
-    shared::runtime::serve(widget::handle).await
+    edge::runtime::init_tracing();
+    edge::runtime::serve(widget::handle).await
 }

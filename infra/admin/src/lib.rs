@@ -8,15 +8,20 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification,
 };
 use aws_sdk_sesv2::Client as SesClient;
-use shared::aws_sdk_secretsmanager::Client as SecretsClient;
-use shared::db::api_tokens::ApiTokenRecord;
-use shared::db::users::{UserCreated, UserDeleted, UserRecord};
-use shared::db::{Db, keys};
-use shared::ids::{ApiTokenId, EntityId, UserId};
-use shared::keys::{KeyVersion, Keys, StoredKeys};
-use shared::validate::{Email, FromField, Name};
-use shared::{ApiError, clock, crypto};
+use domain::api_token::ApiTokenRecord;
+use domain::clock;
+use domain::ids::{ApiTokenId, EntityId, UserId};
+use domain::text::{Email, Name};
+use domain::user::{AT_API_TOKEN_CAP, UserRecord};
+use services::aws_sdk_secretsmanager::Client as SecretsClient;
+use services::crypto;
+use services::keyring::{self, KeyVersion, Keys, StoredKeys};
 use std::time::Duration;
+use storage::Db;
+use storage::cap::Added;
+use storage::cascade::{Cascade, UserDeleted};
+use storage::key as keys;
+use storage::users::UserCreated;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -48,9 +53,9 @@ pub async fn rotate_keys(
     secret_id: &str,
     discard_current: bool,
 ) -> Result<Rotation, Error> {
-    let stored = shared::keys::read_stored(secrets, secret_id).await?;
+    let stored = keyring::read_stored(secrets, secret_id).await?;
     let rotated = stored.rotated(
-        StoredKeys::new_material().map_err(api)?,
+        StoredKeys::new_material()?,
         clock::now_millis(),
         discard_current,
     );
@@ -60,7 +65,7 @@ pub async fn rotate_keys(
         retired_kid: kid(&stored.current)?,
         dropped_kid: stored.previous.as_deref().map(kid).transpose()?,
     };
-    shared::keys::write_stored(secrets, secret_id, &rotated).await?;
+    keyring::write_stored(secrets, secret_id, &rotated).await?;
     Ok(rotation)
 }
 
@@ -178,14 +183,6 @@ pub async fn verify_sender(ses: &SesClient, identity: &str) -> Result<(), Error>
     }
 }
 
-fn field<T: FromField>(name: &str, value: &str) -> Result<T, Error> {
-    T::from_field(name, &serde_json::Value::String(value.to_owned())).map_err(Error::from)
-}
-
-fn api(err: ApiError) -> Error {
-    err.to_string().into()
-}
-
 /// Creates a user; its email is unique (a conditional put of the email item).
 pub async fn create_user(
     db: &Db,
@@ -193,8 +190,8 @@ pub async fn create_user(
     name: &str,
     password: &str,
 ) -> Result<UserRecord, Error> {
-    let email: Email = field("email", email)?;
-    let name: Name = field("name", name)?;
+    let email = Email::parse("email", email)?;
+    let name = Name::parse("name", name)?;
     if password.chars().count() < 8 {
         return Err("the password must be at least 8 characters".into());
     }
@@ -203,11 +200,11 @@ pub async fn create_user(
         id: UserId::new(),
         email: email.into_inner(),
         name: name.into_inner(),
-        password_hash: crypto::hash_password(password).map_err(api)?,
+        password_hash: crypto::hash_password(password)?,
         created_at: now.clone(),
         updated_at: now,
     };
-    match db.create_user(&user).await.map_err(api)? {
+    match db.users().create(&user).await? {
         UserCreated::Created => Ok(user),
         UserCreated::EmailTaken => {
             Err(format!("a user with the email {} already exists", user.email).into())
@@ -216,10 +213,10 @@ pub async fn create_user(
 }
 
 pub async fn find_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
-    let email: Email = field("email", email)?;
-    db.user_by_email(email.as_str())
-        .await
-        .map_err(api)?
+    let email = Email::parse("email", email)?;
+    db.users()
+        .by_email(email.as_str())
+        .await?
         .ok_or_else(|| format!("no user with the email {}", email.as_str()).into())
 }
 
@@ -228,8 +225,13 @@ pub async fn find_user(db: &Db, email: &str) -> Result<UserRecord, Error> {
 /// tokens.
 pub async fn delete_user(db: &Db, email: &str) -> Result<(UserRecord, UserDeleted), Error> {
     let user = find_user(db, email).await?;
-    let deleted = db.delete_user(&user).await.map_err(api)?;
-    Ok((user, deleted))
+    match storage::cascade::delete_user(db, &user).await? {
+        Cascade::Done(deleted) => Ok((user, deleted)),
+        // A chat created meanwhile (or not yet in the index): run it again.
+        Cascade::CompanyStillHasChats(_) => {
+            Err("a company of the user still has chats: delete the user again".into())
+        }
+    }
 }
 
 /// Issues an API token for a user (as `POST /api/tokens` does, without the password).
@@ -239,7 +241,7 @@ pub async fn issue_token(
     user: &UserRecord,
     name: &str,
 ) -> Result<(String, ApiTokenRecord), Error> {
-    let name: Name = field("name", name)?;
+    let name = Name::parse("name", name)?;
     let record = ApiTokenRecord {
         id: ApiTokenId::new(),
         user_id: user.id,
@@ -248,19 +250,16 @@ pub async fn issue_token(
         last_used_at: None,
         last_used_ms: None,
     };
-    let token = keys
-        .issue_api_token(user.id, record.id)
-        .await
-        .map_err(api)?;
-    db.insert_api_token(&record)
-        .await
-        .and_then(|added| added.or_refuse(shared::db::users::AT_API_TOKEN_CAP))
-        .map_err(api)?;
-    Ok((token, record))
+    let token = keys.issue_api_token(user.id, record.id).await?;
+    match db.api_tokens().insert(&record).await? {
+        Added::Added => Ok((token, record)),
+        Added::AtCap => Err(AT_API_TOKEN_CAP.into()),
+        Added::HolderGone => Err(format!("the user {} is gone", user.email).into()),
+    }
 }
 
 pub async fn all_tokens(db: &Db, user_id: UserId) -> Result<Vec<ApiTokenRecord>, Error> {
-    db.all_api_tokens(user_id).await.map_err(api)
+    Ok(db.api_tokens().all(user_id).await?)
 }
 
 pub async fn revoke_token(
@@ -269,8 +268,8 @@ pub async fn revoke_token(
     token_id: &str,
 ) -> Result<ApiTokenRecord, Error> {
     let id = ApiTokenId::parse(token_id).ok_or_else(|| format!("{token_id} is not a token id"))?;
-    db.revoke_api_token(user_id, id)
-        .await
-        .map_err(api)?
+    db.api_tokens()
+        .revoke(user_id, id)
+        .await?
         .ok_or_else(|| format!("no token {token_id} for this user").into())
 }

@@ -13,8 +13,8 @@ use aws_sdk_dynamodb::config::ProvideCredentials;
 
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use shared::aws_sdk_secretsmanager::Client as SecretsClient;
-use shared::db::Db;
+use services::aws_sdk_secretsmanager::Client as SecretsClient;
+use storage::Db;
 
 /// Where `make dev` keeps its settings, and how to load them into a shell.
 const LOCAL_SETTINGS: &str =
@@ -209,11 +209,15 @@ fn read_password(from_stdin: bool) -> Result<String, chat_admin::Error> {
         .map_err(|_| "give the password with --password-stdin or CHAT_ADMIN_PASSWORD".into())
 }
 
-fn print(value: serde_json::Value) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&value).unwrap_or_default()
-    );
+/// Prints `value` as pretty JSON. A closed pipe (`chat-admin … | head`) ends the output
+/// quietly: `println!` would panic there.
+fn print(value: impl serde::Serialize) {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").is_err() {
+        std::process::exit(0);
+    }
 }
 
 /// What every command needs from the environment, checked before the first AWS call: a
@@ -267,7 +271,7 @@ fn answers(url: &str) -> bool {
 async fn main() {
     let cli = Cli::parse();
     if let Err(err) = run(cli).await {
-        eprintln!("chat-admin: {err}");
+        eprintln!("chat-admin: {}", sdk::Chain(err.as_ref()));
         std::process::exit(1);
     }
 }
@@ -275,7 +279,7 @@ async fn main() {
 async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
     // The functions' budgets: a frozen or unreachable AWS fails a command within seconds
     // instead of hanging it (they leave room for a laptop's round trips too).
-    let aws = shared::aws::load().await;
+    let aws = sdk::load().await;
     check_settings(&aws).await?;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let db = Db::new(dynamo.clone(), cli.table.clone());

@@ -1,0 +1,46 @@
+//! The routes of `companies`.
+
+use domain::ids::CompanyId;
+use edge::router::Method::{Delete, Get, Post, Put};
+use edge::router::{Route, Routes, op};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    List,
+    Create,
+    Get(CompanyId),
+    Update(CompanyId),
+    Delete(CompanyId),
+    /// Everything kept about one email in the company's chats.
+    ExportData(CompanyId),
+    /// Erases one email from the company's chats.
+    EraseData(CompanyId),
+}
+
+const COMPANY: &str = "company_id";
+
+pub static ROUTES: Routes<Endpoint> = Routes::new(&[
+    Route {
+        path: "/api/companies",
+        operations: &[
+            op(Get, |_| Ok(Endpoint::List)),
+            op(Post, |_| Ok(Endpoint::Create)),
+        ],
+    },
+    Route {
+        path: "/api/companies/{company_id}",
+        operations: &[
+            op(Get, |p| Ok(Endpoint::Get(p.id(COMPANY)?))),
+            op(Put, |p| Ok(Endpoint::Update(p.id(COMPANY)?))),
+            op(Delete, |p| Ok(Endpoint::Delete(p.id(COMPANY)?))),
+        ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/export-data",
+        operations: &[op(Post, |p| Ok(Endpoint::ExportData(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/erase-data",
+        operations: &[op(Post, |p| Ok(Endpoint::EraseData(p.id(COMPANY)?)))],
+    },
+]);

@@ -1,0 +1,24 @@
+//! The routes of `widget`: the embeddable chat widget's script and a page that embeds it
+//! (no AWS calls).
+
+use domain::ids::ChatId;
+use edge::router::Method::Get;
+use edge::router::{Route, Routes, op};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Script,
+    Demo(ChatId),
+}
+
+pub static ROUTES: Routes<Endpoint> = Routes::new(&[
+    // Served by the API itself so that `sam deploy` alone ships it.
+    Route {
+        path: "/widget.js",
+        operations: &[op(Get, |_| Ok(Endpoint::Script))],
+    },
+    Route {
+        path: "/widget/demo/{chat_id}",
+        operations: &[op(Get, |p| Ok(Endpoint::Demo(p.id("chat_id")?)))],
+    },
+]);

@@ -1,0 +1,78 @@
+//! Companies: what an operator runs chats for.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CompanyId, UserId};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CompanyRecord {
+    pub id: CompanyId,
+    pub owner_id: UserId,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    /// The page that embeds the chat widget: unread-message emails link back to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widget_url: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Chats of this company; a company is deleted only at 0 (kept by transactions).
+    #[serde(default)]
+    pub chat_count: i64,
+    /// Webhook endpoints of this company (kept by transactions, see [`MAX_WEBHOOKS`]).
+    #[serde(default)]
+    pub webhook_count: i64,
+    /// Days its chats' messages (and their events) are kept from when they were sent;
+    /// `None` keeps them. Each chat holds a copy (see `ChatRecord::retention_days`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+}
+
+/// A company as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompanyResource<'a> {
+    pub created_at: &'a str,
+    pub id: CompanyId,
+    pub name: &'a str,
+    pub owner_id: UserId,
+    pub retention_days: Option<u32>,
+    pub updated_at: &'a str,
+    pub website: Option<&'a str>,
+    pub widget_url: Option<&'a str>,
+}
+
+impl CompanyRecord {
+    pub fn resource(&self) -> CompanyResource<'_> {
+        CompanyResource {
+            created_at: &self.created_at,
+            id: self.id,
+            name: &self.name,
+            owner_id: self.owner_id,
+            retention_days: self.retention_days,
+            updated_at: &self.updated_at,
+            website: self.website.as_deref(),
+            widget_url: self.widget_url.as_deref(),
+        }
+    }
+}
+
+/// The most chats one company may have.
+pub const MAX_CHATS: u32 = 10_000;
+/// What a caller at that cap is told.
+pub const AT_CHAT_CAP: &str =
+    "This company has 10,000 chats, the most one company may have. Delete one first.";
+
+/// The most webhook endpoints one company may have.
+pub const MAX_WEBHOOKS: u32 = 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_message_names_the_cap() {
+        let cap = MAX_CHATS;
+        let written = format!("{},{:03} chats", cap / 1000, cap % 1000);
+        assert!(AT_CHAT_CAP.contains(&written), "{AT_CHAT_CAP}");
+    }
+}

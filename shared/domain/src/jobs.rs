@@ -1,0 +1,64 @@
+//! Background jobs, as they travel on the SQS queues: webhook deliveries and
+//! unread-message checks.
+//!
+//! SQS holds a message back at most 15 minutes. A job due later carries its own
+//! `not_before`; the function that receives it early sends it on again for the time left
+//! ([`wait_left`]), at most 15 minutes per hop. That is how a webhook retry waits 12
+//! hours without a polling table or a scan.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ChatId, ChatUserId, CompanyId, DeliveryId, UserId, WebhookId};
+
+/// One webhook delivery to attempt (its record holds the body and the attempt count).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryJob {
+    pub owner_id: UserId,
+    pub company_id: CompanyId,
+    pub webhook_id: WebhookId,
+    pub delivery_id: DeliveryId,
+    /// Epoch ms before which the attempt must not happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
+}
+
+/// One check whether a chat user should get an email about unread messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyJob {
+    pub chat_id: ChatId,
+    pub chat_user_id: ChatUserId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<i64>,
+}
+
+/// How long a job received at `now_millis` must still wait; `None` when it is due.
+pub fn wait_left(not_before: Option<i64>, now_millis: i64) -> Option<Duration> {
+    let left = not_before? - now_millis;
+    (left > 0).then(|| Duration::from_millis(u64::try_from(left).unwrap_or_default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_job_waits_only_until_it_is_due() {
+        assert_eq!(wait_left(None, 5), None);
+        assert_eq!(wait_left(Some(5), 5), None);
+        assert_eq!(wait_left(Some(1_005), 5), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn jobs_travel_as_json() {
+        let job = NotifyJob {
+            chat_id: ChatId::new(),
+            chat_user_id: ChatUserId::new(),
+            not_before: None,
+        };
+        let text = serde_json::to_string(&job).unwrap();
+        assert!(!text.contains("not_before"));
+        assert_eq!(serde_json::from_str::<NotifyJob>(&text).unwrap(), job);
+    }
+}

@@ -1,0 +1,61 @@
+//! Fixed-window rate limits: how many times something may happen per key in a window
+//! (wrong chat passwords per chat and per source address, messages per chat user, ...).
+//! Storage counts the uses (see its `rate_counters`); this is the rule.
+
+/// A limit: at most `max` times per `window_ms`, per key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Names the counter (part of its key).
+    pub name: &'static str,
+    pub max: u32,
+    pub window_ms: i64,
+}
+
+/// Whether one more use fits the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taken {
+    Allowed,
+    /// The window is full until it ends: wait this long.
+    Exceeded {
+        retry_after_secs: u64,
+    },
+}
+
+impl Limit {
+    /// The window `now_ms` falls in: its start and end.
+    pub fn window(&self, now_ms: i64) -> (i64, i64) {
+        let start = now_ms - now_ms.rem_euclid(self.window_ms);
+        (start, start + self.window_ms)
+    }
+
+    /// What to tell a caller at `now_ms` whose window is full.
+    pub fn exceeded(&self, now_ms: i64) -> Taken {
+        let (_, end) = self.window(now_ms);
+        let wait_ms = (end - now_ms).max(1000);
+        Taken::Exceeded {
+            retry_after_secs: u64::try_from((wait_ms + 999) / 1000).unwrap_or(1),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned() {
+        let limit = Limit {
+            name: "x",
+            max: 3,
+            window_ms: 60_000,
+        };
+        assert_eq!(limit.window(125_000), (120_000, 180_000));
+        assert_eq!(limit.window(120_000), (120_000, 180_000));
+        assert_eq!(
+            limit.exceeded(125_000),
+            Taken::Exceeded {
+                retry_after_secs: 55
+            }
+        );
+    }
+}

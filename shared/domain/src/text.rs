@@ -1,0 +1,364 @@
+//! The values requests carry, parsed into types: text fields (names, emails, bodies, …)
+//! and the few numbers with a meaning (an auth code, an event `seq`, minutes, days).
+//! Each `parse` takes the field's name for its message, which the edge shows under that
+//! field in a 422; a handler only ever sees the typed value.
+
+use crate::events::EventType;
+
+fn char_len_between(field: &str, text: &str, min: usize, max: usize) -> Result<(), String> {
+    let len = text.chars().count();
+    if len < min {
+        Err(format!(
+            "The {field} field must be at least {min} characters."
+        ))
+    } else if len > max {
+        Err(format!(
+            "The {field} field must not be greater than {max} characters."
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A newtype over `String`, with `parse(field, text)`, `as_str` and `into_inner`.
+macro_rules! text {
+    ($(#[$meta:meta])* $name:ident, |$field:ident, $text:ident| $parse:block) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The value of the field `field`, or the message shown under it.
+            pub fn parse($field: &str, $text: &str) -> Result<Self, String> {
+                $parse
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+    };
+}
+
+text!(
+    /// A display name: 1–255 characters after trimming, stored trimmed.
+    Name,
+    |field, text| {
+        let trimmed = text.trim();
+        char_len_between(field, trimmed, 1, 255)?;
+        Ok(Name(trimmed.to_owned()))
+    }
+);
+
+text!(
+    /// An email address: trimmed, lower-cased, syntactically valid, at most 254 characters.
+    Email,
+    |field, text| {
+        Email::normalized(text)
+            .ok_or_else(|| format!("The {field} field must be a valid email address."))
+    }
+);
+
+impl Email {
+    /// The address, trimmed and lower-cased, if it is one.
+    pub fn normalized(text: &str) -> Option<Self> {
+        let email = text.trim().to_lowercase();
+        if email.len() > 254 {
+            return None;
+        }
+        let (local, domain) = email.rsplit_once('@')?;
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.starts_with('.')
+            && !local.ends_with('.')
+            && !local.contains("..")
+            && local
+                .chars()
+                .all(|c| c.is_alphanumeric() || "!$%&'*+-/=?^_`{|}~.".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let domain_ok = labels.len() >= 2
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            })
+            && labels
+                .last()
+                .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+        (local_ok && domain_ok).then_some(Email(email))
+    }
+}
+
+text!(
+    /// A company website: an absolute http(s) URL, at most 255 characters.
+    Website,
+    |field, text| {
+        let url = text.trim();
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
+        let valid = url.len() <= 255
+            && !url.chars().any(char::is_whitespace)
+            && host.is_some_and(|h| h.contains('.') && !h.starts_with('.') && !h.ends_with('.'));
+        if valid {
+            Ok(Website(url.to_owned()))
+        } else {
+            Err(format!("The {field} field must be a valid URL (http or https)."))
+        }
+    }
+);
+
+text!(
+    /// A URL as sent, before the checks that depend on where it is deployed (see the
+    /// services' `standard_webhooks::check_url`).
+    UrlText,
+    |field, text| {
+        char_len_between(field, text.trim(), 1, 2000)?;
+        Ok(UrlText(text.trim().to_owned()))
+    }
+);
+
+text!(
+    /// A chat description: up to 2000 characters, stored as sent.
+    Description,
+    |field, text| {
+        char_len_between(field, text, 0, 2000)?;
+        Ok(Description(text.to_owned()))
+    }
+);
+
+text!(
+    /// A chat password set by the owner: 8–128 characters, stored as sent, and not one a
+    /// guesser tries early (30,000 common passwords, swapped characters, runs, keyboard
+    /// walks, repeats, short numbers: see [`crate::guessable`]). Online guessing is
+    /// throttled besides (see `chat-users`).
+    ChatPassword,
+    |field, text| {
+        char_len_between(field, text, 8, 128)?;
+        if crate::guessable::is_guessable(text) {
+            return Err(format!(
+                "The {field} is too easy to guess: use a few uncommon words, or let the share endpoint generate one."
+            ));
+        }
+        Ok(ChatPassword(text.to_owned()))
+    }
+);
+
+text!(
+    /// A password presented for checking (login or joining a chat): never validated for
+    /// shape beyond a sane length, so a wrong one is "wrong", not "invalid".
+    PresentedPassword,
+    |field, text| {
+        char_len_between(field, text, 1, 1024)?;
+        Ok(PresentedPassword(text.to_owned()))
+    }
+);
+
+text!(
+    /// A message body: not blank, at most 5000 characters as stored (exactly as sent,
+    /// spaces included: the limit bounds what is kept, not what is visible).
+    MessageBody,
+    |field, text| {
+        if text.trim().is_empty() {
+            return Err(format!("The {field} field is required."));
+        }
+        char_len_between(field, text, 1, 5000)?;
+        Ok(MessageBody(text.to_owned()))
+    }
+);
+
+text!(
+    /// A client-chosen idempotency key for a message: 1–64 characters.
+    ClientId,
+    |field, text| {
+        char_len_between(field, text, 1, 64)?;
+        Ok(ClientId(text.to_owned()))
+    }
+);
+
+/// The 6-digit auth code a guest presents (100000–999999, so it survives being sent as a
+/// number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthCode(u32);
+
+impl AuthCode {
+    pub fn parse(field: &str, code: u64) -> Result<Self, String> {
+        match u32::try_from(code) {
+            Ok(c) if (100_000..=999_999).contains(&c) => Ok(AuthCode(c)),
+            _ => Err(format!("The {field} field must be a 6-digit code.")),
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// An event `seq` a client names (a read marker).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seq(u64);
+
+impl Seq {
+    pub fn new(seq: u64) -> Self {
+        Self(seq)
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+/// Minutes before unread messages are emailed: 0 (never) to 1440 (a day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnreadEmailMinutes(u32);
+
+impl UnreadEmailMinutes {
+    pub fn parse(field: &str, minutes: u64) -> Result<Self, String> {
+        u32::try_from(minutes)
+            .ok()
+            .filter(|m| *m <= 1440)
+            .map(UnreadEmailMinutes)
+            .ok_or_else(|| {
+                format!("The {field} field must be a whole number of minutes from 0 (off) to 1440.")
+            })
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A company's message retention in days, 1 to 3650 (`null` keeps messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionDays(u32);
+
+impl RetentionDays {
+    pub fn parse(field: &str, days: u64) -> Result<Self, String> {
+        u32::try_from(days)
+            .ok()
+            .filter(|d| (1..=3650).contains(d))
+            .map(RetentionDays)
+            .ok_or_else(|| {
+                format!("The {field} field must be a whole number of days from 1 to 3650, or null to keep messages.")
+            })
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// A non-empty list of event types, without repeats (what a webhook subscribes to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTypes(Vec<EventType>);
+
+impl EventTypes {
+    /// The types named, in order and without repeats; the message when a name is not an
+    /// event type or there is none.
+    pub fn parse<'a>(
+        field: &str,
+        names: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Result<Self, String> {
+        let invalid = || {
+            let all: Vec<&str> = EventType::ALL.iter().map(|t| t.name()).collect();
+            format!(
+                "The {field} field must be a non-empty list of event types: {}.",
+                all.join(", ")
+            )
+        };
+        let mut types = Vec::new();
+        for name in names {
+            let kind = name.and_then(EventType::from_name).ok_or_else(invalid)?;
+            if !types.contains(&kind) {
+                types.push(kind);
+            }
+        }
+        if types.is_empty() {
+            return Err(invalid());
+        }
+        Ok(EventTypes(types))
+    }
+
+    pub fn into_inner(self) -> Vec<EventType> {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            Email::normalized("  Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@x.io",
+            "ann@localhost",
+            "a b@x.io",
+            "ann@x..io",
+            "ann@-x.io",
+        ] {
+            assert!(Email::normalized(bad).is_none(), "{bad} should be invalid");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::normalized(&long).is_none());
+    }
+
+    #[test]
+    fn message_bodies_keep_their_exact_text() {
+        let body = MessageBody::parse("body", "  héllo 👋 שלום  ").unwrap();
+        assert_eq!(body.as_str(), "  héllo 👋 שלום  ");
+        assert!(MessageBody::parse("body", "   ").is_err());
+        assert!(MessageBody::parse("body", &"é".repeat(5000)).is_ok());
+        assert!(MessageBody::parse("body", &"é".repeat(5001)).is_err());
+        for weak in [
+            "aaaaaaaa",
+            "        ",
+            "password1",
+            "12345678",
+            "qwertyuiop",
+        ] {
+            assert!(ChatPassword::parse("password", weak).is_err(), "{weak}");
+        }
+        for fine in [
+            "kettle-club-2026",
+            "demo-chat-password",
+            "copper lantern orbit",
+        ] {
+            assert!(ChatPassword::parse("password", fine).is_ok(), "{fine}");
+        }
+        // What is stored counts, not what is visible.
+        let padded = format!("a{}", " ".repeat(60_000));
+        assert!(MessageBody::parse("body", &padded).is_err());
+    }
+
+    #[test]
+    fn auth_codes_have_six_digits() {
+        assert_eq!(AuthCode::parse("c", 123456).unwrap().get(), 123456);
+        assert!(AuthCode::parse("c", 99999).is_err());
+        assert!(AuthCode::parse("c", 1_000_000).is_err());
+    }
+
+    #[test]
+    fn event_types_are_named_once_each() {
+        let types = EventTypes::parse("events", [Some("message.created"), Some("message.created")])
+            .unwrap();
+        assert_eq!(types.into_inner(), vec![EventType::MessageCreated]);
+        assert!(EventTypes::parse("events", [Some("message.shouted")]).is_err());
+        assert!(EventTypes::parse("events", [None]).is_err());
+        assert!(EventTypes::parse("events", []).is_err());
+    }
+}

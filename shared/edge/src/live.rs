@@ -1,0 +1,46 @@
+//! What the functions that push frames share (the WebSocket routes, the stream
+//! fan-out): their state, and a broadcast that forgets the sockets it finds gone.
+
+use domain::realtime::ConnectionRecord;
+use serde::Serialize;
+use services::push::{self, Pusher};
+
+use crate::context::Context;
+use crate::error::ApiError;
+
+/// The state of a function that pushes frames; built once per instance by its `main`.
+pub struct PushApp {
+    pub ctx: Context,
+    pub pusher: Pusher,
+}
+
+impl PushApp {
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        // Tickets and connections are table items: no key to read.
+        let (ctx, aws) = Context::from_env_without_keys()?;
+        let pusher = crate::config::pusher(&aws)?;
+        Ok(Self { ctx, pusher })
+    }
+
+    /// Sends each connection the frame `frame_for` gives it (none: skipped),
+    /// concurrently; connections found gone are forgotten. Fails if any frame failed
+    /// otherwise (after forgetting the gone ones).
+    pub async fn broadcast<F, T>(
+        &self,
+        connections: &[ConnectionRecord],
+        frame_for: F,
+    ) -> Result<(), ApiError>
+    where
+        F: Fn(&ConnectionRecord) -> Option<T>,
+        T: Serialize,
+    {
+        let outcome = push::broadcast(&self.pusher, connections, frame_for).await;
+        for connection in outcome.gone {
+            self.ctx.db.realtime().forget(connection).await?;
+        }
+        match outcome.failure {
+            Some(failure) => Err(failure.into()),
+            None => Ok(()),
+        }
+    }
+}

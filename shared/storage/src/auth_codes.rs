@@ -1,0 +1,184 @@
+//! The auth code of one email in one chat, with its send throttle. Every write is
+//! conditional on the version read, so of concurrent sends or guesses only one wins: a
+//! code is used at most once, and at most one email goes out per window.
+
+use domain::auth_code::{AuthCodeRecord, CodeAttempt, CodeSource};
+use domain::chat::ChatRecord;
+use domain::ids::{ChatId, ChatUserId};
+
+use crate::chat_users::ChatUserEmailPointer;
+use crate::item::{from_item, n, to_item};
+use crate::key::{Entity, TTL, chat_partition};
+use crate::update::Update;
+use crate::{Db, Key, Result};
+
+impl Entity for AuthCodeRecord {
+    /// The chat, the email, and who asked.
+    type Id<'a> = (ChatId, &'a str, &'a CodeSource);
+
+    fn key((chat_id, email, source): (ChatId, &str, &CodeSource)) -> Key {
+        Key::new(
+            chat_partition(chat_id),
+            format!("CODE#{email}#{}", source.tag()),
+        )
+    }
+}
+
+/// What send-code and get-token read first, in one round trip.
+#[derive(Debug)]
+pub struct CodeLookup {
+    pub chat: Option<ChatRecord>,
+    /// The chat user this email belongs to in the chat, if any.
+    pub member: Option<ChatUserId>,
+    /// The codes found of the sources asked about, in the order asked.
+    pub codes: Vec<(CodeSource, AuthCodeRecord)>,
+}
+
+// A chat user's pending codes are not removed with it or with its old email: a code
+// only ever opens the chat user its email points to now (get-token reads the pointer
+// in the same round trip), and it went to that very mailbox.
+
+#[derive(Debug, Clone, Copy)]
+pub struct AuthCodes<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl AuthCodes<'_> {
+    /// The chat, the email's chat user, and the codes of `sources` (at most 3), in one
+    /// round trip.
+    pub async fn lookup(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        sources: &[CodeSource],
+    ) -> Result<CodeLookup> {
+        let chat = ChatRecord::key(chat_id);
+        let member = ChatUserEmailPointer::key((chat_id, email));
+        let code_keys: Vec<Key> = sources
+            .iter()
+            .map(|source| AuthCodeRecord::key((chat_id, email, source)))
+            .collect();
+        let keys: Vec<&Key> = [&chat, &member].into_iter().chain(&code_keys).collect();
+        let mut found = self.db.get_all(&keys).await?.into_iter();
+        let (chat, member) = (found.next().flatten(), found.next().flatten());
+        let mut codes = Vec::with_capacity(sources.len());
+        for (source, item) in sources.iter().zip(found) {
+            if let Some(item) = item {
+                codes.push((source.clone(), from_item(item)?));
+            }
+        }
+        Ok(CodeLookup {
+            chat: chat.map(from_item).transpose()?,
+            member: member
+                .map(from_item::<ChatUserEmailPointer>)
+                .transpose()?
+                .map(|pointer| pointer.chat_user_id),
+            codes,
+        })
+    }
+
+    pub async fn get(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+    ) -> Result<Option<AuthCodeRecord>> {
+        self.db
+            .get(&AuthCodeRecord::key((chat_id, email, source)))
+            .await
+    }
+
+    /// Writes `code` over the version read (`previous_version`, 0 for none); `false`
+    /// when another write got in first. DynamoDB may drop the item after `forget_at_ms`.
+    pub async fn store(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+        code: &AuthCodeRecord,
+        previous_version: u64,
+        forget_at_ms: i64,
+    ) -> Result<bool> {
+        let mut item = to_item(&AuthCodeRecord::key((chat_id, email, source)), code)?;
+        item.insert(TTL.to_owned(), n(forget_at_ms / 1000 + 60));
+        self.db
+            .put_if(
+                item,
+                "attribute_not_exists(PK) OR version = :version",
+                &[(":version", n(previous_version))],
+            )
+            .await
+    }
+
+    /// Takes back a code that could not be delivered: the item returns to `previous`
+    /// (or goes, if there was none), unless another write came after `written`.
+    pub async fn withdraw(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+        written: &AuthCodeRecord,
+        previous: Option<&AuthCodeRecord>,
+    ) -> Result<()> {
+        let key = AuthCodeRecord::key((chat_id, email, source));
+        let version = [(":version", n(written.version))];
+        match previous {
+            Some(previous) => {
+                // A newer version than `written`, so a request that read it loses its race.
+                let restored = AuthCodeRecord {
+                    version: written.version + 1,
+                    ..previous.clone()
+                };
+                self.db
+                    .put_if(to_item(&key, &restored)?, "version = :version", &version)
+                    .await?;
+            }
+            None => {
+                self.db
+                    .delete_returning::<AuthCodeRecord>(&key, "version = :version", &version)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Consumes the code or counts the try, conditional on the version read; `false`
+    /// when another attempt settled it first.
+    pub async fn settle(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+        read_version: u64,
+        attempt: CodeAttempt,
+    ) -> Result<bool> {
+        let update = Update::new()
+            .set("version", n(read_version + 1))
+            .condition("version = :read")
+            .value(":read", n(read_version));
+        let update = match attempt {
+            CodeAttempt::Correct => update.remove("code_digest"),
+            CodeAttempt::Wrong {
+                failed_attempts,
+                kills,
+            } => {
+                let update = update.set("failed_attempts", n(failed_attempts));
+                if kills {
+                    update.remove("code_digest")
+                } else {
+                    update
+                }
+            }
+        };
+        self.db
+            .update_if(&AuthCodeRecord::key((chat_id, email, source)), update)
+            .await
+    }
+
+    /// Deletes every code kept for `email` in the chat, whoever asked for it; how many.
+    pub async fn delete_all_of(&self, chat_id: ChatId, email: &str) -> Result<usize> {
+        self.db
+            .purge_prefix(&chat_partition(chat_id), &format!("CODE#{email}#"))
+            .await
+    }
+}

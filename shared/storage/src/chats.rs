@@ -1,0 +1,354 @@
+//! Chats: the head item of a chat's partition. Every write of the chat item is here, or
+//! in [`crate::log::append`] for the changes that move its log (a message moves
+//! `last_message_id`, a chat user's insert checks the chat exists).
+
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::company::CompanyRecord;
+use domain::events::Change;
+use domain::ids::{ChatId, CompanyId, EntityId, UserId};
+
+use crate::cap::{self, Added};
+use crate::item::{Item, n, s, sort_key, to_item};
+use crate::key::{Entity, GSI1, GSI1PK, GSI1SK, PK, chat_partition, user_partition};
+use crate::log::{self, ChatHead, Committed, Staged};
+use crate::page::{ListQuery, Page};
+use crate::tx::{Slot, Transaction};
+use crate::update::Update;
+use crate::{Db, Key, Result};
+
+impl Entity for ChatRecord {
+    type Id<'a> = ChatId;
+
+    fn key(chat_id: ChatId) -> Key {
+        Key::new(chat_partition(chat_id), "CHAT")
+    }
+}
+
+const GSI1_PREFIX: &str = "CHAT#";
+
+fn company_prefix(company_id: CompanyId) -> String {
+    format!("{GSI1_PREFIX}{company_id}#")
+}
+
+/// The stored item: the record, its key, and its GSI1 keys (the owner's chats, grouped
+/// by company, oldest first).
+pub(crate) fn chat_item(chat: &ChatRecord) -> Result<Item> {
+    let mut item = to_item(&ChatRecord::key(chat.id), chat)?;
+    item.insert(GSI1PK.to_owned(), s(user_partition(chat.owner_id)));
+    item.insert(
+        GSI1SK.to_owned(),
+        s(format!("{}{}", company_prefix(chat.company_id), chat.id)),
+    );
+    Ok(item)
+}
+
+/// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ChatChanges {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    /// `Some(None)` turns the password (and so joining by email) off.
+    pub password: Option<Option<String>>,
+    pub unread_email_minutes: Option<u32>,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatCreated {
+    Created,
+    /// The company is not the owner's (or is gone).
+    NoSuchCompany,
+    /// The company has [`domain::company::MAX_CHATS`] chats already.
+    CompanyFull,
+}
+
+/// How the share password is to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordWrite {
+    /// Only if the chat has none yet: two first calls at once agree on one password.
+    IfUnset,
+    Replace,
+    /// Replace, and kill every chat-user token issued so far: each guest proves its email
+    /// again (a chat user needs no password for a code).
+    ReplaceSigningOut,
+}
+
+/// The chat must exist when the transaction lands.
+pub(crate) fn must_exist(tx: &mut Transaction<'_>, chat_id: ChatId) -> Result<Slot> {
+    tx.check(&ChatRecord::key(chat_id), "attribute_exists(PK)")
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Chats<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl Chats<'_> {
+    pub async fn get(&self, chat_id: ChatId) -> Result<Option<ChatRecord>> {
+        self.db.get(&ChatRecord::key(chat_id)).await
+    }
+
+    /// The chat, counted in its company's `chat_count` in the same transaction; the
+    /// company key lies in the owner's partition, so this also checks ownership.
+    pub async fn create(&self, chat: &ChatRecord) -> Result<ChatCreated> {
+        let mut tx = Transaction::new(self.db);
+        let company = CompanyRecord::key((chat.owner_id, chat.company_id));
+        let counted = cap::CHATS.count(&mut tx, &company, 1)?;
+        tx.put_new(chat_item(chat)?)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(ChatCreated::Created),
+            Err(cancelled) if cancelled.failed(counted) => {
+                Ok(match cap::Cap::refusal(&cancelled, counted) {
+                    Added::AtCap => ChatCreated::CompanyFull,
+                    Added::Added | Added::HolderGone => ChatCreated::NoSuchCompany,
+                })
+            }
+            Err(cancelled) => Err(cancelled.unexpected("chat create")),
+        }
+    }
+
+    /// The owner's chats, all or one company's (GSI1).
+    pub async fn list(
+        &self,
+        owner_id: UserId,
+        company_id: Option<CompanyId>,
+        per_page: usize,
+        cursor: Option<String>,
+    ) -> Result<Page<ChatRecord>> {
+        self.db
+            .list(&ListQuery {
+                list: "chats",
+                index: Some(GSI1),
+                partition: user_partition(owner_id),
+                sort_prefix: company_id.map_or_else(|| GSI1_PREFIX.to_owned(), company_prefix),
+                per_page,
+                cursor,
+            })
+            .await
+    }
+
+    /// Every chat of the owner, or of one company (at most `MAX_CHATS`), page after page.
+    pub async fn all(
+        &self,
+        owner_id: UserId,
+        company_id: Option<CompanyId>,
+    ) -> Result<Vec<ChatRecord>> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.list(owner_id, company_id, 100, cursor).await?;
+            all.extend(page.items);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every chat of one company (at most `MAX_CHATS`), page after page.
+    pub async fn of_company(
+        &self,
+        owner_id: UserId,
+        company_id: CompanyId,
+    ) -> Result<Vec<ChatRecord>> {
+        self.all(owner_id, Some(company_id)).await
+    }
+
+    /// Applies `changes` to the owner's chat and logs `chat.updated`; `None` when the
+    /// chat is gone (or not the owner's).
+    pub async fn update(
+        &self,
+        chat: &ChatRecord,
+        changes: ChatChanges,
+    ) -> Result<Option<ChatRecord>> {
+        let at_ms = clock::now_millis();
+        let outcome = self
+            .db
+            .commit_with_event(ChatHead::of(chat), |tx, head| {
+                let mut updated = ChatRecord {
+                    updated_at: clock::rfc3339(at_ms),
+                    event_seq: head.seq + 1,
+                    ..chat.clone()
+                };
+                let mut update = Update::new()
+                    .set("updated_at", s(&updated.updated_at))
+                    .condition("owner_id = :owner")
+                    .value(":owner", s(chat.owner_id.to_string()));
+                if let Some(name) = &changes.name {
+                    updated.name = name.clone();
+                    update = update.set("name", s(name));
+                }
+                if let Some(description) = &changes.description {
+                    updated.description = description.clone();
+                    update = update.set_or_remove("description", Some(description.clone()));
+                }
+                if let Some(password) = &changes.password {
+                    updated.password = password.clone();
+                    update = update.set_or_remove("password", Some(password.clone()));
+                }
+                if let Some(minutes) = changes.unread_email_minutes {
+                    updated.unread_email_minutes = Some(minutes);
+                    update = update.set("unread_email_minutes", n(minutes));
+                }
+                let change = Change::ChatUpdated(updated.resource().into_owned());
+                let head = log::append(tx, head, change, update, at_ms)?;
+                Ok(Staged {
+                    head,
+                    rest: updated,
+                })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { rest, .. } => Ok(Some(rest)),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => Ok(None),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat update")),
+        }
+    }
+
+    /// Sets the share password (and logs `chat.updated`); returns the password in effect
+    /// afterwards (another request's, when `IfUnset` lost the race), or `None` when the
+    /// chat is gone.
+    pub async fn set_password(
+        &self,
+        chat: &ChatRecord,
+        password: &str,
+        write: PasswordWrite,
+    ) -> Result<Option<String>> {
+        let signs_out = write == PasswordWrite::ReplaceSigningOut;
+        let current = match write {
+            PasswordWrite::Replace | PasswordWrite::ReplaceSigningOut => chat.clone(),
+            // Two first calls at once agree on one password: only a chat without one is
+            // written, the loser reads the winner's.
+            PasswordWrite::IfUnset => ChatRecord {
+                password: None,
+                ..chat.clone()
+            },
+        };
+        let unset_only = write == PasswordWrite::IfUnset;
+        let outcome = self
+            .db
+            .commit_with_event(ChatHead::of(&current), |tx, head| {
+                let mut updated = current.clone();
+                updated.password = Some(password.to_owned());
+                updated.updated_at = clock::now_rfc3339();
+                updated.event_seq = head.seq + 1;
+                let mut update = Update::new()
+                    .set("password", s(password))
+                    .set("updated_at", s(&updated.updated_at))
+                    .condition("owner_id = :owner")
+                    .value(":owner", s(chat.owner_id.to_string()));
+                if unset_only {
+                    update = update.condition("attribute_not_exists(password)");
+                }
+                if signs_out {
+                    update = update.set("tokens_revoked_at_ms", n(clock::now_millis()));
+                }
+                let change = Change::ChatUpdated(updated.resource().into_owned());
+                let head = log::append(tx, head, change, update, clock::now_millis())?;
+                Ok(Staged { head, rest: () })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(Some(password.to_owned())),
+            Committed::Refused {
+                cancelled, head, ..
+            } if cancelled.failed(head) => Ok(self
+                .get(chat.id)
+                .await?
+                .filter(|now| now.owner_id == chat.owner_id)
+                .and_then(|now| now.password)),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat password")),
+        }
+    }
+
+    /// Deletes a chat: the chat item and its company's count, in one transaction. From
+    /// then on every route answers as if the chat never existed, its chat users' tokens
+    /// included; the rest of its partition (messages, events, chat users, of any number)
+    /// is purged by the `lifecycle` function, which the chat item's removal reaches
+    /// through the table's stream. `false` when it was already gone.
+    pub async fn delete(&self, chat: &ChatRecord) -> Result<bool> {
+        let mut tx = Transaction::new(self.db);
+        let head = tx.delete(
+            &ChatRecord::key(chat.id),
+            Some("attribute_exists(PK) AND owner_id = :owner"),
+            &[(":owner", s(chat.owner_id.to_string()))],
+        )?;
+        let company = CompanyRecord::key((chat.owner_id, chat.company_id));
+        cap::CHATS.count(&mut tx, &company, -1)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed(head) => Ok(false),
+            Err(cancelled) => Err(cancelled.unexpected("chat delete")),
+        }
+    }
+
+    /// Sets (or, `None`, removes) the chat's copy of its company's `retention_days`;
+    /// `false` when the chat is gone.
+    pub async fn set_retention(
+        &self,
+        chat_id: ChatId,
+        retention_days: Option<u32>,
+    ) -> Result<bool> {
+        let update = match retention_days {
+            Some(days) => Update::new().set("retention_days", n(days)),
+            None => Update::new().remove("retention_days"),
+        };
+        self.db
+            .update_if(
+                &ChatRecord::key(chat_id),
+                update.condition("attribute_exists(PK)"),
+            )
+            .await
+    }
+
+    /// Deletes every item left in a deleted chat's partition; how many went. Safe to run
+    /// again, and again after a stop part-way: it deletes what is left.
+    pub async fn purge(&self, chat_id: ChatId) -> Result<usize> {
+        self.db.purge_partition(&chat_partition(chat_id)).await
+    }
+}
+
+/// The chat whose chat item these keys are (as the table's stream hands them), if they
+/// are a chat item's.
+pub fn chat_of_keys(keys: &Item) -> Option<ChatId> {
+    if sort_key(keys) != Some("CHAT") {
+        return None;
+    }
+    let pk = keys.get(PK)?.as_s().ok()?;
+    ChatId::parse(pk.strip_prefix("CHAT#")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_item_carries_its_gsi_keys() {
+        let chat = ChatRecord {
+            id: ChatId::new(),
+            company_id: CompanyId::new(),
+            owner_id: UserId::new(),
+            name: "Support".into(),
+            description: None,
+            password: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            last_message_at: None,
+            last_message_id: None,
+            event_seq: 0,
+            unread_email_minutes: None,
+            tokens_revoked_at_ms: None,
+            retention_days: None,
+        };
+        let item = chat_item(&chat).unwrap();
+        assert_eq!(item[PK], s(format!("CHAT#{}", chat.id)));
+        assert_eq!(item[GSI1PK], s(format!("USER#{}", chat.owner_id)));
+        assert_eq!(
+            item[GSI1SK],
+            s(format!("CHAT#{}#{}", chat.company_id, chat.id))
+        );
+    }
+}

@@ -1,0 +1,55 @@
+//! The key shape of the single table: attribute names, the [`Key`] of one item, the
+//! partitions, and [`Entity`]: how each kind of item is keyed (modyne's model). Each
+//! entity's sort-key prefixes live in its own module.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::ids::{ChatId, UserId};
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+pub const GSI1: &str = "GSI1";
+pub const GSI1PK: &str = "GSI1PK";
+pub const GSI1SK: &str = "GSI1SK";
+/// Epoch seconds after which DynamoDB may delete the item (it does so late; code that
+/// reads such items checks their own expiry).
+pub const TTL: &str = "ttl";
+
+/// The primary key of one item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub(crate) fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self { pk, sk: sk.into() }
+    }
+
+    pub fn to_item(&self) -> HashMap<String, AttributeValue> {
+        HashMap::from([
+            (PK.to_owned(), AttributeValue::S(self.pk.clone())),
+            (SK.to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+/// A kind of item: what names one of them, and the key that follows.
+pub(crate) trait Entity {
+    /// What names one item (e.g. `(ChatId, MessageId)` for a message).
+    type Id<'a>;
+
+    fn key(id: Self::Id<'_>) -> Key;
+}
+
+/// Everything of one operator: profile, API tokens, companies.
+pub fn user_partition(user_id: UserId) -> String {
+    format!("USER#{user_id}")
+}
+
+/// Everything of one chat: the chat, its users, their codes, its messages.
+pub fn chat_partition(chat_id: ChatId) -> String {
+    format!("CHAT#{chat_id}")
+}

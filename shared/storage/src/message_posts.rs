@@ -1,0 +1,261 @@
+//! Posting a message: one transaction that moves the chat's head (the ordering condition
+//! and the `message.created` event), checks the author is still a chat user, puts the
+//! message and its client id (unique per chat user), and counts the author's sending
+//! rate. See [`crate::messages`] for the ordering contract.
+
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::events::Change;
+use domain::ids::{ChatId, ChatUserId, MessageId};
+use domain::message::MessageRecord;
+use domain::rate_limit::{Limit, Taken};
+
+use crate::Result;
+use crate::item::{Item, expire_after, s, to_item};
+use crate::key::Entity;
+use crate::log::{self, ChatHead, Committed, Staged};
+use crate::messages::{ClientIdPointer, Messages};
+use crate::rate_counters;
+use crate::tx::{Cancelled, Slot, Transaction};
+use crate::update::Update;
+
+/// A message to post.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub author: ChatUserId,
+    pub body: String,
+    pub client_id: Option<String>,
+    /// How many messages one chat user may send: counted in the append's transaction.
+    pub rate: Limit,
+}
+
+#[derive(Debug)]
+pub enum Posted {
+    New(MessageRecord),
+    /// The same `client_id` was sent before: the first message, unchanged.
+    Repeat(MessageRecord),
+    /// The same `client_id` was sent before, and that message was deleted since.
+    RepeatOfDeleted,
+    AuthorGone,
+    ChatGone,
+    /// The author sent its `rate` already in this window.
+    TooFast {
+        retry_after_secs: u64,
+    },
+}
+
+/// The items of one append transaction whose failure means something.
+struct AppendSlots {
+    author: Slot,
+    client_id: Option<Slot>,
+    rate: Slot,
+}
+
+/// Why an append was refused (a moved chat head is retried before this is asked).
+fn classify(
+    cancelled: &Cancelled,
+    head: Slot,
+    slots: &AppendSlots,
+    too_fast: Taken,
+) -> Option<Posted> {
+    Some(
+        if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
+            // Answered by a read of the earlier message: see `repeat`. A repeat is
+            // answered even past the rate: it sends nothing new.
+            Posted::RepeatOfDeleted
+        } else if cancelled.failed(slots.author) {
+            Posted::AuthorGone
+        } else if cancelled.failed(head) && cancelled.item(head).is_none() {
+            Posted::ChatGone
+        } else if let (true, Taken::Exceeded { retry_after_secs }) =
+            (cancelled.failed(slots.rate), too_fast)
+        {
+            Posted::TooFast { retry_after_secs }
+        } else {
+            return None;
+        },
+    )
+}
+
+impl Messages<'_> {
+    /// Posts a message in the chat's id order (see [`crate::messages`]), with its
+    /// `message.created` event.
+    pub async fn post(&self, chat: &ChatRecord, new: NewMessage) -> Result<Posted> {
+        let outcome = self
+            .db
+            .commit_with_event(ChatHead::of(chat), |tx, head| {
+                let at_ms = clock::now_millis();
+                let now = clock::rfc3339(at_ms);
+                let message = MessageRecord {
+                    id: MessageId::next_after(head.newest_message),
+                    seq: head.seq + 1,
+                    chat_id: chat.id,
+                    chat_user_id: new.author,
+                    body: new.body.clone(),
+                    created_at: now.clone(),
+                    updated_at: now,
+                    edited_at: None,
+                    client_id: new.client_id.clone(),
+                };
+                let (head, slots) = stage_append(tx, head, &message, new.rate, at_ms)?;
+                Ok(Staged {
+                    head,
+                    rest: (message, slots, at_ms),
+                })
+            })
+            .await?;
+        match outcome {
+            Committed::Done {
+                rest: (message, ..),
+                ..
+            } => Ok(Posted::New(message)),
+            Committed::Refused {
+                cancelled,
+                head,
+                rest: (_, slots, at_ms),
+            } => match classify(&cancelled, head, &slots, new.rate.exceeded(at_ms)) {
+                Some(Posted::RepeatOfDeleted) => self.repeat(chat.id, &new).await,
+                Some(posted) => Ok(posted),
+                None => Err(cancelled.unexpected("message append")),
+            },
+        }
+    }
+
+    /// The message an earlier post with the same `client_id` created.
+    async fn repeat(&self, chat_id: ChatId, new: &NewMessage) -> Result<Posted> {
+        let Some(client_id) = new.client_id.as_deref() else {
+            // Only a used client id answers "repeat" (see `classify`).
+            return Ok(Posted::RepeatOfDeleted);
+        };
+        let pointer: Option<ClientIdPointer> = self
+            .db
+            .get(&ClientIdPointer::key((chat_id, new.author, client_id)))
+            .await?;
+        let message = match pointer {
+            Some(pointer) => self.get(chat_id, pointer.message_id).await?,
+            None => None,
+        };
+        Ok(message.map_or(Posted::RepeatOfDeleted, Posted::Repeat))
+    }
+}
+
+/// The items of one append: the chat head (its ordering condition and the event), the
+/// author still a chat user, the message, its client id (unique per chat user), and the
+/// author's count against `rate`.
+fn stage_append(
+    tx: &mut Transaction<'_>,
+    head: ChatHead,
+    message: &MessageRecord,
+    rate: Limit,
+    at_ms: i64,
+) -> Result<(Slot, AppendSlots)> {
+    let chat_id = message.chat_id;
+    let retention_days = head.retention_days;
+    // Ids become visible in strictly increasing order (see `crate::messages`).
+    let ordering = Update::new()
+        .set("last_message_id", s(message.id.to_string()))
+        .set("last_message_at", s(&message.created_at))
+        .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
+    let change = Change::MessageCreated(message.resource().into_owned());
+    let head = log::append(tx, head, change, ordering, at_ms)?;
+    let author = tx.check(
+        &domain::chat_user::ChatUserRecord::key((chat_id, message.chat_user_id)),
+        "attribute_exists(PK)",
+    )?;
+    // The chat's retention: the message and its client id go together.
+    let kept = |mut item: Item| {
+        expire_after(&mut item, at_ms, retention_days);
+        item
+    };
+    tx.put_new(kept(to_item(
+        &MessageRecord::key((chat_id, message.id)),
+        message,
+    )?))?;
+    let client_id = match &message.client_id {
+        Some(client_id) => {
+            let pointer = ClientIdPointer {
+                message_id: message.id,
+            };
+            let pointer_key = ClientIdPointer::key((chat_id, message.chat_user_id, client_id));
+            Some(tx.put_new(kept(to_item(&pointer_key, &pointer)?))?)
+        }
+        None => None,
+    };
+    let rate = rate_counters::take_in(tx, &rate, &message.chat_user_id.to_string(), at_ms)?;
+    Ok((
+        head,
+        AppendSlots {
+            author,
+            client_id,
+            rate,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slots(with_client_id: bool) -> AppendSlots {
+        AppendSlots {
+            author: Slot::at(2),
+            client_id: with_client_id.then(|| Slot::at(4)),
+            rate: Slot::at(5),
+        }
+    }
+
+    const FAILED: &str = "ConditionalCheckFailed";
+    const HEAD: Slot = Slot::at(0);
+    const WAIT: Taken = Taken::Exceeded {
+        retry_after_secs: 7,
+    };
+
+    #[test]
+    fn a_used_client_id_wins_over_every_other_reason() {
+        let cancelled = Cancelled::of(&[
+            (FAILED, None),
+            ("None", None),
+            (FAILED, None),
+            ("None", None),
+            (FAILED, None),
+        ]);
+        assert!(matches!(
+            classify(&cancelled, HEAD, &slots(true), WAIT),
+            Some(Posted::RepeatOfDeleted)
+        ));
+        assert!(matches!(
+            classify(&cancelled, HEAD, &slots(false), WAIT),
+            Some(Posted::AuthorGone)
+        ));
+    }
+
+    #[test]
+    fn a_head_that_is_gone_is_a_gone_chat_and_anything_else_is_unexpected() {
+        let gone = Cancelled::of(&[(FAILED, None), ("None", None), ("None", None)]);
+        assert!(matches!(
+            classify(&gone, HEAD, &slots(false), WAIT),
+            Some(Posted::ChatGone)
+        ));
+        let odd = Cancelled::of(&[("ValidationError", None), ("None", None), ("None", None)]);
+        assert!(classify(&odd, HEAD, &slots(false), WAIT).is_none());
+    }
+
+    #[test]
+    fn a_full_rate_window_is_too_fast_unless_the_send_is_a_repeat() {
+        let mut reasons = vec![("None", None); 6];
+        reasons[5] = (FAILED, None);
+        let too_fast = Cancelled::of(&reasons);
+        assert!(matches!(
+            classify(&too_fast, HEAD, &slots(false), WAIT),
+            Some(Posted::TooFast {
+                retry_after_secs: 7
+            })
+        ));
+        reasons[4] = (FAILED, None);
+        let repeat = Cancelled::of(&reasons);
+        assert!(matches!(
+            classify(&repeat, HEAD, &slots(true), WAIT),
+            Some(Posted::RepeatOfDeleted)
+        ));
+    }
+}

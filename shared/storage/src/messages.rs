@@ -1,0 +1,271 @@
+//! Messages, and the ordering contract: a poller asking `?after=<last id it saw>` must
+//! never miss a message and never see one twice. Ids are ULIDs, and a message is written
+//! in one transaction with the chat item on the condition that its id sorts after the
+//! chat's `last_message_id` (see [`crate::message_posts`]). So ids become visible in
+//! strictly increasing order: once a reader has seen id X, no message with an id below X
+//! can appear later. A writer that loses the race (a later id was committed first) goes
+//! again above the winner's id, which the failed condition hands back.
+
+use domain::chat::ChatRecord;
+use domain::clock;
+use domain::events::Change;
+use domain::ids::{ChatId, ChatUserId, MessageId};
+use domain::message::{MessageRecord, Tombstone, UNREAD_WINDOW, count_unread};
+use serde::{Deserialize, Serialize};
+
+use crate::item::{from_item, is_expired, s};
+use crate::key::{Entity, chat_partition};
+use crate::log::{self, ChatHead, Committed, Staged};
+use crate::page::KeyRange;
+use crate::update::Update;
+use crate::{Db, Key, Result};
+
+pub(crate) const PREFIX: &str = "MSG#";
+
+impl Entity for MessageRecord {
+    type Id<'a> = (ChatId, MessageId);
+
+    fn key((chat_id, message_id): (ChatId, MessageId)) -> Key {
+        Key::new(chat_partition(chat_id), format!("{PREFIX}{message_id}"))
+    }
+}
+
+/// The idempotency item of a `client_id`: points at the message it created.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ClientIdPointer {
+    pub(crate) message_id: MessageId,
+}
+
+impl Entity for ClientIdPointer {
+    type Id<'a> = (ChatId, ChatUserId, &'a str);
+
+    /// Makes a `client_id` unique per chat user: holds the id of the message it created.
+    fn key((chat_id, chat_user_id, client_id): (ChatId, ChatUserId, &str)) -> Key {
+        Key::new(
+            chat_partition(chat_id),
+            format!("CLIENT#{chat_user_id}#{client_id}"),
+        )
+    }
+}
+
+/// Where a page of messages starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Latest,
+    Before(MessageId),
+    After(MessageId),
+}
+
+#[derive(Debug)]
+pub struct MessagePage {
+    /// Oldest first.
+    pub messages: Vec<MessageRecord>,
+    pub has_more: bool,
+}
+
+/// The messages of every chat.
+#[derive(Debug, Clone, Copy)]
+pub struct Messages<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl Messages<'_> {
+    /// `None` when there is none, or it is past its chat's retention.
+    pub async fn get(
+        &self,
+        chat_id: ChatId,
+        message_id: MessageId,
+    ) -> Result<Option<MessageRecord>> {
+        let item = self
+            .db
+            .get_item(&MessageRecord::key((chat_id, message_id)))
+            .await?;
+        let now_secs = clock::now_millis() / 1000;
+        item.filter(|item| !is_expired(item, now_secs))
+            .map(from_item)
+            .transpose()
+    }
+
+    /// One `Query` per page in the chat's partition, bounded by the window's id.
+    pub async fn page(
+        &self,
+        chat_id: ChatId,
+        window: Window,
+        per_page: usize,
+    ) -> Result<MessagePage> {
+        let bound = |id: MessageId| format!("{PREFIX}{id}");
+        let end = format!("{PREFIX}~");
+        // Bounds are inclusive in DynamoDB: the window's own message is dropped below,
+        // so one more than a page plus one tells whether there is more.
+        let (low, high, newest_first, exclude) = match window {
+            Window::Latest => (PREFIX.to_owned(), end, true, None),
+            Window::Before(id) => (PREFIX.to_owned(), bound(id), true, Some(id)),
+            Window::After(id) => (bound(id), end, false, Some(id)),
+        };
+        let items = self
+            .db
+            .query_range(KeyRange {
+                partition: chat_partition(chat_id),
+                low,
+                high,
+                newest_first,
+                limit: per_page + 2,
+            })
+            .await?;
+        let mut messages = Vec::with_capacity(per_page + 2);
+        let now_secs = clock::now_millis() / 1000;
+        // Past the chat's retention is gone, though DynamoDB deletes it later.
+        for item in items.into_iter().filter(|item| !is_expired(item, now_secs)) {
+            let message: MessageRecord = from_item(item)?;
+            if Some(message.id) != exclude {
+                messages.push(message);
+            }
+        }
+        let has_more = messages.len() > per_page;
+        messages.truncate(per_page);
+        if newest_first {
+            messages.reverse();
+        }
+        Ok(MessagePage { messages, has_more })
+    }
+
+    /// The whole conversation, oldest first, up to `max` messages (the transcript).
+    pub async fn all(&self, chat_id: ChatId, max: usize) -> Result<Vec<MessageRecord>> {
+        let mut all: Vec<MessageRecord> = Vec::new();
+        // After the smallest id there is: from the first message on.
+        let mut after = MessageId::from_ulid(ulid::Ulid::nil());
+        while all.len() < max {
+            let page = self.page(chat_id, Window::After(after), 100).await?;
+            all.extend(page.messages);
+            match (page.has_more, all.last()) {
+                (true, Some(last)) => after = last.id,
+                _ => break,
+            }
+        }
+        all.truncate(max);
+        Ok(all)
+    }
+
+    /// The messages one chat user wrote in a chat, oldest first, up to `max`: a `Query`
+    /// of the chat's messages filtered to the author (DynamoDB reads them all to filter).
+    pub async fn by_author(
+        &self,
+        chat_id: ChatId,
+        author: ChatUserId,
+        max: usize,
+    ) -> Result<Vec<MessageRecord>> {
+        let items = self
+            .db
+            .query_filtered(
+                &chat_partition(chat_id),
+                PREFIX,
+                (&["chat_user_id"], s(author.to_string())),
+                max,
+            )
+            .await?;
+        let now_secs = clock::now_millis() / 1000;
+        items
+            .into_iter()
+            .filter(|item| !is_expired(item, now_secs))
+            .map(from_item)
+            .collect()
+    }
+
+    /// Replaces the body of a message by its author and logs `message.updated`; `None`
+    /// when it is gone (or, should the caller not have checked, not the author's).
+    pub async fn edit(
+        &self,
+        chat: &ChatRecord,
+        message: &MessageRecord,
+        body: String,
+    ) -> Result<Option<MessageRecord>> {
+        let outcome = self
+            .db
+            .commit_with_event(ChatHead::of(chat), |tx, head| {
+                let at_ms = clock::now_millis();
+                let at = clock::rfc3339(at_ms);
+                let edited = MessageRecord {
+                    body: body.clone(),
+                    edited_at: Some(at.clone()),
+                    updated_at: at,
+                    ..message.clone()
+                };
+                let change = Change::MessageUpdated(edited.resource().into_owned());
+                let head = log::append(tx, head, change, Update::new(), at_ms)?;
+                let update = Update::new()
+                    .set("body", s(&edited.body))
+                    .set("edited_at", s(&edited.updated_at))
+                    .set("updated_at", s(&edited.updated_at))
+                    .condition("attribute_exists(PK) AND chat_user_id = :author")
+                    .value(":author", s(message.chat_user_id.to_string()));
+                tx.update_with(&MessageRecord::key((message.chat_id, message.id)), update)?;
+                Ok(Staged { head, rest: edited })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { rest, .. } => Ok(Some(rest)),
+            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(None),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message edit")),
+        }
+    }
+
+    /// Deletes a message, frees its `client_id`, and logs its tombstone
+    /// (`message.deleted`, naming the author when it deleted it: `author`); `false` when
+    /// it was already gone.
+    pub async fn delete(
+        &self,
+        chat: &ChatRecord,
+        message: &MessageRecord,
+        author: Option<ChatUserId>,
+    ) -> Result<bool> {
+        let outcome = self
+            .db
+            .commit_with_event(ChatHead::of(chat), |tx, head| {
+                let change = Change::MessageDeleted(Tombstone::new(message.id, author));
+                let head = log::append(tx, head, change, Update::new(), clock::now_millis())?;
+                tx.delete(
+                    &MessageRecord::key((message.chat_id, message.id)),
+                    Some("attribute_exists(PK)"),
+                    &[],
+                )?;
+                if let Some(client_id) = &message.client_id {
+                    let pointer =
+                        ClientIdPointer::key((message.chat_id, message.chat_user_id, client_id));
+                    tx.delete(&pointer, None, &[])?;
+                }
+                Ok(Staged { head, rest: () })
+            })
+            .await?;
+        match outcome {
+            Committed::Done { .. } => Ok(true),
+            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(false),
+            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message delete")),
+        }
+    }
+
+    /// How many of the newest messages were written by others after `last_read_seq`:
+    /// one Query of at most [`UNREAD_WINDOW`] messages, so 100 means "100 or more".
+    pub async fn unread_count(
+        &self,
+        chat_id: ChatId,
+        reader: ChatUserId,
+        last_read_seq: u64,
+    ) -> Result<u32> {
+        let page = self.page(chat_id, Window::Latest, UNREAD_WINDOW).await?;
+        Ok(count_unread(&page.messages, reader, last_read_seq))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_sort_messages_by_id() {
+        let chat = ChatId::new();
+        let first = MessageId::new();
+        let second = MessageId::next_after(Some(first));
+        assert!(MessageRecord::key((chat, first)).sk < MessageRecord::key((chat, second)).sk);
+        assert!(MessageRecord::key((chat, second)).sk < format!("{PREFIX}~"));
+    }
+}

@@ -1,0 +1,95 @@
+//! The counters of the rate limits (the rule is the domain's [`Limit`]): one item per key
+//! and window, incremented by a conditional `UpdateItem`: concurrent requests all count,
+//! and none passes a full window. The item expires with its window (TTL).
+
+use domain::rate_limit::{Limit, Taken};
+use serde::Deserialize;
+
+use crate::item::n;
+use crate::key::TTL;
+use crate::tx::{Slot, Transaction};
+use crate::update::Update;
+use crate::{Db, Key, Result};
+
+fn counter_key(limit: &Limit, key: &str, window_start: i64) -> Key {
+    Key::new(
+        format!("LIMIT#{}#{key}", limit.name),
+        format!("W#{window_start}"),
+    )
+}
+
+/// The counter item of `key`'s window at `now_ms`, and the update counting one use in it
+/// unless it already holds `max`.
+fn one_more(limit: &Limit, key: &str, now_ms: i64) -> (Key, Update) {
+    let (start, end) = limit.window(now_ms);
+    let update = Update::new()
+        .add("uses", n(1))
+        .set(TTL, n(end / 1000 + 60))
+        .value(":max", n(limit.max))
+        .condition("attribute_not_exists(#uses) OR #uses < :max");
+    (counter_key(limit, key, start), update)
+}
+
+/// Counts one use of `key` in the same transaction as the thing limited: the slot fails
+/// (and the whole write with it) when the window is full.
+pub(crate) fn take_in(
+    tx: &mut Transaction<'_>,
+    limit: &Limit,
+    key: &str,
+    now_ms: i64,
+) -> Result<Slot> {
+    let (key, update) = one_more(limit, key, now_ms);
+    tx.update_with(&key, update)
+}
+
+#[derive(Deserialize)]
+struct Counter {
+    #[serde(default)]
+    uses: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateCounters<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl RateCounters<'_> {
+    /// Counts one use of `key` against `limit`; `Exceeded` (and nothing counted) when
+    /// the current window already holds `max`.
+    pub async fn take(&self, limit: &Limit, key: &str, now_ms: i64) -> Result<Taken> {
+        let (key, update) = one_more(limit, key, now_ms);
+        if self.db.update_if(&key, update).await? {
+            Ok(Taken::Allowed)
+        } else {
+            Ok(limit.exceeded(now_ms))
+        }
+    }
+
+    /// Whether `limit` still has room for `key` now, counting nothing.
+    pub async fn check(&self, limit: &Limit, key: &str, now_ms: i64) -> Result<Taken> {
+        let (start, _) = limit.window(now_ms);
+        let item: Option<Counter> = self.db.get(&counter_key(limit, key, start)).await?;
+        Ok(match item {
+            Some(counter) if counter.uses >= limit.max => limit.exceeded(now_ms),
+            _ => Taken::Allowed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned_and_keyed_by_their_start() {
+        let limit = Limit {
+            name: "x",
+            max: 3,
+            window_ms: 60_000,
+        };
+        assert_eq!(limit.window(125_000), (120_000, 180_000));
+        assert_eq!(limit.window(120_000), (120_000, 180_000));
+        assert_eq!(counter_key(&limit, "k", 120_000).pk, "LIMIT#x#k");
+        assert_eq!(counter_key(&limit, "k", 120_000).sk, "W#120000");
+    }
+}
