@@ -84,7 +84,7 @@ build: $(VENV_STAMP)
 	done
 
 bench: $(VENV_STAMP) $(NODE_PEER_STAMP)
-	infra/local/bench.sh
+	bench/run.sh
 
 fmt:
 	cargo fmt --all

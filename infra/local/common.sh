@@ -14,7 +14,7 @@ STARTED_PIDS=()
 
 # Dummy credentials and a region: moto accepts anything, the SDK needs something.
 export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-# The AWS budgets of shared/src/aws.rs, scaled for moto's one-at-a-time queue (local only).
+# The AWS budgets of the sdk crate (shared/sdk), scaled for moto's one-at-a-time queue (local only).
 export AWS_BUDGET_SCALE=10
 # Never let a developer's real profile or IMDS leak into a local run.
 unset AWS_PROFILE AWS_SESSION_TOKEN || true
@@ -137,7 +137,7 @@ WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s
 WEBHOOK_DISABLE_AFTER=20s
 UNREAD_EMAIL_SECONDS_PER_MINUTE=1
 # moto's SES answers in milliseconds, not SES's tens to hundreds: a shorter floor under
-# send-code's answers hides it as well (see shared/src/config.rs).
+# send-code's answers hides it as well (see shared/edge/src/config.rs).
 CODE_ANSWER_FLOOR_MS=50
 AWS_ENDPOINT_URL=$2
 AWS_ACCESS_KEY_ID=local
@@ -148,7 +148,7 @@ KEYS_SECRET_ID=$(keys_secret_id "$3")
 MAIL_FROM=$4
 RUST_LOG=info
 # moto applies requests one at a time: give its queue the time DynamoDB would not need
-# (see shared/src/aws.rs).
+# (see shared/sdk/src/lib.rs).
 AWS_BUDGET_SCALE=10
 ENV
 }
@@ -165,12 +165,13 @@ start_api() {
 }
 
 # start_bridge WS_PORT MANAGEMENT_PORT API_PORT ENDPOINT TABLE LOGFILE: the dev-only stand-in
-# for the WebSocket API, the stream triggers and the queue triggers (infra/local/bridge.py),
-# invoking the real binaries through cargo lambda watch. The stream filters are the
-# template's: fanout gets new events and removed connections (a removed connection is
-# closed), dispatch new events, purge removed chat items; each queue goes to its function.
+# for the WebSocket API, the stream triggers and the queue triggers (the package
+# infra/local/bridge, one module per AWS part), invoking the real binaries through cargo
+# lambda watch. The stream filters are the template's: fanout gets new events and removed
+# connections (a removed connection is closed), dispatch new events, lifecycle removed
+# chat items and changed companies; each queue goes to its function.
 start_bridge() {
-  start_bg "$6" "$VENV_BIN/python" infra/local/bridge.py --ws-port "$1" --management-port "$2" \
+  start_bg "$6" env PYTHONPATH="$PWD/infra/local" "$VENV_BIN/python" -m bridge --ws-port "$1" --management-port "$2" \
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
     --realtime-function realtime --routes ping,typing \
     --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#' --stream-consumer 'dispatch=INSERT:EVT#' \

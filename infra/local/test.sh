@@ -20,11 +20,11 @@ ENDPOINT="http://127.0.0.1:$MOTO_PORT"
 TABLE="chat-api-test"
 SENDER="chat@example.com"
 # A short rotation window, so the key rotation test sees a retired key stop within
-# seconds (the functions re-read the keys every quarter of it, see shared/src/keys.rs).
+# seconds (the functions re-read the keys every quarter of it, see shared/services/src/keyring.rs).
 KEY_ROTATION_WINDOW_SECS=20
 
 echo "== the dev bridge's own test (WebSocket API, management API, stream trigger)"
-python infra/local/bridge_selftest.py
+PYTHONPATH=infra/local python -m bridge.selftest
 
 echo "== local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
 start_moto "$MOTO_PORT" "$RUN_DIR/moto.log"
@@ -68,7 +68,7 @@ echo "== cargo test"
 cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"
-cargo test --quiet -p api-tests --test logs
+cargo test --quiet -p api-tests --test all_logs
 
 echo "== schemathesis: openapi.yaml against the running API"
 infra/local/schemathesis.sh

@@ -11,6 +11,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use storage::Db;
 
+pub mod in_process;
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: these tests run against the local stack, use `make test`")

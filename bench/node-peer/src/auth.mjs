@@ -1,5 +1,5 @@
 // Who a request comes from: an HS256 JWT (`kind` api or chat_user) checked against the
-// table, as shared/src/auth.rs does. Each kind has its own key, in the version the
+// table, as shared/edge/src/auth.rs does. Each kind has its own key, in the version the
 // header's `kid` names (see keys.mjs). An API token names its token item (revocation is
 // deleting it); a chat-user token names its chat and chat user, and expires.
 

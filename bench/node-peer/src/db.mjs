@@ -1,6 +1,6 @@
 // The table: the client (one per instance, made at init), the keys of the items the two
 // routes touch, and the few operations they use. Key shapes and item attributes are
-// the Rust functions' (shared/src/db/*.rs): both implementations read and write the
+// the Rust functions' (shared/storage/src/*.rs): both implementations read and write the
 // same items.
 
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

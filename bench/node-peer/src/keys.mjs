@@ -1,4 +1,4 @@
-// The deployment's keys, read as shared/src/keys.rs reads them. One Secrets Manager secret
+// The deployment's keys, read as shared/services/src/keyring.rs reads them. One Secrets Manager secret
 // (its id in KEYS_SECRET_ID) holds `{"current": <material>, "previous"?: <material>,
 // "previous_retired_at"?: <RFC 3339>}`; each version of the material yields one key per
 // purpose and the version's id (kid), by HKDF-SHA256. The salt, labels and lengths below
@@ -95,7 +95,7 @@ function wholeNumberFromEnv(name, fallback) {
 
 /**
  * How long a retired key still verifies: KEY_ROTATION_WINDOW_SECS, by default the
- * chat-user token lifetime (CHAT_USER_TOKEN_TTL_DAYS, 30), as shared/src/config.rs reads it.
+ * chat-user token lifetime (CHAT_USER_TOKEN_TTL_DAYS, 30), as shared/edge/src/config.rs reads it.
  */
 function rotationWindowMs() {
   const tokenLifetimeSecs = wholeNumberFromEnv('CHAT_USER_TOKEN_TTL_DAYS', 30) * DAY_SECS;

@@ -1,4 +1,4 @@
-// Posting a message, with the ordering contract of shared/src/db/messages.rs: one
+// Posting a message, with the ordering contract of shared/storage/src/messages.rs: one
 // transaction moves the chat's `last_message_id` (ids must climb) and its event counter
 // `event_seq` (dense, conditional on the value read), puts the `message.created` event,
 // checks the author is still a chat user, puts the message and, with a client id, its

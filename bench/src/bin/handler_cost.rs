@@ -165,8 +165,8 @@ fn fixture() -> Fixture {
         .collect();
     let version = key_version();
     Fixture {
-        api_token: services::tokens::api_token(&version, user_id, token_id).unwrap(),
-        chat_user_token: services::tokens::chat_user_token(&version, chat_id, chat_user_id, 3600)
+        api_token: services::jwt::api_token(&version, user_id, token_id).unwrap(),
+        chat_user_token: services::jwt::chat_user_token(&version, chat_id, chat_user_id, 3600)
             .unwrap()
             .0,
         user: stored::user(&user).unwrap(),
@@ -481,9 +481,9 @@ fn crypto() {
         ));
     });
     let version = key_version();
-    let token = services::tokens::api_token(&version, UserId::new(), ApiTokenId::new()).unwrap();
+    let token = services::jwt::api_token(&version, UserId::new(), ApiTokenId::new()).unwrap();
     time("JWT HS256 verify", 10_000, &mut || {
-        std::hint::black_box(services::tokens::verify_with(&version, &token).unwrap());
+        std::hint::black_box(services::jwt::verify_with(&version, &token).unwrap());
     });
     time("auth-code HMAC", 10_000, &mut || {
         std::hint::black_box(

@@ -67,7 +67,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         Posted::New(message) => Ok(envelope::data(StatusCode::CREATED, message.resource())),
         Posted::Repeat(message) => Ok(envelope::data(StatusCode::OK, message.resource())),
         Posted::RepeatOfDeleted => Err(NO_SUCH_MESSAGE),
-        Posted::AuthorGone => Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+        Posted::AuthorGone => Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
         Posted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
         Posted::TooFast { retry_after_secs } => Err(ApiError::TooManyRequests {
             message: "You are sending messages too fast. Wait, then send again.",

@@ -330,14 +330,14 @@ async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
         ReadMarked::NotForward => chat_users
             .get(chat, guest.chat_user.id)
             .await?
-            .ok_or(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED))?,
+            .ok_or(ApiError::Unauthenticated(edge::UNAUTHENTICATED))?,
         ReadMarked::BeyondLog => {
             return Err(FieldErrors::single(
                 "seq",
                 "The seq field must not be above the chat's newest event.",
             ));
         }
-        ReadMarked::Gone => return Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+        ReadMarked::Gone => return Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
     };
     let unread_count = app
         .ctx

@@ -7,7 +7,7 @@ use domain::personal_data::ErasureAnswer;
 use edge::{ApiError, ApiRequest, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
-use storage::personal_data::{self, Scope};
+use storage::data_requests::{self, Scope};
 
 use crate::App;
 use crate::codes::prove_email;
@@ -16,7 +16,7 @@ use crate::codes::prove_email;
 pub async fn export(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let proven = prove_email(app, req, chat).await?;
     let scope = Scope::of_chat(&proven.chat);
-    let export = personal_data::export(&app.ctx.db, scope, proven.email.as_str()).await?;
+    let export = data_requests::export(&app.ctx.db, scope, proven.email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, export))
 }
 
@@ -24,6 +24,6 @@ pub async fn export(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Respons
 pub async fn erase(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let proven = prove_email(app, req, chat).await?;
     let scope = Scope::of_chat(&proven.chat);
-    let erased = personal_data::erase(&app.ctx.db, scope, proven.email.as_str()).await?;
+    let erased = data_requests::erase(&app.ctx.db, scope, proven.email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
 }

@@ -242,7 +242,7 @@ async fn realtime_ticket(
     let expires_at_ms = app
         .ctx
         .db
-        .realtime()
+        .sockets()
         .issue_ticket(
             &ticket,
             access.chat().id,

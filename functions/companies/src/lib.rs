@@ -18,7 +18,7 @@ use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
 use storage::cap::Added;
 use storage::companies::{CompanyChanges, CompanyDeleted};
-use storage::personal_data::{self, Scope};
+use storage::data_requests::{self, Scope};
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     edge::runtime::respond(request, &ROUTES, |endpoint, req| {
@@ -81,7 +81,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
     match app.ctx.db.companies().insert(&company).await? {
         Added::Added => Ok(envelope::data(StatusCode::CREATED, company.resource())),
         Added::AtCap => Err(ApiError::Conflict(AT_COMPANY_CAP)),
-        Added::HolderGone => Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+        Added::HolderGone => Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
     }
 }
 
@@ -170,7 +170,7 @@ async fn export_data(
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
     let (scope, email) = data_request(app, req, owner, company).await?;
-    let export = personal_data::export(&app.ctx.db, scope, email.as_str()).await?;
+    let export = data_requests::export(&app.ctx.db, scope, email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, export))
 }
 
@@ -183,7 +183,7 @@ async fn erase_data(
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
     let (scope, email) = data_request(app, req, owner, company).await?;
-    let erased = personal_data::erase(&app.ctx.db, scope, email.as_str()).await?;
+    let erased = data_requests::erase(&app.ctx.db, scope, email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
 }
 

@@ -15,7 +15,7 @@ use domain::events::{Change, Event};
 use domain::ids::{ChatId, ChatUserId};
 use domain::realtime::{ConnectionRecord, Subscriber};
 use edge::event_sources::JobError;
-use storage::{Item, log, realtime};
+use storage::{Item, log, sockets};
 
 pub use edge::live::PushApp as App;
 
@@ -36,24 +36,24 @@ pub fn work_of(record: &EventRecord) -> Result<Work, JobError> {
             Some(event) => Work::Publish(event),
             None => Work::Nothing,
         },
-        "REMOVE" => realtime::removed_connection(image(&record.change.old_image))
+        "REMOVE" => sockets::removed_connection(image(&record.change.old_image))
             .map_or(Work::Nothing, Work::Close),
         _ => Work::Nothing,
     })
 }
 
 /// The sockets of each chat seen in one batch: a busy chat's events share one Query.
-type Sockets = HashMap<ChatId, Vec<ConnectionRecord>>;
+type SeenSockets = HashMap<ChatId, Vec<ConnectionRecord>>;
 
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
-    let mut sockets = Sockets::new();
+    let mut sockets = SeenSockets::new();
     edge::event_sources::stream_in_order(&batch, async |record| {
         perform(app, work_of(record)?, &mut sockets).await
     })
     .await
 }
 
-async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), JobError> {
+async fn perform(app: &App, work: Work, sockets: &mut SeenSockets) -> Result<(), JobError> {
     match work {
         Work::Publish(event) => publish(app, &event, sockets).await,
         Work::Close(connection) => {
@@ -66,24 +66,22 @@ async fn perform(app: &App, work: Work, sockets: &mut Sockets) -> Result<(), Job
 
 /// Sends `event` to the chat's sockets; after a `chat_user.removed`, that chat user's
 /// sockets are closed.
-async fn publish(app: &App, event: &Event, sockets: &mut Sockets) -> Result<(), JobError> {
-    let realtime = app.ctx.db.realtime();
+async fn publish(app: &App, event: &Event, sockets: &mut SeenSockets) -> Result<(), JobError> {
+    let table = app.ctx.db.sockets();
     let chat_sockets = match sockets.remove(&event.chat_id) {
         Some(known) => known,
-        None => realtime.of_chat(event.chat_id).await?,
+        None => table.of_chat(event.chat_id).await?,
     };
-    // Boxed: the nested futures of a broadcast would otherwise make every caller's future
-    // type deep enough to overflow the compiler's query depth on a clean build.
-    Box::pin(app.broadcast(&chat_sockets, |socket| {
+    app.broadcast(&chat_sockets, |socket| {
         Some(event.render(socket.subscriber.audience()))
-    }))
+    })
     .await?;
     let (closing, staying): (Vec<_>, Vec<_>) = chat_sockets.into_iter().partition(|socket| {
         removed_chat_user(event).is_some_and(|gone| socket.subscriber == Subscriber::ChatUser(gone))
     });
     for socket in &closing {
         // Forgetting the item closes the socket (its REMOVE comes back here).
-        realtime.forget(socket).await?;
+        table.forget(socket).await?;
     }
     sockets.insert(event.chat_id, staying);
     Ok(())

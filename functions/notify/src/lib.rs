@@ -84,7 +84,7 @@ async fn run(app: &App, job: NotifyJob) -> Result<(), JobError> {
         return Ok(());
     }
     let online = db
-        .realtime()
+        .sockets()
         .of_chat(chat.id)
         .await?
         .iter()

@@ -80,7 +80,7 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
     let ticket = app
         .ctx
         .db
-        .realtime()
+        .sockets()
         .redeem_ticket(ticket, connection_id, now)
         .await?
         .ok_or(Refusal::BadTicket)?;
@@ -91,16 +91,16 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
         connected_at_ms: now,
         last_typing_ms: 0,
     };
-    if !app.ctx.db.realtime().open(&connection).await? {
+    if !app.ctx.db.sockets().open(&connection).await? {
         return Err(Refusal::ChatGone);
     }
     Ok(())
 }
 
 async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
-    let realtime = app.ctx.db.realtime();
-    if let Some(connection) = realtime.connection(connection_id).await? {
-        realtime.forget(&connection).await?;
+    let sockets = app.ctx.db.sockets();
+    if let Some(connection) = sockets.connection(connection_id).await? {
+        sockets.forget(&connection).await?;
         // Unread-message emails wait until a chat user has been away a while.
         if let Subscriber::ChatUser(chat_user) = connection.subscriber {
             let now = clock::now_millis();
@@ -115,7 +115,7 @@ async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
 }
 
 async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<(), Refusal> {
-    let Some(connection) = app.ctx.db.realtime().connection(connection_id).await? else {
+    let Some(connection) = app.ctx.db.sockets().connection(connection_id).await? else {
         // Closed meanwhile: nothing to answer.
         return Ok(());
     };
@@ -138,7 +138,7 @@ async fn reply(
     frame: serde_json::Value,
 ) -> Result<(), Refusal> {
     if app.pusher.send(&connection.connection_id, &frame).await? == Delivery::Gone {
-        app.ctx.db.realtime().forget(connection).await?;
+        app.ctx.db.sockets().forget(connection).await?;
     }
     Ok(())
 }
@@ -153,15 +153,15 @@ fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
 }
 
 async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal> {
-    let realtime = app.ctx.db.realtime();
-    if !realtime
+    let sockets = app.ctx.db.sockets();
+    if !sockets
         .allow_typing(connection, clock::now_millis())
         .await?
     {
         return Ok(());
     }
     let frame = typing_frame(connection.subscriber);
-    let sockets = realtime.of_chat(connection.chat_id).await?;
+    let sockets = sockets.of_chat(connection.chat_id).await?;
     app.broadcast(&sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
     })

@@ -90,7 +90,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     match app.ctx.db.api_tokens().insert(&token).await? {
         Added::Added => {}
         Added::AtCap => return Err(ApiError::Conflict(AT_API_TOKEN_CAP)),
-        Added::HolderGone => return Err(ApiError::Unauthenticated(edge::error::UNAUTHENTICATED)),
+        Added::HolderGone => return Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
     }
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
     Ok(envelope::data(

@@ -7,9 +7,9 @@ use domain::events::Audience;
 use domain::ids::{ChatId, EntityId};
 use domain::realtime::Subscriber;
 
+use crate::api_error::ApiError;
 use crate::auth::{self, Caller, Guest, Operator};
 use crate::context::Context;
-use crate::error::ApiError;
 use crate::request::ApiRequest;
 
 pub const NO_SUCH_CHAT: &str = ChatId::NOT_FOUND;

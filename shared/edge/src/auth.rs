@@ -11,10 +11,10 @@ use domain::chat_user::ChatUserRecord;
 use domain::clock;
 use domain::ids::{ApiTokenId, ChatId, ChatUserId, EntityId, UserId};
 use domain::user::UserRecord;
-use services::tokens::{Claims, TokenKind, kid_of};
+use services::jwt::{Claims, TokenKind, kid_of};
 
+use crate::api_error::{ApiError, UNAUTHENTICATED};
 use crate::context::Context;
-use crate::error::{ApiError, UNAUTHENTICATED};
 use crate::request::ApiRequest;
 
 /// Where a token was found decides which kinds it may be.

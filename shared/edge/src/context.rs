@@ -8,8 +8,8 @@ use aws_config::SdkConfig;
 use services::keyring::Keys;
 use storage::Db;
 
+use crate::api_error::ApiError;
 use crate::config::Config;
-use crate::error::ApiError;
 
 /// What a handler needs for every request; built once per Lambda instance.
 #[derive(Debug)]
@@ -49,13 +49,11 @@ impl KeysSlot {
         };
         self.keys
             .get_or_try_init(|| async {
-                // Boxed: once per instance, and it keeps the Secrets Manager call's deep
-                // future out of every handler's own (the compiler's layout query depth).
-                Box::pin(Keys::load(
+                Keys::load(
                     source.client.get().clone(),
                     source.secret_id.clone(),
                     source.window,
-                ))
+                )
                 .await
                 .inspect_err(|err| {
                     tracing::error!(error = %sdk::Chain(err), "the keys could not be read");

@@ -12,7 +12,7 @@ use domain::text::{
 };
 use serde_json::Value;
 
-use crate::error::{ApiError, FieldErrors};
+use crate::api_error::{ApiError, FieldErrors};
 use crate::input::Input;
 
 /// A value that can be read from one request field (JSON or form).

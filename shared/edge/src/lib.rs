@@ -12,11 +12,11 @@
 //! one place that turns them into statuses.
 
 pub mod access;
+pub mod api_error;
 pub mod auth;
 pub mod config;
 pub mod context;
 pub mod envelope;
-pub mod error;
 pub mod event_sources;
 pub mod fields;
 pub mod input;
@@ -26,6 +26,6 @@ pub mod request;
 pub mod router;
 pub mod runtime;
 
+pub use api_error::{ApiError, FieldErrors, UNAUTHENTICATED};
 pub use context::{App, Context};
-pub use error::{ApiError, FieldErrors};
 pub use request::ApiRequest;

@@ -5,8 +5,8 @@ use domain::realtime::ConnectionRecord;
 use serde::Serialize;
 use services::push::{self, Pusher};
 
+use crate::api_error::ApiError;
 use crate::context::Context;
-use crate::error::ApiError;
 
 /// The state of a function that pushes frames; built once per instance by its `main`.
 pub struct PushApp {
@@ -36,7 +36,7 @@ impl PushApp {
     {
         let outcome = push::broadcast(&self.pusher, connections, frame_for).await;
         for connection in outcome.gone {
-            self.ctx.db.realtime().forget(connection).await?;
+            self.ctx.db.sockets().forget(connection).await?;
         }
         match outcome.failure {
             Some(failure) => Err(failure.into()),

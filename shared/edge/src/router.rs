@@ -4,7 +4,7 @@
 //! once, by a radix-tree router (`matchit`) built at the first request of an instance.
 //!
 //! `template.yaml`, the `cargo lambda watch` router in `Cargo.toml` and `openapi.yaml`
-//! repeat the paths in their own formats; the `routes_agree` test in `tests/` collects
+//! repeat the paths in their own formats; the `all_routes_agree` test in `tests/` collects
 //! every function's routes and fails when any of them drifts.
 
 use std::sync::OnceLock;

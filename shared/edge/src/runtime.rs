@@ -13,7 +13,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use tracing::Instrument;
 
-use crate::error::ApiError;
+use crate::api_error::ApiError;
 use crate::request::ApiRequest;
 use crate::router::Routes;
 

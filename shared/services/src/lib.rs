@@ -6,7 +6,7 @@
 //! Failures are a [`ServiceError`]; nothing here speaks HTTP or reads the table.
 
 pub mod crypto;
-mod error;
+pub mod jwt;
 pub mod keyring;
 pub mod mail;
 #[cfg(feature = "push")]
@@ -14,10 +14,10 @@ pub mod push;
 #[cfg(feature = "queue")]
 pub mod queue;
 pub mod random;
+mod service_error;
 pub mod standard_webhooks;
-pub mod tokens;
 
-pub use error::ServiceError;
+pub use service_error::ServiceError;
 // Re-exported so callers use exactly the SDK versions these services were built with.
 pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sesv2;

@@ -28,12 +28,12 @@
 //! | message ([`messages`]) | `CHAT#<chat>` | `MSG#<message>` | | `/api/chats/{id}/messages*` (one Query per page, `before` / `after` as key bounds) |
 //! | message client id, unique per chat user ([`messages`]) | `CHAT#<chat>` | `CLIENT#<chat user>#<client id>` | | idempotent `POST` messages (same transaction as the message) |
 //! | event ([`log`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
-//! | WebSocket connection ([`realtime`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
-//! | connection pointer ([`realtime`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
+//! | WebSocket connection ([`sockets`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
+//! | connection pointer ([`sockets`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
 //! | webhook endpoint ([`webhooks`]) | `USER#<owner>` | `WEBHOOK#<company>#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the owner's partition), the dispatcher's Query of a company's endpoints |
 //! | webhook delivery ([`deliveries`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
 //! | rate-limit counter ([`rate_counters`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords, joiners, code sends, messages (conditional `ADD`; TTL: the window's end) |
-//! | realtime ticket ([`realtime`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional update; TTL 60 s) |
+//! | realtime ticket ([`sockets`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional update; TTL 60 s) |
 //!
 //! Everything of a chat shares its partition, so deleting a chat is one paginated Query
 //! plus batched deletes, after the chat item itself is gone (which makes the rest
@@ -53,8 +53,8 @@ pub mod chat_user_changes;
 pub mod chat_users;
 pub mod chats;
 pub mod companies;
+pub mod data_requests;
 pub mod deliveries;
-mod error;
 mod item;
 pub mod key;
 pub mod log;
@@ -62,10 +62,10 @@ pub mod logins;
 pub mod message_posts;
 pub mod messages;
 pub mod page;
-pub mod personal_data;
 pub mod rate_counters;
-pub mod realtime;
 mod retry;
+pub mod sockets;
+mod store_error;
 pub mod stored;
 mod tx;
 mod update;
@@ -76,7 +76,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ReturnValue;
 use serde::de::DeserializeOwned;
 
-pub use error::StoreError;
+pub use store_error::StoreError;
 // Re-exported so callers (the tests, the benchmarks' mocks) use exactly this SDK version.
 pub use aws_sdk_dynamodb;
 pub use item::{Item, n, s, to_item};
@@ -156,8 +156,8 @@ impl Db {
         log::Log { db: self }
     }
 
-    pub fn realtime(&self) -> realtime::Realtime<'_> {
-        realtime::Realtime { db: self }
+    pub fn sockets(&self) -> sockets::Sockets<'_> {
+        sockets::Sockets { db: self }
     }
 
     pub fn webhooks(&self) -> webhooks::Webhooks<'_> {

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use api_tests::*;
 use serde_json::json;
+use services::jwt::{Claims, TokenKind, kid_of};
 use services::keyring::{KeyVersion, max_age};
-use services::tokens::{Claims, TokenKind, kid_of};
 
 const PASSWORD: &str = "rotation-keeps-sessions-9431";
 
@@ -41,7 +41,7 @@ fn api_token_under(version: &KeyVersion, operator: &Operator) -> String {
         iat_ms: None,
         exp: None,
     };
-    services::tokens::sign(version, &claims).unwrap()
+    services::jwt::sign(version, &claims).unwrap()
 }
 
 async fn status_of_user(token: &str) -> u16 {

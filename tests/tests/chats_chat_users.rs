@@ -609,7 +609,7 @@ async fn deleting_a_chat_leaves_nothing_of_it_readable() {
     // One message through the API (so its client id exists too), then 1,000 more written
     // straight to the table in batches: posting is tested elsewhere, and 1,000 posts
     // through moto's whole-table transaction snapshots would only make this test slow.
-    // (A chat of 20,000 items: `events.rs`, through the purge handler.)
+    // (A chat of 20,000 items: `all_fixtures.rs`, through the lifecycle handler.)
     call("POST", &format!("/api/chats/{}/messages", s.chat))
         .bearer(&members[0].token)
         .json(json!({ "body": "via the API", "client_id": "c-1" }))

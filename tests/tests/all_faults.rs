@@ -22,8 +22,8 @@ use edge::config::Config;
 use edge::{App, Context};
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
+use services::jwt::{Claims, TokenKind};
 use services::keyring::{KeyRing, KeyVersion, Keys};
-use services::tokens::{Claims, TokenKind};
 use storage::aws_sdk_dynamodb::config::Credentials;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -201,7 +201,7 @@ fn api_token(user_id: &str, token_id: &str) -> String {
         iat_ms: None,
         exp: None,
     };
-    services::tokens::sign(&KeyVersion::derive(SECRET).unwrap(), &claims).unwrap()
+    services::jwt::sign(&KeyVersion::derive(SECRET).unwrap(), &claims).unwrap()
 }
 
 /// `events/<file>` with its `{{API_TOKEN}}` filled in, as API Gateway would send it.

@@ -6,7 +6,7 @@ second one's socket is open; the first posts --messages messages one after anoth
 the time from the POST's answer to the frame on the other socket is measured. Prints one
 JSON line: the p50 / p90 / p99 in ms, and the bridge's poll interval (half of it, on average,
 is the wait for the stream poller to see a record: a part AWS's stream trigger does not
-have in the same form). Usage: bench_live.py --api URL --token API_TOKEN [--messages 200]
+have in the same form). Usage: bench/live.py --api URL --token API_TOKEN [--messages 200]
 """
 
 from __future__ import annotations

@@ -185,7 +185,7 @@ def peer_sections(raw):
     warm = [(route, rows) for route, rows in warm if rows]
     if not warm:
         return ["## 7.–9. Warm requests, peak memory, cost per million messages\n",
-                "Not measured in this run (no `warm-*.jsonl`: see `infra/local/bench.sh`).\n"]
+                "Not measured in this run (no `warm-*.jsonl`: see `bench/run.sh`).\n"]
     out = warm_section(warm) + memory_section(warm)
     posts = dict(warm).get("POST /api/chats/{id}/messages", [])
     if posts:

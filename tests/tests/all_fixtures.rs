@@ -402,7 +402,7 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
     realtime
         .ctx
         .db
-        .realtime()
+        .sockets()
         .issue_ticket(
             &ticket,
             chat_id,
@@ -422,7 +422,7 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
     let status = |reply: realtime::RouteReply| reply.status_code;
     let registered = |id: &'static str| {
         let db = realtime.ctx.db.clone();
-        async move { db.realtime().connection(id).await.unwrap().is_some() }
+        async move { db.sockets().connection(id).await.unwrap().is_some() }
     };
 
     let connect = fixture("realtime/connect.json", &vars);

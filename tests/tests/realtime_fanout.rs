@@ -2,7 +2,7 @@
 //! Gateway's WebSocket API and the stream trigger, the real `realtime` and `fanout`
 //! binaries run behind it. Also the event log's guarantees without sockets: resume with
 //! `/events?after=`, the read marker, expiry. (A dense `seq` under 200 concurrent writers
-//! is checked with the messages' own burst, in `messages.rs`.)
+//! is checked with the messages' own burst, in `chat_messages.rs`.)
 
 use std::time::Duration;
 
@@ -235,24 +235,24 @@ async fn typing_notices_are_throttled_per_socket() {
         connected_at_ms: domain::clock::now_millis(),
         last_typing_ms: 0,
     };
-    assert!(db.realtime().open(&connection).await.unwrap());
+    assert!(db.sockets().open(&connection).await.unwrap());
     let at = 10_000_000;
-    assert!(db.realtime().allow_typing(&connection, at).await.unwrap());
+    assert!(db.sockets().allow_typing(&connection, at).await.unwrap());
     assert!(
-        !db.realtime()
+        !db.sockets()
             .allow_typing(&connection, at + 1_999)
             .await
             .unwrap()
     );
     assert!(
-        db.realtime()
+        db.sockets()
             .allow_typing(&connection, at + 2_000)
             .await
             .unwrap()
     );
-    db.realtime().forget(&connection).await.unwrap();
+    db.sockets().forget(&connection).await.unwrap();
     assert!(
-        !db.realtime()
+        !db.sockets()
             .allow_typing(&connection, at + 10_000)
             .await
             .unwrap(),
@@ -307,7 +307,7 @@ async fn tickets_are_single_use_expire_and_belong_to_their_chat() {
     let chat_id = domain::ids::EntityId::parse(&r.chat).unwrap();
     let ann_id = domain::ids::EntityId::parse(&r.ann.id).unwrap();
     let old = services::random::random_token_string(32).unwrap();
-    db.realtime()
+    db.sockets()
         .issue_ticket(
             &old,
             chat_id,
@@ -373,13 +373,13 @@ async fn a_removed_chat_user_is_disconnected_and_gone_sockets_are_forgotten() {
         connected_at_ms: domain::clock::now_millis(),
         last_typing_ms: 0,
     };
-    assert!(db.realtime().open(&stale).await.unwrap());
+    assert!(db.sockets().open(&stale).await.unwrap());
     let message = post(&r.ann.token, &r.chat, "to everyone still here").await;
     ann.next_event_after(seq(&message) - 1).await;
     let mut forgotten = false;
     for _ in 0..50 {
         if db
-            .realtime()
+            .sockets()
             .connection(&stale.connection_id)
             .await
             .unwrap()

@@ -45,10 +45,10 @@ async fn tokens_that_do_not_authenticate_are_401() {
     // Signed with another key (an unknown kid).
     let other =
         services::keyring::KeyVersion::derive("not-the-deployment-secret-at-all!!").unwrap();
-    let forged = services::tokens::sign(
+    let forged = services::jwt::sign(
         &other,
-        &services::tokens::Claims {
-            kind: services::tokens::TokenKind::Api,
+        &services::jwt::Claims {
+            kind: services::jwt::TokenKind::Api,
             sub: op.id.clone(),
             jti: Some("01J00000000000000000000000".into()),
             chat: None,

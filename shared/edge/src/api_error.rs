@@ -13,8 +13,8 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde_json::json;
 use services::ServiceError;
+use services::jwt::Rejected;
 use services::keyring::KeyError;
-use services::tokens::Rejected;
 use storage::StoreError;
 
 /// Field name → messages, serialised as the `errors` object of a 422.

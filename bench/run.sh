@@ -2,7 +2,9 @@
 # `make bench`: regenerates every table of BENCHMARKS.md. Release builds (host for the
 # timings, arm64 for the sizes), moto for the cold start that reaches DynamoDB, valgrind
 # for instruction counts. Takes a while: three optimised builds.
-source "$(dirname "$0")/common.sh"
+# The local stack's helpers (moto, the bridge, the functions' list), shared with make dev
+# and make test.
+source "$(dirname "$0")/../infra/local/common.sh"
 
 RUNS="${BENCH_RUNS:-40}"
 # Warm requests: fresh processes per round, each sent 20 unmeasured requests and then these.
@@ -123,8 +125,8 @@ echo MESSAGES_PER_MINUTE=100000 >>"$OUT/api.env"
 # The release binaries built above, behind the local API Gateway and the dev bridge.
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$LIVE_TABLE" "$OUT/bridge.log"
-python infra/local/bench_live.py --api "http://127.0.0.1:$API_PORT" --token "$LIVE_TOKEN" \
+python bench/live.py --api "http://127.0.0.1:$API_PORT" --token "$LIVE_TOKEN" \
   --messages "${BENCH_LIVE_MESSAGES:-200}" --poll-interval-ms 50 >"$OUT/live.jsonl"
 
-python3 infra/local/bench_report.py "$OUT" > BENCHMARKS.md
+python3 bench/report.py "$OUT" > BENCHMARKS.md
 echo "BENCHMARKS.md written (raw numbers in $OUT)"

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Self-test of bridge.py against moto and a fake Lambda invoke endpoint (no cargo, no Rust).
+"""Self-test of the bridge against moto and a fake Lambda invoke endpoint (no cargo, no Rust).
 
-Starts moto (moto_server.py beside this file), a table with a NEW_AND_OLD_IMAGES stream,
+Starts moto (infra/local/moto_server.py), a table with a NEW_AND_OLD_IMAGES stream,
 a fake `cargo lambda watch` invoke endpoint that records every event, and the bridge;
 then drives the WebSocket API, the management API and the stream trigger.
-Usage: python bridge_selftest.py   (SELFTEST_VERBOSE=1 shows the bridge's log; last line: `N passed, M failed`; exit 1 on failure)
+Usage: python -m bridge.selftest (with infra/local on PYTHONPATH)   (SELFTEST_VERBOSE=1 shows the bridge's log; last line: `N passed, M failed`; exit 1 on failure)
 """
 
 from __future__ import annotations
@@ -29,10 +29,14 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 HERE = Path(__file__).resolve().parent
+# infra/local: moto_server.py, and the bridge package run with `-m`.
+LOCAL = HERE.parent
 TABLE = "selftest"
 QUEUE = "selftest-jobs"
 ENV = os.environ | {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": "us-east-1",
                     "AWS_DEFAULT_REGION": "us-east-1"}
+# `python -m bridge` finds the package wherever the test runs from.
+ENV["PYTHONPATH"] = os.pathsep.join(filter(None, [str(LOCAL), os.environ.get("PYTHONPATH")]))
 os.environ.update(ENV)
 results = {"passed": 0, "failed": 0}
 
@@ -323,7 +327,7 @@ def main() -> int:
     threading.Thread(target=fake.serve_forever, daemon=True).start()
     bridge_log: list[str] = []
     try:
-        procs.append(subprocess.Popen([py, str(HERE / "moto_server.py"), "127.0.0.1", str(moto_port)],
+        procs.append(subprocess.Popen([py, str(LOCAL / "moto_server.py"), "127.0.0.1", str(moto_port)],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV))
         wait_port(moto_port)
         ddb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{moto_port}")
@@ -334,7 +338,7 @@ def main() -> int:
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
         boto3.client("sqs", endpoint_url=f"http://127.0.0.1:{moto_port}").create_queue(QueueName=QUEUE)
         bridge = subprocess.Popen(
-            [py, str(HERE / "bridge.py"), "--ws-port", str(ws_port), "--management-port", str(mgmt_port),
+            [py, "-m", "bridge", "--ws-port", str(ws_port), "--management-port", str(mgmt_port),
              "--invoke-url", f"http://127.0.0.1:{invoke_port}", "--dynamodb-endpoint", f"http://127.0.0.1:{moto_port}",
              "--table", TABLE, "--realtime-function", "realtime", "--stream-consumer", "fanout=INSERT:EVT#",
              "--queue", f"{QUEUE}=worker", "--queue-visibility-seconds", "2",

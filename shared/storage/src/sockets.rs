@@ -58,11 +58,11 @@ fn with_ttl(mut item: Item, expires_at_secs: i64) -> Item {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Realtime<'a> {
+pub struct Sockets<'a> {
     pub(crate) db: &'a Db,
 }
 
-impl Realtime<'_> {
+impl Sockets<'_> {
     /// Stores a new single-use `ticket` for `subscriber` to open a socket on `chat_id`,
     /// valid `ttl_ms`; returns its expiry (epoch ms).
     pub async fn issue_ticket(
