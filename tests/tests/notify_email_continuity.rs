@@ -35,6 +35,21 @@ async fn post(chat: &str, author: &Member, body: &str) -> serde_json::Value {
     post_message(chat, &author.token, body).await
 }
 
+/// Sends `member`'s unread-message check to the notify queue once more, due in `secs`.
+async fn redeliver_notify_job(chat: &str, member: &Member, secs: u64) {
+    use domain::ids::EntityId;
+    let job = domain::jobs::NotifyJob {
+        chat_id: EntityId::parse(chat).unwrap(),
+        chat_user_id: EntityId::parse(&member.id).unwrap(),
+        not_before: None,
+    };
+    let url = std::env::var("NOTIFY_QUEUE_URL").expect("NOTIFY_QUEUE_URL (set by make test)");
+    services::queue::Queue::new(&aws().await, url)
+        .send(&job, std::time::Duration::from_secs(secs))
+        .await
+        .unwrap();
+}
+
 /// The unread-message emails an address got: (subject, body).
 async fn unread_emails(address: &str) -> Vec<(String, String)> {
     emails_to(address)
@@ -65,8 +80,11 @@ async fn an_unread_message_is_emailed_once_to_those_away_and_never_to_its_author
         eventually(40, || async { !unread_emails(&bob.email).await.is_empty() }).await,
         "Bob, away, gets an email"
     );
+    // The queue delivers at least once: the same job again, as a redelivery would bring
+    // it once the 2 s window is over, lists nothing new and sends nothing.
+    redeliver_notify_job(&chat, &bob, 3).await;
     // Long enough for a second email, had the window or the job been doubled.
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(7)).await;
     let to_bob = unread_emails(&bob.email).await;
     assert_eq!(to_bob.len(), 1, "one email for both messages: {to_bob:?}");
     let (subject, body) = &to_bob[0];

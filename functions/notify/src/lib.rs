@@ -110,15 +110,15 @@ async fn run(app: &App, job: NotifyJob) -> Result<(), JobError> {
         .page(chat.id, Window::Latest, MAX_LISTED)
         .await?;
     let unread = unread_for(&chat_user, newest.messages);
-    if unread.is_empty() {
+    let Some(newest_unread) = unread.iter().map(|m| m.seq).max() else {
         return Ok(());
-    }
+    };
     if !db
         .chat_users()
-        .claim_unread_email(chat.id, chat_user.id, now, window_millis)
+        .claim_unread_email(chat.id, chat_user.id, newest_unread, now, window_millis)
         .await?
     {
-        return Ok(()); // emailed within the window already
+        return Ok(()); // emailed within the window, or these messages were emailed already
     }
     send(app, &chat, &chat_user, &unread).await
 }

@@ -33,6 +33,9 @@ pub struct ChatUserRecord {
     /// Epoch ms of the last unread-message email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified_at: Option<i64>,
+    /// The newest message `seq` an unread-message email listed (each is listed once).
+    #[serde(default)]
+    pub notified_seq: u64,
     /// Epoch ms when this chat user's last WebSocket closed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen_at: Option<i64>,

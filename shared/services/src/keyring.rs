@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use domain::clock;
 
 use crate::ServiceError;
+pub use crate::service_error::KeyError;
 
 /// Key material shorter than this is refused: 32 bytes, HMAC-SHA256's full strength.
 pub const MIN_MATERIAL_LEN: usize = 32;
@@ -97,29 +98,6 @@ const KEY_LEN: usize = 32;
 /// 8 bytes, 16 hex digits: ample to tell a handful of versions apart, and plain enough to
 /// sit in a URL or an email without escaping.
 const KID_LEN: usize = 8;
-
-/// Why the keys could not be had; never carries key material.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("reading the keys secret {secret_id} from Secrets Manager failed")]
-    Read {
-        secret_id: String,
-        #[source]
-        source: sdk::Failure,
-    },
-    #[error("writing the keys secret {secret_id} to Secrets Manager failed")]
-    Write {
-        secret_id: String,
-        #[source]
-        source: sdk::Failure,
-    },
-    #[error("the keys secret {secret_id} has no string value")]
-    NoString { secret_id: String },
-    #[error("the keys secret is not valid: {0}")]
-    Malformed(&'static str),
-    #[error("deriving the keys failed")]
-    Derive,
-}
 
 /// One key version: its id and one key per purpose.
 pub struct KeyVersion {

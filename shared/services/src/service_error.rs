@@ -1,7 +1,30 @@
 //! What can go wrong in a service call, as a type of its own: the edge maps it to a
-//! status in one place (its `ApiError`'s `From<ServiceError>`).
+//! status in one place (its `ApiError`'s `From<ServiceError>`). The keys' own failures
+//! ([`KeyError`]) live here too, below the keyring, so the modules that fail with a
+//! `ServiceError` (the keyring among them) all point down to this one.
 
-use crate::keyring::KeyError;
+/// Why the keys could not be had; never carries key material.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("reading the keys secret {secret_id} from Secrets Manager failed")]
+    Read {
+        secret_id: String,
+        #[source]
+        source: sdk::Failure,
+    },
+    #[error("writing the keys secret {secret_id} to Secrets Manager failed")]
+    Write {
+        secret_id: String,
+        #[source]
+        source: sdk::Failure,
+    },
+    #[error("the keys secret {secret_id} has no string value")]
+    NoString { secret_id: String },
+    #[error("the keys secret is not valid: {0}")]
+    Malformed(&'static str),
+    #[error("deriving the keys failed")]
+    Derive,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -158,20 +158,26 @@ impl ChatUsers<'_> {
             .await
     }
 
-    /// Claims the one unread-message email of a window: `false` when one went out less
-    /// than `window_millis` ago.
+    /// Claims the one unread-message email of a window, listing messages up to
+    /// `newest_seq`: `false` when one went out less than `window_millis` ago, or when one
+    /// already listed that message. The second condition makes a job that comes again
+    /// (a queue redelivery, a retried dispatch) after the window a no-op instead of the
+    /// same email twice.
     pub async fn claim_unread_email(
         &self,
         chat_id: ChatId,
         chat_user_id: ChatUserId,
+        newest_seq: u64,
         now_millis: i64,
         window_millis: i64,
     ) -> Result<bool> {
         let update = Update::new()
             .set("notified_at", n(now_millis))
+            .set("notified_seq", n(newest_seq))
             .value(":since", n(now_millis - window_millis))
             .condition("attribute_exists(PK)")
-            .condition("attribute_not_exists(notified_at) OR notified_at <= :since");
+            .condition("attribute_not_exists(notified_at) OR notified_at <= :since")
+            .condition("attribute_not_exists(notified_seq) OR notified_seq < :notified_seq");
         self.db
             .update_if(&ChatUserRecord::key((chat_id, chat_user_id)), update)
             .await
