@@ -7,7 +7,7 @@ import json
 import math
 import pathlib
 
-# The name bench.sh gives the peer in every run.
+# The name bench/run.sh gives the peer in every run.
 PEER = "node-peer"
 
 # --- Published prices: us-east-1, as listed on the pages below; the on-demand DynamoDB
