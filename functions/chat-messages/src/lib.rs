@@ -305,19 +305,21 @@ mod tests {
         })
         .unwrap();
         // What the API has written since its first list: each message as a JSON object
-        // of its fields (keys in order), and the meta.
+        // of its fields, keys in alphabetical order (a `serde_json::Map` without
+        // `preserve_order`, as the functions are built), and the meta. Written here in
+        // that order: the tests' build turns `preserve_order` on (aws-smithy-mocks).
         let as_values = serde_json::to_string(&json!({
             "data": messages.iter().map(|m| json!({
-                "id": m.id,
-                "seq": m.seq,
+                "body": m.body,
                 "chat_id": m.chat_id,
                 "chat_user_id": m.chat_user_id,
-                "body": m.body,
                 "created_at": m.created_at,
-                "updated_at": m.updated_at,
                 "edited_at": m.edited_at,
+                "id": m.id,
+                "seq": m.seq,
+                "updated_at": m.updated_at,
             })).collect::<Vec<_>>(),
-            "meta": { "per_page": 50, "has_more": true },
+            "meta": { "has_more": true, "per_page": 50 },
         }))
         .unwrap();
         assert_eq!(straight, as_values);
