@@ -122,7 +122,13 @@ API_PORT=$(free_port); WS_PORT=$(free_port); MANAGEMENT_PORT=$(free_port)
 write_env_file "$OUT/api.env" "$ENDPOINT" "$LIVE_TABLE" "$MAIL_FROM" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
 # One writer posts every message of the live run: lift its sending rate (60 a minute).
 echo MESSAGES_PER_MINUTE=100000 >>"$OUT/api.env"
-# The release binaries built above, behind the local API Gateway and the dev bridge.
+# The release binaries, behind the local API Gateway and the dev bridge. cargo lambda watch
+# builds each function as `cargo build --bin <function>` (its own features, not the set the
+# build above unified): built here first, so no first request waits minutes for a fat-LTO
+# build (the live run's calls time out after 60 s).
+for f in "${FUNCTIONS[@]}"; do
+  cargo build --release --quiet --bin "$f"
+done
 start_api "$API_PORT" "$OUT/api.env" "$OUT/api.log" --release --ignore-changes
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$LIVE_TABLE" "$OUT/bridge.log"
 python bench/live.py --api "http://127.0.0.1:$API_PORT" --token "$LIVE_TOKEN" \
