@@ -1,6 +1,6 @@
 //! What can go wrong in storage, as a type of its own: the edge maps each case to a
-//! status in one place (its `ApiError`'s `From<StoreError>`), the way realworld's
-//! `on_constraint` does. Outcomes a caller expects (a taken email, a full company, a
+//! status in one place (its error enum's `From<StoreError>`), the way realworld's
+//! `on_constraint` does; nothing here knows of HTTP. Outcomes a caller expects (a taken email, a full company, a
 //! gone chat) are not errors here: each write answers them with a typed outcome.
 
 use aws_sdk_dynamodb::config::http::HttpResponse;
