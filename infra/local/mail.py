@@ -23,15 +23,16 @@ def moto_url() -> str:
 
 
 def emails(url: str | None = None) -> list[dict]:
-    """moto's sent messages, oldest first (moto keeps only the HTML part of a body).
-    data.json dumps every model moto holds: slow once a table holds thousands of items."""
+    """moto's sent messages, oldest first (moto keeps only the HTML part of a body), from
+    the SES-only route of our moto launcher (moto_server.py): data.json would dump every
+    model moto holds."""
     url = url or moto_url()
     try:
-        with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=60) as answer:
+        with urllib.request.urlopen(f"{url}/local-api/ses-messages", timeout=60) as answer:
             data = json.load(answer)
     except (urllib.error.URLError, OSError) as err:
         raise SystemExit(f"moto is not answering at {url} ({err}): is 'make dev' running?")
-    return data.get("ses", {}).get("Message", [])
+    return data.get("Message", [])
 
 
 def recipients(message: dict) -> list[str]:

@@ -19,9 +19,15 @@ whose answer was lost succeeds without applying it again. moto ignores the token
 slow local stack would apply such a retry twice; here a token seen before answers as it
 did the first time.
 
+The emails SES was asked to send are also served alone, at `GET /local-api/ses-messages`
+(`{"Message": [...]}`, each as moto's `/moto-api/data.json` shows it): data.json dumps
+every model moto holds, every DynamoDB item among them, and holds the lock while it does,
+so each look at the mail stalled the whole stack more as the tests filled the table.
+
 Usage: python moto_server.py HOST PORT
 """
 
+import json
 import signal
 import sys
 import threading
@@ -116,8 +122,35 @@ _lock = threading.Lock()
 _app = DomainDispatcherApplication(create_backend_app)
 
 
+SES_MESSAGES_PATH = "/local-api/ses-messages"
+
+
+def ses_messages(start_response):
+    """The SES model's messages, as data.json renders each (its JSON-able attributes)."""
+    from moto.core.model_instances import model_data
+
+    messages = []
+    for instance in getattr(model_data.get("ses", {}).get("Message"), "instances_tracked", []):
+        shown = {}
+        for attr in dir(instance):
+            if attr.startswith("_"):
+                continue
+            try:
+                value = getattr(instance, attr)
+                json.dumps(value)
+            except (TypeError, AttributeError, ValueError):
+                continue
+            shown[attr] = value
+        messages.append(shown)
+    body = json.dumps({"Message": messages}).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def serialised(environ, start_response):
     with _lock:
+        if environ.get("PATH_INFO") == SES_MESSAGES_PATH:
+            return ses_messages(start_response)
         # Drain the response inside the lock: the work happens while it is produced.
         return list(_app(environ, start_response))
 

@@ -49,7 +49,7 @@ export FUNCTION_LOG="$RUN_DIR/api.log" BRIDGE_LOG="$RUN_DIR/bridge.log" SECRETS_
 CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
 export DEMO_EMAIL DEMO_PASSWORD
 
-# Before the cargo tests: these read emails from moto's data.json, which slows down as the
+# Before the cargo tests: these read emails from moto, which slows down as the
 # tests fill the table with thousands of items.
 echo "== clients generated from openapi.yaml (Python, TypeScript)"
 infra/local/clients.sh

@@ -413,17 +413,19 @@ pub async fn post_message(chat: &str, token: &str, body: &str) -> Value {
         .clone()
 }
 
-/// The emails moto's SES received for an address, oldest first: (subject, body).
+/// The emails moto's SES received for an address, oldest first: (subject, body). From
+/// the SES-only route of our moto launcher (`infra/local/moto_server.py`): moto's own
+/// data.json dumps every model it holds, and stalls the stack while it does.
 pub async fn emails_to(address: &str) -> Vec<(String, String)> {
     let data: Value = http()
-        .get(format!("{}/moto-api/data.json", moto_url()))
+        .get(format!("{}/local-api/ses-messages", moto_url()))
         .send()
         .await
         .expect("moto answers")
         .json()
         .await
         .expect("moto data is JSON");
-    data["ses"]["Message"]
+    data["Message"]
         .as_array()
         .cloned()
         .unwrap_or_default()

@@ -75,8 +75,8 @@ async function until(what, check, limit = LIMIT_MS) {
 /** The 6-digit code in the newest email moto's SES holds for `email`. */
 async function codeFor(email) {
   const code = await until(`an auth code emailed to ${email}`, async () => {
-    const data = await (await fetch(`${MOTO}/moto-api/data.json`)).json();
-    const mails = ((data.ses || {}).Message || []).filter((m) => ((m.destinations || {}).ToAddresses || []).includes(email));
+    const data = await (await fetch(`${MOTO}/local-api/ses-messages`)).json();
+    const mails = (data.Message || []).filter((m) => ((m.destinations || {}).ToAddresses || []).includes(email));
     const last = mails[mails.length - 1];
     if (!last) return null;
     const match = `${last.subject} ${last.body}`.match(/\b(\d{6})\b/);
