@@ -45,8 +45,9 @@ start_moto "$MOTO_PORT" "$OUT/moto.log"
 # Exported: the functions, the Node peer and bench-fixture all read the keys secret
 # (KEYS_SECRET_ID) and the table through this endpoint, as chat-admin does.
 export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench KEYS_SECRET_ID=$(keys_secret_id chat-api-bench) MAIL_FROM=chat@example.com
-# webhooks starts only with its delivery queue's URL (the 401 path sends nothing to it).
+# webhooks and chat-users start only with their queues' URLs (the 401 path sends nothing).
 export DELIVERY_QUEUE_URL="$ENDPOINT/123456789012/chat-api-bench-deliveries"
+export NOTIFY_QUEUE_URL="$ENDPOINT/123456789012/chat-api-bench-mail"
 $R/chat-admin table create >/dev/null
 create_keys_secret "$ENDPOINT" "$KEYS_SECRET_ID"
 CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@example.com --name Bench >/dev/null

@@ -32,7 +32,7 @@ queue_url() { echo "$1/123456789012/$2"; }
 DEMO_EMAIL="demo@example.com"
 DEMO_PASSWORD="demo-password-123"
 # The password guests join the demo chat of `make dev` with (the widget's demo page).
-DEMO_CHAT_PASSWORD="demo-chat-password"
+DEMO_CHAT_PASSWORD="kettle-orbit-lantern"
 
 # Builds the function binaries as `cargo lambda watch` and `sam build` do: a bare cargo
 # build selects the workspace's default members (the functions), so watch never rebuilds

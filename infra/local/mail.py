@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -54,13 +55,19 @@ def code_in(message: dict) -> str | None:
     return in_body[0] if in_body else None
 
 
-def latest_code(address: str, url: str | None = None) -> str | None:
-    """The code of the newest email to `address` that carries one."""
+def latest_code(address: str, url: str | None = None, wait_s: float = 10.0) -> str | None:
+    """The code of the newest email to `address` that carries one, waiting up to `wait_s`
+    for a first one: codes are mailed from the mail queue, a moment after send-code
+    answers."""
     address = address.strip().lower()
-    for message in reversed(emails(url)):
-        if address in (a.lower() for a in recipients(message)) and code_in(message):
-            return code_in(message)
-    return None
+    deadline = time.monotonic() + wait_s
+    while True:
+        for message in reversed(emails(url)):
+            if address in (a.lower() for a in recipients(message)) and code_in(message):
+                return code_in(message)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.1)
 
 
 def list_all() -> None:

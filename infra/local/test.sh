@@ -65,7 +65,7 @@ rm -rf "$WIDGET_OUTPUT_DIR"
 WIDGET_OUTPUT_DIR="$WIDGET_OUTPUT_DIR" node --test --test-reporter=spec widget/test/
 
 echo "== cargo test"
-cargo test --workspace --quiet -- --skip secrets_never_reach_the_logs "$@"
+cargo test --workspace --no-fail-fast --quiet -- --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"
 cargo test --quiet -p api-tests --test all_logs

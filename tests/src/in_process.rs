@@ -110,6 +110,7 @@ impl World {
             last_message_at: None,
             last_message_id: None,
             event_seq: 60,
+            last_message_seq: None,
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,
@@ -140,6 +141,7 @@ impl World {
                     updated_at: now.clone(),
                     edited_at: None,
                     client_id: None,
+                    edit_seqs: Vec::new(),
                 }
             })
             .collect();

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use storage::Db;
 
 pub mod in_process;
+pub mod live;
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -444,20 +445,86 @@ pub async fn emails_to(address: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The 6-digit code in the newest email to `address`.
+/// The emails to `address` once there are at least `count` (they leave from the mail
+/// queue a moment after the request that asked for them), or after 20 s, those there are.
+pub async fn emails_at_least(address: &str, count: usize) -> Vec<(String, String)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let mails = emails_to(address).await;
+        if mails.len() >= count || std::time::Instant::now() >= deadline {
+            return mails;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The 6-digit code in the newest code email to `address`, once there is one this
+/// process has not read yet: codes are mailed from the mail queue, a moment after
+/// send-code answers (within 20 s, or this fails).
+/// How many code emails to each address `latest_code` has read (or was told to skip).
+static CODES_READ: std::sync::Mutex<Option<HashMap<String, usize>>> = std::sync::Mutex::new(None);
+
+/// Waits until no email to `address` has come for 2 s (the codes the jobs already queued
+/// have left), counts its code emails as read, and says how many emails it has: the next
+/// `latest_code` is one asked for after this.
+pub async fn emails_settled(address: &str) -> usize {
+    let mut count = emails_to(address).await.len();
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        let now = emails_to(address).await;
+        if now.len() == count {
+            let codes = now
+                .iter()
+                .filter(|(subject, _)| subject.starts_with("Your code for"))
+                .count();
+            CODES_READ
+                .lock()
+                .unwrap()
+                .get_or_insert_with(HashMap::new)
+                .insert(address.to_owned(), codes);
+            return count;
+        }
+        count = now.len();
+    }
+}
+
 pub async fn latest_code(address: &str) -> String {
-    let emails = emails_to(address).await;
-    let (subject, body) = emails.last().expect("an email was sent");
-    let digits = |text: &str| {
-        text.split(|c: char| !c.is_ascii_digit())
-            .find(|w| w.len() == 6)
-            .map(str::to_owned)
+    static READ: &std::sync::Mutex<Option<HashMap<String, usize>>> = &CODES_READ;
+    let read_before = |read: &mut Option<HashMap<String, usize>>| {
+        read.get_or_insert_with(HashMap::new)
+            .get(address)
+            .copied()
+            .unwrap_or(0)
     };
-    let code = digits(subject)
-        .or_else(|| digits(body))
-        .expect("the email carries a 6-digit code");
-    remember_secret(&code);
-    code
+    let seen = read_before(&mut READ.lock().unwrap());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let codes: Vec<String> = emails_to(address)
+            .await
+            .iter()
+            .filter(|(subject, _)| subject.starts_with("Your code for"))
+            .filter_map(|(subject, _)| {
+                subject
+                    .split(|c: char| !c.is_ascii_digit())
+                    .find(|w| w.len() == 6)
+                    .map(str::to_owned)
+            })
+            .collect();
+        if codes.len() > seen {
+            let code = codes.last().cloned().unwrap_or_default();
+            READ.lock()
+                .unwrap()
+                .get_or_insert_with(HashMap::new)
+                .insert(address.to_owned(), codes.len());
+            remember_secret(&code);
+            return code;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no new code was emailed to {address} ({seen} read before)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Records a secret the tests used, so the log check can look for it afterwards.
@@ -623,6 +690,19 @@ impl Receiver {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         self.requests()
+    }
+}
+
+/// Waits, if need be, until the aligned rate-limit window of `limit` has `needed` left:
+/// a test that fills a budget must not straddle two windows, or the second one's room
+/// would let its "one too many" through.
+pub async fn room_in_window(limit: &domain::rate_limit::Limit, needed: std::time::Duration) {
+    let now = domain::clock::now_millis();
+    let (_, end) = limit.window(now);
+    let needed_ms = i64::try_from(needed.as_millis()).unwrap_or(i64::MAX);
+    if end - now < needed_ms {
+        let wait = u64::try_from(end - now + 50).unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
     }
 }
 

@@ -323,3 +323,27 @@ fn the_reader_sees_the_imports_it_is_meant_to() {
         ["a", "b", "c", "a"]
     );
 }
+
+/// Below the edge nothing speaks HTTP: no storage, service, domain or SDK file names the
+/// edge's error enum, a status code or the HTTP runtime, not even in a comment.
+#[test]
+fn nothing_below_the_edge_speaks_http() {
+    for layer in ["domain", "sdk", "storage", "services"] {
+        for (module, text) in modules(&root().join("shared").join(layer).join("src")) {
+            let full = std::fs::read_to_string(
+                root()
+                    .join("shared")
+                    .join(layer)
+                    .join("src")
+                    .join(format!("{}.rs", module.replace("::", "/"))),
+            )
+            .unwrap_or(text);
+            for word in ["ApiError", "StatusCode", "lambda_http"] {
+                assert!(
+                    !full.contains(word),
+                    "shared/{layer}/src/{module}.rs mentions {word}"
+                );
+            }
+        }
+    }
+}

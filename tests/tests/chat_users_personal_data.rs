@@ -284,7 +284,7 @@ async fn count(chat: &str) -> i64 {
 async fn a_chat_holds_at_most_1000_chat_users() {
     let owner = operator("chat-user-cap").await;
     let company = company(&owner, "Crowded").await;
-    let chat = chat(&owner, &company, Some("crowded-room-password-7")).await;
+    let chat = chat(&owner, &company, Some("crowded-lantern-orbit-7")).await;
 
     // Counted as they become participants, and as they go.
     let ann = member(&owner, &chat, "ann").await;
@@ -296,7 +296,7 @@ async fn a_chat_holds_at_most_1000_chat_users() {
         .await
         .expect(200);
     assert_eq!(count(&chat).await, 1);
-    let guest = verified_guest(&chat, "crowded-room-password-7", "gus").await;
+    let guest = verified_guest(&chat, "crowded-lantern-orbit-7", "gus").await;
     assert_eq!(count(&chat).await, 2);
 
     // At 999 one more fits, the next is refused with a 409 that names the cap.
@@ -313,7 +313,7 @@ async fn a_chat_holds_at_most_1000_chat_users() {
     // A guest asking to join gets its code, but proving it would pass the cap: 409.
     let late = unique_email("late-guest");
     call("POST", &format!("/api/chats/{chat}/users/send-code"))
-        .json(json!({ "email": late, "name": "Late", "password": "crowded-room-password-7" }))
+        .json(json!({ "email": late, "name": "Late", "password": "crowded-lantern-orbit-7" }))
         .send()
         .await
         .expect(202);
@@ -332,4 +332,75 @@ async fn a_chat_holds_at_most_1000_chat_users() {
         .expect(200);
     member(&owner, &chat, "room-again").await;
     assert_eq!(count(&chat).await, 1000);
+}
+
+/// An export is bounded by bytes, not only by messages: 320 messages of 5,000 emoji (some
+/// 6.4 MB of JSON, past Lambda's 6 MB answer) come back as what fits in 4 MiB, marked
+/// truncated. The messages go straight into the table (posting them would take minutes
+/// of the sending rate); the chat is deleted afterwards.
+#[tokio::test]
+async fn an_export_is_bounded_by_bytes_and_says_what_it_left_out() {
+    let owner = operator("export-bytes").await;
+    let company = company(&owner, "Emoji Ltd").await;
+    let chat = chat(&owner, &company, None).await;
+    let guest = member(&owner, &chat, "emoji").await;
+    let chat_id: domain::ids::ChatId = domain::ids::EntityId::parse(&chat).unwrap();
+    let author: domain::ids::ChatUserId = domain::ids::EntityId::parse(&guest.id).unwrap();
+    let body = "😀".repeat(5_000);
+    let now = domain::clock::now_rfc3339();
+    let items: Vec<_> = (0..320)
+        .map(|_| {
+            let message = domain::message::MessageRecord {
+                id: domain::ids::MessageId::new(),
+                seq: 0,
+                chat_id,
+                chat_user_id: author,
+                body: body.clone(),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                edited_at: None,
+                client_id: None,
+                edit_seqs: Vec::new(),
+            };
+            storage::stored::message(&message).unwrap()
+        })
+        .collect();
+    let dynamo = dynamodb().await;
+    for batch in items.chunks(25) {
+        let writes = batch
+            .iter()
+            .map(|item| {
+                aws_sdk_dynamodb::types::WriteRequest::builder()
+                    .put_request(
+                        aws_sdk_dynamodb::types::PutRequest::builder()
+                            .set_item(Some(item.clone()))
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+            })
+            .collect();
+        dynamo
+            .batch_write_item()
+            .request_items(table_name(), writes)
+            .send()
+            .await
+            .unwrap();
+    }
+    let reply = call("POST", &format!("/api/companies/{company}/export-data"))
+        .api(&owner.token)
+        .json(json!({ "email": guest.email }))
+        .send()
+        .await
+        .expect(200);
+    assert!(reply.text.len() < 6_000_000, "{} bytes", reply.text.len());
+    let exported = &reply.data()["chats"][0];
+    assert_eq!(exported["messages_truncated"], true);
+    let kept = exported["messages"].as_array().unwrap().len();
+    assert!((150..320).contains(&kept), "{kept} messages kept");
+    call("DELETE", &format!("/api/chats/{chat}"))
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(200);
 }

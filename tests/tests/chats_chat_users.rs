@@ -103,7 +103,7 @@ async fn a_guest_joins_with_the_chat_password_and_an_emailed_code() {
         reply.body["message"],
         "If the address can join this chat, a code is on its way."
     );
-    let mails = emails_to(&email).await;
+    let mails = emails_at_least(&email, 1).await;
     assert_eq!(mails.len(), 1);
     assert!(
         mails[0].0.contains("Support"),
@@ -180,7 +180,7 @@ async fn send_code_never_tells_whether_an_email_is_known() {
         .expect(202);
     assert_eq!(a.body, b.body);
     assert_eq!(
-        emails_to(&known.email).await.len(),
+        emails_at_least(&known.email, 1).await.len(),
         1,
         "the known address gets a code"
     );
@@ -263,7 +263,7 @@ async fn a_newer_code_replaces_the_older_one_and_resends_are_throttled() {
     send_code(&s.chat, json!({ "email": guest.email }))
         .await
         .expect(202);
-    assert_eq!(emails_to(&guest.email).await.len(), 2);
+    assert_eq!(emails_at_least(&guest.email, 2).await.len(), 2);
     let second = latest_code(&guest.email).await;
     if first != second {
         get_token(&s.chat, &guest.email, &first).await.expect(422);
@@ -275,10 +275,13 @@ async fn a_newer_code_replaces_the_older_one_and_resends_are_throttled() {
 async fn at_most_ten_codes_an_hour() {
     let s = setup("hourly").await;
     let guest = member(&s.owner, &s.chat, "hourly").await;
-    for _ in 0..10 {
+    for sent in 1..=10 {
         send_code(&s.chat, json!({ "email": guest.email }))
             .await
             .expect(202);
+        // The guest waits for each code before asking again (a job overtaken by a
+        // newer request mails nothing).
+        assert_eq!(emails_at_least(&guest.email, sent).await.len(), sent);
         age_code(&s.chat, &guest.email, "last_sent_ms", 61_000).await;
     }
     let reply = send_code(&s.chat, json!({ "email": guest.email }))
@@ -694,6 +697,7 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
                 updated_at: now.clone(),
                 edited_at: None,
                 client_id: None,
+                edit_seqs: Vec::new(),
             };
             let item = storage::stored::message(&message).unwrap();
             WriteRequest::builder()
@@ -713,29 +717,29 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
     }
 }
 
-/// SES failing: send-code answers 503, and the failed attempt costs the guest nothing:
-/// once mail works again, the same address gets a code at once (no 429), and the code
-/// that was never delivered was never kept.
+/// SES failing: send-code answers 202 as ever (the mail is the mail queue's), and the
+/// failed mail costs the guest nothing: the job takes its code back and fails, and its
+/// retry (SQS brings it back) mails a code that works. Here the job waits on a queue of
+/// the test's own, and the `notify` handler runs in process, first with an SES that
+/// refuses, then with the stack's.
 #[tokio::test]
 async fn a_code_that_could_not_be_mailed_costs_the_guest_nothing() {
     let s = setup("ses-down").await;
-    let email = unique_email("ses-down");
-    // chat-users in process, on the test stack's table, with SES at a port that refuses.
-    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
+    let guest = member(&s.owner, &s.chat, "ses-down").await;
+    let aws = aws().await;
+    let sqs = services::aws_sdk_sqs::Client::new(&aws);
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("ses-down-{}", ulid::Ulid::new()))
+        .send()
+        .await
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let ses = sdk::loader()
-        .endpoint_url(format!("http://127.0.0.1:{refusing}"))
-        .load()
-        .await;
-    let app = chat_users::App {
-        ctx: context().await,
-        mailer: services::mail::Mailer::new(
-            services::aws_sdk_sesv2::Client::new(&ses),
-            "chat@example.com",
-        ),
+        .queue_url
+        .unwrap();
+    let working = chat_users::App::from_env().unwrap();
+    let chat_users = chat_users::App {
+        mail_jobs: services::queue::Queue::new(&aws, queue_url.clone()),
+        ..working
     };
     let event = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -743,23 +747,78 @@ async fn a_code_that_could_not_be_mailed_costs_the_guest_nothing() {
     ))
     .unwrap()
     .replace("{{CHAT_ID}}", &s.chat)
-    .replace("{{EMAIL}}", &email)
+    .replace("{{EMAIL}}", &guest.email)
     .replace("{{CHAT_PASSWORD}}", &s.password);
     let request = lambda_http::request::from_str(&event).unwrap();
-    let response = chat_users::handle(&app, request).await;
-    assert_eq!(response.status(), 503);
-    assert!(response.headers().contains_key("retry-after"));
-    assert!(emails_to(&email).await.is_empty());
+    let response = chat_users::handle(&chat_users, request).await;
+    assert_eq!(response.status(), 202);
+    let working_again = chat_users::App::from_env().unwrap();
 
-    // The guest asks again at once, through the real stack, and gets a working code.
-    send_code(
-        &s.chat,
-        json!({ "email": email, "name": "Guest", "password": s.password }),
-    )
-    .await
-    .expect(202);
-    let code = latest_code(&email).await;
-    get_token(&s.chat, &email, &code).await.expect(200);
+    // The job, as Lambda's SQS mapping would hand it over.
+    let received = sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(5)
+        .send()
+        .await
+        .unwrap();
+    let message = received.messages.unwrap_or_default().remove(0);
+    let batch: aws_lambda_events::sqs::SqsEvent = serde_json::from_value(json!({
+        "Records": [{
+            "messageId": message.message_id.clone().unwrap(),
+            "receiptHandle": message.receipt_handle.clone().unwrap(),
+            "body": message.body.clone().unwrap(),
+            "attributes": {}, "messageAttributes": {}, "md5OfBody": "",
+            "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ses-down",
+            "awsRegion": "us-east-1"
+        }]
+    }))
+    .unwrap();
+
+    let refusing = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ses_down = sdk::loader()
+        .endpoint_url(format!("http://127.0.0.1:{refusing}"))
+        .load()
+        .await;
+    let notify = notify::App::from_env().unwrap();
+    let failing = notify::App {
+        mailer: services::mail::Mailer::new(
+            services::aws_sdk_sesv2::Client::new(&ses_down),
+            "chat@example.com",
+        ),
+        ..notify::App::from_env().unwrap()
+    };
+    let answer = notify::handle(&failing, batch.clone()).await;
+    assert_eq!(
+        answer.batch_item_failures.len(),
+        1,
+        "the job fails, to come back"
+    );
+    assert!(emails_to(&guest.email).await.is_empty());
+
+    // Its retry, with SES back: one email, with a code that works.
+    let answer = notify::handle(&notify, batch).await;
+    assert!(answer.batch_item_failures.is_empty());
+    // Entered from where it was asked for (the fixtures' address): a code is kept for
+    // the source that asked.
+    let code = latest_code(&guest.email).await;
+    let entered = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../events/chat-users/get-token.json"
+    ))
+    .unwrap()
+    .replace("{{CHAT_ID}}", &s.chat)
+    .replace("{{EMAIL}}", &guest.email)
+    .replace("{{AUTH_CODE}}", &code);
+    let request = lambda_http::request::from_str(&entered).unwrap();
+    let response = chat_users::handle(&working_again, request).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap();
+    remember_secret(body["data"]["token"].as_str().unwrap());
 }
 
 /// Guessing a chat's password is throttled: 10 wrong ones from a source per 15 minutes,

@@ -6,113 +6,10 @@
 
 use std::time::Duration;
 
+use api_tests::live::*;
 use api_tests::*;
-use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-
-/// How long a pushed frame may take to arrive (the bridge polls the stream).
-const PUSH_WAIT: Duration = Duration::from_secs(45);
-/// How long to listen for a frame that must not come.
-const QUIET_WAIT: Duration = Duration::from_millis(1500);
-
-/// The URL a caller opens its socket with (the ticket is single-use).
-async fn ticket_url(token: &str, chat: &str) -> String {
-    let reply = call("POST", &format!("/api/chats/{chat}/realtime-ticket"))
-        .bearer(token)
-        .send()
-        .await
-        .expect(201);
-    let url = reply.data()["url"].as_str().unwrap().to_owned();
-    remember_secret(url.split("ticket=").nth(1).unwrap());
-    url
-}
-
-struct Socket(WebSocketStream<MaybeTlsStream<TcpStream>>);
-
-impl Socket {
-    async fn open(token: &str, chat: &str) -> Socket {
-        Socket::open_url(&ticket_url(token, chat).await).await
-    }
-
-    async fn open_url(url: &str) -> Socket {
-        let (stream, _) = connect_async(url).await.expect("the socket opens");
-        Socket(stream)
-    }
-
-    async fn send(&mut self, frame: Value) {
-        self.0
-            .send(Message::Text(frame.to_string().into()))
-            .await
-            .expect("a frame goes out");
-    }
-
-    /// The next JSON frame within `wait`, or `None`.
-    async fn next_within(&mut self, wait: Duration) -> Option<Value> {
-        loop {
-            match tokio::time::timeout(wait, self.0.next()).await {
-                Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(&text).ok(),
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Err(_) => return None,
-                Ok(Some(Ok(_))) => continue,
-                Ok(Some(Err(_))) => return None,
-            }
-        }
-    }
-
-    /// The next event frame above `baseline` (events of the setup may still be on
-    /// their way when a test's socket opens), skipping typing notices.
-    async fn next_event_after(&mut self, baseline: u64) -> Value {
-        loop {
-            let frame = self.next_within(PUSH_WAIT).await.expect("an event arrives");
-            if frame["seq"].as_u64().is_some_and(|s| s > baseline) {
-                return frame;
-            }
-        }
-    }
-
-    /// Whether the server closed this socket within `wait`.
-    async fn closed_within(&mut self, wait: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            match tokio::time::timeout_at(deadline, self.0.next()).await {
-                Err(_) => return false,
-                Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
-                Ok(Some(Ok(_))) => continue,
-            }
-        }
-    }
-}
-
-async fn post(token: &str, chat: &str, body: &str) -> Value {
-    post_message(chat, token, body).await
-}
-
-async fn events_after(token: &str, chat: &str, after: u64) -> Vec<Value> {
-    let reply = call("GET", &format!("/api/chats/{chat}/events"))
-        .bearer(token)
-        .query("after", &after.to_string())
-        .send()
-        .await
-        .expect(200);
-    reply.body["data"].as_array().unwrap().clone()
-}
-
-/// The chat's newest seq now.
-async fn last_seq(token: &str, chat: &str) -> u64 {
-    let reply = call("GET", &format!("/api/chats/{chat}/events"))
-        .bearer(token)
-        .query("per_page", "1")
-        .send()
-        .await
-        .expect(200);
-    reply.body["meta"]["last_seq"].as_u64().unwrap()
-}
-
-fn seq(event: &Value) -> u64 {
-    event["seq"].as_u64().expect("a seq")
-}
+use tokio_tungstenite::connect_async;
 
 #[tokio::test]
 async fn everyone_connected_gets_every_change_in_order_and_no_foreign_email() {
@@ -162,13 +59,23 @@ async fn everyone_connected_gets_every_change_in_order_and_no_foreign_email() {
         assert_eq!(seen[1]["data"]["body"], "Hello, edited");
         assert_eq!(seen[2]["data"]["deleted_by"], "chat_user");
     }
-    // The frames were the log: the same events, in the same order.
+    // The frames were the log: the same events, in the same order; since the delete, the
+    // message's earlier events hold its tombstone.
     let log = events_after(&r.owner.token, &r.chat, 0).await;
     let tail: Vec<&str> = log[log.len() - 4..]
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(tail, expected);
+    assert_eq!(
+        tail,
+        [
+            "message.deleted",
+            "message.deleted",
+            "message.deleted",
+            "chat_user.updated"
+        ]
+    );
+    assert!(log.iter().all(|e| !e.to_string().contains("Hello")));
 
     // Bob sees Ann's change without her email; the owner and Ann see it.
     let ann_change = |events: &[Value]| events.last().unwrap()["data"].clone();
@@ -214,50 +121,6 @@ async fn typing_reaches_the_others_and_is_never_stored() {
         }
     };
     assert_eq!(pong, json!({ "type": "pong" }));
-}
-
-/// At most one typing notice per socket every 2 s: the throttle is a conditional write
-/// on the connection, checked here against the table with a fixed clock.
-#[tokio::test]
-async fn typing_notices_are_throttled_per_socket() {
-    // A chat with no chat users yet has no events: no fan-out will post to (and so forget)
-    // this made-up connection while the test runs.
-    let owner = operator("live-typing-throttle").await;
-    let company = company(&owner, "Quiet Ltd").await;
-    let chat = chat(&owner, &company, None).await;
-    let db = db().await;
-    let connection = domain::realtime::ConnectionRecord {
-        connection_id: "dHlwaW5nLXRocm90dGxl".into(),
-        chat_id: domain::ids::EntityId::parse(&chat).unwrap(),
-        subscriber: domain::realtime::Subscriber::Owner(
-            domain::ids::EntityId::parse(&owner.id).unwrap(),
-        ),
-        connected_at_ms: domain::clock::now_millis(),
-        last_typing_ms: 0,
-    };
-    assert!(db.sockets().open(&connection).await.unwrap());
-    let at = 10_000_000;
-    assert!(db.sockets().allow_typing(&connection, at).await.unwrap());
-    assert!(
-        !db.sockets()
-            .allow_typing(&connection, at + 1_999)
-            .await
-            .unwrap()
-    );
-    assert!(
-        db.sockets()
-            .allow_typing(&connection, at + 2_000)
-            .await
-            .unwrap()
-    );
-    db.sockets().forget(&connection).await.unwrap();
-    assert!(
-        !db.sockets()
-            .allow_typing(&connection, at + 10_000)
-            .await
-            .unwrap(),
-        "closed"
-    );
 }
 
 #[tokio::test]
@@ -311,7 +174,12 @@ async fn tickets_are_single_use_expire_and_belong_to_their_chat() {
         .issue_ticket(
             &old,
             chat_id,
-            domain::realtime::Subscriber::ChatUser(ann_id),
+            (
+                domain::realtime::Subscriber::ChatUser(ann_id),
+                domain::realtime::Grant::ChatUserToken {
+                    token_issued_ms: domain::clock::now_millis() - 62_000,
+                },
+            ),
             domain::clock::now_millis() - 61_000,
             60_000,
         )
@@ -371,9 +239,14 @@ async fn a_removed_chat_user_is_disconnected_and_gone_sockets_are_forgotten() {
             domain::ids::EntityId::parse(&r.ann.id).unwrap(),
         ),
         connected_at_ms: domain::clock::now_millis(),
-        last_typing_ms: 0,
+        grant: Some(domain::realtime::Grant::ChatUserToken {
+            token_issued_ms: domain::clock::now_millis(),
+        }),
     };
-    assert!(db.sockets().open(&stale).await.unwrap());
+    assert_eq!(
+        db.sockets().open(&stale).await.unwrap(),
+        storage::sockets::Opened::Opened
+    );
     let message = post(&r.ann.token, &r.chat, "to everyone still here").await;
     ann.next_event_after(seq(&message) - 1).await;
     let mut forgotten = false;

@@ -55,6 +55,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         last_message_at: None,
         last_message_id: None,
         event_seq: 0,
+        last_message_seq: Some(0),
         unread_email_minutes: None,
         tokens_revoked_at_ms: None,
         retention_days: None,

@@ -121,6 +121,7 @@ fn fixture() -> Fixture {
         last_message_id: None,
         unread_email_minutes: None,
         event_seq: 0,
+        last_message_seq: None,
         tokens_revoked_at_ms: None,
         retention_days: None,
     };
@@ -146,6 +147,7 @@ fn fixture() -> Fixture {
         window_start_ms: 0,
         sent_in_window: 1,
         version: 1,
+        made_by_job: None,
     };
     let messages = (0..50)
         .map(|i| {
@@ -159,6 +161,7 @@ fn fixture() -> Fixture {
                 updated_at: now.clone(),
                 edited_at: None,
                 client_id: None,
+                edit_seqs: Vec::new(),
             };
             stored::message(&message).unwrap()
         })
@@ -395,6 +398,11 @@ fn routes() -> Vec<Route> {
         handler: Handler::ChatUsers(chat_users::App {
             ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
             mailer: services::mail::Mailer::new(mocked_ses(), "chat@example.com"),
+            // get-token queues nothing (the client is built at a first send that never comes).
+            mail_jobs: services::queue::Queue::new(
+                &sdk::from_lambda_env(),
+                "https://sqs.us-east-1.amazonaws.com/000000000000/mail".to_owned(),
+            ),
         }),
         rules,
     });

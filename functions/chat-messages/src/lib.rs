@@ -4,18 +4,21 @@
 
 pub mod routes;
 
+use domain::clock;
+use domain::events::{MAX_SEQ, Rendered};
 use domain::ids::{ChatId, EntityId, MessageId};
 use domain::message::{MessageRecord, MessageResource, sending_rate};
+use domain::rate_limit::budgets::MESSAGE_CHANGES;
 use domain::text::{ClientId, MessageBody};
-use domain::{clock, events::Rendered};
 use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
 use edge::fields::Fields;
-use edge::{ApiError, ApiRequest, FieldErrors, envelope};
+use edge::{ApiError, ApiRequest, FieldErrors, budgets, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
 use serde::Serialize;
 use storage::log::EventsRead;
+use storage::message_changes::Edited;
 use storage::message_posts::{NewMessage, Posted};
 use storage::messages::Window;
 
@@ -155,6 +158,8 @@ async fn find(
     Ok((access, message))
 }
 
+const TOO_MANY_CHANGES: &str = "Too many message edits and deletes. Wait, then try again.";
+
 /// Only its author edits a message.
 async fn edit(
     app: &App,
@@ -170,14 +175,21 @@ async fn edit(
     if current.chat_user_id != guest.chat_user.id {
         return Err(ApiError::Forbidden("Only its author can edit a message."));
     }
-    let edited = app
+    let budget_key = guest.budget_key();
+    budgets::spend(&app.ctx, &MESSAGE_CHANGES, &budget_key, TOO_MANY_CHANGES).await?;
+    match app
         .ctx
         .db
         .messages()
         .edit(&guest.chat, &current, body.into_inner())
         .await?
-        .ok_or(NO_SUCH_MESSAGE)?;
-    Ok(envelope::data(StatusCode::OK, edited.resource()))
+    {
+        Edited::Done(edited) => Ok(envelope::data(StatusCode::OK, edited.resource())),
+        Edited::Gone => Err(NO_SUCH_MESSAGE),
+        Edited::TooManyEdits => Err(ApiError::Conflict(
+            "This message was edited as often as a message may be: post a new one.",
+        )),
+    }
 }
 
 /// Its author (chat-user token) or the chat's owner (API token) deletes a message.
@@ -199,6 +211,13 @@ async fn delete(
         ChatAccess::Owner { .. } => None,
         ChatAccess::Member(guest) => Some(guest.chat_user.id),
     };
+    budgets::spend(
+        &app.ctx,
+        &MESSAGE_CHANGES,
+        &access.budget_key(),
+        TOO_MANY_CHANGES,
+    )
+    .await?;
     if !app
         .ctx
         .db
@@ -236,12 +255,15 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let after = req
         .query("after")
         .map(|raw| {
-            raw.parse::<u64>().map_err(|_| {
-                FieldErrors::single(
-                    "after",
-                    "The after field must be an event seq (a whole number).",
-                )
-            })
+            raw.parse::<u64>()
+                .ok()
+                .filter(|seq| *seq <= MAX_SEQ)
+                .ok_or_else(|| {
+                    FieldErrors::single(
+                        "after",
+                        "The after field must be an event seq: a whole number from 0 to 999999999999.",
+                    )
+                })
         })
         .transpose()?;
     let chat = access.chat();
@@ -290,6 +312,7 @@ mod tests {
             updated_at: "2026-11-26T09:01:00.000Z".into(),
             edited_at: edited_at.map(str::to_owned),
             client_id: Some("not in the resource".into()),
+            edit_seqs: vec![3, 5],
         }
     }
 

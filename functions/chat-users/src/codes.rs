@@ -3,12 +3,16 @@
 //! The code item (see storage's `auth_codes`) holds the current code's keyed hash, its
 //! expiry and wrong tries, and the send throttle; every write to it is conditional on the
 //! version read. What to do with what was read is decided by the pure functions
-//! [`plan_send`] and [`judge_code`], tested without DynamoDB below.
+//! [`plan_send`] and [`judge_code`], tested without DynamoDB below. A request keeps the
+//! bookkeeping (the throttle, a code item waiting for its code); the code itself is made
+//! and mailed by the `notify` function, from a job on the mail queue, so the request
+//! answers without waiting for SES and its timing says nothing of who is a member.
 
-use domain::auth_code::{AuthCodeRecord, CodeAttempt, CodeSource};
+use domain::auth_code::{AuthCodeRecord, CODE_TTL_MS, CodeAttempt, CodeSource};
 use domain::chat::ChatRecord;
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId};
+use domain::jobs::{CodeJob, MailJob};
 use domain::rate_limit::{Limit, Taken};
 use domain::text::{AuthCode, Email, Name, PresentedPassword};
 use edge::access::NO_SUCH_CHAT;
@@ -17,14 +21,12 @@ use edge::{ApiError, ApiRequest, FieldErrors, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use services::crypto;
-use services::mail::AuthCodeEmail;
-use services::random::random_auth_code;
+use services::random::random_token_string;
 use storage::chat_user_changes::Verified;
 use storage::chat_users::ChatUserInserted;
 
 use crate::App;
 
-pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 pub const MAX_CODE_ATTEMPTS: u32 = 5;
 pub const RESEND_AFTER_MS: i64 = 60 * 1000;
 pub const MAX_SENDS_PER_HOUR: u32 = 10;
@@ -61,34 +63,39 @@ impl SendCodeInput {
 }
 
 /// Wrong chat passwords from one source address for one chat: a guesser is stopped after
-/// 10 per 15 minutes, and others keep joining.
-pub const WRONG_PASSWORDS_PER_SOURCE: Limit = Limit {
-    name: "chat-password-source",
-    max: 10,
-    window_ms: 15 * 60 * 1000,
-};
-/// Wrong chat passwords for one chat from all sources together: the bound on a guesser
-/// with many addresses (while it lasts, password joins of that chat wait).
-pub const WRONG_PASSWORDS_PER_CHAT: Limit = Limit {
-    name: "chat-password",
-    max: 100,
-    window_ms: 15 * 60 * 1000,
-};
+/// 10 in a quarter of an hour, and one that keeps coming back after 30 in a day. Only
+/// sources are stopped, never the chat: no handful of addresses can keep every new
+/// visitor out (a guesser with many addresses is held by the password's strength, see
+/// the domain's `guessable`).
+pub const WRONG_PASSWORDS_PER_SOURCE: [Limit; 2] = [
+    Limit {
+        name: "chat-password-source",
+        max: 10,
+        window_ms: 15 * 60 * 1000,
+    },
+    Limit {
+        name: "chat-password-source-day",
+        max: 30,
+        window_ms: 24 * HOUR_MS,
+    },
+];
 
 /// New chat users joining by password from one source address, per chat: a known password
 /// does not make an endless supply of addresses (plus-addressing, dots) into codes and
-/// stored chat users.
-pub const NEW_JOINERS_PER_SOURCE: Limit = Limit {
-    name: "joiners-source",
-    max: 20,
-    window_ms: HOUR_MS,
-};
-/// New chat users joining by password per chat, from all sources together.
-pub const NEW_JOINERS_PER_CHAT: Limit = Limit {
-    name: "joiners",
-    max: 500,
-    window_ms: HOUR_MS,
-};
+/// stored chat users. 20 an hour, 50 a day. A source past them gets the answer everyone
+/// gets (202) and no new chat user: the budget tells nobody who is a member.
+pub const NEW_JOINERS_PER_SOURCE: [Limit; 2] = [
+    Limit {
+        name: "joiners-source",
+        max: 20,
+        window_ms: HOUR_MS,
+    },
+    Limit {
+        name: "joiners-source-day",
+        max: 50,
+        window_ms: 24 * HOUR_MS,
+    },
+];
 /// Codes asked for from one source address in one chat, whatever the addresses: one
 /// source cannot spray a chat's members with codes.
 pub const SENDS_PER_SOURCE: Limit = Limit {
@@ -166,9 +173,9 @@ fn too_many_wrong_passwords(retry_after_secs: u64) -> ApiError {
 
 /// Whether a presented password lets a new email join: none given is "no"; a wrong one
 /// is a 403 whatever the email, so nothing about the email shows. Wrong ones count
-/// against [`WRONG_PASSWORDS_PER_SOURCE`] and [`WRONG_PASSWORDS_PER_CHAT`]; once either is
-/// spent, no password is checked (429) until its window ends: answering a right one
-/// then would let the guessing go on.
+/// against [`WRONG_PASSWORDS_PER_SOURCE`]; once it is spent, no password from that source
+/// is checked (429, members and strangers alike) until its window ends: answering a
+/// right one then would let the guessing go on.
 async fn may_join(
     app: &App,
     req: &ApiRequest,
@@ -180,23 +187,21 @@ async fn may_join(
     };
     let counters = app.ctx.db.rate_counters();
     let now = clock::now_millis();
-    let (chat_key, source_key) = limit_keys(app, req, chat).await?;
-    let limits = [
-        (&WRONG_PASSWORDS_PER_SOURCE, source_key.as_str()),
-        (&WRONG_PASSWORDS_PER_CHAT, chat_key.as_str()),
-    ];
-    for (limit, key) in limits {
-        if let Taken::Exceeded { retry_after_secs } = counters.check(limit, key, now).await? {
-            return Err(too_many_wrong_passwords(retry_after_secs));
-        }
+    let (_, source_key) = limit_keys(app, req, chat).await?;
+    if let Taken::Exceeded { retry_after_secs } = counters
+        .check_all(&WRONG_PASSWORDS_PER_SOURCE, &source_key, now)
+        .await?
+    {
+        return Err(too_many_wrong_passwords(retry_after_secs));
     }
     if let Some(expected) = &chat.password
         && crypto::constant_time_eq(given.as_str(), expected)
     {
         return Ok(true);
     }
-    for (limit, key) in limits {
-        if let Taken::Exceeded { retry_after_secs } = counters.take(limit, key, now).await? {
+    for limit in &WRONG_PASSWORDS_PER_SOURCE {
+        if let Taken::Exceeded { retry_after_secs } = counters.take(limit, &source_key, now).await?
+        {
             return Err(too_many_wrong_passwords(retry_after_secs));
         }
     }
@@ -206,10 +211,11 @@ async fn may_join(
 /// `POST /chats/{chat_id}/users/send-code`: `email`, and `name` + `password` to join.
 ///
 /// Members and strangers get the same answers after the same bookkeeping: a stranger's
-/// code is made, stored and throttled like a member's, only never mailed; and every 202
-/// takes at least `CODE_ANSWER_FLOOR_MS`, so the mail a member's code costs does not
-/// show in the timing. Codes are kept per source address (see `CodeSource`), so a
-/// stranger asking for or guessing at a guest's code touches nothing of the guest's.
+/// code is made, kept and throttled like a member's, only never mailed; the code is made
+/// and mailed off the request (see the module's notes), and every 202 takes at least
+/// `CODE_ANSWER_FLOOR_MS`, so nothing the work costs shows in the timing. Codes are kept
+/// per source address (see `CodeSource`), so a stranger asking for or guessing at a
+/// guest's code touches nothing of the guest's.
 pub async fn send_code(
     app: &App,
     req: &ApiRequest,
@@ -250,47 +256,43 @@ pub async fn send_code(
     take_all(app, &budgets, CODE_SENT_RECENTLY).await?;
     let mailed = match (lookup.member, input.name) {
         (Some(_), _) => true,
-        (None, Some(name)) if with_password => {
-            join(app, req, &chat, email, name).await?;
-            true
-        }
+        (None, Some(name)) if with_password => join(app, req, &chat, email, name).await?,
         // A stranger: a code nobody will see, so its bookkeeping matches a member's.
         (None, _) => false,
     };
-    let new_code = NewCode {
-        source: &source,
-        current: own.as_ref(),
-        plan,
-    };
-    store_code(app, &chat, email, new_code, mailed).await?;
+    queue_code(app, &chat, email, source, plan, mailed).await?;
     tokio::time::sleep_until(answer_after).await;
     Ok(envelope::message(StatusCode::ACCEPTED, ACCEPTED))
 }
 
-/// A new chat user by the chat password, within the joiner budgets.
+/// A new chat user by the chat password, within the source's joiner budget: `false` when
+/// it is spent (nobody joined, and the caller is told what everyone is told).
 async fn join(
     app: &App,
     req: &ApiRequest,
     chat: &ChatRecord,
     email: &Email,
     name: Name,
-) -> Result<(), ApiError> {
-    let (chat_key, source_key) = limit_keys(app, req, chat).await?;
-    take_all(
-        app,
-        &[
-            (&NEW_JOINERS_PER_SOURCE, &source_key),
-            (&NEW_JOINERS_PER_CHAT, &chat_key),
-        ],
-        "Too many new guests joined this chat from here. Wait, then try again.",
-    )
-    .await?;
+) -> Result<bool, ApiError> {
+    let (_, source_key) = limit_keys(app, req, chat).await?;
+    let now = clock::now_millis();
+    for limit in &NEW_JOINERS_PER_SOURCE {
+        if let Taken::Exceeded { .. } = app
+            .ctx
+            .db
+            .rate_counters()
+            .take(limit, &source_key, now)
+            .await?
+        {
+            return Ok(false);
+        }
+    }
     match crate::insert(app, chat, email, name, crate::Joined::ByEmail)
         .await?
         .1
     {
         // A concurrent join with the same email won the insert: it exists now.
-        ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => Ok(()),
+        ChatUserInserted::Inserted | ChatUserInserted::EmailTaken => Ok(true),
         ChatUserInserted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
         // Joiners are counted once verified (see get-token); never refused here.
         ChatUserInserted::ChatFull => Err(crate::CHAT_FULL),
@@ -308,12 +310,60 @@ pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Resu
         .get(chat.id, email.as_str(), &source)
         .await?;
     let plan = plan_send(current.as_ref(), clock::now_millis()).map_err(throttled)?;
-    let new_code = NewCode {
-        source: &source,
-        current: current.as_ref(),
-        plan,
+    queue_code(app, chat, email, source, plan, true).await
+}
+
+/// Keeps the new code's bookkeeping over the item `plan` was made from (the throttle,
+/// and an item that waits for its code: until the job sets it, no code opens anything),
+/// then queues the job that makes the code and, when `mailed`, mails it.
+async fn queue_code(
+    app: &App,
+    chat: &ChatRecord,
+    email: &Email,
+    source: CodeSource,
+    plan: SendPlan,
+    mailed: bool,
+) -> Result<(), ApiError> {
+    let now = clock::now_millis();
+    let job_id = random_token_string(16)?;
+    let record = AuthCodeRecord {
+        code_digest: None,
+        expires_at_ms: now + CODE_TTL_MS,
+        failed_attempts: 0,
+        last_sent_ms: now,
+        window_start_ms: plan.window_start_ms,
+        sent_in_window: plan.sent_in_window + 1,
+        version: plan.previous_version + 1,
+        made_by_job: Some(job_id.clone()),
     };
-    store_code(app, chat, email, new_code, true).await
+    // DynamoDB may drop the item once both the code and the throttle window are over.
+    let forget_at_ms = (now + CODE_TTL_MS).max(plan.window_start_ms + HOUR_MS);
+    let stored = app
+        .ctx
+        .db
+        .auth_codes()
+        .store(
+            chat.id,
+            email.as_str(),
+            &source,
+            &record,
+            plan.previous_version,
+            forget_at_ms,
+        )
+        .await?;
+    if !stored {
+        // Another send for this address won the race: it is the one within the window.
+        return Err(throttled(RESEND_AFTER_MS));
+    }
+    let job = MailJob::Code(CodeJob {
+        job_id,
+        chat_id: chat.id,
+        email: email.as_str().to_owned(),
+        source,
+        mailed,
+    });
+    app.mail_jobs.send(&job, std::time::Duration::ZERO).await?;
+    Ok(())
 }
 
 /// The throttle bookkeeping a new code starts from.
@@ -357,76 +407,6 @@ fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, 
     })
 }
 
-/// A code about to replace `current` (the code item of `source` as just read).
-struct NewCode<'a> {
-    source: &'a CodeSource,
-    current: Option<&'a AuthCodeRecord>,
-    plan: SendPlan,
-}
-
-/// Stores a new code over `new.current` and, when `mailed`, mails it. The code is stored
-/// before it is mailed (a mailed code must be checkable); if the mail fails, the item
-/// goes back to what it was, so the failure costs the guest no throttle budget.
-async fn store_code(
-    app: &App,
-    chat: &ChatRecord,
-    email: &Email,
-    new: NewCode<'_>,
-    mailed: bool,
-) -> Result<(), ApiError> {
-    let codes = app.ctx.db.auth_codes();
-    let now = clock::now_millis();
-    let NewCode {
-        source,
-        current,
-        plan,
-    } = new;
-    let code = random_auth_code()?;
-    let record = AuthCodeRecord {
-        code_digest: Some(
-            app.ctx
-                .keys()
-                .await?
-                .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
-                .await?,
-        ),
-        expires_at_ms: now + CODE_TTL_MS,
-        failed_attempts: 0,
-        last_sent_ms: now,
-        window_start_ms: plan.window_start_ms,
-        sent_in_window: plan.sent_in_window + 1,
-        version: plan.previous_version + 1,
-    };
-    // DynamoDB may drop the item once both the code and the throttle window are over.
-    let forget_at_ms = (now + CODE_TTL_MS).max(plan.window_start_ms + HOUR_MS);
-    let stored = codes
-        .store(
-            chat.id,
-            email.as_str(),
-            source,
-            &record,
-            plan.previous_version,
-            forget_at_ms,
-        )
-        .await?;
-    if !stored {
-        // Another send for this email won the race: it is the one within the window.
-        return Err(throttled(RESEND_AFTER_MS));
-    }
-    if !mailed {
-        return Ok(());
-    }
-    let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
-    if let Err(err) = app.mailer.send(email, &message).await {
-        codes
-            .withdraw(chat.id, email.as_str(), source, &record, current)
-            .await?;
-        return Err(err.into());
-    }
-    tracing::info!(chat_id = %chat.id, "auth code sent");
-    Ok(())
-}
-
 const CODE_SENT_RECENTLY: &str =
     "A code was sent to this address recently. Wait before asking again.";
 
@@ -453,6 +433,29 @@ fn judge_code(stored: &AuthCodeRecord, presented_digest: &str, now_ms: i64) -> O
         // The fifth wrong try kills the code.
         kills: failed_attempts >= MAX_CODE_ATTEMPTS,
     })
+}
+
+/// Wrong codes from one source address in one chat when it has no live code of its own
+/// (guesses at a code someone else holds): 10 in a quarter of an hour, and 30 in a day
+/// for a source that keeps coming back.
+pub const GUESSES_PER_SOURCE: [Limit; 2] = [
+    Limit {
+        name: "code-guesses-source",
+        max: 10,
+        window_ms: 15 * 60 * 1000,
+    },
+    Limit {
+        name: "code-guesses-source-day",
+        max: 30,
+        window_ms: 24 * HOUR_MS,
+    },
+];
+
+fn too_many_guesses(retry_after_secs: u64) -> ApiError {
+    ApiError::TooManyRequests {
+        message: "Too many wrong auth codes from here. Wait, then try again.",
+        retry_after_secs,
+    }
 }
 
 /// `auth_code` is also accepted for the seed's `auth-code`.
@@ -487,9 +490,19 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
     let lookup = codes.lookup(chat, email.as_str(), &sources).await?;
     let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     let now = clock::now_millis();
+    // A source whose guesses are spent is not heard, right code or not.
+    let (_, guesser) = limit_keys(app, req, &chat_record).await?;
+    let counters = app.ctx.db.rate_counters();
+    if let Taken::Exceeded { retry_after_secs } = counters
+        .check_all(&GUESSES_PER_SOURCE, &guesser, now)
+        .await?
+    {
+        return Err(too_many_guesses(retry_after_secs));
+    }
     // A right code settles the one it matches; a wrong one counts against the caller's
-    // own (so guesses from elsewhere never spend it), or the owner's when the caller
-    // asked for none.
+    // own code (so guesses from elsewhere never spend it), or, when the caller has no
+    // live code of its own, against its source's guesses: never against the code the
+    // owner sent.
     let keys = app.ctx.keys().await?;
     let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(3);
     for (source, stored) in lookup.codes {
@@ -505,13 +518,24 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
             usable.push((source, stored.version, attempt));
         }
     }
-    // No code, a used or dead code, an expired one: all the same 422.
-    let (source, version, attempt) = usable
+    let right = usable
         .iter()
-        .find(|(.., attempt)| *attempt == CodeAttempt::Correct)
-        .or(usable.first())
-        .cloned()
-        .ok_or_else(invalid_code)?;
+        .find(|(.., attempt)| *attempt == CodeAttempt::Correct);
+    let own = usable
+        .iter()
+        .find(|(source, ..)| matches!(source, CodeSource::Caller(_)));
+    let Some((source, version, attempt)) = right.or(own).cloned() else {
+        // A wrong guess with no live code of its own (or no code at all): it costs the
+        // source one of its guesses. All the same 422 while guesses are left.
+        for limit in GUESSES_PER_SOURCE {
+            if let Taken::Exceeded { retry_after_secs } =
+                counters.take(&limit, &guesser, now).await?
+            {
+                return Err(too_many_guesses(retry_after_secs));
+            }
+        }
+        return Err(invalid_code());
+    };
     // Of two concurrent uses of one code, only one settles it.
     if !codes
         .settle(chat, email.as_str(), &source, version, attempt)
@@ -571,6 +595,7 @@ mod tests {
             window_start_ms,
             sent_in_window,
             version: 7,
+            made_by_job: None,
         }
     }
 

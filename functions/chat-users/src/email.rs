@@ -47,6 +47,12 @@ pub async fn transcript(
             .await?
             .ok_or(NO_SUCH_CHAT_USER)?,
     };
+    if chat_user.verified_at.is_none() {
+        // An address an owner typed in, never proven: it may not be the guest's.
+        return Err(ApiError::Conflict(
+            "This chat user has not proven its email yet: a transcript goes only to a verified address.",
+        ));
+    }
     let to = Email::normalized(&chat_user.email).ok_or(NO_SUCH_CHAT_USER)?;
     match app
         .ctx
@@ -138,11 +144,21 @@ fn page(inner: &str) -> Response<Body> {
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-store"),
     );
+    // No other site may frame it: a hidden frame over a lure would turn a click into
+    // the one-click unsubscribe.
     headers.insert(
         "content-security-policy",
         header::HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
         ),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
     );
     response
 }

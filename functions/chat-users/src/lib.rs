@@ -13,23 +13,32 @@ use domain::chat::ChatRecord;
 use domain::chat_user::{AT_CHAT_USER_CAP, ChatUserRecord, Removal, UNVERIFIED_TTL_SECS};
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId, EntityId};
+use domain::rate_limit::budgets::{CHAT_USER_CHANGES, READ_MARKS};
 use domain::text::{Email, Name, Seq};
 use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
 use edge::fields::Fields;
-use edge::{ApiError, ApiRequest, Context, FieldErrors, envelope};
+use edge::{ApiError, ApiRequest, Context, FieldErrors, budgets, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
 use serde_json::json;
 use services::mail::Mailer;
+use services::queue::Queue;
 use storage::chat_user_changes::{EmailChanged, ReadMarked};
 use storage::chat_users::ChatUserInserted;
 
-pub use codes::{CODE_TTL_MS, MAX_CODE_ATTEMPTS, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS};
+pub use codes::{
+    GUESSES_PER_SOURCE, MAX_CODE_ATTEMPTS, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS,
+    WRONG_PASSWORDS_PER_SOURCE,
+};
+pub use domain::auth_code::CODE_TTL_MS;
 
 pub struct App {
     pub ctx: Context,
+    /// Transcripts, mailed while the request waits.
     pub mailer: Mailer,
+    /// `NOTIFY_QUEUE_URL`, the mail queue: auth codes are made and mailed from it.
+    pub mail_jobs: Queue,
 }
 
 impl App {
@@ -37,7 +46,12 @@ impl App {
         let (ctx, aws) = Context::from_env()?;
         let from = ctx.config.require_mail_from()?.to_owned();
         let mailer = Mailer::from_config(&aws, from);
-        Ok(Self { ctx, mailer })
+        let mail_jobs = edge::config::queue(&aws, "NOTIFY_QUEUE_URL")?;
+        Ok(Self {
+            ctx,
+            mailer,
+            mail_jobs,
+        })
     }
 }
 
@@ -209,8 +223,22 @@ async fn update(
     fields.finish()?;
     let current = load(app, access.chat().id, chat_user).await?;
     let chat_users = app.ctx.db.chat_users();
-    let name = name.map(Name::into_inner);
-    let updated = match email.filter(|e| e.as_str() != current.email) {
+    let name = name
+        .map(Name::into_inner)
+        .filter(|name| *name != current.name);
+    let email = email.filter(|e| e.as_str() != current.email);
+    if name.is_none() && email.is_none() {
+        // Nothing changes: nothing is written, and nothing logged.
+        return Ok(envelope::data(StatusCode::OK, current.resource(true)));
+    }
+    budgets::spend(
+        &app.ctx,
+        &CHAT_USER_CHANGES,
+        &access.budget_key(),
+        "Too many chat-user changes. Wait, then try again.",
+    )
+    .await?;
+    let updated = match email {
         // The new address is not verified yet.
         Some(email) => match chat_users
             .change_email(access.chat(), &current, email.as_str(), name)
@@ -321,6 +349,15 @@ async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
     let mut fields = Fields::new(&req.body);
     let seq = fields.required::<Seq>("seq");
     let seq = fields.finish_with(|| seq)?.get();
+    if seq > guest.chat_user.last_read_seq {
+        budgets::spend(
+            &app.ctx,
+            &READ_MARKS,
+            &guest.budget_key(),
+            "Too many read markers. Wait, then mark what was read since.",
+        )
+        .await?;
+    }
     let chat_users = app.ctx.db.chat_users();
     let marked = chat_users
         .mark_read(&guest.chat, &guest.chat_user, seq)

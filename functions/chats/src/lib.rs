@@ -10,10 +10,13 @@ use domain::chat::ChatRecord;
 use domain::clock;
 use domain::company::AT_CHAT_CAP;
 use domain::ids::{ChatId, CompanyId, EntityId};
+use domain::rate_limit::Taken;
+use domain::rate_limit::budgets::CHAT_CHANGES;
+use domain::realtime::TICKETS;
 use domain::text::{ChatPassword, Description, Name, UnreadEmailMinutes};
 use edge::access::{self, NO_SUCH_CHAT};
 use edge::fields::Fields;
-use edge::{ApiError, ApiRequest, FieldErrors, auth, envelope};
+use edge::{ApiError, ApiRequest, FieldErrors, auth, budgets, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
@@ -112,13 +115,16 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     let operator = auth::operator(&app.ctx, req).await?;
     let input = NewChat::parse(req)?;
     // The company's retention goes with the chat (a missing company fails the create).
-    let retention_days = app
+    let company = app
         .ctx
         .db
         .companies()
         .get(operator.user.id, input.company)
-        .await?
-        .and_then(|company| company.retention_days);
+        .await?;
+    if let (Some(password), Some(company)) = (&input.password, &company) {
+        refuse_guessable(password, &[input.name.as_str(), &company.name])?;
+    }
+    let retention_days = company.and_then(|company| company.retention_days);
     let now = clock::now_rfc3339();
     let chat = ChatRecord {
         id: ChatId::new(),
@@ -132,6 +138,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         last_message_at: None,
         last_message_id: None,
         event_seq: 0,
+        last_message_seq: Some(0),
         unread_email_minutes: input.unread_email_minutes.map(UnreadEmailMinutes::get),
         tokens_revoked_at_ms: None,
         retention_days,
@@ -146,13 +153,25 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
 /// A partial update built from the present fields; `null` clears a field (a `null`
 /// password turns sharing off).
 async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (operator, chat) = access::owner_access(&app.ctx, req, chat).await?;
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let description = fields.nullable::<Description>("description");
     let password = fields.nullable::<ChatPassword>("password");
     let unread_email_minutes = fields.present::<UnreadEmailMinutes>("unread_email_minutes");
     fields.finish()?;
+    if let Some(Some(password)) = &password {
+        let company = app
+            .ctx
+            .db
+            .companies()
+            .get(chat.owner_id, chat.company_id)
+            .await?;
+        let chat_name = name.as_ref().map_or(chat.name.as_str(), Name::as_str);
+        let company_name = company.as_ref().map_or("", |c| c.name.as_str());
+        refuse_guessable(password, &[chat_name, company_name])?;
+    }
+    spend_chat_change(app, &operator).await?;
     let changes = ChatChanges {
         name: name.map(Name::into_inner),
         description: description.map(|d| d.map(Description::into_inner)),
@@ -170,6 +189,29 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     Ok(envelope::data(StatusCode::OK, chat.resource()))
 }
 
+/// A password a guesser who knows the chat's and the company's names tries early is a
+/// 422 under `password` (the shape and the common lists were checked by its parse).
+fn refuse_guessable(password: &ChatPassword, names: &[&str]) -> Result<(), ApiError> {
+    if domain::guessable::is_guessable_with(password.as_str(), names) {
+        return Err(FieldErrors::single(
+            "password",
+            "The password is too easy to guess for this chat: use a few uncommon words, or let the share endpoint generate one.",
+        ));
+    }
+    Ok(())
+}
+
+/// Counts a change that logs `chat.updated` against the operator's budget.
+async fn spend_chat_change(app: &App, operator: &auth::Operator) -> Result<(), ApiError> {
+    budgets::spend(
+        &app.ctx,
+        &CHAT_CHANGES,
+        &operator.budget_key(),
+        "Too many chat changes. Wait, then try again.",
+    )
+    .await
+}
+
 async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
     // Deleted concurrently by another request: `false`.
@@ -184,7 +226,7 @@ async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
 /// `{"regenerate": true}` replaces it, and with `"sign_out": true` also ends every
 /// chat-user token issued so far (for a password that leaked).
 async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (operator, chat) = access::owner_access(&app.ctx, req, chat).await?;
     let mut fields = Fields::new(&req.body);
     let regenerate = fields.optional::<bool>("regenerate").unwrap_or(false);
     let sign_out = fields.optional::<bool>("sign_out").unwrap_or(false);
@@ -198,6 +240,7 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
     if let (Some(password), false) = (&chat.password, regenerate) {
         return Ok(share_response(chat.id, password));
     }
+    spend_chat_change(app, &operator).await?;
     let write = match (regenerate, sign_out) {
         (true, true) => PasswordWrite::ReplaceSigningOut,
         (true, false) => PasswordWrite::Replace,
@@ -238,6 +281,20 @@ async fn realtime_ticket(
         .config
         .require_realtime_url()
         .map_err(ApiError::internal)?;
+    let now = clock::now_millis();
+    let (subscriber, grant) = access.grant();
+    if let Taken::Exceeded { retry_after_secs } = app
+        .ctx
+        .db
+        .rate_counters()
+        .take(&TICKETS, &subscriber.limit_key(chat), now)
+        .await?
+    {
+        return Err(ApiError::TooManyRequests {
+            message: "Too many realtime tickets: reconnect with the ones you have, or wait.",
+            retry_after_secs,
+        });
+    }
     let ticket = random_token_string(32)?;
     let expires_at_ms = app
         .ctx
@@ -246,8 +303,8 @@ async fn realtime_ticket(
         .issue_ticket(
             &ticket,
             access.chat().id,
-            access.subscriber(),
-            clock::now_millis(),
+            (subscriber, grant),
+            now,
             TICKET_TTL_MS,
         )
         .await?;

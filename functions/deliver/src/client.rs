@@ -100,6 +100,7 @@ impl Sender {
         &self,
         webhook: &WebhookRecord,
         delivery: &DeliveryRecord,
+        payload: String,
         now_millis: i64,
     ) -> Result<Outcome, ServiceError> {
         // Checked again at send time: the URL was valid for the settings of its creation.
@@ -113,7 +114,7 @@ impl Sender {
             &webhook.signing_secrets(now_millis),
             &message_id,
             timestamp,
-            &delivery.payload,
+            &payload,
         )?;
         let sent = self
             .client
@@ -122,7 +123,7 @@ impl Sender {
             .header("webhook-id", &message_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(delivery.payload.clone())
+            .body(payload)
             .send()
             .await;
         Ok(match sent {

@@ -18,7 +18,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use domain::clock;
 use domain::jobs::{DeliveryJob, wait_left};
 use domain::text::Email;
-use domain::webhook::{Attempt, DeliveryRecord, DeliveryStatus, WebhookRecord};
+use domain::webhook::{Attempt, DeliveryRecord, DeliveryStatus, Payload, WebhookRecord};
 use edge::Context;
 use edge::config::WebhookSettings;
 use edge::event_sources::JobError;
@@ -88,7 +88,25 @@ async fn run(app: &App, job: DeliveryJob) -> Result<(), JobError> {
             .set_status(&delivery, DeliveryStatus::Skipped, None)
             .await?);
     };
-    let outcome = app.sender.attempt(&webhook, &delivery, now).await?;
+    // The event as the log holds it now: edited or deleted since, it says so.
+    let event = db
+        .log()
+        .event(delivery.chat_id, delivery.seq, now)
+        .await?
+        .filter(|event| webhook.takes(event.kind()));
+    let Some(event) = event else {
+        // Past the log's retention, or now a type the endpoint does not take (a message
+        // deleted before its creation was delivered): nothing is sent.
+        return Ok(db
+            .deliveries()
+            .set_status(&delivery, DeliveryStatus::Skipped, None)
+            .await?);
+    };
+    let payload = Payload::body(&event)?;
+    let outcome = app
+        .sender
+        .attempt(&webhook, &delivery, payload, now)
+        .await?;
     settle(app, job, &webhook, &delivery, outcome, now).await
 }
 

@@ -101,7 +101,7 @@ async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(),
 }
 
 async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Result<(), JobError> {
-    let delivery = DeliveryRecord::new(webhook, event, clock::now_millis())?;
+    let delivery = DeliveryRecord::new(webhook, event, clock::now_millis());
     let queue_it = match app.ctx.db.deliveries().insert(&delivery).await? {
         DeliveryInserted::New => true,
         // A replayed record: its job may never have been sent (the batch failed after

@@ -1,5 +1,5 @@
-//! `notify`: the notify queue's jobs, one per (chat, chat user) whose unread messages may
-//! have to be emailed. When the job comes due, the chat user gets one email listing the
+//! `notify`: the mail queue's jobs. Auth codes to make and mail (see [`codes`]), and
+//! one check per (chat, chat user) whose unread messages may have to be emailed. When the job comes due, the chat user gets one email listing the
 //! messages it has not read (sender, time, text; oldest first) if it is still verified
 //! and subscribed, has no socket open, has had none for the chat's
 //! `unread_email_minutes`, and was not emailed within that time either. Nothing goes
@@ -8,11 +8,13 @@
 //! The email links back to the company's widget page (`widget_url`, with the chat id)
 //! and carries a one-click unsubscribe (RFC 8058) for this chat user and chat.
 
+mod codes;
+
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use domain::chat::ChatRecord;
 use domain::chat_user::ChatUserRecord;
 use domain::clock;
-use domain::jobs::{NotifyJob, wait_left};
+use domain::jobs::{MailJob, NotifyJob, wait_left};
 use domain::message::MessageRecord;
 use domain::realtime::Subscriber;
 use domain::text::Email;
@@ -48,8 +50,10 @@ impl App {
 
 pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
     edge::event_sources::each_message(&batch, async |message| {
-        let job: NotifyJob = edge::event_sources::job(message)?;
-        run(app, job).await
+        match edge::event_sources::job::<MailJob>(message)? {
+            MailJob::Code(job) => codes::make_and_mail(app, job).await,
+            MailJob::Unread(job) => run(app, job).await,
+        }
     })
     .await
 }

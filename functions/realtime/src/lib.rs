@@ -1,17 +1,21 @@
 //! `realtime`: the WebSocket API's routes. `$connect` redeems a single-use ticket (from
-//! `POST /api/chats/{id}/realtime-ticket`) and registers the socket on its chat;
-//! `$disconnect` forgets it; `ping` answers `pong`; `typing` tells the chat's other
-//! sockets (ephemeral: never stored, never in `/events`, at most once per socket per 2 s).
-//! Events themselves reach sockets through the `fanout` function, from the table's stream.
+//! `POST /api/chats/{id}/realtime-ticket`) and registers the socket on its chat, if the
+//! access the ticket was minted under still holds and the socket caps have room;
+//! `$disconnect` forgets it; `ping` answers `pong` (within [`PINGS`]); `typing` tells the
+//! chat's other sockets (ephemeral: never stored, never in `/events`, at most once per
+//! subscriber per 2 s however many sockets it holds). Events themselves reach sockets
+//! through the `fanout` function, from the table's stream.
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use aws_lambda_events::query_map::QueryMap;
 use domain::clock;
-use domain::realtime::{ConnectionRecord, Subscriber};
+use domain::rate_limit::{Limit, Taken};
+use domain::realtime::{ConnectionRecord, PINGS, Subscriber, TYPING, over_socket_cap};
 use edge::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use services::push::Delivery;
+use storage::sockets::Opened;
 
 pub use edge::live::PushApp as App;
 
@@ -42,6 +46,11 @@ enum Refusal {
     BadTicket,
     /// The ticket's chat is gone.
     ChatGone,
+    /// The access the ticket was minted under is gone (token deleted or revoked, chat
+    /// user removed).
+    AccessGone,
+    /// The subscriber or the chat holds as many sockets as it may.
+    TooManySockets,
     Failed(ApiError),
 }
 
@@ -65,6 +74,8 @@ pub async fn handle(app: &App, event: ApiGatewayWebsocketProxyRequest) -> RouteR
         Ok(()) => 200,
         Err(Refusal::BadTicket) => 401,
         Err(Refusal::ChatGone) => 404,
+        Err(Refusal::AccessGone) => 403,
+        Err(Refusal::TooManySockets) => 429,
         Err(Refusal::Failed(err)) => {
             tracing::error!(route, error = %sdk::Chain(&err), "websocket route failed");
             err.status().as_u16()
@@ -77,24 +88,31 @@ pub async fn handle(app: &App, event: ApiGatewayWebsocketProxyRequest) -> RouteR
 async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(), Refusal> {
     let ticket = query.first("ticket").ok_or(Refusal::BadTicket)?;
     let now = clock::now_millis();
-    let ticket = app
-        .ctx
-        .db
-        .sockets()
+    let sockets = app.ctx.db.sockets();
+    let ticket = sockets
         .redeem_ticket(ticket, connection_id, now)
         .await?
         .ok_or(Refusal::BadTicket)?;
+    let in_chat = sockets.of_chat(ticket.chat_id).await?;
+    let operator_sockets = match ticket.subscriber {
+        Subscriber::Owner(user) => sockets.of_operator(user, None).await?.len(),
+        Subscriber::ChatUser(_) => 0,
+    };
+    if over_socket_cap(ticket.subscriber, &in_chat, operator_sockets).is_some() {
+        return Err(Refusal::TooManySockets);
+    }
     let connection = ConnectionRecord {
         connection_id: connection_id.to_owned(),
         chat_id: ticket.chat_id,
         subscriber: ticket.subscriber,
         connected_at_ms: now,
-        last_typing_ms: 0,
+        grant: ticket.grant,
     };
-    if !app.ctx.db.sockets().open(&connection).await? {
-        return Err(Refusal::ChatGone);
+    match sockets.open(&connection).await? {
+        Opened::Opened => Ok(()),
+        Opened::ChatGone => Err(Refusal::ChatGone),
+        Opened::AccessGone => Err(Refusal::AccessGone),
     }
-    Ok(())
 }
 
 async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
@@ -120,7 +138,12 @@ async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<
         return Ok(());
     };
     match body.and_then(|text| serde_json::from_str::<ClientFrame>(text).ok()) {
-        Some(ClientFrame::Ping) => reply(app, &connection, json!({ "type": "pong" })).await,
+        Some(ClientFrame::Ping) => {
+            if !within(app, &PINGS, &connection.connection_id).await? {
+                return Ok(()); // past the socket's pings: unanswered
+            }
+            reply(app, &connection, json!({ "type": "pong" })).await
+        }
         Some(ClientFrame::Typing) => typing(app, &connection).await,
         None => {
             let error = json!({
@@ -152,16 +175,24 @@ fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
     json!({ "type": "typing", "chat_user_id": chat_user_id })
 }
 
+/// Counts one use of `limit` for `key`: whether it was within it.
+async fn within(app: &App, limit: &Limit, key: &str) -> Result<bool, Refusal> {
+    let taken = app
+        .ctx
+        .db
+        .rate_counters()
+        .take(limit, key, clock::now_millis())
+        .await?;
+    Ok(taken == Taken::Allowed)
+}
+
 async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal> {
-    let sockets = app.ctx.db.sockets();
-    if !sockets
-        .allow_typing(connection, clock::now_millis())
-        .await?
-    {
+    let subscriber = connection.subscriber;
+    if !within(app, &TYPING, &subscriber.limit_key(connection.chat_id)).await? {
         return Ok(());
     }
-    let frame = typing_frame(connection.subscriber);
-    let sockets = sockets.of_chat(connection.chat_id).await?;
+    let frame = typing_frame(subscriber);
+    let sockets = app.ctx.db.sockets().of_chat(connection.chat_id).await?;
     app.broadcast(&sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
     })

@@ -24,6 +24,7 @@ use routes::{Endpoint, ROUTES};
 use services::queue::Queue;
 use services::standard_webhooks::{self, generate_secret};
 use storage::cap::Added;
+use storage::deliveries::Requeued;
 use storage::webhooks::WebhookChanges;
 
 pub struct App {
@@ -260,11 +261,20 @@ async fn retry(
         .await?
         .ok_or(ApiError::NotFound(DeliveryId::NOT_FOUND))?;
     let now = clock::now_millis();
-    app.ctx
-        .db
-        .deliveries()
-        .set_status(&delivery, DeliveryStatus::Pending, Some(now))
-        .await?;
+    match app.ctx.db.deliveries().requeue(&delivery, now).await? {
+        Requeued::Queued => {}
+        Requeued::Pending => {
+            return Err(ApiError::Conflict(
+                "An attempt of this delivery is pending already: wait for it.",
+            ));
+        }
+        Requeued::TooMany => {
+            return Err(ApiError::Conflict(
+                "This delivery was retried as often as a delivery may be (5 times).",
+            ));
+        }
+        Requeued::Gone => return Err(ApiError::NotFound(DeliveryId::NOT_FOUND)),
+    }
     let job = DeliveryJob {
         owner_id: owner,
         company_id: company,

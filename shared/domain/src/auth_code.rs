@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How long a code may be used.
+pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthCodeRecord {
     /// HMAC of the code (never the code); `None` after use or after too many tries.
@@ -16,11 +19,16 @@ pub struct AuthCodeRecord {
     pub sent_in_window: u32,
     /// Optimistic-concurrency version: every write is conditional on it.
     pub version: u64,
+    /// The job that makes this item's code (see `jobs::CodeJob`): until it has, there is
+    /// no digest; a retry of it may make the code again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub made_by_job: Option<String>,
 }
 
 /// Who asked for a code: codes (and their throttles and wrong tries) are kept apart per
 /// source, so what one source does never spends another's code or budget.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CodeSource {
     /// A caller of send-code, by a keyed tag of its address (never the address itself).
     Caller(String),

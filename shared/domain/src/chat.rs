@@ -27,6 +27,11 @@ pub struct ChatRecord {
     /// The `seq` of the chat's newest event (see storage's `log`).
     #[serde(default)]
     pub event_seq: u64,
+    /// The `seq` of the newest message's `message.created` (`Some(0)`: none yet; `None`:
+    /// a chat from before this was kept). A read marker that passes no message is not
+    /// logged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_message_seq: Option<u64>,
     /// Minutes a chat user may stay away before unread messages are emailed (0: never;
     /// unset: [`DEFAULT_UNREAD_EMAIL_MINUTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,10 @@ use crate::chat_user::ChatUserResource;
 use crate::ids::{ChatId, ChatUserId};
 use crate::message::{MessageResource, Tombstone};
 
+/// The highest `seq` a chat's log can reach (its keys hold 12 digits): also the highest
+/// `after` a client may name.
+pub const MAX_SEQ: u64 = 999_999_999_999;
+
 /// The event types, by their dotted names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {

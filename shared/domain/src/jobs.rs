@@ -1,5 +1,5 @@
-//! Background jobs, as they travel on the SQS queues: webhook deliveries and
-//! unread-message checks.
+//! Background jobs, as they travel on the SQS queues: webhook deliveries, and on the
+//! mail queue unread-message checks and auth codes to make and mail.
 //!
 //! SQS holds a message back at most 15 minutes. A job due later carries its own
 //! `not_before`; the function that receives it early sends it on again for the time left
@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::auth_code::CodeSource;
 use crate::ids::{ChatId, ChatUserId, CompanyId, DeliveryId, UserId, WebhookId};
 
 /// One webhook delivery to attempt (its record holds the body and the attempt count).
@@ -33,6 +34,33 @@ pub struct NotifyJob {
     pub not_before: Option<i64>,
 }
 
+/// One auth code to make and, for a chat user, mail. The request that asked for it
+/// (send-code, or an owner adding a chat user) kept its bookkeeping (the send throttle,
+/// a code item waiting for its code) and answered without waiting for the mail: members
+/// and strangers get their answers alike, however long SES takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeJob {
+    /// The code item the request wrote names this job: only it may set the code (again,
+    /// when a retry follows a failed mail), and a later request's item stops it.
+    pub job_id: String,
+    pub chat_id: ChatId,
+    /// Normalized.
+    pub email: String,
+    pub source: CodeSource,
+    /// `false` for an address that is no chat user: the code is made, never mailed, so
+    /// its bookkeeping matches a member's.
+    pub mailed: bool,
+}
+
+/// What the mail queue carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MailJob {
+    /// Tried first: only it has `job_id`, `email` and `source`.
+    Code(CodeJob),
+    Unread(NotifyJob),
+}
+
 /// How long a job received at `now_millis` must still wait; `None` when it is due.
 pub fn wait_left(not_before: Option<i64>, now_millis: i64) -> Option<Duration> {
     let left = not_before? - now_millis;
@@ -48,6 +76,30 @@ mod tests {
         assert_eq!(wait_left(None, 5), None);
         assert_eq!(wait_left(Some(5), 5), None);
         assert_eq!(wait_left(Some(1_005), 5), Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn the_mail_queue_tells_its_jobs_apart() {
+        let unread = MailJob::Unread(NotifyJob {
+            chat_id: ChatId::new(),
+            chat_user_id: ChatUserId::new(),
+            not_before: Some(5),
+        });
+        let code = MailJob::Code(CodeJob {
+            job_id: "j".into(),
+            chat_id: ChatId::new(),
+            email: "ann@example.com".into(),
+            source: CodeSource::Caller("tag".into()),
+            mailed: true,
+        });
+        for job in [unread, code] {
+            let text = serde_json::to_string(&job).unwrap();
+            assert_eq!(
+                serde_json::from_str::<MailJob>(&text).unwrap(),
+                job,
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -21,7 +21,14 @@ pub struct MessageRecord {
     pub edited_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// The `seq`s of its `message.updated` events: with `seq`, the events an edit or a
+    /// delete rewrites (see storage's `message_changes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edit_seqs: Vec<u64>,
 }
+
+/// Edits one message may have: each rewrites the earlier ones in the same transaction.
+pub const MAX_EDITS: usize = 50;
 
 /// A message as the API shows it: in answers, in the list, and in `message.*` events,
 /// webhooks and sockets. Borrowed where it is read from a record (the list is the
@@ -136,6 +143,7 @@ mod tests {
             updated_at: "t".into(),
             edited_at: None,
             client_id: None,
+            edit_seqs: vec![],
         }
     }
 

@@ -38,6 +38,39 @@ impl Limit {
     }
 }
 
+/// What each caller may change a minute, for the writes that log an event: each event
+/// goes to every socket of the chat and every matching webhook, so a loop of them must
+/// stop. Counted per caller: a chat user, or an operator.
+pub mod budgets {
+    use super::Limit;
+
+    /// Message edits and deletes.
+    pub const MESSAGE_CHANGES: Limit = Limit {
+        name: "message-changes",
+        max: 30,
+        window_ms: 60_000,
+    };
+    /// Read markers moved (a client marks what it showed; a marker that passes no
+    /// message is not logged at all).
+    pub const READ_MARKS: Limit = Limit {
+        name: "read-marks",
+        max: 60,
+        window_ms: 60_000,
+    };
+    /// Chat-user renames and email changes.
+    pub const CHAT_USER_CHANGES: Limit = Limit {
+        name: "chat-user-changes",
+        max: 10,
+        window_ms: 10 * 60_000,
+    };
+    /// Chat changes (name, settings, password).
+    pub const CHAT_CHANGES: Limit = Limit {
+        name: "chat-changes",
+        max: 30,
+        window_ms: 60_000,
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,14 +45,36 @@ macro_rules! text {
 }
 
 text!(
-    /// A display name: 1–255 characters after trimming, stored trimmed.
+    /// A display name: 1–255 characters after trimming, stored trimmed, with no control
+    /// character (newlines, NUL, …) and none that reorders or hides text around it
+    /// ([`is_deceptive`]). Message bodies keep theirs: clients render them as text.
     Name,
     |field, text| {
         let trimmed = text.trim();
         char_len_between(field, trimmed, 1, 255)?;
+        if trimmed.chars().any(|c| c.is_control() || is_deceptive(c)) {
+            return Err(format!(
+                "The {field} field must not hold control characters, direction overrides or invisible spaces."
+            ));
+        }
         Ok(Name(trimmed.to_owned()))
     }
 );
+
+/// A character that reorders the text around it or hides in it: the bidirectional
+/// embeddings, overrides and isolates (a name shown as "Support" that reads otherwise),
+/// the direction marks, and the zero-width space and its kin. The zero-width (non-)joiners
+/// stay: emoji sequences and Persian names need them.
+pub fn is_deceptive(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' // embeddings and overrides
+            | '\u{2066}'..='\u{2069}' // isolates
+            | '\u{200E}' | '\u{200F}' | '\u{061C}' // direction marks
+            | '\u{200B}' | '\u{2060}' | '\u{FEFF}' // zero-width space, word joiner, BOM
+            | '\u{00AD}' // soft hyphen
+    )
+}
 
 text!(
     /// An email address: trimmed, lower-cased, syntactically valid, at most 254 characters.
@@ -296,6 +318,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_refuse_controls_overrides_and_invisible_spaces() {
+        for bad in [
+            "Support\u{202E}moc.live",
+            "a\u{0}b",
+            "two\nlines",
+            "tab\there",
+            "zero\u{200B}width",
+            "\u{2067}isolated",
+            "mark\u{200F}",
+        ] {
+            assert!(Name::parse("name", bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "Ann",
+            "  Ann Lee ",
+            "José",
+            "👨\u{200D}👩\u{200D}👧 family",
+            "می\u{200C}خواهم",
+            "שלום",
+        ] {
+            assert!(Name::parse("name", good).is_ok(), "{good:?}");
+        }
+        // Bodies keep what they were sent.
+        assert!(MessageBody::parse("body", "see\u{202E}this\nand that").is_ok());
+    }
+
+    #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(
             Email::normalized("  Ann@Example.COM ").unwrap().as_str(),
@@ -335,7 +384,7 @@ mod tests {
         }
         for fine in [
             "kettle-club-2026",
-            "demo-chat-password",
+            "kettle-orbit-lantern",
             "copper lantern orbit",
         ] {
             assert!(ChatPassword::parse("password", fine).is_ok(), "{fine}");

@@ -102,16 +102,18 @@ impl WebhookRecord {
         }
     }
 
+    /// Whether the endpoint takes events of this type.
+    pub fn takes(&self, kind: EventType) -> bool {
+        self.events
+            .as_ref()
+            .is_none_or(|types| types.contains(&kind))
+    }
+
     /// Whether this event goes to this endpoint: it is on, takes the event's type, and
     /// existed when the event happened (the stream may bring older events after it was
     /// created; those are for `/events`, not for a new endpoint).
     pub fn wants(&self, event: &Event) -> bool {
-        self.enabled
-            && self
-                .events
-                .as_ref()
-                .is_none_or(|types| types.contains(&event.kind()))
-            && event.at >= self.created_at
+        self.enabled && self.takes(event.kind()) && event.at >= self.created_at
     }
 
     /// The secrets that sign now: the current one, and the rotated-out one for a day.
@@ -144,9 +146,10 @@ pub struct DeliveryRecord {
     pub webhook_id: WebhookId,
     pub event_type: EventType,
     pub chat_id: ChatId,
+    /// The event delivered: each attempt sends it as the log holds it then, so an edit or
+    /// a delete before the attempt is what the receiver gets (and the delivery log keeps
+    /// no text of it).
     pub seq: u64,
-    /// The exact body every attempt sends and signs.
-    pub payload: String,
     pub status: DeliveryStatus,
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -159,7 +162,13 @@ pub struct DeliveryRecord {
     pub next_attempt_at: Option<String>,
     pub created_at: String,
     pub ttl: i64,
+    /// Times it was queued again by hand (at most [`MAX_MANUAL_RETRIES`]).
+    #[serde(default)]
+    pub manual_retries: u32,
 }
+
+/// Manual retries one delivery may have: each sends the event again.
+pub const MAX_MANUAL_RETRIES: u32 = 5;
 
 /// A delivery as the delivery log shows it (never its payload).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -197,24 +206,22 @@ impl<'a> Payload<'a> {
             kind: event.kind(),
         }
     }
+
+    /// The body an attempt sends and signs.
+    pub fn body(event: &Event) -> Result<String, PayloadError> {
+        serde_json::to_string(&Payload::of(event)).map_err(PayloadError)
+    }
 }
 
 impl DeliveryRecord {
-    /// A delivery of `event` to `webhook`, not tried yet; `None` only if the payload
-    /// cannot be written as JSON.
-    pub fn new(
-        webhook: &WebhookRecord,
-        event: &Event,
-        now_millis: i64,
-    ) -> Result<Self, PayloadError> {
-        let payload = serde_json::to_string(&Payload::of(event)).map_err(PayloadError)?;
-        Ok(Self {
+    /// A delivery of `event` to `webhook`, not tried yet.
+    pub fn new(webhook: &WebhookRecord, event: &Event, now_millis: i64) -> Self {
+        Self {
             id: delivery_id(webhook.id, event, now_millis),
             webhook_id: webhook.id,
             event_type: event.kind(),
             chat_id: event.chat_id,
             seq: event.seq,
-            payload,
             status: DeliveryStatus::Pending,
             attempts: 0,
             last_status_code: None,
@@ -223,7 +230,8 @@ impl DeliveryRecord {
             next_attempt_at: Some(clock::rfc3339(now_millis)),
             created_at: clock::rfc3339(now_millis),
             ttl: now_millis / 1000 + DELIVERY_RETENTION_SECS,
-        })
+            manual_retries: 0,
+        }
     }
 
     pub fn resource(&self) -> DeliveryResource<'_> {

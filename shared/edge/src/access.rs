@@ -5,7 +5,7 @@
 use domain::chat::ChatRecord;
 use domain::events::Audience;
 use domain::ids::{ChatId, EntityId};
-use domain::realtime::Subscriber;
+use domain::realtime::{Grant, Subscriber};
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Caller, Guest, Operator};
@@ -44,6 +44,27 @@ impl ChatAccess {
             ChatAccess::Owner { operator, .. } => Subscriber::Owner(operator.user.id),
             ChatAccess::Member(guest) => Subscriber::ChatUser(guest.chat_user.id),
         }
+    }
+
+    /// The key its budgets (the domain's `rate_limit::budgets`) count under.
+    pub fn budget_key(&self) -> String {
+        match self {
+            ChatAccess::Owner { operator, .. } => operator.budget_key(),
+            ChatAccess::Member(guest) => guest.budget_key(),
+        }
+    }
+
+    /// Who it is and the access it came with: what a realtime ticket is minted under.
+    pub fn grant(&self) -> (Subscriber, Grant) {
+        let grant = match self {
+            ChatAccess::Owner { operator, .. } => Grant::ApiToken {
+                token_id: operator.token.id,
+            },
+            ChatAccess::Member(guest) => Grant::ChatUserToken {
+                token_issued_ms: guest.token_issued_ms,
+            },
+        };
+        (self.subscriber(), grant)
     }
 }
 

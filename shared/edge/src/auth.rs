@@ -60,6 +60,23 @@ pub struct Operator {
 pub struct Guest {
     pub chat_user: ChatUserRecord,
     pub chat: ChatRecord,
+    /// When the token it presented was issued (epoch ms): a revocation after it ends
+    /// what the token opened, sockets included.
+    pub token_issued_ms: i64,
+}
+
+impl Operator {
+    /// The key its budgets (the domain's `rate_limit::budgets`) count under.
+    pub fn budget_key(&self) -> String {
+        format!("user#{}", self.user.id)
+    }
+}
+
+impl Guest {
+    /// The key its budgets (the domain's `rate_limit::budgets`) count under.
+    pub fn budget_key(&self) -> String {
+        format!("member#{}", self.chat_user.id)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -167,5 +184,9 @@ async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
     if revoked_at.is_some_and(|revoked| issued_ms <= revoked) {
         return Err(unauthenticated());
     }
-    Ok(Guest { chat_user, chat })
+    Ok(Guest {
+        chat_user,
+        chat,
+        token_issued_ms: issued_ms,
+    })
 }

@@ -14,6 +14,7 @@
 pub mod access;
 pub mod api_error;
 pub mod auth;
+pub mod budgets;
 pub mod config;
 pub mod context;
 pub mod envelope;

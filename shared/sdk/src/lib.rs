@@ -9,8 +9,8 @@
 //! The SDK's defaults bound nothing but the connect (3.1 s): a frozen DynamoDB hangs a
 //! request until Lambda kills it at 15 s, and API Gateway answers its own bare error. With
 //! these budgets a call to AWS either answers or fails within [`OPERATION_TIMEOUT`], and
-//! the function turns the failure into a 503 with `Retry-After` (see [`Failure`] and the
-//! edge's `ApiError::Unavailable`).
+//! the function turns the failure into a 503 with `Retry-After` (see [`Failure`], which
+//! the edge maps).
 //!
 //! - [`CONNECT_TIMEOUT`] 1 s: TCP + TLS to an endpoint in the same region takes a few
 //!   milliseconds; a connect still pending after 1 s is a dead path, better retried on a

@@ -21,3 +21,5 @@ pub use service_error::ServiceError;
 // Re-exported so callers use exactly the SDK versions these services were built with.
 pub use aws_sdk_secretsmanager;
 pub use aws_sdk_sesv2;
+#[cfg(feature = "queue")]
+pub use aws_sdk_sqs;

@@ -1,5 +1,5 @@
 //! What can go wrong in a service call, as a type of its own: the edge maps it to a
-//! status in one place (its `ApiError`'s `From<ServiceError>`). The keys' own failures
+//! status in one place (its error enum's `From<ServiceError>`). The keys' own failures
 //! ([`KeyError`]) live here too, below the keyring, so the modules that fail with a
 //! `ServiceError` (the keyring among them) all point down to this one.
 

@@ -216,10 +216,15 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b)) // shared address space (carrier NAT)
         || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 192 && b == 88 && c == 99) // the 6to4 relay anycast (deprecated)
         || (a == 198 && (b == 18 || b == 19)) // benchmarking
         || a >= 240) // reserved
 }
 
+/// Global unicast (2000::/3) and nothing IANA marks as not globally reachable in it; the
+/// forms that carry an IPv4 address (mapped, NAT64, 6to4) are judged by that address.
+/// Outside 2000::/3 nothing is public: unique local, site-local (fec0::/10), link-local,
+/// discard (100::/64), IPv4-compatible and IPv4-translated (::ffff:0:0/96) among them.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
@@ -227,20 +232,19 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     let segments = ip.segments();
     let embedded_v4 =
         |hi: u16, lo: u16| Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8);
-    match segments[0] {
-        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they carry.
-        0x0064 if segments[1] == 0xff9b => is_public_v4(embedded_v4(segments[6], segments[7])),
-        0x2002 => is_public_v4(embedded_v4(segments[1], segments[2])),
-        first => {
-            !(ip.is_unspecified()
-                || ip.is_loopback()
-                || ip.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first == 0x2001 && segments[1] == 0x0db8) // documentation
-                || segments[..6] == [0; 6]) // IPv4-compatible and other reserved ::/96
-        }
+    if segments[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        // NAT64 reaches the IPv4 address it carries.
+        return is_public_v4(embedded_v4(segments[6], segments[7]));
     }
+    if segments[0] == 0x2002 {
+        // 6to4, likewise.
+        return is_public_v4(embedded_v4(segments[1], segments[2]));
+    }
+    let global_unicast = (segments[0] & 0xe000) == 0x2000;
+    global_unicast
+        && !(segments[0] == 0x2001 && segments[1] < 0x0200) // IETF protocol assignments (Teredo, benchmarking, ORCHID)
+        && !(segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        && !(segments[0] == 0x3fff && segments[1] < 0x1000) // documentation (3fff::/20)
 }
 
 #[cfg(test)]
@@ -299,6 +303,13 @@ mod tests {
             "https://[::1]/",
             "https://[::ffff:10.0.0.1]/",
             "https://[fd00::1]/",
+            "https://[::ffff:0:a9fe:a9fe]/",
+            "https://[fec0::1]/",
+            "https://[2001::a9fe:a9fe]/",
+            "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "https://[100::1]/",
+            "https://192.88.99.1/",
+            "https://[3fff::1]/",
             "https://localhost/",
             "https://metadata.google.internal/",
             "https://user:pw@hooks.example.com/",
@@ -325,6 +336,10 @@ mod tests {
         assert!(!is_public("64:ff9b::a00:1".parse().unwrap()));
         assert!(!is_public("2002:a00:1::".parse().unwrap()));
         assert!(is_public("2606:4700::1111".parse().unwrap()));
+        assert!(is_public("2a00:1450:4001::200e".parse().unwrap()));
+        assert!(is_public("64:ff9b::5db8:d70e".parse().unwrap())); // NAT64 of a public v4
+        assert!(!is_public("fec0::1".parse().unwrap()));
+        assert!(!is_public("100::1".parse().unwrap()));
         assert!(!is_public("100.64.0.1".parse().unwrap()));
     }
 }

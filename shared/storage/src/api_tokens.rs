@@ -106,7 +106,11 @@ impl ApiTokens<'_> {
         tx.delete(&key, Some("attribute_exists(PK)"), &[])?;
         cap::API_TOKENS.count(&mut tx, &UserRecord::key(user_id), -1)?;
         match tx.commit().await? {
-            Ok(()) => Ok(Some(token)),
+            Ok(()) => {
+                // What the token opened closes with it.
+                self.db.sockets().close_api_token(user_id, token_id).await?;
+                Ok(Some(token))
+            }
             // Revoked meanwhile by another request (or its user deleted).
             Err(cancelled) if cancelled.any_failed() => Ok(None),
             Err(cancelled) => Err(cancelled.unexpected("token revoke")),

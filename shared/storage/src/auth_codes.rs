@@ -7,7 +7,7 @@ use domain::chat::ChatRecord;
 use domain::ids::{ChatId, ChatUserId};
 
 use crate::chat_users::ChatUserEmailPointer;
-use crate::item::{from_item, n, to_item};
+use crate::item::{from_item, n, s, to_item};
 use crate::key::{Entity, TTL, chat_partition};
 use crate::update::Update;
 use crate::{Db, Key, Result};
@@ -110,36 +110,46 @@ impl AuthCodes<'_> {
             .await
     }
 
-    /// Takes back a code that could not be delivered: the item returns to `previous`
-    /// (or goes, if there was none), unless another write came after `written`.
-    pub async fn withdraw(
+    /// Sets the code of the item `job_id` is to make it for (its digest, and when it
+    /// expires); `false` when a later request replaced the item, the code is set already
+    /// (a second delivery of the same job), was used, or is gone.
+    pub async fn set_code(
         &self,
         chat_id: ChatId,
         email: &str,
         source: &CodeSource,
-        written: &AuthCodeRecord,
-        previous: Option<&AuthCodeRecord>,
-    ) -> Result<()> {
-        let key = AuthCodeRecord::key((chat_id, email, source));
-        let version = [(":version", n(written.version))];
-        match previous {
-            Some(previous) => {
-                // A newer version than `written`, so a request that read it loses its race.
-                let restored = AuthCodeRecord {
-                    version: written.version + 1,
-                    ..previous.clone()
-                };
-                self.db
-                    .put_if(to_item(&key, &restored)?, "version = :version", &version)
-                    .await?;
-            }
-            None => {
-                self.db
-                    .delete_returning::<AuthCodeRecord>(&key, "version = :version", &version)
-                    .await?;
-            }
-        }
-        Ok(())
+        job_id: &str,
+        digest: &str,
+        expires_at_ms: i64,
+    ) -> Result<bool> {
+        let update = Update::new()
+            .set("code_digest", s(digest))
+            .set("expires_at_ms", n(expires_at_ms))
+            .set("failed_attempts", n(0))
+            .value(":job", s(job_id))
+            .condition("attribute_exists(PK) AND made_by_job = :job")
+            .condition("attribute_not_exists(code_digest)");
+        self.db
+            .update_if(&AuthCodeRecord::key((chat_id, email, source)), update)
+            .await
+    }
+
+    /// Takes back the code `job_id` set, when its mail failed: the job's retry sets a new
+    /// one (nobody saw this one).
+    pub async fn clear_code(
+        &self,
+        chat_id: ChatId,
+        email: &str,
+        source: &CodeSource,
+        job_id: &str,
+    ) -> Result<bool> {
+        let update = Update::new()
+            .remove("code_digest")
+            .value(":job", s(job_id))
+            .condition("attribute_exists(PK) AND made_by_job = :job");
+        self.db
+            .update_if(&AuthCodeRecord::key((chat_id, email, source)), update)
+            .await
     }
 
     /// Consumes the code or counts the try, conditional on the version read; `false`
@@ -157,14 +167,15 @@ impl AuthCodes<'_> {
             .condition("version = :read")
             .value(":read", n(read_version));
         let update = match attempt {
-            CodeAttempt::Correct => update.remove("code_digest"),
+            // Used: no job may make it again.
+            CodeAttempt::Correct => update.remove("code_digest").remove("made_by_job"),
             CodeAttempt::Wrong {
                 failed_attempts,
                 kills,
             } => {
                 let update = update.set("failed_attempts", n(failed_attempts));
                 if kills {
-                    update.remove("code_digest")
+                    update.remove("code_digest").remove("made_by_job")
                 } else {
                     update
                 }

@@ -276,7 +276,10 @@ impl ChatUsers<'_> {
         )
     }
 
-    /// Moves a chat user's read marker forward to `seq` and logs `read.updated`.
+    /// Moves a chat user's read marker forward to `seq` and logs `read.updated`, if the
+    /// move passes a message: a marker that only passes events (another reader's
+    /// `read.updated`, say) moves without an event, so two clients that each mark what
+    /// they see do not log each other's marks for ever.
     pub async fn mark_read(
         &self,
         chat: &ChatRecord,
@@ -286,6 +289,12 @@ impl ChatUsers<'_> {
         let head = ChatHead::of(chat);
         if seq > head.seq {
             return Ok(ReadMarked::BeyondLog);
+        }
+        let passes_a_message = chat
+            .last_message_seq
+            .is_none_or(|newest| newest > chat_user.last_read_seq);
+        if !passes_a_message {
+            return self.move_marker_quietly(chat_user, seq).await;
         }
         let outcome = self
             .db
@@ -328,6 +337,30 @@ impl ChatUsers<'_> {
                 cancelled, head, ..
             } if cancelled.failed(head) => ReadMarked::BeyondLog,
             Committed::Refused { cancelled, .. } => return Err(cancelled.unexpected("read marker")),
+        })
+    }
+
+    /// Moves the read marker forward without an event (it passes no message).
+    async fn move_marker_quietly(
+        &self,
+        chat_user: &ChatUserRecord,
+        seq: u64,
+    ) -> Result<ReadMarked> {
+        let forward = Update::new()
+            .set("last_read_seq", n(seq))
+            .condition("attribute_exists(PK)")
+            .condition("attribute_not_exists(#last_read_seq) OR #last_read_seq < :last_read_seq");
+        let key = ChatUserRecord::key((chat_user.chat_id, chat_user.id));
+        if self.db.update_if(&key, forward).await? {
+            return Ok(ReadMarked::Moved(ChatUserRecord {
+                last_read_seq: seq,
+                ..chat_user.clone()
+            }));
+        }
+        // Refused: at or past it already, or gone.
+        Ok(match self.db.get::<ChatUserRecord>(&key).await? {
+            Some(_) => ReadMarked::NotForward,
+            None => ReadMarked::Gone,
         })
     }
 }

@@ -209,9 +209,18 @@ impl ChatUsers<'_> {
         let update = Update::new()
             .set("tokens_revoked_at_ms", n(now_ms))
             .condition("attribute_exists(PK)");
-        self.db
+        let revoked: Option<ChatUserRecord> = self
+            .db
             .update_returning(&ChatUserRecord::key((chat_id, chat_user_id)), update)
-            .await
+            .await?;
+        if revoked.is_some() {
+            // What its tokens opened closes with them.
+            self.db
+                .sockets()
+                .close_chat_user(chat_id, chat_user_id)
+                .await?;
+        }
+        Ok(revoked)
     }
 
     /// Records that a socket of this chat user closed now.
@@ -347,8 +356,9 @@ impl ChatUsers<'_> {
     }
 
     /// Removes a chat user with its email item (its messages stay; see `auth_codes` for
-    /// its pending codes), and logs `chat_user.removed` (for an erasure, with its name and
-    /// email gone from the event); `false` when it was already gone.
+    /// its pending codes), logs `chat_user.removed` (for an erasure, with its name and
+    /// email gone from the event), and closes its sockets; `false` when it was already
+    /// gone.
     pub async fn delete(
         &self,
         chat: &ChatRecord,
@@ -394,7 +404,14 @@ impl ChatUsers<'_> {
                 })
                 .await?;
             match outcome {
-                Committed::Done { .. } => return Ok(true),
+                Committed::Done { .. } => {
+                    // Its sockets close now, not only when the fan-out gets to the event.
+                    self.db
+                        .sockets()
+                        .close_chat_user(chat_id, chat_user.id)
+                        .await?;
+                    return Ok(true);
+                }
                 Committed::Refused {
                     cancelled,
                     rest: record,

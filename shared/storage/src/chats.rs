@@ -252,7 +252,13 @@ impl Chats<'_> {
             })
             .await?;
         match outcome {
-            Committed::Done { .. } => Ok(Some(password.to_owned())),
+            Committed::Done { .. } => {
+                if signs_out {
+                    // Every guest's tokens are refused from now on: so are their sockets.
+                    self.db.sockets().close_chat_users(chat.id).await?;
+                }
+                Ok(Some(password.to_owned()))
+            }
             Committed::Refused {
                 cancelled, head, ..
             } if cancelled.failed(head) => Ok(self
@@ -339,6 +345,7 @@ mod tests {
             last_message_at: None,
             last_message_id: None,
             event_seq: 0,
+            last_message_seq: None,
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,

@@ -15,7 +15,10 @@ use domain::chat::ChatRecord;
 use domain::chat_user::{ChatUserRecord, Removal};
 use domain::clock;
 use domain::ids::{ChatId, CompanyId, UserId};
-use domain::personal_data::{ChatExport, ChatName, EXPORT_MESSAGES_PER_CHAT, Erased, Export};
+use domain::personal_data::{
+    ChatExport, ChatName, EXPORT_MESSAGE_BYTES, EXPORT_MESSAGES_PER_CHAT, Erased, Export,
+    within_budget,
+};
 
 use crate::{Db, Result};
 
@@ -55,21 +58,24 @@ async fn find(db: &Db, scope: Scope, email: &str) -> Result<Vec<(ChatRecord, Cha
 /// messages it wrote (oldest first).
 pub async fn export(db: &Db, scope: Scope, email: &str) -> Result<Export> {
     let mut chats = Vec::new();
+    let mut budget = EXPORT_MESSAGE_BYTES;
     for (chat, chat_user) in find(db, scope, email).await? {
         let mut messages = db
             .messages()
             .by_author(chat.id, chat_user.id, EXPORT_MESSAGES_PER_CHAT + 1)
             .await?;
-        let truncated = messages.len() > EXPORT_MESSAGES_PER_CHAT;
+        let past_count = messages.len() > EXPORT_MESSAGES_PER_CHAT;
         messages.truncate(EXPORT_MESSAGES_PER_CHAT);
+        let resources = messages.iter().map(|m| m.resource().into_owned()).collect();
+        let (messages, past_bytes) = within_budget(resources, &mut budget);
         chats.push(ChatExport {
             chat: ChatName {
                 id: chat.id,
                 name: chat.name,
             },
             chat_user: chat_user.resource(true).into_owned(),
-            messages: messages.iter().map(|m| m.resource().into_owned()).collect(),
-            messages_truncated: truncated,
+            messages,
+            messages_truncated: past_count || past_bytes,
         });
     }
     Ok(Export {

@@ -6,7 +6,7 @@
 
 use domain::clock;
 use domain::ids::{DeliveryId, WebhookId};
-use domain::webhook::{Attempt, DeliveryRecord, DeliveryStatus};
+use domain::webhook::{Attempt, DeliveryRecord, DeliveryStatus, MAX_MANUAL_RETRIES};
 
 use crate::item::{n, s, to_item};
 use crate::key::Entity;
@@ -30,6 +30,17 @@ impl Entity for DeliveryRecord {
             format!("{DELIVERY_PREFIX}{delivery_id}"),
         )
     }
+}
+
+/// How a manual retry ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requeued {
+    Queued,
+    /// An attempt is pending already (its first, or a scheduled retry).
+    Pending,
+    /// It was retried by hand [`MAX_MANUAL_RETRIES`] times already.
+    TooMany,
+    Gone,
 }
 
 #[derive(Debug)]
@@ -118,6 +129,31 @@ impl Deliveries<'_> {
     }
 
     /// Sets a delivery's status without an attempt (skipped, or queued again by a retry).
+    /// Queues a delivery again by hand (`next_attempt_at` now), unless an attempt is
+    /// pending already or it was retried by hand as often as it may be.
+    pub async fn requeue(&self, delivery: &DeliveryRecord, now_millis: i64) -> Result<Requeued> {
+        let pending: aws_sdk_dynamodb::types::AttributeValue =
+            serde_dynamo::to_attribute_value(DeliveryStatus::Pending)?;
+        let update = Update::new()
+            .set("status", pending.clone())
+            .set("next_attempt_at", s(clock::rfc3339(now_millis)))
+            .add("manual_retries", n(1))
+            .value(":pending", pending)
+            .value(":max_retries", n(MAX_MANUAL_RETRIES))
+            .condition("attribute_exists(PK)")
+            .condition("#status <> :pending")
+            .condition("attribute_not_exists(#manual_retries) OR #manual_retries < :max_retries");
+        let key = DeliveryRecord::key((delivery.webhook_id, delivery.id));
+        if self.db.update_if(&key, update).await? {
+            return Ok(Requeued::Queued);
+        }
+        Ok(match self.db.get::<DeliveryRecord>(&key).await? {
+            None => Requeued::Gone,
+            Some(now) if now.status == DeliveryStatus::Pending => Requeued::Pending,
+            Some(_) => Requeued::TooMany,
+        })
+    }
+
     pub async fn set_status(
         &self,
         delivery: &DeliveryRecord,

@@ -59,6 +59,7 @@ mod item;
 pub mod key;
 pub mod log;
 pub mod logins;
+pub mod message_changes;
 pub mod message_posts;
 pub mod messages;
 pub mod page;
@@ -73,7 +74,6 @@ pub mod users;
 pub mod webhooks;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
 use serde::de::DeserializeOwned;
 
 pub use store_error::StoreError;
@@ -218,31 +218,6 @@ impl Db {
         match result {
             Ok(_) => Ok(true),
             Err(err) if is_condition_failed(&err) => Ok(false),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Deletes an item under a condition (none: if it exists) and returns it as it was;
-    /// `None` when it was not there or the condition did not hold.
-    async fn delete_returning<T: DeserializeOwned>(
-        &self,
-        key: &Key,
-        condition: &str,
-        condition_values: Values<'_>,
-    ) -> Result<Option<T>> {
-        let result = self
-            .client()
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key.to_item()))
-            .condition_expression(condition)
-            .set_expression_attribute_values(values(condition_values))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => output.attributes.map(from_item).transpose(),
-            Err(err) if is_condition_failed(&err) => Ok(None),
             Err(err) => Err(err.into()),
         }
     }

@@ -263,6 +263,18 @@ impl Log<'_> {
         Ok(EventsRead::Page(EventPage { events, has_more }))
     }
 
+    /// One event as the log holds it now (rewritten by an edit or a delete since, it
+    /// says so); `None` once it is past its retention.
+    pub async fn event(&self, chat_id: ChatId, seq: u64, now_ms: i64) -> Result<Option<Event>> {
+        let Some(item) = self.db.get_item(&Event::key((chat_id, seq))).await? else {
+            return Ok(None);
+        };
+        if is_expired(&item, now_ms / 1000) {
+            return Ok(None);
+        }
+        from_item(item).map(Some)
+    }
+
     /// Rewrites the kept events about one chat user (`chat_user.*`, whose `data.id` is
     /// it) without its name and email: what an erasure leaves of them. A `Query` of the
     /// chat's log filtered to them, then an `UpdateItem` each (no new event: the log's

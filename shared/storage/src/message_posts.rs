@@ -11,7 +11,7 @@ use domain::message::MessageRecord;
 use domain::rate_limit::{Limit, Taken};
 
 use crate::Result;
-use crate::item::{Item, expire_after, s, to_item};
+use crate::item::{Item, expire_after, n, s, to_item};
 use crate::key::Entity;
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::messages::{ClientIdPointer, Messages};
@@ -96,6 +96,7 @@ impl Messages<'_> {
                     updated_at: now,
                     edited_at: None,
                     client_id: new.client_id.clone(),
+                    edit_seqs: Vec::new(),
                 };
                 let (head, slots) = stage_append(tx, head, &message, new.rate, at_ms)?;
                 Ok(Staged {
@@ -155,6 +156,7 @@ fn stage_append(
     let ordering = Update::new()
         .set("last_message_id", s(message.id.to_string()))
         .set("last_message_at", s(&message.created_at))
+        .set("last_message_seq", n(message.seq))
         .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
     let change = Change::MessageCreated(message.resource().into_owned());
     let head = log::append(tx, head, change, ordering, at_ms)?;

@@ -6,18 +6,14 @@
 //! can appear later. A writer that loses the race (a later id was committed first) goes
 //! again above the winner's id, which the failed condition hands back.
 
-use domain::chat::ChatRecord;
 use domain::clock;
-use domain::events::Change;
 use domain::ids::{ChatId, ChatUserId, MessageId};
-use domain::message::{MessageRecord, Tombstone, UNREAD_WINDOW, count_unread};
+use domain::message::{MessageRecord, UNREAD_WINDOW, count_unread};
 use serde::{Deserialize, Serialize};
 
 use crate::item::{from_item, is_expired, s};
 use crate::key::{Entity, chat_partition};
-use crate::log::{self, ChatHead, Committed, Staged};
 use crate::page::KeyRange;
-use crate::update::Update;
 use crate::{Db, Key, Result};
 
 pub(crate) const PREFIX: &str = "MSG#";
@@ -169,78 +165,6 @@ impl Messages<'_> {
             .filter(|item| !is_expired(item, now_secs))
             .map(from_item)
             .collect()
-    }
-
-    /// Replaces the body of a message by its author and logs `message.updated`; `None`
-    /// when it is gone (or, should the caller not have checked, not the author's).
-    pub async fn edit(
-        &self,
-        chat: &ChatRecord,
-        message: &MessageRecord,
-        body: String,
-    ) -> Result<Option<MessageRecord>> {
-        let outcome = self
-            .db
-            .commit_with_event(ChatHead::of(chat), |tx, head| {
-                let at_ms = clock::now_millis();
-                let at = clock::rfc3339(at_ms);
-                let edited = MessageRecord {
-                    body: body.clone(),
-                    edited_at: Some(at.clone()),
-                    updated_at: at,
-                    ..message.clone()
-                };
-                let change = Change::MessageUpdated(edited.resource().into_owned());
-                let head = log::append(tx, head, change, Update::new(), at_ms)?;
-                let update = Update::new()
-                    .set("body", s(&edited.body))
-                    .set("edited_at", s(&edited.updated_at))
-                    .set("updated_at", s(&edited.updated_at))
-                    .condition("attribute_exists(PK) AND chat_user_id = :author")
-                    .value(":author", s(message.chat_user_id.to_string()));
-                tx.update_with(&MessageRecord::key((message.chat_id, message.id)), update)?;
-                Ok(Staged { head, rest: edited })
-            })
-            .await?;
-        match outcome {
-            Committed::Done { rest, .. } => Ok(Some(rest)),
-            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(None),
-            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message edit")),
-        }
-    }
-
-    /// Deletes a message, frees its `client_id`, and logs its tombstone
-    /// (`message.deleted`, naming the author when it deleted it: `author`); `false` when
-    /// it was already gone.
-    pub async fn delete(
-        &self,
-        chat: &ChatRecord,
-        message: &MessageRecord,
-        author: Option<ChatUserId>,
-    ) -> Result<bool> {
-        let outcome = self
-            .db
-            .commit_with_event(ChatHead::of(chat), |tx, head| {
-                let change = Change::MessageDeleted(Tombstone::new(message.id, author));
-                let head = log::append(tx, head, change, Update::new(), clock::now_millis())?;
-                tx.delete(
-                    &MessageRecord::key((message.chat_id, message.id)),
-                    Some("attribute_exists(PK)"),
-                    &[],
-                )?;
-                if let Some(client_id) = &message.client_id {
-                    let pointer =
-                        ClientIdPointer::key((message.chat_id, message.chat_user_id, client_id));
-                    tx.delete(&pointer, None, &[])?;
-                }
-                Ok(Staged { head, rest: () })
-            })
-            .await?;
-        match outcome {
-            Committed::Done { .. } => Ok(true),
-            Committed::Refused { cancelled, .. } if cancelled.any_failed() => Ok(false),
-            Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("message delete")),
-        }
     }
 
     /// How many of the newest messages were written by others after `last_read_seq`:

@@ -5,7 +5,7 @@
 use domain::rate_limit::{Limit, Taken};
 use serde::Deserialize;
 
-use crate::item::n;
+use crate::item::{from_item, n};
 use crate::key::TTL;
 use crate::tx::{Slot, Transaction};
 use crate::update::Update;
@@ -65,14 +65,24 @@ impl RateCounters<'_> {
         }
     }
 
-    /// Whether `limit` still has room for `key` now, counting nothing.
-    pub async fn check(&self, limit: &Limit, key: &str, now_ms: i64) -> Result<Taken> {
-        let (start, _) = limit.window(now_ms);
-        let item: Option<Counter> = self.db.get(&counter_key(limit, key, start)).await?;
-        Ok(match item {
-            Some(counter) if counter.uses >= limit.max => limit.exceeded(now_ms),
-            _ => Taken::Allowed,
-        })
+    /// Whether every one of `limits` still has room for `key` now, counting nothing: one
+    /// round trip for them all; the first that is full says how long to wait.
+    pub async fn check_all(&self, limits: &[Limit], key: &str, now_ms: i64) -> Result<Taken> {
+        let keys: Vec<Key> = limits
+            .iter()
+            .map(|limit| counter_key(limit, key, limit.window(now_ms).0))
+            .collect();
+        let items = self.db.get_all(&keys.iter().collect::<Vec<_>>()).await?;
+        for (limit, item) in limits.iter().zip(items) {
+            let uses = match item {
+                Some(item) => from_item::<Counter>(item)?.uses,
+                None => 0,
+            };
+            if uses >= limit.max {
+                return Ok(limit.exceeded(now_ms));
+            }
+        }
+        Ok(Taken::Allowed)
     }
 }
 

@@ -192,10 +192,21 @@ impl<'a> Transaction<'a> {
     }
 
     pub(crate) fn check(&mut self, key: &Key, condition: &str) -> Result<Slot> {
+        self.check_with(key, condition, &[])
+    }
+
+    /// A condition on an item the transaction does not write, with its values.
+    pub(crate) fn check_with(
+        &mut self,
+        key: &Key,
+        condition: &str,
+        condition_values: Values<'_>,
+    ) -> Result<Slot> {
         let check = ConditionCheck::builder()
             .table_name(self.db.table())
             .set_key(Some(key.to_item()))
             .condition_expression(condition)
+            .set_expression_attribute_values(values(condition_values))
             .build()?;
         Ok(self.push(TransactWriteItem::builder().condition_check(check).build()))
     }

@@ -15,6 +15,15 @@ fn app(world: &World, rules: &[aws_smithy_mocks::Rule]) -> chat_users::App {
             ),
             "chat@example.com",
         ),
+        // Never reached by these requests: an SQS client that could not connect.
+        mail_jobs: services::queue::Queue::new(
+            &aws_config::SdkConfig::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .endpoint_url("http://127.0.0.1:9")
+                .build(),
+            "http://127.0.0.1:9/000000000000/mail".to_owned(),
+        ),
     }
 }
 

@@ -1,0 +1,60 @@
+//! Auth codes from the mail queue: a send-code request (or an owner adding a chat user)
+//! kept the bookkeeping and left a code item waiting for its code; here the code is made
+//! and, for a chat user, mailed. A job whose mail fails takes its code back and comes
+//! back from the queue to make another (nobody saw the first), so a passing SES failure
+//! costs the guest nothing; a request that came in between replaced the item, and the
+//! job stops.
+
+use domain::auth_code::CODE_TTL_MS;
+use domain::clock;
+use domain::jobs::CodeJob;
+use domain::text::Email;
+use edge::event_sources::JobError;
+use services::mail::AuthCodeEmail;
+use services::random::random_auth_code;
+
+use crate::App;
+
+pub async fn make_and_mail(app: &App, job: CodeJob) -> Result<(), JobError> {
+    let db = &app.ctx.db;
+    let Some(chat) = db.chats().get(job.chat_id).await? else {
+        return Ok(()); // deleted since
+    };
+    let Some(email) = Email::normalized(&job.email) else {
+        return Ok(()); // not an address (the request checked it: a bug)
+    };
+    let code = random_auth_code()?;
+    let digest = app
+        .ctx
+        .keys()
+        .await?
+        .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
+        .await?;
+    let codes = db.auth_codes();
+    let expires_at_ms = clock::now_millis() + CODE_TTL_MS;
+    if !codes
+        .set_code(
+            chat.id,
+            email.as_str(),
+            &job.source,
+            &job.job_id,
+            &digest,
+            expires_at_ms,
+        )
+        .await?
+    {
+        return Ok(()); // replaced by a later request, made already, or used
+    }
+    if !job.mailed {
+        return Ok(()); // a stranger's code: kept like a member's, never mailed
+    }
+    let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
+    if let Err(err) = app.mailer.send(&email, &message).await {
+        codes
+            .clear_code(chat.id, email.as_str(), &job.source, &job.job_id)
+            .await?;
+        return Err(err.into());
+    }
+    tracing::info!(chat_id = %chat.id, "auth code sent");
+    Ok(())
+}
