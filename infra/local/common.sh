@@ -175,7 +175,7 @@ start_bridge() {
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
     --realtime-function realtime --routes ping,typing \
     --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#' --stream-consumer 'dispatch=INSERT:EVT#' \
-    --stream-consumer 'lifecycle=REMOVE:CHAT,MODIFY:COMPANY#' \
+    --stream-consumer 'lifecycle=REMOVE:CHAT,REMOVE:COMPANY,MODIFY:COMPANY' \
     --queue "$DELIVERY_QUEUE=deliver" --queue "$NOTIFY_QUEUE=notify" --poll-interval 0.05
   for _ in $(seq 1 100); do
     grep -q "bridge ready" "$6" 2>/dev/null && return 0

@@ -21,6 +21,7 @@ use domain::clock;
 use domain::company::CompanyRecord;
 use domain::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
 use domain::message::MessageRecord;
+use domain::team::Membership;
 use domain::user::UserRecord;
 use edge::Context;
 use edge::config::Config;
@@ -76,6 +77,7 @@ impl World {
             password_hash: "$argon2id$unused".into(),
             created_at: now.clone(),
             updated_at: now.clone(),
+            memberships: [(company_id, Membership::OWNER)].into(),
         };
         let token = ApiTokenRecord {
             id: token_id,
@@ -97,11 +99,11 @@ impl World {
             chat_count: 1,
             webhook_count: 0,
             retention_days: None,
+            member_count: 1,
         };
         let chat = ChatRecord {
             id: chat_id,
             company_id,
-            owner_id: user_id,
             name: "Support".into(),
             description: None,
             password: None,

@@ -527,6 +527,36 @@ pub async fn latest_code(address: &str) -> String {
     }
 }
 
+/// The invitation code in the newest invitation email to `address` (within 20 s).
+pub async fn invitation_code(address: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let found = emails_to(address)
+            .await
+            .into_iter()
+            .rev()
+            .find(|(subject, _)| subject.contains("invited you to"))
+            .and_then(|(_, body)| {
+                body.split("Your invitation code: ").nth(1).map(|rest| {
+                    // The text part, or the HTML one (`<code>…</code>`).
+                    rest.trim_start_matches("<code>")
+                        .chars()
+                        .take_while(char::is_ascii_alphanumeric)
+                        .collect::<String>()
+                })
+            });
+        if let Some(code) = found.filter(|code| !code.is_empty()) {
+            remember_secret(&code);
+            return code;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no invitation reached {address}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// Records a secret the tests used, so the log check can look for it afterwards.
 pub fn remember_secret(secret: &str) {
     if let Ok(path) = std::env::var("SECRETS_FILE") {
@@ -691,6 +721,18 @@ impl Receiver {
         }
         self.requests()
     }
+}
+
+/// A mailer for a function state whose test sends no mail (its SES client goes nowhere).
+pub fn unused_mailer() -> services::mail::Mailer {
+    let config = services::aws_sdk_sesv2::Config::builder()
+        .behavior_version(services::aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .region(services::aws_sdk_sesv2::config::Region::new("us-east-1"))
+        .build();
+    services::mail::Mailer::new(
+        services::aws_sdk_sesv2::Client::from_conf(config),
+        "nobody@example.com",
+    )
 }
 
 /// Waits, if need be, until the aligned rate-limit window of `limit` has `needed` left:

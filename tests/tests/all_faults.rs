@@ -167,6 +167,21 @@ fn operator_items(user_id: &str, token_id: &str) -> String {
 
 /// The functions' state, built with the production loader, aimed at `port`.
 async fn app_at(port: u16) -> App {
+    App {
+        ctx: context_at(port).await,
+    }
+}
+
+/// The companies function's state, aimed at `port` (its mailer is never called here).
+async fn companies_at(port: u16) -> companies::App {
+    companies::App {
+        ctx: context_at(port).await,
+        mailer: api_tests::unused_mailer(),
+        accept_page: None,
+    }
+}
+
+async fn context_at(port: u16) -> Context {
     log();
     // The production budgets, whatever the local stack's AWS_BUDGET_SCALE says.
     let aws = sdk::loader_scaled(1)
@@ -180,9 +195,7 @@ async fn app_at(port: u16) -> App {
         _ => None,
     })
     .unwrap();
-    App {
-        ctx: Context::new(config, &aws).with_keys(keys()),
-    }
+    Context::new(config, &aws).with_keys(keys())
 }
 
 fn keys() -> Keys {
@@ -225,7 +238,7 @@ async fn get_user(app: &App, token: &str) -> (Response<Body>, Duration) {
 }
 
 /// `POST /api/companies` through companies' handler: (response, how long it took).
-async fn create_company(app: &App, token: &str) -> (Response<Body>, Duration) {
+async fn create_company(app: &companies::App, token: &str) -> (Response<Body>, Duration) {
     timed(companies::handle(
         app,
         event("companies/create.json", token),
@@ -317,24 +330,26 @@ fn log_lines() -> Vec<Value> {
 
 #[tokio::test]
 async fn a_dynamodb_that_never_answers_is_a_503_within_the_budget() {
-    let app = app_at(silent_port().await).await;
+    let port = silent_port().await;
+    let (app, companies) = (app_at(port).await, companies_at(port).await);
     let token = api_token(
         &ulid::Ulid::new().to_string(),
         &ulid::Ulid::new().to_string(),
     );
-    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&app, &token));
+    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&companies, &token));
     assert_unavailable("silent: GET /api/user", user);
     assert_unavailable("silent: POST /api/companies", company);
 }
 
 #[tokio::test]
 async fn a_dynamodb_that_refuses_connections_is_a_503() {
-    let app = app_at(closed_port()).await;
+    let port = closed_port();
+    let (app, companies) = (app_at(port).await, companies_at(port).await);
     let token = api_token(
         &ulid::Ulid::new().to_string(),
         &ulid::Ulid::new().to_string(),
     );
-    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&app, &token));
+    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&companies, &token));
     assert_unavailable("refused: GET /api/user", user);
     assert_unavailable("refused: POST /api/companies", company);
 }
@@ -342,12 +357,12 @@ async fn a_dynamodb_that_refuses_connections_is_a_503() {
 #[tokio::test]
 async fn a_throttling_dynamodb_is_a_503_logged_once_without_secrets() {
     let port = fake_dynamodb(|_| Answer::Throttle).await;
-    let app = app_at(port).await;
+    let (app, companies) = (app_at(port).await, companies_at(port).await);
     let token = api_token(
         &ulid::Ulid::new().to_string(),
         &ulid::Ulid::new().to_string(),
     );
-    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&app, &token));
+    let (user, company) = tokio::join!(get_user(&app, &token), create_company(&companies, &token));
     assert_unavailable("throttled: GET /api/user", user);
     assert_unavailable("throttled: POST /api/companies", company);
 
@@ -386,12 +401,13 @@ async fn a_failed_write_is_a_503_after_a_good_auth_read() {
             _ => write.clone(),
         }
     };
-    let throttled = app_at(fake_dynamodb(reads_then(Answer::Throttle)).await).await;
-    let silent = app_at(fake_dynamodb(reads_then(Answer::Hang)).await).await;
+    let throttling = fake_dynamodb(reads_then(Answer::Throttle)).await;
+    let hanging = fake_dynamodb(reads_then(Answer::Hang)).await;
+    let (throttled, silent) = (companies_at(throttling).await, companies_at(hanging).await);
     let token = api_token(&user_id, &token_id);
 
     // The same fake answers the auth read alone: the request gets as far as the write.
-    let (me, _) = get_user(&throttled, &token).await;
+    let (me, _) = get_user(&app_at(throttling).await, &token).await;
     assert_eq!(me.status(), 200, "the fake serves the auth read");
 
     let (throttled, silent) = tokio::join!(

@@ -682,8 +682,8 @@ async fn operators_hold_capped_numbers_of_tokens_companies_and_chats() {
         .await
         .update_item()
         .table_name(table_name())
-        .key("PK", storage::s(format!("USER#{}", op.id)))
-        .key("SK", storage::s(format!("COMPANY#{company}")))
+        .key("PK", storage::s(format!("COMPANY#{company}")))
+        .key("SK", storage::s("COMPANY"))
         .update_expression("SET chat_count = :almost")
         .expression_attribute_values(":almost", storage::n(9_999))
         .send()

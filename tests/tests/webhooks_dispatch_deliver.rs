@@ -412,7 +412,7 @@ async fn endpoints_are_the_owners_and_private_targets_are_refused() {
 #[tokio::test]
 async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
     use domain::events::{Change, Event};
-    use domain::ids::{ChatId, CompanyId, MessageId, UserId, WebhookId};
+    use domain::ids::{ChatId, CompanyId, MessageId, WebhookId};
     use domain::message::Tombstone;
     use domain::webhook::{DeliveryRecord, WebhookRecord};
     use services::standard_webhooks::{Targets, generate_secret};
@@ -421,7 +421,6 @@ async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
     let now = domain::clock::now_millis();
     let webhook = WebhookRecord {
         id: WebhookId::new(),
-        owner_id: UserId::new(),
         company_id: CompanyId::new(),
         url: receiver.url.clone(),
         events: None,
@@ -440,6 +439,7 @@ async fn without_the_local_allowance_loopback_is_refused_at_send_time() {
         chat_id: ChatId::new(),
         at: domain::clock::rfc3339(now),
         change: Change::MessageDeleted(Tombstone::new(MessageId::new(), None)),
+        actor: None,
     };
     let delivery = DeliveryRecord::new(&webhook, &event, now);
     let payload = domain::webhook::Payload::body(&event).unwrap();

@@ -40,13 +40,13 @@ async fn main() -> Result<(), lambda_http::Error> {
         chat_count: 0,
         webhook_count: 0,
         retention_days: None,
+        member_count: 1,
     };
-    ctx.db.companies().insert(&company).await?;
+    ctx.db.companies().insert(&company, &owner).await?;
 
     let chat = ChatRecord {
         id: ChatId::new(),
         company_id: company.id,
-        owner_id: owner.id,
         name: "Bench".into(),
         description: None,
         password: None,

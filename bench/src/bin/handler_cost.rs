@@ -85,9 +85,10 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let now = domain::clock::now_rfc3339();
-    let (user_id, token_id, chat_id, chat_user_id) = (
+    let (user_id, token_id, company_id, chat_id, chat_user_id) = (
         UserId::new(),
         ApiTokenId::new(),
+        CompanyId::new(),
         ChatId::new(),
         ChatUserId::new(),
     );
@@ -98,6 +99,7 @@ fn fixture() -> Fixture {
         password_hash: "$argon2id$unused".into(),
         created_at: now.clone(),
         updated_at: now.clone(),
+        memberships: [(company_id, domain::team::Membership::OWNER)].into(),
     };
     let token = ApiTokenRecord {
         id: token_id,
@@ -110,8 +112,7 @@ fn fixture() -> Fixture {
     };
     let chat = ChatRecord {
         id: chat_id,
-        company_id: CompanyId::new(),
-        owner_id: user_id,
+        company_id,
         name: "Support".into(),
         description: None,
         password: None,

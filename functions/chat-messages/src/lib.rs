@@ -9,6 +9,7 @@ use domain::events::{MAX_SEQ, Rendered};
 use domain::ids::{ChatId, EntityId, MessageId};
 use domain::message::{MessageRecord, MessageResource, sending_rate};
 use domain::rate_limit::budgets::MESSAGE_CHANGES;
+use domain::team::Action;
 use domain::text::{ClientId, MessageBody};
 use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
 use edge::fields::Fields;
@@ -40,7 +41,7 @@ async fn dispatch(
         Endpoint::List(chat) => list(app, &req, chat).await,
         Endpoint::Post(chat) => create(app, &req, chat).await,
         Endpoint::Get(chat, message) => {
-            let (_, message) = find(app, &req, chat, message).await?;
+            let (_, message) = find(app, &req, chat, message, Action::Read).await?;
             Ok(envelope::data(StatusCode::OK, message.resource()))
         }
         Endpoint::Edit(chat, message) => edit(app, &req, chat, message).await,
@@ -102,7 +103,7 @@ fn window(req: &ApiRequest) -> Result<Window, ApiError> {
 }
 
 async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let per_page = req.per_page(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let window = window(req)?;
     let page = app
@@ -152,8 +153,9 @@ async fn find(
     req: &ApiRequest,
     chat: ChatId,
     message: MessageId,
+    action: Action,
 ) -> Result<(ChatAccess, MessageRecord), ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, action).await?;
     let message = load(app, access.chat().id, message).await?;
     Ok((access, message))
 }
@@ -199,7 +201,7 @@ async fn delete(
     chat: ChatId,
     message: MessageId,
 ) -> Result<Response<Body>, ApiError> {
-    let (access, current) = find(app, req, chat, message).await?;
+    let (access, current) = find(app, req, chat, message, Action::ModerateMessages).await?;
     if let ChatAccess::Member(guest) = &access
         && current.chat_user_id != guest.chat_user.id
     {
@@ -208,7 +210,7 @@ async fn delete(
         ));
     }
     let author = match &access {
-        ChatAccess::Owner { .. } => None,
+        ChatAccess::Staff { .. } => None,
         ChatAccess::Member(guest) => Some(guest.chat_user.id),
     };
     budgets::spend(
@@ -218,9 +220,8 @@ async fn delete(
         TOO_MANY_CHANGES,
     )
     .await?;
-    if !app
-        .ctx
-        .db
+    if !access
+        .db(&app.ctx)
         .messages()
         .delete(access.chat(), &current, author)
         .await?
@@ -250,7 +251,7 @@ struct EventsMeta {
 /// caller may see it. An `after` older than the oldest kept event is a 409 with
 /// `reset: true`: the client reloads the messages instead of silently missing some.
 async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let per_page = req.per_page(DEFAULT_EVENTS_PER_PAGE, MAX_PER_PAGE)?;
     let after = req
         .query("after")

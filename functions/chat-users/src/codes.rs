@@ -287,7 +287,7 @@ async fn join(
             return Ok(false);
         }
     }
-    match crate::insert(app, chat, email, name, crate::Joined::ByEmail)
+    match crate::insert(&app.ctx.db, chat, email, name, crate::Joined::ByEmail)
         .await?
         .1
     {

@@ -4,6 +4,7 @@
 use domain::chat_user::{ChatUserRecord, TRANSCRIPTS_PER_DAY};
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId, EntityId};
+use domain::team::Action;
 use domain::text::Email;
 use edge::access::{self, ChatAccess};
 use edge::router::Method;
@@ -31,7 +32,7 @@ pub async fn transcript(
     chat: ChatId,
     chat_user_id: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     let chat_user: ChatUserRecord = match &access {
         ChatAccess::Member(guest) if guest.chat_user.id == chat_user_id => guest.chat_user.clone(),
         ChatAccess::Member(_) => {
@@ -39,7 +40,7 @@ pub async fn transcript(
                 "A chat user may ask for its own transcript only.",
             ));
         }
-        ChatAccess::Owner { chat, .. } => app
+        ChatAccess::Staff { chat, .. } => app
             .ctx
             .db
             .chat_users()

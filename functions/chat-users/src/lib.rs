@@ -14,6 +14,7 @@ use domain::chat_user::{AT_CHAT_USER_CAP, ChatUserRecord, Removal, UNVERIFIED_TT
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId, EntityId};
 use domain::rate_limit::budgets::{CHAT_USER_CHANGES, READ_MARKS};
+use domain::team::Action;
 use domain::text::{Email, Name, Seq};
 use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
 use edge::fields::Fields;
@@ -96,13 +97,13 @@ fn email_taken() -> ApiError {
 /// Operators and the chat user itself see an email; other chat users do not.
 fn shows_email(access: &ChatAccess, chat_user: &ChatUserRecord) -> bool {
     match access {
-        ChatAccess::Owner { .. } => true,
+        ChatAccess::Staff { .. } => true,
         ChatAccess::Member(guest) => guest.chat_user.id == chat_user.id,
     }
 }
 
 async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let per_page = req.per_page(25, 100)?;
     let page = app
         .ctx
@@ -133,7 +134,7 @@ async fn get(
     chat: ChatId,
     chat_user: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let chat_user = load(app, access.chat().id, chat_user).await?;
     Ok(envelope::data(
         StatusCode::OK,
@@ -142,13 +143,15 @@ async fn get(
 }
 
 async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (operator, chat) =
+        access::staff_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     let mut fields = Fields::new(&req.body);
     let email = fields.required::<Email>("email");
     let name = fields.required::<Name>("name");
     let send_code = fields.optional::<bool>("send_code").unwrap_or(false);
     let (email, name) = fields.finish_with(|| Some((email?, name?)))?;
-    let chat_user = match insert(app, &chat, &email, name, Joined::ByOwner).await? {
+    let db = operator.db(&app.ctx);
+    let chat_user = match insert(&db, &chat, &email, name, Joined::ByOwner).await? {
         (chat_user, ChatUserInserted::Inserted) => chat_user,
         (_, ChatUserInserted::EmailTaken) => return Err(email_taken()),
         (_, ChatUserInserted::ChatGone) => return Err(ApiError::NotFound(NO_SUCH_CHAT)),
@@ -174,7 +177,7 @@ enum Joined {
 
 /// A new chat user of `chat`, and whether it could be stored.
 async fn insert(
-    app: &App,
+    db: &storage::Db,
     chat: &ChatRecord,
     email: &Email,
     name: Name,
@@ -194,7 +197,7 @@ async fn insert(
         ttl: (joined == Joined::ByEmail).then(|| clock::now_millis() / 1000 + UNVERIFIED_TTL_SECS),
         ..ChatUserRecord::default()
     };
-    let inserted = app.ctx.db.chat_users().insert(chat, &chat_user).await?;
+    let inserted = db.chat_users().insert(chat, &chat_user).await?;
     Ok((chat_user, inserted))
 }
 
@@ -205,11 +208,11 @@ async fn update(
     chat: ChatId,
     chat_user: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let email = match &access {
-        ChatAccess::Owner { .. } => fields.present::<Email>("email"),
+        ChatAccess::Staff { .. } => fields.present::<Email>("email"),
         ChatAccess::Member(guest) => {
             if guest.chat_user.id != chat_user {
                 return Err(ApiError::Forbidden("A chat user may only change itself."));
@@ -222,7 +225,8 @@ async fn update(
     };
     fields.finish()?;
     let current = load(app, access.chat().id, chat_user).await?;
-    let chat_users = app.ctx.db.chat_users();
+    let db = access.db(&app.ctx);
+    let chat_users = db.chat_users();
     let name = name
         .map(Name::into_inner)
         .filter(|name| *name != current.name);
@@ -265,7 +269,7 @@ async fn delete(
     chat: ChatId,
     chat_user: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     if let ChatAccess::Member(guest) = &access
         && guest.chat_user.id != chat_user
     {
@@ -273,9 +277,8 @@ async fn delete(
     }
     let current = load(app, access.chat().id, chat_user).await?;
     // Its tokens die with the item (every chat-user request reads it); its messages stay.
-    if !app
-        .ctx
-        .db
+    if !access
+        .db(&app.ctx)
         .chat_users()
         .delete(access.chat(), &current, Removal::Deleted)
         .await?
@@ -293,7 +296,7 @@ async fn mint_token(
     chat: ChatId,
     chat_user: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (_, chat) = access::staff_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     let chat_user = load(app, chat.id, chat_user).await?;
     Ok(envelope::data(
         StatusCode::CREATED,
@@ -310,7 +313,7 @@ async fn revoke_tokens(
     chat: ChatId,
     chat_user: ChatUserId,
 ) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (_, chat) = access::staff_access(&app.ctx, req, chat, Action::ManageChatUsers).await?;
     let revoked = app
         .ctx
         .db

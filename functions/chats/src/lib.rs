@@ -1,4 +1,5 @@
-//! `chats`: the owner's chats, and the chat password ("share").
+//! `chats`: a company's chats, for its members (what each role may do: the edge's
+//! `access`), and the chat password ("share").
 //!
 //! A chat counts towards its company's `chat_count` in the same transaction that
 //! creates or deletes it (see storage's `chats`), which is what lets a company refuse
@@ -13,6 +14,7 @@ use domain::ids::{ChatId, CompanyId, EntityId};
 use domain::rate_limit::Taken;
 use domain::rate_limit::budgets::CHAT_CHANGES;
 use domain::realtime::TICKETS;
+use domain::team::Action;
 use domain::text::{ChatPassword, Description, Name, UnreadEmailMinutes};
 use edge::access::{self, NO_SUCH_CHAT};
 use edge::fields::Fields;
@@ -42,7 +44,7 @@ async fn dispatch(
         Endpoint::List => list(app, &req).await,
         Endpoint::Create => create(app, &req).await,
         Endpoint::Get(chat) => {
-            let access = access::chat_access(&app.ctx, &req, chat).await?;
+            let access = access::chat_access(&app.ctx, &req, chat, Action::Read).await?;
             Ok(envelope::data(StatusCode::OK, access.chat().resource()))
         }
         Endpoint::Update(chat) => update(app, &req, chat).await,
@@ -59,25 +61,34 @@ fn invalid_company() -> ApiError {
 async fn list(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let operator = auth::operator(&app.ctx, req).await?;
     let per_page = req.per_page(25, 100)?;
-    let company = match req.query("company_id") {
-        None => None,
+    // The companies whose every chat the caller sees (an agent that sees only its
+    // assigned chats lists none of a company's others).
+    let companies: Vec<CompanyId> = match req.query("company_id") {
+        None => operator
+            .user
+            .memberships
+            .iter()
+            .filter(|(_, membership)| membership.sees_every_chat())
+            .map(|(company, _)| *company)
+            .collect(),
         Some(raw) => {
             let company = CompanyId::parse(raw).ok_or_else(invalid_company)?;
-            // Only the caller's own companies: another owner's id is invalid, not empty.
-            app.ctx
-                .db
-                .companies()
-                .get(operator.user.id, company)
-                .await?
-                .ok_or_else(invalid_company)?;
-            Some(company)
+            // Only the caller's companies: another's id is invalid, not empty.
+            let membership =
+                access::authorize(&operator, company, Action::Read, CompanyId::NOT_FOUND)
+                    .map_err(|_| invalid_company())?;
+            if membership.sees_every_chat() {
+                vec![company]
+            } else {
+                Vec::new()
+            }
         }
     };
     let page = app
         .ctx
         .db
         .chats()
-        .list(operator.user.id, company, per_page, req.cursor())
+        .list_across(&companies, per_page, req.cursor())
         .await?;
     let items: Vec<_> = page.items.iter().map(ChatRecord::resource).collect();
     Ok(envelope::list(&items, per_page, page.next_cursor))
@@ -114,13 +125,19 @@ impl NewChat {
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let operator = auth::operator(&app.ctx, req).await?;
     let input = NewChat::parse(req)?;
+    // Another's company is an invalid company_id, as if there were none.
+    access::authorize(
+        &operator,
+        input.company,
+        Action::ManageChats,
+        CompanyId::NOT_FOUND,
+    )
+    .map_err(|err| match err {
+        ApiError::NotFound(_) => invalid_company(),
+        other => other,
+    })?;
     // The company's retention goes with the chat (a missing company fails the create).
-    let company = app
-        .ctx
-        .db
-        .companies()
-        .get(operator.user.id, input.company)
-        .await?;
+    let company = app.ctx.db.companies().get(input.company).await?;
     if let (Some(password), Some(company)) = (&input.password, &company) {
         refuse_guessable(password, &[input.name.as_str(), &company.name])?;
     }
@@ -129,7 +146,6 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     let chat = ChatRecord {
         id: ChatId::new(),
         company_id: input.company,
-        owner_id: operator.user.id,
         name: input.name.into_inner(),
         description: input.description.map(Description::into_inner),
         password: input.password.map(ChatPassword::into_inner),
@@ -153,7 +169,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
 /// A partial update built from the present fields; `null` clears a field (a `null`
 /// password turns sharing off).
 async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (operator, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (operator, chat) = access::staff_access(&app.ctx, req, chat, Action::ManageChats).await?;
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let description = fields.nullable::<Description>("description");
@@ -161,12 +177,7 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let unread_email_minutes = fields.present::<UnreadEmailMinutes>("unread_email_minutes");
     fields.finish()?;
     if let Some(Some(password)) = &password {
-        let company = app
-            .ctx
-            .db
-            .companies()
-            .get(chat.owner_id, chat.company_id)
-            .await?;
+        let company = app.ctx.db.companies().get(chat.company_id).await?;
         let chat_name = name.as_ref().map_or(chat.name.as_str(), Name::as_str);
         let company_name = company.as_ref().map_or("", |c| c.name.as_str());
         refuse_guessable(password, &[chat_name, company_name])?;
@@ -179,9 +190,8 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         unread_email_minutes: unread_email_minutes.map(UnreadEmailMinutes::get),
         updated_at: clock::now_rfc3339(),
     };
-    let chat = app
-        .ctx
-        .db
+    let chat = operator
+        .db(&app.ctx)
         .chats()
         .update(&chat, changes)
         .await?
@@ -213,7 +223,7 @@ async fn spend_chat_change(app: &App, operator: &auth::Operator) -> Result<(), A
 }
 
 async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (_, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (_, chat) = access::staff_access(&app.ctx, req, chat, Action::ManageChats).await?;
     // Deleted concurrently by another request: `false`.
     if !app.ctx.db.chats().delete(&chat).await? {
         return Err(ApiError::NotFound(NO_SUCH_CHAT));
@@ -226,7 +236,7 @@ async fn delete(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
 /// `{"regenerate": true}` replaces it, and with `"sign_out": true` also ends every
 /// chat-user token issued so far (for a password that leaked).
 async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let (operator, chat) = access::owner_access(&app.ctx, req, chat).await?;
+    let (operator, chat) = access::staff_access(&app.ctx, req, chat, Action::ManageChats).await?;
     let mut fields = Fields::new(&req.body);
     let regenerate = fields.optional::<bool>("regenerate").unwrap_or(false);
     let sign_out = fields.optional::<bool>("sign_out").unwrap_or(false);
@@ -247,9 +257,8 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
         (false, _) => PasswordWrite::IfUnset,
     };
     let new_password = random_token_string(16)?;
-    let password = app
-        .ctx
-        .db
+    let password = operator
+        .db(&app.ctx)
         .chats()
         .set_password(&chat, &new_password, write)
         .await?
@@ -275,7 +284,7 @@ async fn realtime_ticket(
     req: &ApiRequest,
     chat: ChatId,
 ) -> Result<Response<Body>, ApiError> {
-    let access = access::chat_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let realtime_url = app
         .ctx
         .config

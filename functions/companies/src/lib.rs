@@ -1,18 +1,47 @@
-//! `companies`: the caller's companies. They are stored in the owner's partition, so a
-//! company of another owner is simply not found (404), never forbidden.
+//! `companies`: the companies the caller is a member of. What a member may do in one is
+//! the edge's `access::company_member` (one table of actions × roles); a company the
+//! caller is not a member of is simply not found (404).
 
 pub mod routes;
+pub mod team;
 
 use domain::clock;
 use domain::company::CompanyRecord;
-use domain::ids::{CompanyId, EntityId, UserId};
+use domain::ids::{CompanyId, EntityId};
 use domain::personal_data::ErasureAnswer;
+use domain::team::{Action, Membership};
 use domain::text::{Email, Name, RetentionDays, Website};
 use domain::user::AT_COMPANY_CAP;
+use edge::access::company_member;
+use edge::auth::Operator;
 use edge::fields::Fields;
 use edge::{ApiError, ApiRequest, auth, envelope};
 
-pub use edge::App;
+use edge::Context;
+use services::mail::Mailer;
+
+pub struct App {
+    pub ctx: Context,
+    /// Invitations, mailed while the request waits.
+    pub mailer: Mailer,
+    /// `INVITATION_ACCEPT_URL`: the page an invitation email links to, with `?code=`
+    /// (the console's); without it the email carries the code alone.
+    pub accept_page: Option<String>,
+}
+
+impl App {
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = Context::from_env()?;
+        let from = ctx.config.require_mail_from()?.to_owned();
+        Ok(Self {
+            mailer: Mailer::from_config(&aws, from),
+            accept_page: std::env::var("INVITATION_ACCEPT_URL")
+                .ok()
+                .filter(|url| !url.trim().is_empty()),
+            ctx,
+        })
+    }
+}
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
@@ -32,33 +61,55 @@ async fn dispatch(
     endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
-    let owner = auth::operator(&app.ctx, &req).await?.user.id;
+    if endpoint == Endpoint::AcceptInvitation {
+        return team::accept(app, &req).await;
+    }
+    let operator = auth::operator(&app.ctx, &req).await?;
     match endpoint {
-        Endpoint::List => list(app, &req, owner).await,
-        Endpoint::Create => create(app, &req, owner).await,
-        Endpoint::Get(company) => get(app, owner, company).await,
-        Endpoint::Update(company) => update(app, &req, owner, company).await,
-        Endpoint::Delete(company) => delete(app, owner, company).await,
-        Endpoint::ExportData(company) => export_data(app, &req, owner, company).await,
-        Endpoint::EraseData(company) => erase_data(app, &req, owner, company).await,
+        Endpoint::AcceptInvitation => team::accept(app, &req).await,
+        Endpoint::Members(company) => team::list(app, &operator, company).await,
+        Endpoint::Invite(company) => team::invite(app, &req, &operator, company).await,
+        Endpoint::ChangeMember(company, id) => {
+            team::change(app, &req, &operator, company, id).await
+        }
+        Endpoint::RemoveMember(company, id) => team::remove(app, &operator, company, id).await,
+        Endpoint::List => list(app, &req, &operator).await,
+        Endpoint::Create => create(app, &req, &operator).await,
+        Endpoint::Get(company) => get(app, &operator, company).await,
+        Endpoint::Update(company) => update(app, &req, &operator, company).await,
+        Endpoint::Delete(company) => delete(app, &operator, company).await,
+        Endpoint::ExportData(company) => export_data(app, &req, &operator, company).await,
+        Endpoint::EraseData(company) => erase_data(app, &req, &operator, company).await,
     }
 }
 
 const NOT_FOUND: ApiError = ApiError::NotFound(CompanyId::NOT_FOUND);
 
-async fn list(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<Body>, ApiError> {
+async fn list(
+    app: &App,
+    req: &ApiRequest,
+    operator: &Operator,
+) -> Result<Response<Body>, ApiError> {
     let per_page = req.per_page(25, 100)?;
     let page = app
         .ctx
         .db
         .companies()
-        .list(owner, per_page, req.cursor())
+        .of_member(&operator.user, per_page, req.cursor())
         .await?;
-    let items: Vec<_> = page.items.iter().map(CompanyRecord::resource).collect();
+    let items: Vec<_> = page
+        .items
+        .iter()
+        .map(|(company, membership)| company.resource(*membership))
+        .collect();
     Ok(envelope::list(&items, per_page, page.next_cursor))
 }
 
-async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<Body>, ApiError> {
+async fn create(
+    app: &App,
+    req: &ApiRequest,
+    operator: &Operator,
+) -> Result<Response<Body>, ApiError> {
     let mut fields = Fields::new(&req.body);
     let name = fields.required::<Name>("name");
     let website = fields.nullable::<Website>("website");
@@ -68,7 +119,7 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
     let now = clock::now_rfc3339();
     let company = CompanyRecord {
         id: CompanyId::new(),
-        owner_id: owner,
+        owner_id: operator.user.id,
         name: name.into_inner(),
         website: website.map(Website::into_inner),
         widget_url: widget_url.flatten().map(Website::into_inner),
@@ -77,31 +128,47 @@ async fn create(app: &App, req: &ApiRequest, owner: UserId) -> Result<Response<B
         chat_count: 0,
         webhook_count: 0,
         retention_days: retention_days.flatten().map(RetentionDays::get),
+        member_count: 1,
     };
-    match app.ctx.db.companies().insert(&company).await? {
-        Added::Added => Ok(envelope::data(StatusCode::CREATED, company.resource())),
+    match app
+        .ctx
+        .db
+        .companies()
+        .insert(&company, &operator.user)
+        .await?
+    {
+        Added::Added => Ok(envelope::data(
+            StatusCode::CREATED,
+            company.resource(Membership::OWNER),
+        )),
         Added::AtCap => Err(ApiError::Conflict(AT_COMPANY_CAP)),
         Added::HolderGone => Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
     }
 }
 
-async fn get(app: &App, owner: UserId, company: CompanyId) -> Result<Response<Body>, ApiError> {
+async fn get(
+    app: &App,
+    operator: &Operator,
+    company: CompanyId,
+) -> Result<Response<Body>, ApiError> {
+    let membership = company_member(operator, company, Action::Read)?;
     let company = app
         .ctx
         .db
         .companies()
-        .get(owner, company)
+        .get(company)
         .await?
         .ok_or(NOT_FOUND)?;
-    Ok(envelope::data(StatusCode::OK, company.resource()))
+    Ok(envelope::data(StatusCode::OK, company.resource(membership)))
 }
 
 async fn update(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
+    operator: &Operator,
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
+    let membership = company_member(operator, company, Action::ChangeCompany)?;
     let mut fields = Fields::new(&req.body);
     let name = fields.present::<Name>("name");
     let website = fields.nullable::<Website>("website");
@@ -121,15 +188,22 @@ async fn update(
         .ctx
         .db
         .companies()
-        .update(owner, company, changes)
+        .update(company, changes)
         .await?
         .ok_or(NOT_FOUND)?;
-    Ok(envelope::data(StatusCode::OK, company.resource()))
+    Ok(envelope::data(StatusCode::OK, company.resource(membership)))
 }
 
-async fn delete(app: &App, owner: UserId, company: CompanyId) -> Result<Response<Body>, ApiError> {
-    match app.ctx.db.companies().delete(owner, company).await? {
-        CompanyDeleted::Deleted(company) => Ok(envelope::data(StatusCode::OK, company.resource())),
+async fn delete(
+    app: &App,
+    operator: &Operator,
+    company: CompanyId,
+) -> Result<Response<Body>, ApiError> {
+    let membership = company_member(operator, company, Action::DeleteCompany)?;
+    match app.ctx.db.companies().delete(company).await? {
+        CompanyDeleted::Deleted(company) => {
+            Ok(envelope::data(StatusCode::OK, company.resource(membership)))
+        }
         CompanyDeleted::HasChats => Err(ApiError::Conflict(
             "The company still has chats. Delete them first.",
         )),
@@ -137,13 +211,15 @@ async fn delete(app: &App, owner: UserId, company: CompanyId) -> Result<Response
     }
 }
 
-/// The company (the owner's, else 404) and the `email` a personal-data request is about.
+/// The company (a member's allowed personal-data requests, else 404 or 403) and the
+/// `email` a personal-data request is about.
 async fn data_request(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
+    operator: &Operator,
     company: CompanyId,
 ) -> Result<(Scope, Email), ApiError> {
+    company_member(operator, company, Action::PersonalData)?;
     let mut fields = Fields::new(&req.body);
     let email = fields.required::<Email>("email");
     let email = fields.finish_with(|| email)?;
@@ -151,11 +227,10 @@ async fn data_request(
         .ctx
         .db
         .companies()
-        .get(owner, company)
+        .get(company)
         .await?
         .ok_or(NOT_FOUND)?;
     let scope = Scope {
-        owner_id: owner,
         company_id: company.id,
     };
     Ok((scope, email))
@@ -166,10 +241,10 @@ async fn data_request(
 async fn export_data(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
+    operator: &Operator,
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
-    let (scope, email) = data_request(app, req, owner, company).await?;
+    let (scope, email) = data_request(app, req, operator, company).await?;
     let export = data_requests::export(&app.ctx.db, scope, email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, export))
 }
@@ -179,10 +254,10 @@ async fn export_data(
 async fn erase_data(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
+    operator: &Operator,
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
-    let (scope, email) = data_request(app, req, owner, company).await?;
+    let (scope, email) = data_request(app, req, operator, company).await?;
     let erased = data_requests::erase(&app.ctx.db, scope, email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
 }

@@ -1,6 +1,6 @@
 //! The routes of `companies`.
 
-use domain::ids::CompanyId;
+use domain::ids::{CompanyId, MemberId};
 use edge::router::Method::{Delete, Get, Post, Put};
 use edge::router::{Route, Routes, op};
 
@@ -15,9 +15,16 @@ pub enum Endpoint {
     ExportData(CompanyId),
     /// Erases one email from the company's chats.
     EraseData(CompanyId),
+    Members(CompanyId),
+    Invite(CompanyId),
+    /// A member (its user id) or an invitation (its id).
+    ChangeMember(CompanyId, MemberId),
+    RemoveMember(CompanyId, MemberId),
+    AcceptInvitation,
 }
 
 const COMPANY: &str = "company_id";
+const MEMBER: &str = "member_id";
 
 pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
@@ -42,5 +49,27 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/api/companies/{company_id}/erase-data",
         operations: &[op(Post, |p| Ok(Endpoint::EraseData(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/members",
+        operations: &[
+            op(Get, |p| Ok(Endpoint::Members(p.id(COMPANY)?))),
+            op(Post, |p| Ok(Endpoint::Invite(p.id(COMPANY)?))),
+        ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/members/{member_id}",
+        operations: &[
+            op(Put, |p| {
+                Ok(Endpoint::ChangeMember(p.id(COMPANY)?, p.id(MEMBER)?))
+            }),
+            op(Delete, |p| {
+                Ok(Endpoint::RemoveMember(p.id(COMPANY)?, p.id(MEMBER)?))
+            }),
+        ],
+    },
+    Route {
+        path: "/api/invitations/accept",
+        operations: &[op(Post, |_| Ok(Endpoint::AcceptInvitation))],
     },
 ]);

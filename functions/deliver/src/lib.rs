@@ -77,10 +77,7 @@ async fn run(app: &App, job: DeliveryJob) -> Result<(), JobError> {
     if delivery.status != DeliveryStatus::Pending {
         return Ok(()); // a second job for a delivery already settled
     }
-    let webhook = db
-        .webhooks()
-        .get(job.owner_id, job.company_id, job.webhook_id)
-        .await?;
+    let webhook = db.webhooks().get(job.company_id, job.webhook_id).await?;
     let Some(webhook) = webhook.filter(|w| w.enabled) else {
         // Deleted or disabled since: nothing is sent.
         return Ok(db
@@ -184,7 +181,11 @@ async fn disable(
         return Ok(()); // another attempt did it
     }
     tracing::warn!(webhook_id = %webhook.id, "webhook disabled after failing too long");
-    let owner = app.ctx.db.users().get(webhook.owner_id).await?;
+    let company = app.ctx.db.companies().get(webhook.company_id).await?;
+    let owner = match company {
+        Some(company) => app.ctx.db.users().get(company.owner_id).await?,
+        None => None,
+    };
     if let Some(email) = owner.and_then(|o| Email::normalized(&o.email)) {
         let last_error = outcome.error().unwrap_or_else(|| "no 2xx answer".into());
         let letter = Letter::webhook_disabled(&webhook.url, hours, &last_error);

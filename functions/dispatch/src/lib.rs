@@ -85,11 +85,7 @@ async fn dispatch(app: &App, event: &Event, lookups: &mut Lookups) -> Result<(),
     };
     let webhooks = match lookups.webhooks.entry(chat.company_id) {
         Entry::Occupied(known) => known.into_mut(),
-        Entry::Vacant(slot) => slot.insert(
-            db.webhooks()
-                .of_company(chat.owner_id, chat.company_id)
-                .await?,
-        ),
+        Entry::Vacant(slot) => slot.insert(db.webhooks().of_company(chat.company_id).await?),
     };
     for webhook in webhooks.iter().filter(|w| w.wants(event)) {
         queue_delivery(app, webhook, event).await?;
@@ -112,7 +108,6 @@ async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Re
     };
     if queue_it {
         let job = DeliveryJob {
-            owner_id: webhook.owner_id,
             company_id: webhook.company_id,
             webhook_id: webhook.id,
             delivery_id: delivery.id,
@@ -202,6 +197,7 @@ mod tests {
             chat_id: ChatId::new(),
             at: "t".into(),
             change,
+            actor: None,
         };
         assert_eq!(author(&event(Change::MessageCreated(message))), Some(who));
         let deleted = Tombstone::new(MessageId::new(), Some(who));

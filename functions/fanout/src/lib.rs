@@ -120,6 +120,7 @@ mod tests {
             chat_id: ChatId::new(),
             at: "t".into(),
             change,
+            actor: None,
         };
         assert_eq!(
             removed_chat_user(&event(Change::ChatUserRemoved(chat_user.clone()))),

@@ -3,6 +3,8 @@
 //! - a removed chat item: deleting a chat removes only its chat item (and its company's
 //!   count), so the answer does not wait on a chat of any size; this deletes everything
 //!   left in the chat's partition (messages, events, chat users, codes);
+//! - a removed company item: its partition's members (each one's user item loses its
+//!   entry for the company), invitations and webhook endpoints go;
 //! - a modified company item whose `retention_days` changed: the setting is copied onto
 //!   each of the company's chats (up to 10,000), where a post reads it.
 //!
@@ -15,7 +17,7 @@ use edge::Context;
 use edge::event_sources::JobError;
 use storage::Item;
 use storage::chats::chat_of_keys;
-use storage::companies::retention_change;
+use storage::companies::{company_of_keys, retention_change};
 
 pub struct App {
     pub ctx: Context,
@@ -43,11 +45,13 @@ async fn apply(app: &App, record: &EventRecord) -> Result<(), JobError> {
 
 async fn purge(app: &App, record: &EventRecord) -> Result<(), JobError> {
     let keys: Item = record.change.keys.clone().into();
-    let Some(chat_id) = chat_of_keys(&keys) else {
-        return Ok(());
-    };
-    let removed = app.ctx.db.chats().purge(chat_id).await?;
-    tracing::info!(chat_id = %chat_id, items = removed, "deleted chat purged");
+    if let Some(chat_id) = chat_of_keys(&keys) {
+        let removed = app.ctx.db.chats().purge(chat_id).await?;
+        tracing::info!(chat_id = %chat_id, items = removed, "deleted chat purged");
+    } else if let Some(company_id) = company_of_keys(&keys) {
+        let removed = app.ctx.db.companies().purge(company_id).await?;
+        tracing::info!(company_id = %company_id, items = removed, "deleted company purged");
+    }
     Ok(())
 }
 
@@ -62,7 +66,7 @@ async fn copy_retention(app: &App, record: &EventRecord) -> Result<(), JobError>
         .ctx
         .db
         .companies()
-        .apply_retention(company.owner_id, company.id, company.retention_days)
+        .apply_retention(company.id, company.retention_days)
         .await?;
     tracing::info!(company_id = %company.id, chats, "retention applied to the company's chats");
     Ok(())

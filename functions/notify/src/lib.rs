@@ -139,7 +139,7 @@ async fn send(
     };
     let chat_users = db.chat_users().all(chat.id).await?;
     let lines = message_lines(unread, &chat_users);
-    let company = db.companies().get(chat.owner_id, chat.company_id).await?;
+    let company = db.companies().get(chat.company_id).await?;
     let link = company
         .and_then(|c| c.widget_url)
         .map(|page| chat_link(&page, chat));

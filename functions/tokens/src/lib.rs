@@ -10,15 +10,13 @@ use domain::clock;
 use domain::ids::{ApiTokenId, EntityId};
 use domain::login::LoginFailuresRecord;
 use domain::text::{Email, Name, PresentedPassword};
-use domain::user::{AT_API_TOKEN_CAP, UserRecord};
+use domain::user::UserRecord;
 use edge::fields::Fields;
 use edge::{ApiError, ApiRequest, FieldErrors, auth, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
-use serde_json::json;
 use services::crypto;
-use storage::cap::Added;
 
 pub use edge::App;
 
@@ -71,32 +69,11 @@ impl Login {
 async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let input = Login::parse(req)?;
     let user = login(app, req.source(), &input.email, &input.password).await?;
-    let token = ApiTokenRecord {
-        id: ApiTokenId::new(),
-        user_id: user.id,
-        name: input
-            .token_name
-            .map_or_else(|| "API token".to_owned(), Name::into_inner),
-        created_at: clock::now_rfc3339(),
-        last_used_at: None,
-        last_used_ms: None,
-    };
-    let secret = app
-        .ctx
-        .keys()
-        .await?
-        .issue_api_token(user.id, token.id)
-        .await?;
-    match app.ctx.db.api_tokens().insert(&token).await? {
-        Added::Added => {}
-        Added::AtCap => return Err(ApiError::Conflict(AT_API_TOKEN_CAP)),
-        Added::HolderGone => return Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
-    }
-    tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
-    Ok(envelope::data(
-        StatusCode::CREATED,
-        json!({ "token": secret, "token_type": "Bearer", "api_token": token.resource() }),
-    ))
+    let name = input
+        .token_name
+        .map_or_else(|| "API token".to_owned(), Name::into_inner);
+    let issued = edge::api_tokens::issue(&app.ctx, &user, &name).await?;
+    Ok(envelope::data(StatusCode::CREATED, issued))
 }
 
 /// The failures that still count at `now_ms` (their window is open), or `None`.

@@ -1,5 +1,5 @@
-//! `webhooks`: a company's webhook endpoints, their secrets and their delivery log. Owner
-//! only: endpoints live in the owner's partition, so another owner's is a 404.
+//! `webhooks`: a company's webhook endpoints, their secrets and their delivery log, for
+//! the members whose role manages webhooks (the edge's `access`); a non-member gets 404.
 //!
 //! The events themselves are sent by `dispatch` (stream → one job per endpoint and event)
 //! and `deliver` (job → signed POST, retried); this function only manages endpoints and
@@ -11,10 +11,12 @@ use std::time::Duration;
 
 use domain::clock;
 use domain::company::MAX_WEBHOOKS;
-use domain::ids::{CompanyId, DeliveryId, EntityId, UserId, WebhookId};
+use domain::ids::{CompanyId, DeliveryId, EntityId, WebhookId};
 use domain::jobs::DeliveryJob;
+use domain::team::Action;
 use domain::text::{Description, EventTypes, UrlText};
 use domain::webhook::{DeliveryRecord, DeliveryStatus, WebhookRecord};
+use edge::access::company_member;
 use edge::config::WebhookSettings;
 use edge::fields::Fields;
 use edge::{ApiError, ApiRequest, Context, FieldErrors, auth, envelope};
@@ -58,63 +60,54 @@ async fn dispatch(
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
     use Endpoint as E;
-    let owner = auth::operator(&app.ctx, &req).await?.user.id;
+    let operator = auth::operator(&app.ctx, &req).await?;
+    company_member(&operator, endpoint.company(), Action::ManageWebhooks)?;
     match endpoint {
-        E::List(company) => list(app, &req, owner, company).await,
-        E::Create(company) => create(app, &req, owner, company).await,
+        E::List(company) => list(app, &req, company).await,
+        E::Create(company) => create(app, &req, company).await,
         E::Get(company, id) => {
-            let webhook = find(app, owner, company, id).await?;
+            let webhook = find(app, company, id).await?;
             Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
         }
-        E::Update(company, id) => update(app, &req, owner, company, id).await,
+        E::Update(company, id) => update(app, &req, company, id).await,
         E::Delete(company, id) => {
-            let gone = app.ctx.db.webhooks().delete(owner, company, id).await?;
+            let gone = app.ctx.db.webhooks().delete(company, id).await?;
             let webhook = gone.ok_or(NOT_FOUND)?;
             Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
         }
-        E::RotateSecret(company, id) => rotate(app, owner, company, id).await,
-        E::Deliveries(company, id) => deliveries(app, &req, owner, company, id).await,
-        E::RetryDelivery(company, id, delivery) => retry(app, owner, company, id, delivery).await,
+        E::RotateSecret(company, id) => rotate(app, company, id).await,
+        E::Deliveries(company, id) => deliveries(app, &req, company, id).await,
+        E::RetryDelivery(company, id, delivery) => retry(app, company, id, delivery).await,
     }
 }
 
 const NOT_FOUND: ApiError = ApiError::NotFound(WebhookId::NOT_FOUND);
 
-async fn find(
-    app: &App,
-    owner: UserId,
-    company: CompanyId,
-    id: WebhookId,
-) -> Result<WebhookRecord, ApiError> {
+async fn find(app: &App, company: CompanyId, id: WebhookId) -> Result<WebhookRecord, ApiError> {
     app.ctx
         .db
         .webhooks()
-        .get(owner, company, id)
+        .get(company, id)
         .await?
         .ok_or(NOT_FOUND)
 }
 
-/// The company must be the caller's: another owner's is a 404, like a missing one.
-async fn require_company(app: &App, owner: UserId, company: CompanyId) -> Result<(), ApiError> {
-    match app.ctx.db.companies().get(owner, company).await? {
+/// The company must still exist (a member's entry may name one deleted a moment ago).
+async fn require_company(app: &App, company: CompanyId) -> Result<(), ApiError> {
+    match app.ctx.db.companies().get(company).await? {
         Some(_) => Ok(()),
         None => Err(ApiError::NotFound(CompanyId::NOT_FOUND)),
     }
 }
 
-async fn list(
-    app: &App,
-    req: &ApiRequest,
-    owner: UserId,
-    company: CompanyId,
-) -> Result<Response<Body>, ApiError> {
+async fn list(app: &App, req: &ApiRequest, company: CompanyId) -> Result<Response<Body>, ApiError> {
     let per_page = req.per_page(25, 100)?;
-    require_company(app, owner, company).await?;
+    require_company(app, company).await?;
     let page = app
         .ctx
         .db
         .webhooks()
-        .list(owner, company, per_page, req.cursor())
+        .list(company, per_page, req.cursor())
         .await?;
     let items: Vec<_> = page.items.iter().map(|w| w.resource(false)).collect();
     Ok(envelope::list(&items, per_page, page.next_cursor))
@@ -135,7 +128,6 @@ fn target_url(fields: &mut Fields<'_>, url: Option<UrlText>, app: &App) -> Optio
 async fn create(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
     company: CompanyId,
 ) -> Result<Response<Body>, ApiError> {
     let mut fields = Fields::new(&req.body);
@@ -144,11 +136,10 @@ async fn create(
     let events = fields.optional::<EventTypes>("events");
     let description = fields.optional::<Description>("description");
     let url = fields.finish_with(|| url)?;
-    require_company(app, owner, company).await?;
+    require_company(app, company).await?;
     let now = clock::now_rfc3339();
     let webhook = WebhookRecord {
         id: WebhookId::new(),
-        owner_id: owner,
         company_id: company,
         url,
         events: events.map(EventTypes::into_inner),
@@ -175,7 +166,6 @@ async fn create(
 async fn update(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
     company: CompanyId,
     id: WebhookId,
 ) -> Result<Response<Body>, ApiError> {
@@ -197,19 +187,14 @@ async fn update(
         .ctx
         .db
         .webhooks()
-        .update(owner, company, id, changes)
+        .update(company, id, changes)
         .await?
         .ok_or(NOT_FOUND)?;
     Ok(envelope::data(StatusCode::OK, webhook.resource(false)))
 }
 
-async fn rotate(
-    app: &App,
-    owner: UserId,
-    company: CompanyId,
-    id: WebhookId,
-) -> Result<Response<Body>, ApiError> {
-    let webhook = find(app, owner, company, id).await?;
+async fn rotate(app: &App, company: CompanyId, id: WebhookId) -> Result<Response<Body>, ApiError> {
+    let webhook = find(app, company, id).await?;
     let rotated = app
         .ctx
         .db
@@ -223,12 +208,11 @@ async fn rotate(
 async fn deliveries(
     app: &App,
     req: &ApiRequest,
-    owner: UserId,
     company: CompanyId,
     id: WebhookId,
 ) -> Result<Response<Body>, ApiError> {
     let per_page = req.per_page(25, 100)?;
-    find(app, owner, company, id).await?;
+    find(app, company, id).await?;
     let page = app
         .ctx
         .db
@@ -242,12 +226,11 @@ async fn deliveries(
 /// Queues the delivery again now, whatever its state; `202` with the delivery.
 async fn retry(
     app: &App,
-    owner: UserId,
     company: CompanyId,
     id: WebhookId,
     delivery_id: DeliveryId,
 ) -> Result<Response<Body>, ApiError> {
-    let webhook = find(app, owner, company, id).await?;
+    let webhook = find(app, company, id).await?;
     if !webhook.enabled {
         return Err(ApiError::Conflict(
             "The webhook is disabled. Enable it first.",
@@ -276,7 +259,6 @@ async fn retry(
         Requeued::Gone => return Err(ApiError::NotFound(DeliveryId::NOT_FOUND)),
     }
     let job = DeliveryJob {
-        owner_id: owner,
         company_id: company,
         webhook_id: id,
         delivery_id,

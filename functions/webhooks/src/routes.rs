@@ -17,6 +17,22 @@ pub enum Endpoint {
     RetryDelivery(CompanyId, WebhookId, DeliveryId),
 }
 
+impl Endpoint {
+    /// The company of the path: every route of this function is under one.
+    pub fn company(self) -> CompanyId {
+        match self {
+            Endpoint::List(company)
+            | Endpoint::Create(company)
+            | Endpoint::Get(company, _)
+            | Endpoint::Update(company, _)
+            | Endpoint::Delete(company, _)
+            | Endpoint::RotateSecret(company, _)
+            | Endpoint::Deliveries(company, _)
+            | Endpoint::RetryDelivery(company, _, _) => company,
+        }
+    }
+}
+
 const COMPANY: &str = "company_id";
 
 /// The company and the endpoint of a path.

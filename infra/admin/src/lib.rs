@@ -203,6 +203,7 @@ pub async fn create_user(
         password_hash: crypto::hash_password(password)?,
         created_at: now.clone(),
         updated_at: now,
+        memberships: Default::default(),
     };
     match db.users().create(&user).await? {
         UserCreated::Created => Ok(user),

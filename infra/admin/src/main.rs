@@ -78,6 +78,13 @@ enum Command {
         after_help = "Examples:\n  chat-admin secret rotate\n  chat-admin secret rotate --discard-current   # a key that leaked: everything it signed stops now"
     )]
     Secret(SecretCommand),
+    /// Moves a table from before teams to the layout teams need: each company into a
+    /// partition of its own with its owner as its `owner` member, its webhook endpoints
+    /// with it, and its chats indexed under it. Run once after deploying this version;
+    /// safe to run again (a run stopped part-way finishes what is left). It scans the
+    /// table: the old items have no index.
+    #[command(after_help = "Example:\n  TABLE_NAME=<TableName output> chat-admin migrate")]
+    Migrate,
 }
 
 /// The secret that holds the keys: the stack's `KeysSecretArn` output (`make dev` puts its
@@ -336,6 +343,10 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
             let user = chat_admin::find_user(&db, &email).await?;
             let record = chat_admin::revoke_token(&db, user.id, &id).await?;
             print(json!({ "revoked": record.resource() }));
+        }
+        Command::Migrate => {
+            let migrated = storage::migrate::legacy_companies(&db).await?;
+            print(json!({ "migrated": migrated }));
         }
         Command::Secret(SecretCommand::Rotate {
             secret,

@@ -4,13 +4,12 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, CompanyId, MessageId, UserId};
+use crate::ids::{ChatId, CompanyId, MessageId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatRecord {
     pub id: ChatId,
     pub company_id: CompanyId,
-    pub owner_id: UserId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,

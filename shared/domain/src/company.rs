@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CompanyId, UserId};
+use crate::team::Membership;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompanyRecord {
     pub id: CompanyId,
+    /// Its one `owner` member (changed by a hand-over).
     pub owner_id: UserId,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,13 +28,18 @@ pub struct CompanyRecord {
     /// `None` keeps them. Each chat holds a copy (see `ChatRecord::retention_days`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    /// Members and invitations (kept by transactions, see `team::MAX_MEMBERS`).
+    #[serde(default)]
+    pub member_count: i64,
 }
 
-/// A company as the API shows it.
+/// A company as the API shows it, to one of its members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompanyResource<'a> {
     pub created_at: &'a str,
     pub id: CompanyId,
+    /// The caller's own role and `sees` in it.
+    pub membership: Membership,
     pub name: &'a str,
     pub owner_id: UserId,
     pub retention_days: Option<u32>,
@@ -42,10 +49,12 @@ pub struct CompanyResource<'a> {
 }
 
 impl CompanyRecord {
-    pub fn resource(&self) -> CompanyResource<'_> {
+    /// The company as `membership`'s holder sees it.
+    pub fn resource(&self, membership: Membership) -> CompanyResource<'_> {
         CompanyResource {
             created_at: &self.created_at,
             id: self.id,
+            membership,
             name: &self.name,
             owner_id: self.owner_id,
             retention_days: self.retention_days,

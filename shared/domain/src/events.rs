@@ -6,14 +6,16 @@
 //! An event is a [`Change`]: one variant per event type, each carrying the typed resource
 //! it is about, stored as operators see it. [`Event::render`] is the one place that
 //! decides what a chat user may see of it: no other chat user's email, anywhere. On the
-//! wire (and in the table) an event is `{at, chat_id, data, seq, type}`.
+//! wire (and in the table) an event is `{at, chat_id, data, seq, type}`, and, when a member
+//! of the company caused it, `actor: {type: "user", id, name}` (shown to members and
+//! webhooks, never to chat users).
 
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::chat::ChatResource;
 use crate::chat_user::ChatUserResource;
-use crate::ids::{ChatId, ChatUserId};
+use crate::ids::{ChatId, ChatUserId, UserId};
 use crate::message::{MessageResource, Tombstone};
 
 /// The highest `seq` a chat's log can reach (its keys hold 12 digits): also the highest
@@ -180,6 +182,34 @@ pub struct Event {
     pub chat_id: ChatId,
     pub at: String,
     pub change: Change,
+    /// The company's member who caused it, if one did.
+    pub actor: Option<Actor>,
+}
+
+/// A member of the company who caused an event, by name (as it was then).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Always `user` (a company's member).
+    #[serde(rename = "type")]
+    pub kind: ActorKind,
+    pub id: UserId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActorKind {
+    User,
+}
+
+impl Actor {
+    pub fn user(id: UserId, name: &str) -> Self {
+        Self {
+            kind: ActorKind::User,
+            id,
+            name: name.to_owned(),
+        }
+    }
 }
 
 /// Who an event is shown to.
@@ -216,8 +246,16 @@ impl Event {
         serializer: S,
         audience: Audience,
     ) -> Result<S::Ok, S::Error> {
-        // Fields in the order the API has always written them (alphabetical).
-        let mut out = serializer.serialize_struct("Event", 5)?;
+        // Fields in the order the API has always written them (alphabetical). Chat users
+        // see no member's id or name but a message author's.
+        let actor = self
+            .actor
+            .as_ref()
+            .filter(|_| matches!(audience, Audience::Owner));
+        let mut out = serializer.serialize_struct("Event", 5 + usize::from(actor.is_some()))?;
+        if let Some(actor) = actor {
+            out.serialize_field("actor", actor)?;
+        }
         out.serialize_field("at", &self.at)?;
         out.serialize_field("chat_id", &self.chat_id)?;
         self.change.serialize_data(&mut out, audience)?;
@@ -249,6 +287,8 @@ impl<'de> Deserialize<'de> for Event {
             at: String,
             #[serde(flatten)]
             change: Change,
+            #[serde(default)]
+            actor: Option<Actor>,
         }
         let stored = Stored::deserialize(deserializer)?;
         Ok(Event {
@@ -256,6 +296,7 @@ impl<'de> Deserialize<'de> for Event {
             chat_id: stored.chat_id,
             at: stored.at,
             change: stored.change,
+            actor: stored.actor,
         })
     }
 }
@@ -287,6 +328,7 @@ mod tests {
             chat_id: ChatId::new(),
             at: "2026-11-26T00:00:00.000Z".into(),
             change,
+            actor: None,
         }
     }
 

@@ -90,6 +90,13 @@ entity_id!(
     "No such API token."
 );
 entity_id!(CompanyId, "No such company.");
+entity_id!(InvitationId, "No such invitation.");
+entity_id!(
+    /// What `…/members/{member_id}` names: an active member's user id, or an
+    /// invitation's id.
+    MemberId,
+    "No such member."
+);
 entity_id!(ChatId, "No such chat.");
 entity_id!(ChatUserId, "No such chat user.");
 entity_id!(

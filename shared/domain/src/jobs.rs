@@ -11,12 +11,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::auth_code::CodeSource;
-use crate::ids::{ChatId, ChatUserId, CompanyId, DeliveryId, UserId, WebhookId};
+use crate::ids::{ChatId, ChatUserId, CompanyId, DeliveryId, WebhookId};
 
 /// One webhook delivery to attempt (its record holds the body and the attempt count).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryJob {
-    pub owner_id: UserId,
     pub company_id: CompanyId,
     pub webhook_id: WebhookId,
     pub delivery_id: DeliveryId,

@@ -5,6 +5,8 @@
 //!   [`chat`], [`chat_user`], [`auth_code`], [`message`], [`realtime`], [`webhook`]): what
 //!   is kept about each, and each one's API resource (the one type every answer, event,
 //!   webhook and email shows it as).
+//! - [`team`]: a company's members, their roles, and the one table of what each role
+//!   may do.
 //! - [`events`]: the chat log's typed events, and who sees what of them.
 //! - The rules: [`text`] (request values parsed into types), [`guessable`] (chat
 //!   passwords), [`rate_limit`], [`jobs`] (background work and its timing),
@@ -28,6 +30,7 @@ pub mod message;
 pub mod personal_data;
 pub mod rate_limit;
 pub mod realtime;
+pub mod team;
 pub mod text;
 pub mod user;
 pub mod webhook;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::events::Audience;
-use crate::ids::{ApiTokenId, ChatId, ChatUserId, UserId};
+use crate::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, UserId};
 use crate::rate_limit::Limit;
 
 /// Who holds a ticket or a connection.
@@ -31,8 +31,16 @@ impl Subscriber {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Grant {
-    ApiToken { token_id: ApiTokenId },
-    ChatUserToken { token_issued_ms: i64 },
+    /// A member's API token, and the company it is a member of (absent on tickets from
+    /// before teams: such a ticket opens nothing).
+    ApiToken {
+        token_id: ApiTokenId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        company_id: Option<CompanyId>,
+    },
+    ChatUserToken {
+        token_issued_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

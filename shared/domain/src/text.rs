@@ -174,6 +174,34 @@ text!(
 );
 
 text!(
+    /// A new account's password (accepting an invitation): 8–128 characters, and not
+    /// one a guesser tries early (see [`crate::guessable`]).
+    AccountPassword,
+    |field, text| {
+        char_len_between(field, text, 8, 128)?;
+        if crate::guessable::is_guessable(text) {
+            return Err(format!(
+                "The {field} is too easy to guess: use a few uncommon words."
+            ));
+        }
+        Ok(AccountPassword(text.to_owned()))
+    }
+);
+
+text!(
+    /// An invitation's code as presented: 16–64 letters and digits (a wrong one is
+    /// "invalid", whatever its shape).
+    InvitationCode,
+    |field, text| {
+        let text = text.trim();
+        if !(16..=64).contains(&text.len()) || !text.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(format!("The {field} is invalid or has expired."));
+        }
+        Ok(InvitationCode(text.to_owned()))
+    }
+);
+
+text!(
     /// A password presented for checking (login or joining a chat): never validated for
     /// shape beyond a sane length, so a wrong one is "wrong", not "invalid".
     PresentedPassword,

@@ -1,8 +1,11 @@
 //! Operators: people with an account, who hold API tokens and own companies.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::ids::UserId;
+use crate::ids::{CompanyId, UserId};
+use crate::team::Membership;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UserRecord {
@@ -12,6 +15,12 @@ pub struct UserRecord {
     pub password_hash: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The companies it is a member of, and as what: a copy of its membership items,
+    /// written in the same transactions, so the token check's read of this item is all a
+    /// membership check needs. Always written (even empty): memberships are set into it by
+    /// path.
+    #[serde(default)]
+    pub memberships: BTreeMap<CompanyId, Membership>,
 }
 
 /// A user as the API shows it (never its password hash).

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock;
 use crate::events::{Audience, Event, EventType, Rendered};
-use crate::ids::{ChatId, CompanyId, DeliveryId, UserId, WebhookId};
+use crate::ids::{ChatId, CompanyId, DeliveryId, WebhookId};
 
 /// Deliveries are kept this long (the log a receiver can inspect and retry from).
 pub const DELIVERY_RETENTION_SECS: i64 = 30 * 24 * 3600;
@@ -42,7 +42,6 @@ impl SigningSecret {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookRecord {
     pub id: WebhookId,
-    pub owner_id: UserId,
     pub company_id: CompanyId,
     pub url: String,
     /// `None`: every event type.
@@ -295,6 +294,7 @@ mod tests {
             chat_id: chat,
             at: "2026-11-26T01:02:03.004Z".into(),
             change: Change::MessageDeleted(Tombstone::new(crate::ids::MessageId::new(), None)),
+            actor: None,
         }
     }
 

@@ -1,25 +1,66 @@
-//! Who may touch a chat: its owner (API token of the user owning the chat's company)
-//! or one of its chat users (chat-user token of that chat). Shared by the chats,
-//! chat-users and chat-messages functions.
+//! Who may touch a company and its chats: a member of the company whose role allows the
+//! action (API token), decided by [`authorize`] from the domain's one table of actions ×
+//! roles and the caller's memberships (its user item, read with its token: no extra
+//! round trip); or, for a chat, one of its chat users (chat-user token of that chat).
+//! A non-member gets the 404 a missing company or chat gets; a member whose role is too
+//! low a 403. Shared by every function with company or chat routes.
+
+use std::borrow::Cow;
 
 use domain::chat::ChatRecord;
 use domain::events::Audience;
-use domain::ids::{ChatId, EntityId};
+use domain::ids::{ChatId, CompanyId, EntityId};
 use domain::realtime::{Grant, Subscriber};
+use domain::team::{Action, Membership};
 
 use crate::api_error::ApiError;
 use crate::auth::{self, Caller, Guest, Operator};
 use crate::context::Context;
 use crate::request::ApiRequest;
+use storage::Db;
 
 pub const NO_SUCH_CHAT: &str = ChatId::NOT_FOUND;
+pub const NO_SUCH_COMPANY: &str = CompanyId::NOT_FOUND;
 pub const OTHER_CHAT: &str = "This chat-user token belongs to another chat.";
+pub const ROLE_TOO_LOW: &str = "Your role in this company does not allow this.";
+
+/// The caller's membership of `company`, if its role allows `action`: a non-member gets
+/// `not_found` (404, as if the company did not exist), a member whose role does not
+/// allow it a 403. The one place that answers "may this operator do that here".
+pub fn authorize(
+    operator: &Operator,
+    company: CompanyId,
+    action: Action,
+    not_found: &'static str,
+) -> Result<Membership, ApiError> {
+    let membership = *operator
+        .user
+        .memberships
+        .get(&company)
+        .ok_or(ApiError::NotFound(not_found))?;
+    if membership.allows(action) {
+        Ok(membership)
+    } else {
+        Err(ApiError::Forbidden(ROLE_TOO_LOW))
+    }
+}
+
+/// [`authorize`] for a company's own routes (404: "No such company.").
+pub fn company_member(
+    operator: &Operator,
+    company: CompanyId,
+    action: Action,
+) -> Result<Membership, ApiError> {
+    authorize(operator, company, action, NO_SUCH_COMPANY)
+}
 
 /// The caller, allowed into the chat of the path's `chat_id`.
 #[derive(Debug, Clone)]
 pub enum ChatAccess {
-    Owner {
+    /// A member of the chat's company (API token).
+    Staff {
         operator: Operator,
+        membership: Membership,
         chat: ChatRecord,
     },
     Member(Guest),
@@ -28,7 +69,7 @@ pub enum ChatAccess {
 impl ChatAccess {
     pub fn chat(&self) -> &ChatRecord {
         match self {
-            ChatAccess::Owner { chat, .. } => chat,
+            ChatAccess::Staff { chat, .. } => chat,
             ChatAccess::Member(guest) => &guest.chat,
         }
     }
@@ -41,7 +82,7 @@ impl ChatAccess {
     /// Who it is, as a socket's holder.
     pub fn subscriber(&self) -> Subscriber {
         match self {
-            ChatAccess::Owner { operator, .. } => Subscriber::Owner(operator.user.id),
+            ChatAccess::Staff { operator, .. } => Subscriber::Owner(operator.user.id),
             ChatAccess::Member(guest) => Subscriber::ChatUser(guest.chat_user.id),
         }
     }
@@ -49,16 +90,25 @@ impl ChatAccess {
     /// The key its budgets (the domain's `rate_limit::budgets`) count under.
     pub fn budget_key(&self) -> String {
         match self {
-            ChatAccess::Owner { operator, .. } => operator.budget_key(),
+            ChatAccess::Staff { operator, .. } => operator.budget_key(),
             ChatAccess::Member(guest) => guest.budget_key(),
+        }
+    }
+
+    /// The table as this caller writes to it: the events a member's writes log name it.
+    pub fn db<'a>(&self, ctx: &'a Context) -> Cow<'a, Db> {
+        match self {
+            ChatAccess::Staff { operator, .. } => Cow::Owned(operator.db(ctx)),
+            ChatAccess::Member(_) => Cow::Borrowed(&ctx.db),
         }
     }
 
     /// Who it is and the access it came with: what a realtime ticket is minted under.
     pub fn grant(&self) -> (Subscriber, Grant) {
         let grant = match self {
-            ChatAccess::Owner { operator, .. } => Grant::ApiToken {
+            ChatAccess::Staff { operator, chat, .. } => Grant::ApiToken {
                 token_id: operator.token.id,
+                company_id: Some(chat.company_id),
             },
             ChatAccess::Member(guest) => Grant::ChatUserToken {
                 token_issued_ms: guest.token_issued_ms,
@@ -68,43 +118,63 @@ impl ChatAccess {
     }
 }
 
-/// Reads a chat for its owner: another owner's chat (or none) is a 404.
-pub async fn owned_chat(
+/// Reads a chat for a member of its company whose role allows `action` and who sees the
+/// chat: no such chat, a non-member, or a chat the member does not see (an agent that
+/// sees only its assigned chats) is a 404; a role too low a 403.
+pub async fn staff_chat(
     ctx: &Context,
     operator: &Operator,
     chat_id: ChatId,
-) -> Result<ChatRecord, ApiError> {
-    ctx.db
+    action: Action,
+) -> Result<(Membership, ChatRecord), ApiError> {
+    let chat = ctx
+        .db
         .chats()
         .get(chat_id)
         .await?
-        .filter(|chat| chat.owner_id == operator.user.id)
-        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))
+        .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
+    let seen = operator
+        .user
+        .memberships
+        .get(&chat.company_id)
+        .is_some_and(Membership::sees_every_chat);
+    if !seen {
+        return Err(ApiError::NotFound(NO_SUCH_CHAT));
+    }
+    let membership = authorize(operator, chat.company_id, action, NO_SUCH_CHAT)?;
+    Ok((membership, chat))
 }
 
-/// Owner or member of the chat. A chat-user token of another chat is a 403.
+/// A member of the chat's company allowed `action` (API token), or a chat user of the
+/// chat (whose own rules are the route's). A chat-user token of another chat is a 403.
 pub async fn chat_access(
     ctx: &Context,
     request: &ApiRequest,
     chat_id: ChatId,
+    action: Action,
 ) -> Result<ChatAccess, ApiError> {
     match auth::authenticate(ctx, request).await? {
         Caller::Operator(operator) => {
-            let chat = owned_chat(ctx, &operator, chat_id).await?;
-            Ok(ChatAccess::Owner { operator, chat })
+            let (membership, chat) = staff_chat(ctx, &operator, chat_id, action).await?;
+            Ok(ChatAccess::Staff {
+                operator,
+                membership,
+                chat,
+            })
         }
         Caller::Guest(guest) => member_of(guest, chat_id).map(ChatAccess::Member),
     }
 }
 
-/// Only the owner of the chat (API token).
-pub async fn owner_access(
+/// Only a member of the chat's company allowed `action` (API token).
+pub async fn staff_access(
     ctx: &Context,
     request: &ApiRequest,
     chat_id: ChatId,
+    action: Action,
 ) -> Result<(Operator, ChatRecord), ApiError> {
     let operator = auth::operator(ctx, request).await?;
-    let chat = owned_chat(ctx, &operator, chat_id).await?;
+    let (_, chat) = staff_chat(ctx, &operator, chat_id, action).await?;
     Ok((operator, chat))
 }
 

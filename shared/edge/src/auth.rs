@@ -70,6 +70,12 @@ impl Operator {
     pub fn budget_key(&self) -> String {
         format!("user#{}", self.user.id)
     }
+
+    /// The table as this member writes to it: the events its writes log name it.
+    pub fn db(&self, ctx: &Context) -> storage::Db {
+        ctx.db
+            .acting_as(domain::events::Actor::user(self.user.id, &self.user.name))
+    }
 }
 
 impl Guest {

@@ -6,9 +6,11 @@
 use domain::ids::{
     ApiTokenId, ChatId, ChatUserId, CompanyId, DeliveryId, EntityId, MessageId, UserId, WebhookId,
 };
+use domain::team::{Role, Sees};
 use domain::text::{
-    AuthCode, ChatPassword, ClientId, Description, Email, EventTypes, MessageBody, Name,
-    PresentedPassword, RetentionDays, Seq, UnreadEmailMinutes, UrlText, Website,
+    AccountPassword, AuthCode, ChatPassword, ClientId, Description, Email, EventTypes,
+    InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays, Seq, UnreadEmailMinutes,
+    UrlText, Website,
 };
 use serde_json::Value;
 
@@ -161,9 +163,27 @@ text_fields!(
     Description,
     ChatPassword,
     PresentedPassword,
+    AccountPassword,
+    InvitationCode,
     MessageBody,
     ClientId,
 );
+
+/// A member's role (`owner`, `admin`, `agent`).
+impl FromField for Role {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        Role::parse(expect_str(field, value)?)
+            .ok_or_else(|| format!("The {field} must be owner, admin or agent."))
+    }
+}
+
+/// Which chats a member sees (`all`, `assigned`).
+impl FromField for Sees {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        Sees::parse(expect_str(field, value)?)
+            .ok_or_else(|| format!("The {field} must be all or assigned."))
+    }
+}
 
 /// A body field holding an id (e.g. `company_id`): a 422 when malformed.
 macro_rules! id_fields {

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod api_error;
+pub mod api_tokens;
 pub mod auth;
 pub mod budgets;
 pub mod config;

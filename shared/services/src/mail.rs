@@ -193,6 +193,44 @@ impl Letter {
         }
     }
 
+    /// An invitation to a company's team: the code in the text (it is the whole proof),
+    /// and the accept page's link with the code when the deployment has one.
+    pub fn invitation(
+        company_name: &str,
+        inviter_name: &str,
+        role: &str,
+        code: &str,
+        link: Option<&str>,
+    ) -> Self {
+        let company = plain(company_name);
+        let inviter = plain(inviter_name);
+        let text_link = link.map_or_else(String::new, |link| format!("Accept it here: {link}\n\n"));
+        let html_link = link.map_or_else(String::new, |link| {
+            format!(
+                "<p><a href=\"{}\">Accept the invitation</a></p>",
+                escape_html(link)
+            )
+        });
+        Self {
+            subject: format!("{inviter} invited you to {company}'s team"),
+            text: format!(
+                "{inviter} invited you to join {company}'s team as {role}.\n\n\
+                 Your invitation code: {code}\n\n{text_link}\
+                 It works once, for this email address, within 7 days. \
+                 If you did not expect it, ignore this email.\n"
+            ),
+            html: html_page(&format!(
+                "<p>{} invited you to join <strong>{}</strong>'s team as {role}.</p>\
+                 <p>Your invitation code: <code>{code}</code></p>{html_link}\
+                 <p>It works once, for this email address, within 7 days. \
+                 If you did not expect it, ignore this email.</p>",
+                escape_html(&inviter),
+                escape_html(&company)
+            )),
+            headers: Vec::new(),
+        }
+    }
+
     /// To a company's owner: its endpoint kept failing and is off now.
     pub fn webhook_disabled(url: &str, failing_hours: u64, last_error: &str) -> Self {
         let url = plain(url);

@@ -6,7 +6,7 @@
 //! Items from before a count existed were never counted: a count may go below zero, and
 //! a cap may let that many more in. It never lets a holder grow without bound.
 
-use domain::{chat_user, company, user};
+use domain::{chat_user, company, team, user};
 
 use crate::item::{Item, n};
 use crate::tx::{Cancelled, Slot, Transaction};
@@ -36,6 +36,10 @@ pub const CHATS: Cap = Cap {
 pub const WEBHOOKS: Cap = Cap {
     attribute: "webhook_count",
     max: company::MAX_WEBHOOKS,
+};
+pub const MEMBERS: Cap = Cap {
+    attribute: "member_count",
+    max: team::MAX_MEMBERS,
 };
 pub const CHAT_USERS: Cap = Cap {
     attribute: "chat_user_count",

@@ -1,11 +1,13 @@
-//! What goes with a deleted operator (`chat-admin user delete`): its chats first (the
-//! rest of each one's items follow through the `lifecycle` function; from each one's
-//! delete on, its chat users' tokens are dead, since every chat-user request reads the
-//! chat), then its companies with their webhook endpoints (deliveries expire on their
-//! own), its API tokens, and itself last, so a delete stopped part-way leaves the
-//! operator to find and delete again.
+//! What goes with a deleted operator (`chat-admin user delete`): in each company it
+//! owns, its chats first (the rest of each one's items follow through the `lifecycle`
+//! function; from each one's delete on, its chat users' tokens are dead, since every
+//! chat-user request reads the chat), then the company's webhook endpoints (deliveries
+//! expire on their own) and the company; in the others, its membership ends. Then its
+//! API tokens, and itself last, so a delete stopped part-way leaves the operator to find
+//! and delete again.
 
 use domain::api_token::ApiTokenRecord;
+use domain::team::Role;
 use domain::user::UserRecord;
 use serde::Serialize;
 
@@ -31,21 +33,24 @@ pub enum Cascade {
     CompanyStillHasChats(UserDeleted),
 }
 
-/// Deletes `user` and everything it owns, in the order the module explains.
+/// Deletes `user` and everything it owns, in the order the module explains; in the
+/// companies it is only a member of, its membership ends.
 pub async fn delete_user(db: &Db, user: &UserRecord) -> Result<Cascade> {
     let mut deleted = UserDeleted::default();
-    for chat in db.chats().all(user.id, None).await? {
-        deleted.chats += usize::from(db.chats().delete(&chat).await?);
-    }
-    for company in db.companies().all(user.id).await? {
-        for webhook in db.webhooks().of_company(user.id, company.id).await? {
-            let gone = db
-                .webhooks()
-                .delete(user.id, company.id, webhook.id)
-                .await?;
+    for (company_id, membership) in &user.memberships {
+        let company_id = *company_id;
+        if membership.role != Role::Owner {
+            db.members().remove(company_id, user.id).await?;
+            continue;
+        }
+        for chat in db.chats().of_company(company_id).await? {
+            deleted.chats += usize::from(db.chats().delete(&chat).await?);
+        }
+        for webhook in db.webhooks().of_company(company_id).await? {
+            let gone = db.webhooks().delete(company_id, webhook.id).await?;
             deleted.webhooks += usize::from(gone.is_some());
         }
-        match db.companies().delete(user.id, company.id).await? {
+        match db.companies().delete(company_id).await? {
             CompanyDeleted::Deleted(_) => deleted.companies += 1,
             CompanyDeleted::NotFound => {}
             CompanyDeleted::HasChats => return Ok(Cascade::CompanyStillHasChats(deleted)),

@@ -6,16 +6,19 @@ use domain::chat::ChatRecord;
 use domain::clock;
 use domain::company::CompanyRecord;
 use domain::events::Change;
-use domain::ids::{ChatId, CompanyId, EntityId, UserId};
+use domain::ids::{ChatId, CompanyId, EntityId};
 
 use crate::cap::{self, Added};
 use crate::item::{Item, n, s, sort_key, to_item};
-use crate::key::{Entity, GSI1, GSI1PK, GSI1SK, PK, chat_partition, user_partition};
+use crate::key::{Entity, GSI1, GSI1PK, GSI1SK, PK, chat_partition, company_partition};
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::page::{ListQuery, Page};
 use crate::tx::{Slot, Transaction};
 use crate::update::Update;
-use crate::{Db, Key, Result};
+use crate::{Db, Key, Result, StoreError};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
 
 impl Entity for ChatRecord {
     type Id<'a> = ChatId;
@@ -27,20 +30,31 @@ impl Entity for ChatRecord {
 
 const GSI1_PREFIX: &str = "CHAT#";
 
-fn company_prefix(company_id: CompanyId) -> String {
-    format!("{GSI1_PREFIX}{company_id}#")
-}
-
-/// The stored item: the record, its key, and its GSI1 keys (the owner's chats, grouped
-/// by company, oldest first).
+/// The stored item: the record, its key, and its GSI1 keys (its company's chats, oldest
+/// first).
 pub(crate) fn chat_item(chat: &ChatRecord) -> Result<Item> {
     let mut item = to_item(&ChatRecord::key(chat.id), chat)?;
-    item.insert(GSI1PK.to_owned(), s(user_partition(chat.owner_id)));
-    item.insert(
-        GSI1SK.to_owned(),
-        s(format!("{}{}", company_prefix(chat.company_id), chat.id)),
-    );
+    let (gsi1pk, gsi1sk) = index_keys(chat.company_id, chat.id);
+    item.insert(GSI1PK.to_owned(), s(gsi1pk));
+    item.insert(GSI1SK.to_owned(), s(gsi1sk));
     Ok(item)
+}
+
+/// A chat's GSI1 keys: under its company.
+pub(crate) fn index_keys(company_id: CompanyId, chat_id: ChatId) -> (String, String) {
+    (
+        company_partition(company_id),
+        format!("{GSI1_PREFIX}{chat_id}"),
+    )
+}
+
+/// Where a page of chats across companies stops: the company it ends in, and that
+/// company's own cursor (`None`: its start).
+#[derive(Serialize, Deserialize)]
+struct AcrossCursor {
+    c: CompanyId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    k: Option<String>,
 }
 
 /// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.
@@ -57,7 +71,7 @@ pub struct ChatChanges {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatCreated {
     Created,
-    /// The company is not the owner's (or is gone).
+    /// The company is gone.
     NoSuchCompany,
     /// The company has [`domain::company::MAX_CHATS`] chats already.
     CompanyFull,
@@ -89,11 +103,11 @@ impl Chats<'_> {
         self.db.get(&ChatRecord::key(chat_id)).await
     }
 
-    /// The chat, counted in its company's `chat_count` in the same transaction; the
-    /// company key lies in the owner's partition, so this also checks ownership.
+    /// The chat, counted in its company's `chat_count` in the same transaction (which
+    /// also checks the company still exists).
     pub async fn create(&self, chat: &ChatRecord) -> Result<ChatCreated> {
         let mut tx = Transaction::new(self.db);
-        let company = CompanyRecord::key((chat.owner_id, chat.company_id));
+        let company = CompanyRecord::key(chat.company_id);
         let counted = cap::CHATS.count(&mut tx, &company, 1)?;
         tx.put_new(chat_item(chat)?)?;
         match tx.commit().await? {
@@ -108,11 +122,10 @@ impl Chats<'_> {
         }
     }
 
-    /// The owner's chats, all or one company's (GSI1).
+    /// A page of one company's chats (GSI1).
     pub async fn list(
         &self,
-        owner_id: UserId,
-        company_id: Option<CompanyId>,
+        company_id: CompanyId,
         per_page: usize,
         cursor: Option<String>,
     ) -> Result<Page<ChatRecord>> {
@@ -120,24 +133,73 @@ impl Chats<'_> {
             .list(&ListQuery {
                 list: "chats",
                 index: Some(GSI1),
-                partition: user_partition(owner_id),
-                sort_prefix: company_id.map_or_else(|| GSI1_PREFIX.to_owned(), company_prefix),
+                partition: company_partition(company_id),
+                sort_prefix: GSI1_PREFIX.to_owned(),
                 per_page,
                 cursor,
             })
             .await
     }
 
-    /// Every chat of the owner, or of one company (at most `MAX_CHATS`), page after page.
-    pub async fn all(
+    /// A page of the chats of several companies (the ones a member sees every chat of),
+    /// company after company in the order given: one Query per company the page reaches.
+    pub async fn list_across(
         &self,
-        owner_id: UserId,
-        company_id: Option<CompanyId>,
-    ) -> Result<Vec<ChatRecord>> {
+        companies: &[CompanyId],
+        per_page: usize,
+        cursor: Option<String>,
+    ) -> Result<Page<ChatRecord>> {
+        let (mut index, mut inner) = match cursor.as_deref() {
+            None => (0, None),
+            Some(raw) => {
+                let at: AcrossCursor = URL_SAFE_NO_PAD
+                    .decode(raw)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+                    .ok_or(StoreError::ForeignCursor)?;
+                let index = companies
+                    .iter()
+                    .position(|c| *c == at.c)
+                    .ok_or(StoreError::ForeignCursor)?;
+                (index, at.k)
+            }
+        };
+        let mut items = Vec::with_capacity(per_page);
+        while index < companies.len() {
+            let page = self
+                .list(companies[index], per_page - items.len(), inner.take())
+                .await?;
+            items.extend(page.items);
+            let next = match page.next_cursor {
+                Some(next) => Some(AcrossCursor {
+                    c: companies[index],
+                    k: Some(next),
+                }),
+                None => companies
+                    .get(index + 1)
+                    .map(|c| AcrossCursor { c: *c, k: None }),
+            };
+            if items.len() >= per_page || next.is_none() {
+                let next_cursor = next
+                    .map(|at| serde_json::to_vec(&at).map(|bytes| URL_SAFE_NO_PAD.encode(bytes)))
+                    .transpose()
+                    .map_err(|_| StoreError::Unexpected("a cursor did not serialise"))?;
+                return Ok(Page { items, next_cursor });
+            }
+            index += 1;
+        }
+        Ok(Page {
+            items,
+            next_cursor: None,
+        })
+    }
+
+    /// Every chat of one company (at most `MAX_CHATS`), page after page.
+    pub async fn of_company(&self, company_id: CompanyId) -> Result<Vec<ChatRecord>> {
         let mut all = Vec::new();
         let mut cursor = None;
         loop {
-            let page = self.list(owner_id, company_id, 100, cursor).await?;
+            let page = self.list(company_id, 100, cursor).await?;
             all.extend(page.items);
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -146,17 +208,8 @@ impl Chats<'_> {
         }
     }
 
-    /// Every chat of one company (at most `MAX_CHATS`), page after page.
-    pub async fn of_company(
-        &self,
-        owner_id: UserId,
-        company_id: CompanyId,
-    ) -> Result<Vec<ChatRecord>> {
-        self.all(owner_id, Some(company_id)).await
-    }
-
-    /// Applies `changes` to the owner's chat and logs `chat.updated`; `None` when the
-    /// chat is gone (or not the owner's).
+    /// Applies `changes` to the chat and logs `chat.updated`; `None` when the chat is
+    /// gone.
     pub async fn update(
         &self,
         chat: &ChatRecord,
@@ -171,10 +224,7 @@ impl Chats<'_> {
                     event_seq: head.seq + 1,
                     ..chat.clone()
                 };
-                let mut update = Update::new()
-                    .set("updated_at", s(&updated.updated_at))
-                    .condition("owner_id = :owner")
-                    .value(":owner", s(chat.owner_id.to_string()));
+                let mut update = Update::new().set("updated_at", s(&updated.updated_at));
                 if let Some(name) = &changes.name {
                     updated.name = name.clone();
                     update = update.set("name", s(name));
@@ -237,9 +287,7 @@ impl Chats<'_> {
                 updated.event_seq = head.seq + 1;
                 let mut update = Update::new()
                     .set("password", s(password))
-                    .set("updated_at", s(&updated.updated_at))
-                    .condition("owner_id = :owner")
-                    .value(":owner", s(chat.owner_id.to_string()));
+                    .set("updated_at", s(&updated.updated_at));
                 if unset_only {
                     update = update.condition("attribute_not_exists(password)");
                 }
@@ -261,11 +309,9 @@ impl Chats<'_> {
             }
             Committed::Refused {
                 cancelled, head, ..
-            } if cancelled.failed(head) => Ok(self
-                .get(chat.id)
-                .await?
-                .filter(|now| now.owner_id == chat.owner_id)
-                .and_then(|now| now.password)),
+            } if cancelled.failed(head) => {
+                Ok(self.get(chat.id).await?.and_then(|now| now.password))
+            }
             Committed::Refused { cancelled, .. } => Err(cancelled.unexpected("chat password")),
         }
     }
@@ -277,12 +323,8 @@ impl Chats<'_> {
     /// through the table's stream. `false` when it was already gone.
     pub async fn delete(&self, chat: &ChatRecord) -> Result<bool> {
         let mut tx = Transaction::new(self.db);
-        let head = tx.delete(
-            &ChatRecord::key(chat.id),
-            Some("attribute_exists(PK) AND owner_id = :owner"),
-            &[(":owner", s(chat.owner_id.to_string()))],
-        )?;
-        let company = CompanyRecord::key((chat.owner_id, chat.company_id));
+        let head = tx.delete(&ChatRecord::key(chat.id), Some("attribute_exists(PK)"), &[])?;
+        let company = CompanyRecord::key(chat.company_id);
         cap::CHATS.count(&mut tx, &company, -1)?;
         match tx.commit().await? {
             Ok(()) => Ok(true),
@@ -336,7 +378,6 @@ mod tests {
         let chat = ChatRecord {
             id: ChatId::new(),
             company_id: CompanyId::new(),
-            owner_id: UserId::new(),
             name: "Support".into(),
             description: None,
             password: None,
@@ -352,10 +393,7 @@ mod tests {
         };
         let item = chat_item(&chat).unwrap();
         assert_eq!(item[PK], s(format!("CHAT#{}", chat.id)));
-        assert_eq!(item[GSI1PK], s(format!("USER#{}", chat.owner_id)));
-        assert_eq!(
-            item[GSI1SK],
-            s(format!("CHAT#{}#{}", chat.company_id, chat.id))
-        );
+        assert_eq!(item[GSI1PK], s(format!("COMPANY#{}", chat.company_id)));
+        assert_eq!(item[GSI1SK], s(format!("CHAT#{}", chat.id)));
     }
 }

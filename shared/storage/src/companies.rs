@@ -1,40 +1,93 @@
-//! Companies, in their owner's partition: another owner's company id finds nothing.
-//! `chat_count` and `webhook_count` are kept by the chat and webhook transactions (see
-//! [`crate::cap`]), which is what lets a company refuse deletion while it has chats,
-//! without a race.
+//! Companies, each in a partition of its own (`COMPANY#<id>`) with its members,
+//! invitations and webhook endpoints, so ownership and membership changes never re-key
+//! anything. Who may read one is decided by the caller's memberships (its user item).
+//! `chat_count`, `webhook_count` and `member_count` are kept by the transactions that
+//! add and remove those (see [`crate::cap`]), which is what lets a company refuse
+//! deletion while it has chats, without a race.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::company::CompanyRecord;
-use domain::ids::{CompanyId, UserId};
+use domain::ids::{CompanyId, EntityId, UserId};
+use domain::team::Membership;
 use domain::user::UserRecord;
+use serde::{Deserialize, Serialize};
 
 use crate::cap::{self, Added};
 use crate::item::{Item, from_item, n, s, sort_key, to_item};
-use crate::key::{Entity, user_partition};
-use crate::page::{ListQuery, Page};
+use crate::key::{Entity, company_partition};
+use crate::members;
+use crate::page::Page;
 use crate::tx::Transaction;
 use crate::update::Update;
-use crate::{Db, Key, Result};
+use crate::{Db, Key, Result, StoreError};
 
-const PREFIX: &str = "COMPANY#";
+/// The company item's sort key.
+const COMPANY_SK: &str = "COMPANY";
 
 impl Entity for CompanyRecord {
-    /// The owner and the company.
-    type Id<'a> = (UserId, CompanyId);
+    type Id<'a> = CompanyId;
 
-    fn key((owner_id, company_id): (UserId, CompanyId)) -> Key {
-        Key::new(user_partition(owner_id), format!("{PREFIX}{company_id}"))
+    fn key(company_id: CompanyId) -> Key {
+        Key::new(company_partition(company_id), COMPANY_SK)
     }
 }
 
 /// A company item's change as the table's stream hands it (old and new images): the
 /// company and its new `retention_days`, when that is what changed.
 pub fn retention_change(old: Item, new: Item) -> Result<Option<CompanyRecord>> {
-    let keyed_as_company = |item: &Item| sort_key(item).is_some_and(|sk| sk.starts_with(PREFIX));
+    let keyed_as_company = |item: &Item| sort_key(item) == Some(COMPANY_SK);
     if !keyed_as_company(&old) || !keyed_as_company(&new) {
         return Ok(None);
     }
     let (old, new): (CompanyRecord, CompanyRecord) = (from_item(old)?, from_item(new)?);
     Ok((old.retention_days != new.retention_days).then_some(new))
+}
+
+/// The company whose company item these keys are (as the table's stream hands them), if
+/// they are a company item's.
+pub fn company_of_keys(keys: &Item) -> Option<CompanyId> {
+    if sort_key(keys) != Some(COMPANY_SK) {
+        return None;
+    }
+    let pk = keys.get(crate::key::PK)?.as_s().ok()?;
+    CompanyId::parse(pk.strip_prefix("COMPANY#")?)
+}
+
+/// Where a page of a member's companies ended: the member it was read for (another
+/// caller's cursor is refused, as every list's is) and the last company on it.
+#[derive(Serialize, Deserialize)]
+struct MemberCursor {
+    l: String,
+    u: UserId,
+    c: CompanyId,
+}
+
+impl MemberCursor {
+    const LIST: &'static str = "companies";
+
+    fn write(user: UserId, last: CompanyId) -> Result<String> {
+        let body = MemberCursor {
+            l: Self::LIST.to_owned(),
+            u: user,
+            c: last,
+        };
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|_| StoreError::Unexpected("a cursor did not serialise"))?;
+        Ok(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    fn read(raw: &str, user: UserId) -> Result<CompanyId> {
+        let body: MemberCursor = URL_SAFE_NO_PAD
+            .decode(raw)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or(StoreError::ForeignCursor)?;
+        if body.l != Self::LIST || body.u != user {
+            return Err(StoreError::ForeignCursor);
+        }
+        Ok(body.c)
+    }
 }
 
 /// What a `PUT` changes: `None` leaves a field alone, `Some(None)` clears it.
@@ -61,54 +114,78 @@ pub struct Companies<'a> {
 }
 
 impl Companies<'_> {
-    /// Adds the company, counted against [`cap::COMPANIES`] in the same transaction.
-    pub async fn insert(&self, company: &CompanyRecord) -> Result<Added> {
-        let item = to_item(&CompanyRecord::key((company.owner_id, company.id)), company)?;
-        self.db
-            .put_counted(item, &UserRecord::key(company.owner_id), cap::COMPANIES)
-            .await
+    /// Adds the company with its creator as its `owner` member, counted against
+    /// [`cap::COMPANIES`] on the creator's item in the same transaction.
+    pub async fn insert(&self, company: &CompanyRecord, owner: &UserRecord) -> Result<Added> {
+        members::ensure_map(self.db, owner).await?;
+        let member = members::founder(company, owner);
+        let mut tx = Transaction::new(self.db);
+        let counted = tx.update_with(
+            &UserRecord::key(owner.id),
+            cap::COMPANIES
+                .change(members::grant_on_user(&member), 1)
+                .condition("attribute_exists(PK)"),
+        )?;
+        let put = tx.put_new(to_item(
+            &CompanyRecord::key(company.id),
+            &CompanyRecord {
+                member_count: 1,
+                ..company.clone()
+            },
+        )?)?;
+        tx.put_new(members::member_item(&member)?)?;
+        tx.put_new(members::member_email_item(&member)?)?;
+        match tx.commit().await? {
+            Ok(()) => Ok(Added::Added),
+            // This very write, committed by an attempt whose answer was lost.
+            Err(cancelled) if cancelled.failed(put) => Ok(Added::Added),
+            Err(cancelled) if cancelled.failed(counted) => {
+                Ok(cap::Cap::refusal(&cancelled, counted))
+            }
+            Err(cancelled) => Err(cancelled.unexpected("company create")),
+        }
     }
 
-    pub async fn get(
-        &self,
-        owner_id: UserId,
-        company_id: CompanyId,
-    ) -> Result<Option<CompanyRecord>> {
-        self.db
-            .get(&CompanyRecord::key((owner_id, company_id)))
-            .await
+    pub async fn get(&self, company_id: CompanyId) -> Result<Option<CompanyRecord>> {
+        self.db.get(&CompanyRecord::key(company_id)).await
     }
 
-    pub async fn list(
+    /// A page of the companies `user` is a member of, in id order, with its membership
+    /// in each: one `BatchGetItem` of the companies its user item names, never a read per
+    /// company. The cursor is the last company id of the page before.
+    pub async fn of_member(
         &self,
-        owner_id: UserId,
+        user: &UserRecord,
         per_page: usize,
         cursor: Option<String>,
-    ) -> Result<Page<CompanyRecord>> {
-        self.db
-            .list(&ListQuery {
-                list: "companies",
-                index: None,
-                partition: user_partition(owner_id),
-                sort_prefix: PREFIX.to_owned(),
-                per_page,
-                cursor,
-            })
-            .await
-    }
-
-    /// Every company of the owner.
-    pub async fn all(&self, owner_id: UserId) -> Result<Vec<CompanyRecord>> {
-        let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.list(owner_id, 100, cursor).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
+    ) -> Result<Page<(CompanyRecord, Membership)>> {
+        let after = match cursor.as_deref() {
+            None => None,
+            Some(raw) => Some(MemberCursor::read(raw, user.id)?),
+        };
+        let mut ids: Vec<(CompanyId, Membership)> = user
+            .memberships
+            .iter()
+            .filter(|(id, _)| after.is_none_or(|after| **id > after))
+            .map(|(id, membership)| (*id, *membership))
+            .take(per_page + 1)
+            .collect();
+        let more = ids.len() > per_page;
+        ids.truncate(per_page);
+        let keys: Vec<Key> = ids.iter().map(|(id, _)| CompanyRecord::key(*id)).collect();
+        let found = self.db.get_all(&keys.iter().collect::<Vec<_>>()).await?;
+        let mut items = Vec::with_capacity(ids.len());
+        for ((_, membership), item) in ids.iter().zip(found) {
+            // A company deleted a moment ago (its members' entries are cleared after).
+            if let Some(item) = item {
+                items.push((from_item::<CompanyRecord>(item)?, *membership));
             }
         }
+        let next_cursor = match ids.last() {
+            Some((last, _)) if more => Some(MemberCursor::write(user.id, *last)?),
+            _ => None,
+        };
+        Ok(Page { items, next_cursor })
     }
 
     /// Copies the company's `retention_days` onto each of its chats, which is where a
@@ -116,22 +193,20 @@ impl Companies<'_> {
     /// before keeps the retention it was sent with). How many chats it set.
     pub async fn apply_retention(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         retention_days: Option<u32>,
     ) -> Result<usize> {
         let chats = self.db.chats();
         let mut applied = 0;
-        for chat in chats.of_company(owner_id, company_id).await? {
+        for chat in chats.of_company(company_id).await? {
             applied += usize::from(chats.set_retention(chat.id, retention_days).await?);
         }
         Ok(applied)
     }
 
-    /// `None` when the owner has no such company.
+    /// `None` when there is no such company.
     pub async fn update(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         changes: CompanyChanges,
     ) -> Result<Option<CompanyRecord>> {
@@ -149,13 +224,38 @@ impl Companies<'_> {
             update = update.set("name", s(name));
         }
         self.db
-            .update_returning(&CompanyRecord::key((owner_id, company_id)), update)
+            .update_returning(&CompanyRecord::key(company_id), update)
             .await
     }
 
-    /// Deletes a company that has no chats (and counts it off its owner).
-    pub async fn delete(&self, owner_id: UserId, company_id: CompanyId) -> Result<CompanyDeleted> {
-        let key = CompanyRecord::key((owner_id, company_id));
+    /// Clears what is left of a deleted company: each member's entry for it (and the
+    /// member's sockets), then every item of its partition. Safe to run again; how many
+    /// items went.
+    pub async fn purge(&self, company_id: CompanyId) -> Result<usize> {
+        let members = self.db.members();
+        loop {
+            let page = members.list(company_id, 100, None).await?;
+            for member in &page.items {
+                members
+                    .remove_after_company(company_id, member.user_id)
+                    .await?;
+            }
+            if page.next_cursor.is_none() {
+                break;
+            }
+        }
+        self.db
+            .purge_partition(&company_partition(company_id))
+            .await
+    }
+
+    /// Deletes a company that has no chats, with its owner's membership (and counts it
+    /// off its owner). The rest of its partition (other members, invitations, webhook
+    /// endpoints) is purged by the `lifecycle` function, which the company item's removal
+    /// reaches through the table's stream; until then, a member's entry for it finds no
+    /// company (404).
+    pub async fn delete(&self, company_id: CompanyId) -> Result<CompanyDeleted> {
+        let key = CompanyRecord::key(company_id);
         let Some(company) = self.db.get::<CompanyRecord>(&key).await? else {
             return Ok(CompanyDeleted::NotFound);
         };
@@ -163,14 +263,23 @@ impl Companies<'_> {
         let deleted = tx.delete(
             &key,
             Some(
-                "attribute_exists(PK) AND (attribute_not_exists(chat_count) OR chat_count = :zero)",
+                "attribute_exists(PK) AND owner_id = :owner AND \
+                 (attribute_not_exists(chat_count) OR chat_count = :zero)",
             ),
-            &[(":zero", n(0))],
+            &[(":zero", n(0)), (":owner", s(company.owner_id.to_string()))],
         )?;
-        cap::COMPANIES.count(&mut tx, &UserRecord::key(owner_id), -1)?;
+        tx.update_with(
+            &UserRecord::key(company.owner_id),
+            cap::COMPANIES.change(members::revoke_on_user(company_id), -1),
+        )?;
+        tx.delete(
+            &members::member_key(company_id, company.owner_id),
+            None,
+            &[],
+        )?;
         match tx.commit().await? {
             Ok(()) => Ok(CompanyDeleted::Deleted(company)),
-            // Still there: it has chats (again). Gone: deleted meanwhile.
+            // Still there: it has chats (again), or changed hands. Gone: deleted meanwhile.
             Err(cancelled) if cancelled.failed(deleted) => {
                 Ok(if cancelled.item(deleted).is_some() {
                     CompanyDeleted::HasChats

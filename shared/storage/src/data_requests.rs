@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use domain::chat::ChatRecord;
 use domain::chat_user::{ChatUserRecord, Removal};
 use domain::clock;
-use domain::ids::{ChatId, CompanyId, UserId};
+use domain::ids::{ChatId, CompanyId};
 use domain::personal_data::{
     ChatExport, ChatName, EXPORT_MESSAGE_BYTES, EXPORT_MESSAGES_PER_CHAT, Erased, Export,
     within_budget,
@@ -25,14 +25,12 @@ use crate::{Db, Result};
 /// The company an email's data is looked for in.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope {
-    pub owner_id: UserId,
     pub company_id: CompanyId,
 }
 
 impl Scope {
     pub fn of_chat(chat: &ChatRecord) -> Self {
         Self {
-            owner_id: chat.owner_id,
             company_id: chat.company_id,
         }
     }
@@ -40,10 +38,7 @@ impl Scope {
 
 /// The chat users `email` is in the company's chats, each with its chat.
 async fn find(db: &Db, scope: Scope, email: &str) -> Result<Vec<(ChatRecord, ChatUserRecord)>> {
-    let chats = db
-        .chats()
-        .of_company(scope.owner_id, scope.company_id)
-        .await?;
+    let chats = db.chats().of_company(scope.company_id).await?;
     let ids: Vec<ChatId> = chats.iter().map(|chat| chat.id).collect();
     let mut by_id: HashMap<ChatId, ChatRecord> =
         chats.into_iter().map(|chat| (chat.id, chat)).collect();

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::ids::{ChatId, UserId};
+use domain::ids::{ChatId, CompanyId, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
@@ -47,6 +47,12 @@ pub(crate) trait Entity {
 /// Everything of one operator: profile, API tokens, companies.
 pub fn user_partition(user_id: UserId) -> String {
     format!("USER#{user_id}")
+}
+
+/// Everything of one company but its chats: the company, its members and invitations,
+/// its webhook endpoints. Its chats point here from GSI1.
+pub fn company_partition(company_id: CompanyId) -> String {
+    format!("COMPANY#{company_id}")
 }
 
 /// Everything of one chat: the chat, its users, their codes, its messages.

@@ -7,7 +7,8 @@
 //! nothing here speaks HTTP: failures are a [`StoreError`].
 //!
 //! Every request is served by `GetItem`, `BatchGetItem`, `Query`, conditional writes and
-//! transactions; nothing scans. Uniqueness is a conditional put of a dedicated item, never
+//! transactions; nothing on a request's path scans (the one `Scan` is [`migrate`]'s, run
+//! once by an operator to move items from before companies had partitions of their own). Uniqueness is a conditional put of a dedicated item, never
 //! read-then-write. Updates are conditional on `attribute_exists` so a concurrently
 //! deleted item is never written back to life. Capped counts (tokens, companies, chats,
 //! webhooks, chat users) are one piece, [`cap`], counted in the writing transaction.
@@ -16,12 +17,13 @@
 //!
 //! | entity (module) | PK | SK | GSI1PK / GSI1SK | used by |
 //! |---|---|---|---|---|
-//! | user ([`users`]) | `USER#<user>` | `PROFILE` | | every API-token request (with its token, one `BatchGetItem`), `GET /api/user` |
+//! | user ([`users`]) | `USER#<user>` | `PROFILE` | | every API-token request (with its token, one `BatchGetItem`): its `memberships` map (company → role, sees) is what authorization reads; `GET /api/user` |
 //! | user email, unique ([`users`]) | `EMAIL#<email>` | `EMAIL` | | `POST /api/tokens` (login lookup), `chat-admin user create` (conditional put) |
 //! | login failures ([`logins`]) | `LOGIN#<email>` | `FAILURES#<source address>` | | `POST /api/tokens` (10 per 15 min per email and source, TTL) |
 //! | API token ([`api_tokens`]) | `USER#<user>` | `TOKEN#<token>` | | auth (revocation check), `GET /api/tokens` (Query `begins_with`), `DELETE /api/tokens/{id}` |
-//! | company ([`companies`]) | `USER#<owner>` | `COMPANY#<company>` | | `/api/companies*` (Get / Query in the owner's partition: another owner's id finds nothing), chat and webhook create (transaction keeps `chat_count`, `webhook_count`) |
-//! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `USER#<owner>` / `CHAT#<company>#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1, `?company_id=` narrows the prefix) |
+//! | company ([`companies`]) | `COMPANY#<company>` | `COMPANY` | | `/api/companies/{id}*` (Get, after the caller's membership allowed it), `GET /api/companies` (one `BatchGetItem` of the companies the caller's user item names), chat, webhook and member writes (transactions keep `chat_count`, `webhook_count`, `member_count`) |
+//! | member ([`members`]) | `COMPANY#<company>` | `MEMBER#<user>` | | `/api/companies/{id}/members*` (Query `begins_with`); written with the user item's `memberships` entry in one transaction |
+//! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `COMPANY#<company>` / `CHAT#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1 per company the caller sees, `?company_id=` for one) |
 //! | chat user ([`chat_users`]) | `CHAT#<chat>` | `MEMBER#<chat user>` | | chat-user token auth (with the chat, one `BatchGetItem`), `/api/chats/{id}/users*` (Query `begins_with`) |
 //! | chat-user email, unique in chat ([`chat_users`]) | `CHAT#<chat>` | `EMAIL#<email>` | | chat-user create (transaction), send-code / get-token lookup |
 //! | auth code + send throttle ([`auth_codes`]) | `CHAT#<chat>` | `CODE#<email>#<source>` | | send-code, get-token (versioned conditional writes, TTL) |
@@ -30,7 +32,7 @@
 //! | event ([`log`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
 //! | WebSocket connection ([`sockets`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
 //! | connection pointer ([`sockets`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
-//! | webhook endpoint ([`webhooks`]) | `USER#<owner>` | `WEBHOOK#<company>#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the owner's partition), the dispatcher's Query of a company's endpoints |
+//! | webhook endpoint ([`webhooks`]) | `COMPANY#<company>` | `WEBHOOK#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the company's partition), the dispatcher's Query of a company's endpoints |
 //! | webhook delivery ([`deliveries`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
 //! | rate-limit counter ([`rate_counters`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords, joiners, code sends, messages (conditional `ADD`; TTL: the window's end) |
 //! | realtime ticket ([`sockets`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional update; TTL 60 s) |
@@ -55,13 +57,16 @@ pub mod chats;
 pub mod companies;
 pub mod data_requests;
 pub mod deliveries;
+pub mod invitations;
 mod item;
 pub mod key;
 pub mod log;
 pub mod logins;
+pub mod members;
 pub mod message_changes;
 pub mod message_posts;
 pub mod messages;
+pub mod migrate;
 pub mod page;
 pub mod rate_counters;
 mod retry;
@@ -96,6 +101,9 @@ pub struct Db {
     table: String,
     /// How long events are kept (their TTL), in seconds.
     event_retention_secs: i64,
+    /// The company's member on whose behalf this handle writes: the events it logs
+    /// name it (see [`Db::acting_as`]).
+    actor: Option<domain::events::Actor>,
 }
 
 /// Events are kept at least this long by default.
@@ -107,6 +115,15 @@ impl Db {
             client: client.into(),
             table: table.into(),
             event_retention_secs: DEFAULT_EVENT_RETENTION_DAYS * 24 * 3600,
+            actor: None,
+        }
+    }
+
+    /// This table, for writes a company's member makes: every event they log names it.
+    pub fn acting_as(&self, actor: domain::events::Actor) -> Db {
+        Db {
+            actor: Some(actor),
+            ..self.clone()
         }
     }
 
@@ -134,6 +151,14 @@ impl Db {
 
     pub fn companies(&self) -> companies::Companies<'_> {
         companies::Companies { db: self }
+    }
+
+    pub fn members(&self) -> members::Members<'_> {
+        members::Members { db: self }
+    }
+
+    pub fn invitations(&self) -> invitations::Invitations<'_> {
+        invitations::Invitations { db: self }
     }
 
     pub fn chats(&self) -> chats::Chats<'_> {

@@ -103,6 +103,7 @@ pub(crate) fn append(
         chat_id: head.chat_id,
         at: clock::rfc3339(at_ms),
         change,
+        actor: tx.db().actor.clone(),
     };
     let item = tx.db().event_item(&event, at_ms, head.retention_days)?;
     let event_slot = tx.put_new(item)?;

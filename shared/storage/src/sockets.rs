@@ -17,12 +17,14 @@
 use domain::api_token::ApiTokenRecord;
 use domain::chat::ChatRecord;
 use domain::chat_user::ChatUserRecord;
-use domain::ids::{ApiTokenId, ChatId, ChatUserId, UserId};
+use domain::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, UserId};
 use domain::realtime::{ConnectionRecord, Grant, Subscriber, TicketRecord};
+use domain::user::UserRecord;
 use sha2::{Digest, Sha256};
 
 use crate::item::{Item, from_item, n, s, sort_key, to_item};
 use crate::key::{Entity, TTL, chat_partition, user_partition};
+use crate::members;
 use crate::page::ListQuery;
 use crate::tx::{Slot, Transaction};
 use crate::update::Update;
@@ -71,11 +73,9 @@ fn operator_socket_key(user: UserId, token: ApiTokenId, connection_id: &str) -> 
 /// The operator item of a connection, if it has one.
 fn operator_socket_of(connection: &ConnectionRecord) -> Option<Key> {
     match (connection.subscriber, connection.grant) {
-        (Subscriber::Owner(user), Some(Grant::ApiToken { token_id })) => Some(operator_socket_key(
-            user,
-            token_id,
-            &connection.connection_id,
-        )),
+        (Subscriber::Owner(user), Some(Grant::ApiToken { token_id, .. })) => Some(
+            operator_socket_key(user, token_id, &connection.connection_id),
+        ),
         _ => None,
     }
 }
@@ -102,23 +102,41 @@ pub enum Opened {
 struct OpenSlots {
     chat: Slot,
     access: Slot,
+    /// A member's membership of the chat's company.
+    member: Option<Slot>,
 }
 
 /// The conditions that the socket's access still holds, in `tx`.
 fn stage_access(tx: &mut Transaction<'_>, connection: &ConnectionRecord) -> Result<OpenSlots> {
     let chat_id = connection.chat_id;
     Ok(match (connection.subscriber, connection.grant) {
-        (Subscriber::Owner(user), Some(Grant::ApiToken { token_id })) => OpenSlots {
-            chat: tx.check_with(
-                &ChatRecord::key(chat_id),
-                "attribute_exists(PK) AND owner_id = :owner",
-                &[(":owner", s(user.to_string()))],
-            )?,
-            access: tx.check(
+        (
+            Subscriber::Owner(user),
+            Some(Grant::ApiToken {
+                token_id,
+                company_id: Some(company_id),
+            }),
+        ) => {
+            let chat = tx.check(&ChatRecord::key(chat_id), "attribute_exists(PK)")?;
+            let access = tx.check(
                 &ApiTokenRecord::key((user, token_id)),
                 "attribute_exists(PK)",
-            )?,
-        },
+            )?;
+            // Still a member of the chat's company: a removal ends its sockets too.
+            let member = tx.check_named(
+                &UserRecord::key(user),
+                "attribute_exists(#memberships.#company)",
+                &[
+                    ("#memberships", members::MEMBERSHIPS),
+                    ("#company", &company_id.to_string()),
+                ],
+            )?;
+            OpenSlots {
+                chat,
+                access,
+                member: Some(member),
+            }
+        }
         (Subscriber::ChatUser(chat_user), Some(Grant::ChatUserToken { token_issued_ms })) => {
             let not_revoked = "attribute_exists(PK) AND (attribute_not_exists(tokens_revoked_at_ms) \
                  OR tokens_revoked_at_ms < :issued)";
@@ -130,6 +148,7 @@ fn stage_access(tx: &mut Transaction<'_>, connection: &ConnectionRecord) -> Resu
                     not_revoked,
                     &issued,
                 )?,
+                member: None,
             }
         }
         // A ticket without its grant (or a grant of the other kind) opens nothing: a
@@ -137,6 +156,7 @@ fn stage_access(tx: &mut Transaction<'_>, connection: &ConnectionRecord) -> Resu
         _ => OpenSlots {
             chat: tx.check(&ChatRecord::key(chat_id), "attribute_exists(PK)")?,
             access: tx.check(&ChatRecord::key(chat_id), "attribute_not_exists(PK)")?,
+            member: None,
         },
     })
 }
@@ -213,7 +233,12 @@ impl Sockets<'_> {
         match tx.commit().await? {
             Ok(()) => Ok(Opened::Opened),
             Err(cancelled) if cancelled.failed(slots.chat) => Ok(Opened::ChatGone),
-            Err(cancelled) if cancelled.failed(slots.access) => Ok(Opened::AccessGone),
+            Err(cancelled)
+                if cancelled.failed(slots.access)
+                    || slots.member.is_some_and(|member| cancelled.failed(member)) =>
+            {
+                Ok(Opened::AccessGone)
+            }
             Err(cancelled) => Err(cancelled.unexpected("connection open")),
         }
     }
@@ -297,6 +322,24 @@ impl Sockets<'_> {
             self.forget(connection).await?;
         }
         Ok(sockets.len())
+    }
+
+    /// Closes a member's sockets to the chats of a company it is no longer a member of;
+    /// how many.
+    pub async fn close_member(&self, user: UserId, company_id: CompanyId) -> Result<usize> {
+        let mut closed = 0;
+        for connection in self.of_operator(user, None).await? {
+            if let Some(Grant::ApiToken {
+                company_id: Some(of),
+                ..
+            }) = connection.grant
+                && of == company_id
+            {
+                self.forget(&connection).await?;
+                closed += 1;
+            }
+        }
+        Ok(closed)
     }
 
     /// Every open socket of a chat.

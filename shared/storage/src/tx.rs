@@ -155,6 +155,15 @@ impl<'a> Transaction<'a> {
         Ok(self.push(TransactWriteItem::builder().put(put).build()))
     }
 
+    /// A put that replaces whatever item has its key.
+    pub(crate) fn put_over(&mut self, item: Item) -> Result<Slot> {
+        let put = Put::builder()
+            .table_name(self.db.table())
+            .set_item(Some(item))
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().put(put).build()))
+    }
+
     /// A put that must create its item (uniqueness, or a fresh id).
     pub(crate) fn put_new(&mut self, item: Item) -> Result<Slot> {
         self.put(item, "attribute_not_exists(PK)", &[])
@@ -207,6 +216,26 @@ impl<'a> Transaction<'a> {
             .set_key(Some(key.to_item()))
             .condition_expression(condition)
             .set_expression_attribute_values(values(condition_values))
+            .build()?;
+        Ok(self.push(TransactWriteItem::builder().condition_check(check).build()))
+    }
+
+    /// A condition that names attributes through `#placeholders` (`names`).
+    pub(crate) fn check_named(
+        &mut self,
+        key: &Key,
+        condition: &str,
+        names: &[(&str, &str)],
+    ) -> Result<Slot> {
+        let names = names
+            .iter()
+            .map(|(placeholder, name)| ((*placeholder).to_owned(), (*name).to_owned()))
+            .collect();
+        let check = ConditionCheck::builder()
+            .table_name(self.db.table())
+            .set_key(Some(key.to_item()))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
             .build()?;
         Ok(self.push(TransactWriteItem::builder().condition_check(check).build()))
     }

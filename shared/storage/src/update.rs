@@ -52,6 +52,33 @@ impl Update {
         self
     }
 
+    /// Sets `attr` to the value at `placeholder` unless it has a value already.
+    pub(crate) fn set_if_absent(mut self, attr: &str, placeholder: &str) -> Self {
+        let name = self.name(attr);
+        self.sets
+            .push(format!("{name} = if_not_exists({name}, {placeholder})"));
+        self
+    }
+
+    /// Sets `key` of the map attribute `map` (the map must exist).
+    pub(crate) fn set_entry(mut self, map: &str, key: &str, value: AttributeValue) -> Self {
+        let map_name = self.name(map);
+        let key_name = self.name(key);
+        let placeholder = format!(":{map}_{key}");
+        self.values.insert(placeholder.clone(), value);
+        self.sets
+            .push(format!("{map_name}.{key_name} = {placeholder}"));
+        self
+    }
+
+    /// Removes `key` of the map attribute `map`.
+    pub(crate) fn remove_entry(mut self, map: &str, key: &str) -> Self {
+        let map_name = self.name(map);
+        let key_name = self.name(key);
+        self.removes.push(format!("{map_name}.{key_name}"));
+        self
+    }
+
     /// Adds to a number (atomic: concurrent adds all count).
     pub(crate) fn add(mut self, attr: &str, value: AttributeValue) -> Self {
         let name = self.name(attr);

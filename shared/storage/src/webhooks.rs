@@ -1,18 +1,18 @@
-//! Webhook endpoints, in their owner's partition next to the company they belong to
-//! (`USER#<owner>` / `WEBHOOK#<company>#<webhook>`): another owner's id finds nothing,
-//! and the stream's dispatcher lists a company's endpoints with one Query. Counted on the
+//! Webhook endpoints, in their company's partition (`COMPANY#<company>` /
+//! `WEBHOOK#<webhook>`): another company's id finds nothing, and the stream's dispatcher
+//! lists a company's endpoints with one Query. Counted on the
 //! company ([`crate::cap::WEBHOOKS`]). Their deliveries are [`crate::deliveries`]'.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::clock;
 use domain::company::{CompanyRecord, MAX_WEBHOOKS};
 use domain::events::EventType;
-use domain::ids::{CompanyId, UserId, WebhookId};
+use domain::ids::{CompanyId, WebhookId};
 use domain::webhook::{ROTATION_OVERLAP_MILLIS, SigningSecret, WebhookRecord};
 
 use crate::cap::{self, Added};
 use crate::item::{n, s, to_item};
-use crate::key::{Entity, user_partition};
+use crate::key::{Entity, company_partition};
 use crate::page::{ListQuery, Page};
 use crate::tx::Transaction;
 use crate::update::Update;
@@ -20,24 +20,20 @@ use crate::{Db, Key, Result};
 
 pub(crate) const WEBHOOK_PREFIX: &str = "WEBHOOK#";
 
-fn company_prefix(company_id: CompanyId) -> String {
-    format!("{WEBHOOK_PREFIX}{company_id}#")
-}
-
 impl Entity for WebhookRecord {
-    /// The owner, the company and the endpoint.
-    type Id<'a> = (UserId, CompanyId, WebhookId);
+    /// The company and the endpoint.
+    type Id<'a> = (CompanyId, WebhookId);
 
-    fn key((owner_id, company_id, webhook_id): (UserId, CompanyId, WebhookId)) -> Key {
+    fn key((company_id, webhook_id): (CompanyId, WebhookId)) -> Key {
         Key::new(
-            user_partition(owner_id),
-            format!("{}{webhook_id}", company_prefix(company_id)),
+            company_partition(company_id),
+            format!("{WEBHOOK_PREFIX}{webhook_id}"),
         )
     }
 }
 
 fn own_key(webhook: &WebhookRecord) -> Key {
-    WebhookRecord::key((webhook.owner_id, webhook.company_id, webhook.id))
+    WebhookRecord::key((webhook.company_id, webhook.id))
 }
 
 /// What a `PUT` changes: `None` leaves a field alone.
@@ -57,9 +53,9 @@ pub struct Webhooks<'a> {
 
 impl Webhooks<'_> {
     /// Adds the endpoint, counted against [`cap::WEBHOOKS`] on its company in the same
-    /// transaction (`HolderGone`: the owner has no such company).
+    /// transaction (`HolderGone`: the company is gone).
     pub async fn insert(&self, webhook: &WebhookRecord) -> Result<Added> {
-        let company = CompanyRecord::key((webhook.owner_id, webhook.company_id));
+        let company = CompanyRecord::key(webhook.company_id);
         self.db
             .put_counted(
                 to_item(&own_key(webhook), webhook)?,
@@ -71,26 +67,20 @@ impl Webhooks<'_> {
 
     pub async fn get(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         webhook_id: WebhookId,
     ) -> Result<Option<WebhookRecord>> {
         self.db
-            .get(&WebhookRecord::key((owner_id, company_id, webhook_id)))
+            .get(&WebhookRecord::key((company_id, webhook_id)))
             .await
     }
 
-    fn list_query(
-        owner_id: UserId,
-        company_id: CompanyId,
-        per_page: usize,
-        cursor: Option<String>,
-    ) -> ListQuery {
+    fn list_query(company_id: CompanyId, per_page: usize, cursor: Option<String>) -> ListQuery {
         ListQuery {
             list: "webhooks",
             index: None,
-            partition: user_partition(owner_id),
-            sort_prefix: company_prefix(company_id),
+            partition: company_partition(company_id),
+            sort_prefix: WEBHOOK_PREFIX.to_owned(),
             per_page,
             cursor,
         }
@@ -98,26 +88,21 @@ impl Webhooks<'_> {
 
     pub async fn list(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         per_page: usize,
         cursor: Option<String>,
     ) -> Result<Page<WebhookRecord>> {
         self.db
-            .list(&Self::list_query(owner_id, company_id, per_page, cursor))
+            .list(&Self::list_query(company_id, per_page, cursor))
             .await
     }
 
     /// Every endpoint of a company (at most [`MAX_WEBHOOKS`] counted, and the few from
     /// before the count), for the dispatcher.
-    pub async fn of_company(
-        &self,
-        owner_id: UserId,
-        company_id: CompanyId,
-    ) -> Result<Vec<WebhookRecord>> {
+    pub async fn of_company(&self, company_id: CompanyId) -> Result<Vec<WebhookRecord>> {
         let per_page = usize::try_from(MAX_WEBHOOKS).unwrap_or(20);
         self.db
-            .list_all(Self::list_query(owner_id, company_id, per_page, None))
+            .list_all(Self::list_query(company_id, per_page, None))
             .await
     }
 
@@ -125,7 +110,6 @@ impl Webhooks<'_> {
     /// failures.
     pub async fn update(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         webhook_id: WebhookId,
         changes: WebhookChanges,
@@ -152,10 +136,7 @@ impl Webhooks<'_> {
             }
         }
         self.db
-            .update_returning(
-                &WebhookRecord::key((owner_id, company_id, webhook_id)),
-                update,
-            )
+            .update_returning(&WebhookRecord::key((company_id, webhook_id)), update)
             .await
     }
 
@@ -182,16 +163,15 @@ impl Webhooks<'_> {
     /// their own (and are skipped). `None` when there is no such endpoint.
     pub async fn delete(
         &self,
-        owner_id: UserId,
         company_id: CompanyId,
         webhook_id: WebhookId,
     ) -> Result<Option<WebhookRecord>> {
-        let Some(webhook) = self.get(owner_id, company_id, webhook_id).await? else {
+        let Some(webhook) = self.get(company_id, webhook_id).await? else {
             return Ok(None);
         };
         let mut tx = Transaction::new(self.db);
         tx.delete(&own_key(&webhook), Some("attribute_exists(PK)"), &[])?;
-        let company = CompanyRecord::key((owner_id, company_id));
+        let company = CompanyRecord::key(company_id);
         cap::WEBHOOKS.count(&mut tx, &company, -1)?;
         match tx.commit().await? {
             Ok(()) => Ok(Some(webhook)),

@@ -1,7 +1,7 @@
-//! `chats`: what a new chat must name, and another owner's chat.
+//! `chats`: what a new chat must name, and a chat of a company the caller is not a member
+//! of.
 
 use api_tests::in_process::{World, answer, batch_get, calls, fixture, get, request, with_body};
-use domain::ids::UserId;
 use serde_json::json;
 use storage::stored;
 
@@ -21,10 +21,10 @@ async fn a_chat_without_a_company_or_a_name_is_a_422_naming_both() {
 }
 
 #[tokio::test]
-async fn another_owners_chat_is_not_found() {
+async fn another_company_s_chat_is_not_found() {
     let world = World::new();
     let theirs = domain::chat::ChatRecord {
-        owner_id: UserId::new(),
+        company_id: domain::ids::CompanyId::new(),
         ..world.chat.clone()
     };
     let rules = [

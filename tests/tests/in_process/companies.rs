@@ -8,6 +8,8 @@ async fn a_page_size_out_of_range_or_a_foreign_cursor_is_a_422() {
     let rules = [batch_get(world.operator_items()), query(Vec::new())];
     let app = companies::App {
         ctx: world.context(&rules),
+        mailer: api_tests::unused_mailer(),
+        accept_page: None,
     };
     for (query_pairs, field) in [
         (&[("per_page", "0")][..], "per_page"),
