@@ -4,6 +4,9 @@
 //! credentials), so the same commands work against the deployed table and, with
 //! `AWS_ENDPOINT_URL`, against the local moto stack.
 
+// Output goes through `say`, which survives a closed pipe.
+#![deny(clippy::print_stdout)]
+
 use std::io::BufRead;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::Duration;
@@ -216,14 +219,25 @@ fn read_password(from_stdin: bool) -> Result<String, chat_admin::Error> {
         .map_err(|_| "give the password with --password-stdin or CHAT_ADMIN_PASSWORD".into())
 }
 
-/// Prints `value` as pretty JSON. A closed pipe (`chat-admin … | head`) ends the output
-/// quietly: `println!` would panic there.
+/// Prints `value` as pretty JSON (see `say`).
 fn print(value: impl serde::Serialize) {
+    say(&serde_json::to_string_pretty(&value).unwrap_or_default());
+}
+
+/// Prints one line on stdout, the only way this tool writes there (`print_stdout` is denied
+/// above). A closed pipe (`chat-admin … | head`) means the reader wants no more: the
+/// command ends quietly with success, where `println!` would panic. Any other write error
+/// is one.
+fn say(text: &str) {
     use std::io::Write;
-    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{text}").is_err() {
-        std::process::exit(0);
+    let written = writeln!(std::io::stdout().lock(), "{text}");
+    match written {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(err) => {
+            eprintln!("chat-admin: writing to stdout: {err}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -294,13 +308,13 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
         Command::Table(TableCommand::Create) => {
             let created = chat_admin::create_table(&dynamo, &cli.table).await?;
             let state = if created { "created" } else { "already exists" };
-            println!("table {}: {state}", cli.table);
+            say(&format!("table {}: {state}", cli.table));
         }
         Command::Mail(MailCommand::VerifySender { identity }) => {
             chat_admin::verify_sender(&aws_sdk_sesv2::Client::new(&aws), &identity).await?;
-            println!(
+            say(&format!(
                 "sender identity {identity}: registered (on AWS, finish its verification by email or DNS)"
-            );
+            ));
         }
         Command::User(UserCommand::Create {
             email,
@@ -325,7 +339,7 @@ async fn run(cli: Cli) -> Result<(), chat_admin::Error> {
             let user = chat_admin::find_user(&db, &email).await?;
             let (token, record) = chat_admin::issue_token(&db, &keys, &user, &name).await?;
             if quiet {
-                println!("{token}");
+                say(&token);
             } else {
                 print(
                     json!({ "token": token, "token_type": "Bearer", "api_token": record.resource() }),
