@@ -24,6 +24,11 @@ The emails SES was asked to send are also served alone, at `GET /local-api/ses-m
 every model moto holds, every DynamoDB item among them, and holds the lock while it does,
 so each look at the mail stalled the whole stack more as the tests filled the table.
 
+`GET /local-api/changes?after=N` answers the number of requests applied so far that may
+have changed something (every request but the known reads), as soon as it differs from N
+or after 20 s: the dev bridge long-polls it, so it can poll the stream and the queues
+rarely while nothing happens and at once after a write. It waits outside the lock.
+
 Usage: python moto_server.py HOST PORT
 """
 
@@ -31,6 +36,7 @@ import json
 import signal
 import sys
 import threading
+from urllib.parse import parse_qs
 
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
@@ -147,12 +153,51 @@ def ses_messages(start_response):
     return [body]
 
 
+CHANGES_PATH = "/local-api/changes"
+CHANGES_WAIT_S = 20
+# Operations that change nothing a poller looks for (the bridge's own polls among them).
+# An operation missing here only costs the bridge one poll more.
+READ_OPERATIONS = {
+    "BatchGetItem", "DescribeStream", "DescribeSecret", "DescribeTable", "DescribeTimeToLive",
+    "GetItem", "GetQueueAttributes", "GetQueueUrl", "GetRecords", "GetSecretValue",
+    "GetShardIterator", "ListQueues", "ListStreams", "ListTables", "Query", "ReceiveMessage", "Scan",
+}
+_changes = 0
+_changed = threading.Condition()
+
+
+def may_change(environ) -> bool:
+    """A request that may have written: any but a GET or a known read (X-Amz-Target names the
+    operation of DynamoDB, DynamoDB Streams, SQS and Secrets Manager's JSON protocols)."""
+    if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        return False
+    return environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2] not in READ_OPERATIONS
+
+
+def changes(environ, start_response):
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    after = int(query.get("after", ["-1"])[0])
+    with _changed:
+        _changed.wait_for(lambda: _changes != after, timeout=CHANGES_WAIT_S)
+        body = str(_changes).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
 def serialised(environ, start_response):
+    global _changes
+    if environ.get("PATH_INFO") == CHANGES_PATH:
+        return changes(environ, start_response)
     with _lock:
         if environ.get("PATH_INFO") == SES_MESSAGES_PATH:
             return ses_messages(start_response)
         # Drain the response inside the lock: the work happens while it is produced.
-        return list(_app(environ, start_response))
+        answer = list(_app(environ, start_response))
+    if may_change(environ):
+        with _changed:
+            _changes += 1
+            _changed.notify_all()
+    return answer
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ they meet in AWS. Each module plays one AWS part:
    in moto, invokes the function with the SQS event of up to 10 messages, deletes the
    ones that succeeded (all of them, or all but the `batchItemFailures`), and lets the
    failed ones come back when their visibility timeout lapses, as Lambda does.
+6. `changes`, the triggers' pace (no AWS part: Lambda's pollers cost this machine nothing):
+   fast while there is work, backing off while idle, woken by moto at once after a write.
 
 Query strings carry single-use tickets: nothing here logs a request target.
 

@@ -9,6 +9,7 @@ import signal
 from websockets.asyncio.server import Server, serve
 
 from . import __doc__ as PACKAGE_DOC
+from .changes import ChangeFeed
 from .invoker import Invoker
 from .management_api import ManagementApi
 from .queue_trigger import QueueTrigger
@@ -33,7 +34,8 @@ def parse_args() -> argparse.Namespace:
                    help="QUEUE_NAME=FUNCTION: an SQS event source mapping (repeatable)")
     p.add_argument("--queue-visibility-seconds", type=int, default=30,
                    help="how long a received message stays hidden (a failed one comes back after it)")
-    p.add_argument("--poll-interval", type=float, default=0.1)
+    p.add_argument("--poll-interval", type=float, default=0.1,
+                   help="seconds between polls while there is work; idle polls back off (changes.py)")
     p.add_argument("--routes", default="", help="comma-separated route keys besides $default")
     p.add_argument("--idle-timeout-seconds", type=float, default=600)
     p.add_argument("--max-connection-seconds", type=float, default=7200)
@@ -81,9 +83,11 @@ async def main() -> None:
         compression=None,  # API Gateway does not negotiate permessage-deflate
     )
     http_server = await asyncio.start_server(management.serve_client, args.host, args.management_port)
-    triggers = [asyncio.create_task(StreamTrigger(args, invoker, function, filters).run())
-                for function, filters in args.stream_consumer]
-    triggers += [asyncio.create_task(QueueTrigger(args, invoker, queue, function).run())
+    feed = ChangeFeed(args.dynamodb_endpoint)
+    triggers = [asyncio.create_task(feed.run())]
+    triggers += [asyncio.create_task(StreamTrigger(args, invoker, feed, function, filters).run())
+                 for function, filters in args.stream_consumer]
+    triggers += [asyncio.create_task(QueueTrigger(args, invoker, feed, queue, function).run())
                  for queue, function in args.queue]
     log(f"bridge ready: ws://{args.host}:{args.ws_port} management http://{args.host}:{args.management_port}")
 

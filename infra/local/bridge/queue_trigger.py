@@ -13,8 +13,14 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .changes import Backoff, ChangeFeed
 from .invoker import InvokeError, Invoker
 from .wire import log
+
+# The longest an idle queue poller waits. Unlike a stream record, a message can become
+# visible with no write: its DelaySeconds or a visibility timeout ends. Those come at most
+# this late; a sent message wakes the pollers at once (changes.py).
+IDLE_POLL_CAP_S = 0.5
 
 
 class QueueTrigger:
@@ -23,7 +29,8 @@ class QueueTrigger:
 
     BATCH_SIZE = 10  # the mapping's default BatchSize for standard queues
 
-    def __init__(self, args: argparse.Namespace, invoker: Invoker, queue: str, function: str) -> None:
+    def __init__(self, args: argparse.Namespace, invoker: Invoker, feed: ChangeFeed, queue: str,
+                 function: str) -> None:
         self.invoker = invoker
         self.queue = queue
         self.function = function
@@ -31,7 +38,7 @@ class QueueTrigger:
         config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=2, read_timeout=30)
         self.sqs = boto3.client("sqs", endpoint_url=args.dynamodb_endpoint, region_name=self.region, config=config)
         self.visibility_s = args.queue_visibility_seconds
-        self.poll_interval_s = max(args.poll_interval, 0.2)
+        self.backoff = Backoff(feed, max(args.poll_interval, 0.2), IDLE_POLL_CAP_S)
 
     async def run(self) -> None:
         url = None
@@ -47,12 +54,13 @@ class QueueTrigger:
     async def poll(self, url: str) -> None:
         # Short polls, not long ones: moto_server.py applies requests one at a time, and a
         # long poll would hold every other request of the stack for its whole wait.
+        self.backoff.before_poll()
         page = await asyncio.to_thread(
             self.sqs.receive_message, QueueUrl=url, MaxNumberOfMessages=self.BATCH_SIZE, WaitTimeSeconds=0,
             VisibilityTimeout=self.visibility_s, AttributeNames=["All"], MessageAttributeNames=["All"])
         messages = page.get("Messages", [])
+        await self.backoff.after_poll(found_work=bool(messages))
         if not messages:
-            await asyncio.sleep(self.poll_interval_s)
             return
         arn = f"arn:aws:sqs:{self.region}:123456789012:{self.queue}"
         records = [self.lambda_record(m, arn) for m in messages]

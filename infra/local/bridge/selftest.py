@@ -288,6 +288,14 @@ async def run_checks(ws_port: int, mgmt_port: int, ddb: Any) -> None:
     check("failed item is re-delivered from the failed record on", sks.count("EVT#fail") == 2 and len(retried) >= 1
           and sks.index("EVT#0001") < sks.index("EVT#fail"), batches)
 
+    # Idle, the shard poller backs off (up to seconds); a write still wakes it at once.
+    await asyncio.sleep(3)
+    written = time.monotonic()
+    await loop.run_in_executor(None, lambda: put("EVT#0005", n={"N": "5"}))
+    await until(lambda: any(r["dynamodb"]["Keys"]["SK"]["S"] == "EVT#0005" for r in records()), 8)
+    after_idle_ms = (time.monotonic() - written) * 1000
+    check("after idle, a write reaches the function within 250 ms", after_idle_ms < 250, f"{after_idle_ms:.0f} ms")
+
     # SQS: each message reaches the function in an SQS event; a reported failure comes back
     # after the visibility timeout (2 s here), a success never does.
     sqs = boto3.client("sqs", endpoint_url=ddb.meta.endpoint_url)

@@ -13,14 +13,22 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .changes import Backoff, ChangeFeed
 from .invoker import InvokeError, Invoker
 from .wire import STREAM_BATCH_SIZE, STREAM_MAX_RETRIES, STREAM_RETRY_DELAY_S, log
 
+# The longest an idle shard poller waits: only a safety net, every record comes with a
+# write, and a write wakes the pollers at once (changes.py).
+IDLE_POLL_CAP_S = 5
+# New shards and a re-created table also come with writes; without any, look this often.
+IDLE_SHARD_CHECK_S = 10
+
 
 class StreamTrigger:
-    def __init__(self, args: argparse.Namespace, invoker: Invoker, function: str,
+    def __init__(self, args: argparse.Namespace, invoker: Invoker, feed: ChangeFeed, function: str,
                  filters: list[tuple[str, str]]) -> None:
         self.args = args
+        self.feed = feed
         self.invoker = invoker
         self.function = function
         self.filters = filters
@@ -59,6 +67,7 @@ class StreamTrigger:
         finished: set[str] = set()
         try:
             while True:
+                seen = self.feed.count
                 # One page of shards (up to 100) is plenty for a local table.
                 desc = await asyncio.to_thread(self.streams.describe_stream, StreamArn=arn)
                 shards = desc["StreamDescription"]["Shards"]
@@ -73,7 +82,8 @@ class StreamTrigger:
                         finished.add(sid)
                 if await self.latest_stream_arn() != arn:
                     return
-                await asyncio.sleep(1)
+                await asyncio.sleep(1)  # at most once a second while writes keep coming
+                await self.feed.wait(seen, IDLE_SHARD_CHECK_S)
         finally:
             for task in tasks.values():
                 task.cancel()
@@ -92,7 +102,9 @@ class StreamTrigger:
         # reading the discarded copy. TRIM_HORIZON first: the local stack is fresh, so
         # every record is one the app wants to see.
         last_sequence: str | None = None
+        backoff = Backoff(self.feed, self.args.poll_interval, IDLE_POLL_CAP_S)
         while True:
+            backoff.before_poll()
             position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last_sequence}
                         if last_sequence else {"ShardIteratorType": "TRIM_HORIZON"})
             iterator = (await asyncio.to_thread(self.streams.get_shard_iterator, StreamArn=arn,
@@ -105,8 +117,7 @@ class StreamTrigger:
                 await self.deliver(records[i:i + STREAM_BATCH_SIZE])
             if not page.get("NextShardIterator"):
                 return  # a closed shard, drained
-            if not page["Records"]:
-                await asyncio.sleep(self.args.poll_interval)
+            await backoff.after_poll(found_work=bool(page["Records"]))
 
     def lambda_record(self, record: dict[str, Any], arn: str) -> dict[str, Any]:
         return {
