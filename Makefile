@@ -17,7 +17,8 @@ NODE_PEER_STAMP := $(NODE_PEER)/node_modules/.installed-$(shell cat $(NODE_PEER)
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make dev    run the API on http://127.0.0.1:3000 (moto + cargo lambda watch), with a demo token"
+	@echo "make dev    run the API on http://127.0.0.1:3000 (moto + cargo lambda watch), with a demo token;"
+	@echo "            other ports: API_PORT=.. WS_PORT=.. MANAGEMENT_PORT=.. MOTO_PORT=.. make dev (README, Ports)"
 	@echo "make test   run every test against a private local stack, then lint template.yaml"
 	@echo "make mail   print the emails the local SES (moto) received, with their codes"
 	@echo "make code EMAIL=guest@example.com   print only the newest code sent to that address"

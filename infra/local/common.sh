@@ -54,10 +54,24 @@ start_bg() {
   STARTED_PIDS+=("$!")
 }
 
+# descendants PID: PID and every process under it, by parent.
+descendants() {
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { children[$2] = children[$2] " " $1 }
+    END { todo = root
+          while (todo != "") { n = split(todo, next_pids, " "); todo = ""
+            for (i = 1; i <= n; i++) { print next_pids[i]; todo = todo children[next_pids[i]] } } }'
+}
+
+# Stops every process started with start_bg, and everything under them: `cargo lambda
+# watch` starts each function in a session of its own, out of reach of a signal to its
+# group, so whatever outlives its group is killed by pid.
 stop_all() {
-  local pid
+  trap '' INT TERM  # a second Ctrl-C must not cut the clean-up short
+  local pid tree=()
   for pid in "${STARTED_PIDS[@]:-}"; do
     [ -n "$pid" ] || continue
+    tree+=($(descendants "$pid"))
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${STARTED_PIDS[@]:-}"; do
@@ -65,7 +79,35 @@ stop_all() {
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   done
+  for pid in "${tree[@]:-}"; do
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+  done
   STARTED_PIDS=()
+}
+
+# start_private_dev DIR: `make dev` (dev.sh) on free ports (DEV_PORTS), its files in DIR,
+# in a process group of its own (DEV_PID); returns once it is up. For the checks and
+# measurements of make dev itself, which must leave a developer's running one alone.
+start_private_dev() {
+  local dir="$1" port
+  DEV_PORTS=()
+  for _ in 1 2 3 4; do DEV_PORTS+=("$(free_port)"); done
+  MOTO_PORT=${DEV_PORTS[0]} API_PORT=${DEV_PORTS[1]} WS_PORT=${DEV_PORTS[2]} MANAGEMENT_PORT=${DEV_PORTS[3]} \
+    DEV_DIR="$dir" setsid infra/local/dev.sh >"$dir/dev.out" 2>&1 </dev/null &
+  DEV_PID=$!
+  for _ in $(seq 1 900); do
+    grep -q 'Chat API is up' "$dir/dev.out" && return 0
+    kill -0 "$DEV_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "make dev did not come up; its output:" >&2
+  cat "$dir/dev.out" >&2
+  return 1
+}
+
+# port_answers PORT: something accepts connections on 127.0.0.1:PORT, whatever it speaks.
+port_answers() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 wait_for_url() {

@@ -1,18 +1,32 @@
 #!/usr/bin/env bash
 # `make dev`: moto (DynamoDB + SES) on a fixed port, the table, the sender identity, a
 # demo operator with an API token, then the whole API on http://127.0.0.1:$API_PORT.
-# Ctrl-C stops everything it started.
+# Ctrl-C (or SIGTERM, or a failing step) stops everything it started.
+# The ports come from the environment, else the defaults below; they are written into
+# $DEV_DIR/dev.env, where `make code`, `make mail` and the README's commands read them.
+# DEV_DIR (default .local) holds that file and the logs: tests and benchmarks that start a
+# `make dev` of their own point it elsewhere, so a developer's running one is left alone.
 source "$(dirname "$0")/common.sh"
 
 MOTO_PORT="${MOTO_PORT:-5055}"
 API_PORT="${API_PORT:-3000}"
 WS_PORT="${WS_PORT:-3001}"
 MANAGEMENT_PORT="${MANAGEMENT_PORT:-3002}"
+DEV_DIR="${DEV_DIR:-.local}"
 TABLE="chat-api-dev"
 SENDER="chat@example.com"
-mkdir -p .local
-ENV_FILE=".local/dev.env"
+ENV_FILE="$DEV_DIR/dev.env"
 ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+
+# Before building: a second `make dev` on the same ports would only fail minutes later.
+for name in MOTO_PORT API_PORT WS_PORT MANAGEMENT_PORT; do
+  if port_answers "${!name}"; then
+    echo "make dev: port ${!name} ($name) already answers: another 'make dev'? Stop it, or give" \
+      "this one other ports (MOTO_PORT, API_PORT, WS_PORT, MANAGEMENT_PORT: README.md, Ports)" >&2
+    exit 1
+  fi
+done
+mkdir -p "$DEV_DIR"
 
 echo "Building the functions and chat-admin (debug)..."
 build_local_binaries
@@ -20,18 +34,18 @@ build_local_binaries
 trap 'echo; echo "Stopping moto and the API..."; stop_all' EXIT
 trap 'exit 130' INT TERM
 
-for port in "$MOTO_PORT" "$API_PORT" "$WS_PORT" "$MANAGEMENT_PORT"; do
-  if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
-    echo "Port $port is already in use (another 'make dev'?). Stop it, or set MOTO_PORT / API_PORT." >&2
-    exit 1
-  fi
-done
-
-echo "Starting moto on $ENDPOINT (log: .local/moto.log)"
-start_moto "$MOTO_PORT" .local/moto.log
+echo "Starting moto on $ENDPOINT (log: $DEV_DIR/moto.log)"
+start_moto "$MOTO_PORT" "$DEV_DIR/moto.log"
 # New keys per run (bootstrap creates the secret): moto keeps nothing across runs, so no
 # old token survives anyway.
 write_env_file "$ENV_FILE" "$ENDPOINT" "$TABLE" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
+cat >>"$ENV_FILE" <<PORTS
+# This make dev's ports, for make code, make mail and the README (the functions ignore them).
+MOTO_PORT=$MOTO_PORT
+API_PORT=$API_PORT
+WS_PORT=$WS_PORT
+MANAGEMENT_PORT=$MANAGEMENT_PORT
+PORTS
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 
 set -a; source "$ENV_FILE"; set +a
@@ -39,10 +53,10 @@ CHAT_ADMIN_PASSWORD="$DEMO_PASSWORD" "$ADMIN" user create \
   --email "$DEMO_EMAIL" --name "Demo Operator" >/dev/null
 TOKEN=$("$ADMIN" token issue --email "$DEMO_EMAIL" --name "make dev" --quiet)
 
-echo "Starting the API on http://127.0.0.1:$API_PORT (log: .local/api.log)"
-start_api "$API_PORT" "$ENV_FILE" .local/api.log
-echo "Starting the WebSocket bridge on ws://127.0.0.1:$WS_PORT (log: .local/bridge.log)"
-start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" .local/bridge.log
+echo "Starting the API on http://127.0.0.1:$API_PORT (log: $DEV_DIR/api.log)"
+start_api "$API_PORT" "$ENV_FILE" "$DEV_DIR/api.log"
+echo "Starting the WebSocket bridge on ws://127.0.0.1:$WS_PORT (log: $DEV_DIR/bridge.log)"
+start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$DEV_DIR/bridge.log"
 
 # The demo company and chat of the widget's demo page, made through the API as an operator
 # would. Guests join it with the chat password.
@@ -69,7 +83,7 @@ cat <<MSG
                  e.g. curl -s -X POST -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$API_PORT/api/chats/<chat id>/realtime-ticket
 
   Webhooks:                   local receivers may be http://127.0.0.1:<port>; retries come within a minute
-                              watch deliveries: grep -E 'deliver|dispatch' .local/bridge.log,
+                              watch deliveries: grep -E 'deliver|dispatch' $DEV_DIR/bridge.log,
                               or GET /api/companies/<id>/webhooks/<id>/deliveries
   Chat widget demo (open both, in two windows, and talk):
     $API/widget/demo/$DEMO_CHAT?guest=1
@@ -78,11 +92,14 @@ cat <<MSG
 
   Walkthrough:                README.md (paste it top to bottom)
   Emails sent:                make mail    (codes, unread messages, transcripts; one code: make code EMAIL=guest@example.com)
-  Function logs:              tail -f .local/api.log
+  Function logs:              tail -f $DEV_DIR/api.log   (shown below, less one line: see dev.sh)
   Stop:                       Ctrl-C
 
 MSG
-# Show the functions' logs here until Ctrl-C.
-tail -n 0 -f .local/api.log &
+# Show the functions' logs here until Ctrl-C. cargo lambda watch sets
+# AWS_LAMBDA_MAX_CONCURRENCY=1 for each function instance, and lambda_runtime warns at
+# every start that it is "running sequentially": one request at a time per instance is
+# what Lambda does too, so the line says nothing here (it stays in the log).
+setsid bash -c 'tail -n 0 -f "$1" | grep --line-buffered -v "AWS_LAMBDA_MAX_CONCURRENCY is set"' _ "$DEV_DIR/api.log" &
 STARTED_PIDS+=("$!")
 wait

@@ -5,7 +5,8 @@
     python3 infra/local/mail.py code EMAIL    `make code EMAIL=...`: only the newest code
                                               sent to EMAIL (for `CODE=$(make code ...)`)
 
-moto is `MOTO_URL`, else http://127.0.0.1:$MOTO_PORT (5055, the port of `make dev`).
+moto is `MOTO_URL`, else http://127.0.0.1:$MOTO_PORT, the port taken from the environment,
+else from .local/dev.env (where `make dev` writes its ports), else 5055 (make dev's default).
 Standard library only: it runs with the system python3, before .venv/ exists.
 """
 
@@ -19,8 +20,22 @@ import urllib.error
 import urllib.request
 
 
+DEV_ENV = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".local", "dev.env")
+
+
+def dev_env_value(name: str) -> str | None:
+    """NAME's value in .local/dev.env, if make dev wrote one."""
+    try:
+        with open(DEV_ENV) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    return next((line.partition("=")[2] for line in lines if line.startswith(f"{name}=")), None)
+
+
 def moto_url() -> str:
-    return os.environ.get("MOTO_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5055')}"
+    port = os.environ.get("MOTO_PORT") or dev_env_value("MOTO_PORT") or "5055"
+    return os.environ.get("MOTO_URL") or f"http://127.0.0.1:{port}"
 
 
 def emails(url: str | None = None) -> list[dict]:

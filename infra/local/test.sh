@@ -25,6 +25,8 @@ KEY_ROTATION_WINDOW_SECS=20
 
 echo "== the dev bridge's own test (WebSocket API, management API, stream trigger)"
 PYTHONPATH=infra/local python -m bridge.selftest
+echo "== make dev: refuses busy ports, and stopping it stops everything it started"
+infra/local/dev_stop_test.sh
 
 echo "== local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
 start_moto "$MOTO_PORT" "$RUN_DIR/moto.log"
