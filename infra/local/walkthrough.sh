@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Part of `make test`: the README's walkthrough, run as pasted against the test stack. The
 # commands are read from README.md itself (every ```sh block right after a
-# `<!-- walkthrough -->` line), so the README cannot drift from what works. Only the port
-# changes: the README talks to `make dev` on 3000, the test stack listens elsewhere.
-# Expects CHAT_API_URL, MOTO_URL (read by `make code`) and the demo operator of common.sh.
+# `<!-- walkthrough -->` line), so the README cannot drift from what works. The README reads
+# make dev's ports from .local/dev.env unless they are set: here API_PORT is set to the test
+# stack's, and MOTO_URL (read by `make code`) points at its moto. The first failing command
+# stops the run (set -euo pipefail, curl --fail-with-body, jq -e in the README).
+# Expects CHAT_API_URL, MOTO_URL and the demo operator of common.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v jq >/dev/null || { echo "walkthrough: the README uses jq; install it (apt-get install jq)" >&2; exit 1; }
@@ -15,15 +17,18 @@ script=$(awk '/^<!-- walkthrough -->$/ { armed = 1; next }
 blocks=$(grep -c '^<!-- walkthrough -->$' README.md || true)
 [ "$blocks" -ge 2 ] || { echo "walkthrough: expected the walkthrough and the invoke block in README.md" >&2; exit 1; }
 
-port="${CHAT_API_URL##*:}"
-for pasted in 'API=http://127.0.0.1:3000' '--invoke-address 127.0.0.1 --invoke-port 3000'; do
+invoke_address='--invoke-address 127.0.0.1 --invoke-port "$API_PORT"'
+for pasted in 'API=http://127.0.0.1:$API_PORT' "$invoke_address"; do
   grep -qF -- "$pasted" <<<"$script" || { echo "walkthrough: README.md no longer says '$pasted'" >&2; exit 1; }
 done
-script=${script//127.0.0.1:3000/127.0.0.1:$port}
-script=${script//--invoke-port 3000/--invoke-port $port}
+# No port written out: a make dev on other ports (or this test stack) would not be reached.
+if grep -nE '127\.0\.0\.1:[0-9]|--invoke-port [0-9]' <<<"$script"; then
+  echo "walkthrough: the lines above name a port; use \$API_PORT" >&2
+  exit 1
+fi
 # events/README.md shows the same invoke command: it must talk to the same address.
-if grep -h 'cargo-lambda lambda invoke' README.md events/README.md | grep -v -- '--invoke-address 127.0.0.1 --invoke-port 3000'; then
-  echo "walkthrough: an invoke command above lacks --invoke-address 127.0.0.1 --invoke-port 3000" >&2
+if grep -h 'cargo-lambda lambda invoke' README.md events/README.md | grep -vF -- "$invoke_address"; then
+  echo "walkthrough: an invoke command above lacks $invoke_address" >&2
   exit 1
 fi
 
@@ -36,13 +41,14 @@ trap '\''rc=$?; echo; echo "walkthrough: exit $rc at: $(sed -n "$((LINENO - 2))p
 epilogue='for v in TOKEN COMPANY CHAT PASSWORD CODE GUEST LAST; do
   [[ -n "${!v:-}" && "${!v}" != null ]] || { echo "walkthrough: \$$v is empty" >&2; exit 1; }
 done
+[[ $CODE =~ ^[0-9]{6}$ ]] || { echo "walkthrough: \$CODE is not a 6-digit code: $CODE" >&2; exit 1; }
 [ -z "${SECRETS_FILE:-}" ] || printf "%s\n" "$TOKEN" "$PASSWORD" "$CODE" "$GUEST" >>"$SECRETS_FILE"'
 
 log=$(mktemp "${TMPDIR:-/tmp}/chat-api-walkthrough.XXXXXX")
 trap 'rm -f "$log"' EXIT
 # As in a developer's terminal: not inside `make test`'s make, whose variables would make
 # the README's `make code` print "Entering directory" lines around the code.
-if ! env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS WALKTHROUGH="$script" bash -euo pipefail -c "$prelude"$'\n'"$script"$'\n'"$epilogue" >"$log" 2>&1; then
+if ! env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS API_PORT="${CHAT_API_URL##*:}" WALKTHROUGH="$script" bash -euo pipefail -c "$prelude"$'\n'"$script"$'\n'"$epilogue" >"$log" 2>&1; then
   echo "walkthrough: the README's commands failed; their output:" >&2
   cat "$log" >&2
   exit 1
