@@ -135,5 +135,13 @@ start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$LIVE_TABLE"
 python bench/live.py --api "http://127.0.0.1:$API_PORT" --token "$LIVE_TOKEN" \
   --messages "${BENCH_LIVE_MESSAGES:-200}" --poll-interval-ms 50 >"$OUT/live.jsonl"
 
+echo "== idle make dev: the CPU its processes use over ${BENCH_IDLE_SECONDS:-20} s without a request"
+# dev.sh itself, on free ports, with its debug build (cargo build, as make dev runs it).
+mkdir -p "$OUT/idle-dev"
+start_private_dev "$OUT/idle-dev"
+sleep 5  # the demo chat's stream records are handled first
+python3 bench/idle_cpu.py --pid "$DEV_PID" --seconds "${BENCH_IDLE_SECONDS:-20}" >"$OUT/idle.jsonl"
+stop_all
+
 python3 bench/report.py "$OUT" > BENCHMARKS.md
 echo "BENCHMARKS.md written (raw numbers in $OUT)"

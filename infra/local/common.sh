@@ -95,6 +95,7 @@ start_private_dev() {
   MOTO_PORT=${DEV_PORTS[0]} API_PORT=${DEV_PORTS[1]} WS_PORT=${DEV_PORTS[2]} MANAGEMENT_PORT=${DEV_PORTS[3]} \
     DEV_DIR="$dir" setsid infra/local/dev.sh >"$dir/dev.out" 2>&1 </dev/null &
   DEV_PID=$!
+  STARTED_PIDS+=("$DEV_PID")
   for _ in $(seq 1 900); do
     grep -q 'Chat API is up' "$dir/dev.out" && return 0
     kill -0 "$DEV_PID" 2>/dev/null || break
