@@ -89,7 +89,7 @@ stop_all() {
 # in a process group of its own (DEV_PID); returns once it is up. For the checks and
 # measurements of make dev itself, which must leave a developer's running one alone.
 start_private_dev() {
-  local dir="$1" port
+  local dir="$1"
   DEV_PORTS=()
   for _ in 1 2 3 4; do DEV_PORTS+=("$(free_port)"); done
   MOTO_PORT=${DEV_PORTS[0]} API_PORT=${DEV_PORTS[1]} WS_PORT=${DEV_PORTS[2]} MANAGEMENT_PORT=${DEV_PORTS[3]} \

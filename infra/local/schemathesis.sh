@@ -10,11 +10,14 @@ API="$CHAT_API_URL"
 ADMIN="${CARGO_TARGET_DIR:-target}/debug/chat-admin"
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
-email="schemathesis-$RANDOM$RANDOM@example.com"
-CHAT_ADMIN_PASSWORD="schemathesis-pw-1" "$ADMIN" user create --email "$email" --name Fuzz >/dev/null
-# One token per pass: what a pass does to its own token (deleting it, a chat user deleting
-# itself) must not leave the passes after it knocking on closed doors.
-api_token() { "$ADMIN" token issue --email "$email" --quiet; }
+# One operator and token per pass: what a pass does to its own token (deleting it, a chat
+# user deleting itself) or to its operator (the stateful phase creates companies up to the
+# cap) must not leave the passes after it knocking on closed doors.
+api_token() {
+  local email="schemathesis-$RANDOM$RANDOM@example.com"
+  CHAT_ADMIN_PASSWORD="schemathesis-pw-1" "$ADMIN" user create --email "$email" --name Fuzz >/dev/null
+  "$ADMIN" token issue --email "$email" --quiet
+}
 chat_user_token() {  # a chat user of a fresh chat, and its token
   local auth=(-H "Authorization: Bearer $1" -H "Content-Type: application/json") company chat member
   company=$(curl -sf "${auth[@]}" -d '{"name":"Fuzz Ltd"}' "$API/api/companies" | json_field '["data"]["id"]')
