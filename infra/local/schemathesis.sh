@@ -55,7 +55,7 @@ fuzz() {  # fuzz TOKEN [filter options...]
   schemathesis run "$spec" --url "$API" \
     -H "Authorization: Bearer $token" \
     --checks "$checks" \
-    --phases examples,coverage,fuzzing,stateful \
+    --phases "${PHASES:-examples,coverage,fuzzing,stateful}" \
     --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" \
     --seed 20261125 \
     --workers 1 \
@@ -72,5 +72,7 @@ fuzz "$(api_token)" "${ends_access[@]}"
 echo "-- schemathesis with a chat-user token"
 fuzz "$(chat_user_token "$(api_token)")" "${ends_access[@]}"
 echo "-- schemathesis: the operations that end the caller's access, with throwaway tokens"
-fuzz "$(api_token)" --include-operation-id deleteApiToken
-fuzz "$(chat_user_token "$(api_token)")" --include-operation-id deleteChatUser
+# Without the stateful phase: one operation alone has no links to follow, which schemathesis
+# reports as an error.
+PHASES=examples,coverage,fuzzing fuzz "$(api_token)" --include-operation-id deleteApiToken
+PHASES=examples,coverage,fuzzing fuzz "$(chat_user_token "$(api_token)")" --include-operation-id deleteChatUser
