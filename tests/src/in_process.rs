@@ -116,6 +116,7 @@ impl World {
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,
+            ..ChatRecord::default()
         };
         let chat_user = ChatUserRecord {
             id: chat_user_id,
@@ -137,7 +138,12 @@ impl World {
                     id,
                     seq,
                     chat_id,
-                    chat_user_id,
+                    chat_user_id: Some(chat_user_id),
+                    author: Some(domain::message::Author::Guest {
+                        id: chat_user_id,
+                        name: "Guest".into(),
+                    }),
+                    internal: false,
                     body: format!("message {seq}"),
                     created_at: now.clone(),
                     updated_at: now.clone(),

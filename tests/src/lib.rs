@@ -735,6 +735,18 @@ pub fn unused_mailer() -> services::mail::Mailer {
     )
 }
 
+/// A queue for a function state whose test sends no job (its SQS client goes nowhere).
+pub fn unused_queue() -> services::queue::Queue {
+    services::queue::Queue::new(
+        &aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build(),
+        "http://127.0.0.1:9/000000000000/none".to_owned(),
+    )
+}
+
 /// Waits, if need be, until the aligned rate-limit window of `limit` has `needed` left:
 /// a test that fills a budget must not straddle two windows, or the second one's room
 /// would let its "one too many" through.

@@ -691,7 +691,9 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
                 // Written around the log, as a bulk fixture: no event, no seq.
                 seq: 0,
                 chat_id: chat,
-                chat_user_id: author,
+                chat_user_id: Some(author),
+                author: None,
+                internal: false,
                 body: format!("bulk {i}"),
                 created_at: now.clone(),
                 updated_at: now.clone(),

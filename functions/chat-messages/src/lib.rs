@@ -54,24 +54,42 @@ const NO_SUCH_MESSAGE: ApiError = ApiError::NotFound(MessageId::NOT_FOUND);
 pub const DEFAULT_PER_PAGE: usize = 50;
 pub const MAX_PER_PAGE: usize = 100;
 
+/// A chat user of the chat (chat-user token) or a member of its company (API token)
+/// posts; a member may write a note (`internal: true`), which no chat user ever sees.
 async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    // An API token gets the 401 that says a chat-user token is needed.
-    let guest = access::member_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Answer).await?;
     let mut fields = Fields::new(&req.body);
     let body = fields.required::<MessageBody>("body");
     let client_id = fields.optional::<ClientId>("client_id");
+    let internal = fields.optional::<bool>("internal").unwrap_or(false);
     let (body, client_id) = fields.finish_with(|| Some((body?, client_id)))?;
+    if internal && matches!(access, ChatAccess::Member(_)) {
+        return Err(FieldErrors::single(
+            "internal",
+            "Only members of the company write notes: a chat user's messages are never internal.",
+        ));
+    }
     let new = NewMessage {
-        author: guest.chat_user.id,
+        author: access.author(),
+        internal,
         body: body.into_inner(),
         client_id: client_id.map(ClientId::into_inner),
         rate: sending_rate(app.ctx.config.messages_per_minute),
     };
-    match app.ctx.db.messages().post(&guest.chat, new).await? {
+    match access
+        .db(&app.ctx)
+        .messages()
+        .post(access.chat(), new)
+        .await?
+    {
         Posted::New(message) => Ok(envelope::data(StatusCode::CREATED, message.resource())),
         Posted::Repeat(message) => Ok(envelope::data(StatusCode::OK, message.resource())),
         Posted::RepeatOfDeleted => Err(NO_SUCH_MESSAGE),
-        Posted::AuthorGone => Err(ApiError::Unauthenticated(edge::UNAUTHENTICATED)),
+        Posted::AuthorGone => Err(match access {
+            ChatAccess::Member(_) => ApiError::Unauthenticated(edge::UNAUTHENTICATED),
+            // A member removed meanwhile: as for everything of the company now.
+            ChatAccess::Staff { .. } => ApiError::NotFound(NO_SUCH_CHAT),
+        }),
         Posted::ChatGone => Err(ApiError::NotFound(NO_SUCH_CHAT)),
         Posted::TooFast { retry_after_secs } => Err(ApiError::TooManyRequests {
             message: "You are sending messages too fast. Wait, then send again.",
@@ -106,12 +124,16 @@ async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body
     let access = access::chat_access(&app.ctx, req, chat, Action::Read).await?;
     let per_page = req.per_page(DEFAULT_PER_PAGE, MAX_PER_PAGE)?;
     let window = window(req)?;
-    let page = app
-        .ctx
-        .db
-        .messages()
-        .page(access.chat().id, window, per_page)
-        .await?;
+    let messages = app.ctx.db.messages();
+    let page = match access {
+        ChatAccess::Staff { .. } => messages.page(access.chat().id, window, per_page).await?,
+        // A chat user never sees a note.
+        ChatAccess::Member(_) => {
+            messages
+                .page_without_notes(access.chat().id, window, per_page)
+                .await?
+        }
+    };
     Ok(envelope::json_response(
         StatusCode::OK,
         &MessageList {
@@ -157,33 +179,41 @@ async fn find(
 ) -> Result<(ChatAccess, MessageRecord), ApiError> {
     let access = access::chat_access(&app.ctx, req, chat, action).await?;
     let message = load(app, access.chat().id, message).await?;
+    // A note does not exist for a chat user.
+    if message.internal && matches!(access, ChatAccess::Member(_)) {
+        return Err(NO_SUCH_MESSAGE);
+    }
     Ok((access, message))
 }
 
 const TOO_MANY_CHANGES: &str = "Too many message edits and deletes. Wait, then try again.";
 
-/// Only its author edits a message.
+/// Only its author edits a message: a chat user its own, a member its own (a note stays a
+/// note).
 async fn edit(
     app: &App,
     req: &ApiRequest,
     chat: ChatId,
     message: MessageId,
 ) -> Result<Response<Body>, ApiError> {
-    let guest = access::member_access(&app.ctx, req, chat).await?;
+    let (access, current) = find(app, req, chat, message, Action::Answer).await?;
     let mut fields = Fields::new(&req.body);
     let body = fields.required::<MessageBody>("body");
     let body = fields.finish_with(|| body)?;
-    let current = load(app, guest.chat.id, message).await?;
-    if current.chat_user_id != guest.chat_user.id {
+    if !current.written_by(&access.author()) {
         return Err(ApiError::Forbidden("Only its author can edit a message."));
     }
-    let budget_key = guest.budget_key();
-    budgets::spend(&app.ctx, &MESSAGE_CHANGES, &budget_key, TOO_MANY_CHANGES).await?;
-    match app
-        .ctx
-        .db
+    budgets::spend(
+        &app.ctx,
+        &MESSAGE_CHANGES,
+        &access.budget_key(),
+        TOO_MANY_CHANGES,
+    )
+    .await?;
+    match access
+        .db(&app.ctx)
         .messages()
-        .edit(&guest.chat, &current, body.into_inner())
+        .edit(access.chat(), &current, body.into_inner())
         .await?
     {
         Edited::Done(edited) => Ok(envelope::data(StatusCode::OK, edited.resource())),
@@ -194,20 +224,27 @@ async fn edit(
     }
 }
 
-/// Its author (chat-user token) or the chat's owner (API token) deletes a message.
+/// Its author deletes a message (a chat user its own, a member its own), and a member
+/// whose role moderates deletes anyone's.
 async fn delete(
     app: &App,
     req: &ApiRequest,
     chat: ChatId,
     message: MessageId,
 ) -> Result<Response<Body>, ApiError> {
-    let (access, current) = find(app, req, chat, message, Action::ModerateMessages).await?;
-    if let ChatAccess::Member(guest) = &access
-        && current.chat_user_id != guest.chat_user.id
-    {
-        return Err(ApiError::Forbidden(
-            "Only its author or the chat's owner can delete a message.",
-        ));
+    let (access, current) = find(app, req, chat, message, Action::Answer).await?;
+    let own = current.written_by(&access.author());
+    let moderates = match &access {
+        ChatAccess::Staff { membership, .. } => membership.allows(Action::ModerateMessages),
+        ChatAccess::Member(_) => false,
+    };
+    if !own && !moderates {
+        return Err(match access {
+            ChatAccess::Member(_) => ApiError::Forbidden(
+                "Only its author or the chat's owner can delete a message.",
+            ),
+            ChatAccess::Staff { .. } => ApiError::Forbidden(access::ROLE_TOO_LOW),
+        });
     }
     let author = match &access {
         ChatAccess::Staff { .. } => None,
@@ -268,27 +305,34 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         })
         .transpose()?;
     let chat = access.chat();
-    let read = app
-        .ctx
-        .db
-        .log()
-        .page(chat, after, per_page, clock::now_millis())
-        .await?;
-    let page = match read {
-        EventsRead::Page(page) => page,
-        EventsRead::Expired => return Err(ApiError::ResetRequired),
-    };
     let audience = access.audience();
-    let last_seq = page
-        .events
+    let log = app.ctx.db.log();
+    // A chat user's pages leave out what it may not see (notes, members-only events):
+    // its log has gaps in `seq`, but a page is never empty while more follow.
+    let mut events = Vec::new();
+    let mut from = after;
+    let has_more = loop {
+        let page = match log.page(chat, from, per_page, clock::now_millis()).await? {
+            EventsRead::Page(page) => page,
+            EventsRead::Expired => return Err(ApiError::ResetRequired),
+        };
+        let last_read = page.events.last().map(|e| e.seq);
+        events.extend(page.events.into_iter().filter(|e| e.shown_to(audience)));
+        match last_read {
+            Some(last) if page.has_more && events.is_empty() => from = Some(last),
+            _ => break page.has_more,
+        }
+    };
+    // The head of the whole log, seen or not: the client knows it has caught up.
+    let last_seq = events
         .last()
         .map_or(chat.event_seq, |e| e.seq.max(chat.event_seq));
     Ok(envelope::json_response(
         StatusCode::OK,
         &EventList {
-            data: page.events.iter().map(|e| e.render(audience)).collect(),
+            data: events.iter().map(|e| e.render(audience)).collect(),
             meta: EventsMeta {
-                has_more: page.has_more,
+                has_more,
                 last_seq,
                 per_page,
             },
@@ -300,14 +344,21 @@ async fn events(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
 mod tests {
     use super::*;
     use domain::ids::ChatUserId;
+    use domain::message::Author;
     use serde_json::json;
 
     fn message(edited_at: Option<&str>) -> MessageRecord {
+        let author = ChatUserId::new();
         MessageRecord {
             id: MessageId::new(),
             seq: 7,
             chat_id: ChatId::new(),
-            chat_user_id: ChatUserId::new(),
+            chat_user_id: Some(author),
+            author: Some(Author::Guest {
+                id: author,
+                name: "Ann".into(),
+            }),
+            internal: false,
             body: "Hello \"there\" 👋\n".into(),
             created_at: "2026-11-26T09:00:00.000Z".into(),
             updated_at: "2026-11-26T09:01:00.000Z".into(),
@@ -334,12 +385,14 @@ mod tests {
         // that order: the tests' build turns `preserve_order` on (aws-smithy-mocks).
         let as_values = serde_json::to_string(&json!({
             "data": messages.iter().map(|m| json!({
+                "author": { "id": m.chat_user_id, "name": "Ann", "type": "guest" },
                 "body": m.body,
                 "chat_id": m.chat_id,
                 "chat_user_id": m.chat_user_id,
                 "created_at": m.created_at,
                 "edited_at": m.edited_at,
                 "id": m.id,
+                "internal": false,
                 "seq": m.seq,
                 "updated_at": m.updated_at,
             })).collect::<Vec<_>>(),

@@ -8,7 +8,7 @@
 //! and mailed by the `notify` function, from a job on the mail queue, so the request
 //! answers without waiting for SES and its timing says nothing of who is a member.
 
-use domain::auth_code::{AuthCodeRecord, CODE_TTL_MS, CodeAttempt, CodeSource};
+use domain::auth_code::{AuthCodeRecord, CODE_TTL_MS, CodeAttempt, CodeScope, CodeSource};
 use domain::chat::ChatRecord;
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId};
@@ -36,7 +36,7 @@ const ACCEPTED: &str = "If the address can join this chat, a code is on its way.
 const WRONG_PASSWORD: &str = "The chat password is not correct.";
 const INVALID_CODE: &str = "The auth code is invalid or has expired.";
 
-fn invalid_code() -> ApiError {
+pub(crate) fn invalid_code() -> ApiError {
     FieldErrors::single("auth-code", INVALID_CODE)
 }
 
@@ -126,7 +126,7 @@ async fn limit_keys(
 }
 
 /// A keyed tag of `value` under the current key version.
-async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
+pub(crate) async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
     app.ctx
         .keys()
         .await?
@@ -139,13 +139,13 @@ async fn tag(app: &App, value: &str) -> Result<String, ApiError> {
 
 /// The caller's code sources: a keyed tag of its address under each key version that
 /// may verify, the current one (which new codes are kept under) first.
-async fn code_sources(app: &App, req: &ApiRequest) -> Result<Vec<CodeSource>, ApiError> {
+pub(crate) async fn code_sources(app: &App, req: &ApiRequest) -> Result<Vec<CodeSource>, ApiError> {
     let tags = app.ctx.keys().await?.source_tags(req.source()).await?;
     Ok(tags.into_iter().map(CodeSource::Caller).collect())
 }
 
 /// Counts one use against each `(limit, key)` in turn; the first one spent is a 429.
-async fn take_all(
+pub(crate) async fn take_all(
     app: &App,
     budgets: &[(&Limit, &str)],
     message: &'static str,
@@ -260,7 +260,7 @@ pub async fn send_code(
         // A stranger: a code nobody will see, so its bookkeeping matches a member's.
         (None, _) => false,
     };
-    queue_code(app, &chat, email, source, plan, mailed).await?;
+    queue_code(app, CodeScope::Chat(chat.id), email, source, plan, mailed, None).await?;
     tokio::time::sleep_until(answer_after).await;
     Ok(envelope::message(StatusCode::ACCEPTED, ACCEPTED))
 }
@@ -303,26 +303,29 @@ async fn join(
 /// wherever it is, outside the callers' budgets.
 pub async fn issue_and_send(app: &App, chat: &ChatRecord, email: &Email) -> Result<(), ApiError> {
     let source = CodeSource::Owner;
+    let scope = CodeScope::Chat(chat.id);
     let current = app
         .ctx
         .db
         .auth_codes()
-        .get(chat.id, email.as_str(), &source)
+        .get(scope, email.as_str(), &source)
         .await?;
     let plan = plan_send(current.as_ref(), clock::now_millis()).map_err(throttled)?;
-    queue_code(app, chat, email, source, plan, true).await
+    queue_code(app, scope, email, source, plan, true, None).await
 }
 
 /// Keeps the new code's bookkeeping over the item `plan` was made from (the throttle,
 /// and an item that waits for its code: until the job sets it, no code opens anything),
-/// then queues the job that makes the code and, when `mailed`, mails it.
-async fn queue_code(
+/// then queues the job that makes the code and, when `mailed`, mails it. `name`: what a
+/// visitor at a company's front door calls itself.
+pub(crate) async fn queue_code(
     app: &App,
-    chat: &ChatRecord,
+    scope: CodeScope,
     email: &Email,
     source: CodeSource,
     plan: SendPlan,
     mailed: bool,
+    name: Option<String>,
 ) -> Result<(), ApiError> {
     let now = clock::now_millis();
     let job_id = random_token_string(16)?;
@@ -335,6 +338,7 @@ async fn queue_code(
         sent_in_window: plan.sent_in_window + 1,
         version: plan.previous_version + 1,
         made_by_job: Some(job_id.clone()),
+        name,
     };
     // DynamoDB may drop the item once both the code and the throttle window are over.
     let forget_at_ms = (now + CODE_TTL_MS).max(plan.window_start_ms + HOUR_MS);
@@ -343,7 +347,7 @@ async fn queue_code(
         .db
         .auth_codes()
         .store(
-            chat.id,
+            scope,
             email.as_str(),
             &source,
             &record,
@@ -355,20 +359,20 @@ async fn queue_code(
         // Another send for this address won the race: it is the one within the window.
         return Err(throttled(RESEND_AFTER_MS));
     }
-    let job = MailJob::Code(CodeJob {
+    let job = MailJob::Code(CodeJob::new(
         job_id,
-        chat_id: chat.id,
-        email: email.as_str().to_owned(),
+        scope,
+        email.as_str().to_owned(),
         source,
         mailed,
-    });
+    ));
     app.mail_jobs.send(&job, std::time::Duration::ZERO).await?;
     Ok(())
 }
 
 /// The throttle bookkeeping a new code starts from.
 #[derive(Debug, PartialEq, Eq)]
-struct SendPlan {
+pub(crate) struct SendPlan {
     window_start_ms: i64,
     sent_in_window: u32,
     previous_version: u64,
@@ -376,7 +380,7 @@ struct SendPlan {
 
 /// At most one email a minute and `MAX_SENDS_PER_HOUR` an hour per address, chat and
 /// source: the plan for the next one, or how long to wait (ms).
-fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, i64> {
+pub(crate) fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, i64> {
     let Some(current) = current else {
         return Ok(SendPlan {
             window_start_ms: now_ms,
@@ -407,10 +411,10 @@ fn plan_send(current: Option<&AuthCodeRecord>, now_ms: i64) -> Result<SendPlan, 
     })
 }
 
-const CODE_SENT_RECENTLY: &str =
+pub(crate) const CODE_SENT_RECENTLY: &str =
     "A code was sent to this address recently. Wait before asking again.";
 
-fn throttled(retry_after_ms: i64) -> ApiError {
+pub(crate) fn throttled(retry_after_ms: i64) -> ApiError {
     ApiError::TooManyRequests {
         message: CODE_SENT_RECENTLY,
         retry_after_secs: (retry_after_ms.max(1000) as u64).div_ceil(1000),
@@ -459,7 +463,7 @@ fn too_many_guesses(retry_after_secs: u64) -> ApiError {
 }
 
 /// `auth_code` is also accepted for the seed's `auth-code`.
-fn code_field(req: &ApiRequest) -> &'static str {
+pub(crate) fn code_field(req: &ApiRequest) -> &'static str {
     if !req.body.contains("auth-code") && req.body.contains("auth_code") {
         "auth_code"
     } else {
@@ -474,27 +478,42 @@ pub struct Proven {
     pub email: Email,
 }
 
-/// Checks `email` + `auth-code` (or `auth_code`) against the caller's codes and the one
-/// the owner sent, and spends the code: what get-token and a guest's personal-data
-/// requests take as proof. Every failure is the same 422.
-pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Proven, ApiError> {
-    let mut fields = Fields::new(&req.body);
-    let email = fields.required::<Email>("email");
-    let code = fields.required::<AuthCode>(code_field(req));
-    let (email, code) = fields.finish_with(|| Some((email?, code?)))?;
-    let codes = app.ctx.db.auth_codes();
-    // The caller's codes (under this key version's tag and, during a rotation's window,
-    // the previous one's), and the one its owner had sent.
-    let mut sources = code_sources(app, req).await?;
-    sources.push(CodeSource::Owner);
-    let lookup = codes.lookup(chat, email.as_str(), &sources).await?;
-    let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
+/// An email and the code presented for it.
+pub(crate) struct Presented {
+    pub(crate) email: Email,
+    pub(crate) code: AuthCode,
+}
+
+impl Presented {
+    /// `email` + `auth-code` (or `auth_code`).
+    pub(crate) fn parse(req: &ApiRequest) -> Result<Self, ApiError> {
+        let mut fields = Fields::new(&req.body);
+        let email = fields.required::<Email>("email");
+        let code = fields.required::<AuthCode>(code_field(req));
+        fields.finish_with(|| {
+            Some(Presented {
+                email: email?,
+                code: code?,
+            })
+        })
+    }
+}
+
+/// Settles `presented` against the codes found for its email in `scope` (the caller's
+/// own, and one its owner sent): `Ok` when a right code was used up now. Every failure
+/// is the same 422; a source whose guesses (counted under `guesser`) are spent is a 429
+/// and not heard, right code or not.
+pub(crate) async fn settle_presented(
+    app: &App,
+    scope: CodeScope,
+    guesser: &str,
+    presented: &Presented,
+    found: Vec<(CodeSource, AuthCodeRecord)>,
+) -> Result<(), ApiError> {
     let now = clock::now_millis();
-    // A source whose guesses are spent is not heard, right code or not.
-    let (_, guesser) = limit_keys(app, req, &chat_record).await?;
     let counters = app.ctx.db.rate_counters();
     if let Taken::Exceeded { retry_after_secs } = counters
-        .check_all(&GUESSES_PER_SOURCE, &guesser, now)
+        .check_all(&GUESSES_PER_SOURCE, guesser, now)
         .await?
     {
         return Err(too_many_guesses(retry_after_secs));
@@ -504,17 +523,18 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
     // live code of its own, against its source's guesses: never against the code the
     // owner sent.
     let keys = app.ctx.keys().await?;
+    let email = presented.email.as_str();
     let mut usable: Vec<(CodeSource, u64, CodeAttempt)> = Vec::with_capacity(3);
-    for (source, stored) in lookup.codes {
-        let presented = keys
+    for (source, stored) in found {
+        let digest = keys
             .auth_code_digest_like(
                 stored.code_digest.as_deref(),
-                &chat.to_string(),
-                email.as_str(),
-                code.get(),
+                &scope.digest_context(),
+                email,
+                presented.code.get(),
             )
             .await?;
-        if let Some(attempt) = judge_code(&stored, &presented, now) {
+        if let Some(attempt) = judge_code(&stored, &digest, now) {
             usable.push((source, stored.version, attempt));
         }
     }
@@ -529,7 +549,7 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
         // source one of its guesses. All the same 422 while guesses are left.
         for limit in GUESSES_PER_SOURCE {
             if let Taken::Exceeded { retry_after_secs } =
-                counters.take(&limit, &guesser, now).await?
+                counters.take(&limit, guesser, now).await?
             {
                 return Err(too_many_guesses(retry_after_secs));
             }
@@ -537,20 +557,45 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
         return Err(invalid_code());
     };
     // Of two concurrent uses of one code, only one settles it.
-    if !codes
-        .settle(chat, email.as_str(), &source, version, attempt)
-        .await?
-    {
-        return Err(invalid_code());
+    let settled = app
+        .ctx
+        .db
+        .auth_codes()
+        .settle(scope, email, &source, version, attempt)
+        .await?;
+    if settled && attempt == CodeAttempt::Correct {
+        Ok(())
+    } else {
+        Err(invalid_code())
     }
+}
+
+/// Checks `email` + `auth-code` (or `auth_code`) against the caller's codes and the one
+/// the owner sent, and spends the code: what get-token and a guest's personal-data
+/// requests take as proof. Every failure is the same 422.
+pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Proven, ApiError> {
+    let presented = Presented::parse(req)?;
+    // The caller's codes (under this key version's tag and, during a rotation's window,
+    // the previous one's), and the one its owner had sent.
+    let mut sources = code_sources(app, req).await?;
+    sources.push(CodeSource::Owner);
+    let lookup = app
+        .ctx
+        .db
+        .auth_codes()
+        .lookup(chat, presented.email.as_str(), &sources)
+        .await?;
+    let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
+    let (_, guesser) = limit_keys(app, req, &chat_record).await?;
+    settle_presented(app, CodeScope::Chat(chat), &guesser, &presented, lookup.codes).await?;
     // A stranger's code (never mailed) opens nothing, even guessed right.
-    let (CodeAttempt::Correct, Some(member)) = (attempt, lookup.member) else {
+    let Some(member) = lookup.member else {
         return Err(invalid_code());
     };
     Ok(Proven {
         chat: chat_record,
         member,
-        email,
+        email: presented.email,
     })
 }
 
@@ -596,6 +641,7 @@ mod tests {
             sent_in_window,
             version: 7,
             made_by_job: None,
+            name: None,
         }
     }
 

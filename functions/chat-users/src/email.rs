@@ -79,7 +79,9 @@ pub async fn transcript(
         .all(chat.id, MAX_TRANSCRIPT_MESSAGES)
         .await?;
     let chat_users = app.ctx.db.chat_users().all(chat.id).await?;
-    let letter = Letter::transcript(&chat.name, &message_lines(&messages, &chat_users));
+    let company = app.ctx.db.companies().get(chat.company_id).await?;
+    let team = company.as_ref().map_or("", |c| c.name.as_str());
+    let letter = Letter::transcript(&chat.name, &message_lines(&messages, &chat_users, team));
     app.mailer.send(&to, &letter).await?;
     Ok(envelope::message(
         StatusCode::ACCEPTED,

@@ -6,6 +6,7 @@
 
 mod codes;
 mod email;
+mod front_door;
 mod own_data;
 pub mod routes;
 
@@ -13,6 +14,7 @@ use domain::chat::ChatRecord;
 use domain::chat_user::{AT_CHAT_USER_CAP, ChatUserRecord, Removal, UNVERIFIED_TTL_SECS};
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId, EntityId};
+use domain::message::Reader;
 use domain::rate_limit::budgets::{CHAT_USER_CHANGES, READ_MARKS};
 use domain::team::Action;
 use domain::text::{Email, Name, Seq};
@@ -27,6 +29,8 @@ use services::mail::Mailer;
 use services::queue::Queue;
 use storage::chat_user_changes::{EmailChanged, ReadMarked};
 use storage::chat_users::ChatUserInserted;
+
+pub use front_door::{IDENTIFY_FAILURES_PER_SOURCE, NEW_CONVERSATIONS_PER_SOURCE};
 
 pub use codes::{
     GUESSES_PER_SOURCE, MAX_CODE_ATTEMPTS, MAX_SENDS_PER_HOUR, RESEND_AFTER_MS,
@@ -84,6 +88,9 @@ async fn dispatch(
         E::ExportData(chat) => own_data::export(app, &req, chat).await,
         E::EraseData(chat) => own_data::erase(app, &req, chat).await,
         E::Unsubscribe => email::unsubscribe(app, &req).await,
+        E::ConversationCode(company) => front_door::send_code(app, &req, company).await,
+        E::ConversationToken(company) => front_door::get_token(app, &req, company).await,
+        E::Identify(company) => front_door::identify(app, &req, company).await,
     }
 }
 
@@ -348,10 +355,16 @@ async fn token_body(app: &App, chat_user: &ChatUserRecord) -> Result<serde_json:
 /// events up to `n`. The marker only moves forward (an older `n` changes nothing and is
 /// still a 200); answers the marker and the unread count.
 async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
-    let guest = access::member_access(&app.ctx, req, chat).await?;
+    let access = access::chat_access(&app.ctx, req, chat, Action::Answer).await?;
     let mut fields = Fields::new(&req.body);
     let seq = fields.required::<Seq>("seq");
     let seq = fields.finish_with(|| seq)?.get();
+    let guest = match access {
+        ChatAccess::Member(guest) => guest,
+        ChatAccess::Staff {
+            operator, chat, ..
+        } => return mark_staff_read(app, &operator, &chat, seq).await,
+    };
     if seq > guest.chat_user.last_read_seq {
         budgets::spend(
             &app.ctx,
@@ -383,11 +396,58 @@ async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
         .ctx
         .db
         .messages()
-        .unread_count(chat, chat_user.id, chat_user.last_read_seq)
+        .unread_count(chat, Reader::Guest(chat_user.id), chat_user.last_read_seq)
         .await?;
     Ok(envelope::data(
         StatusCode::OK,
         json!({ "last_read_seq": chat_user.last_read_seq, "unread_count": unread_count }),
+    ))
+}
+
+/// A member's own read marker (API token): moves forward only, and keeps the chat's
+/// message count it has seen, from which the inbox counts its unread messages.
+async fn mark_staff_read(
+    app: &App,
+    operator: &edge::auth::Operator,
+    chat: &ChatRecord,
+    seq: u64,
+) -> Result<Response<Body>, ApiError> {
+    if seq > chat.event_seq {
+        return Err(FieldErrors::single(
+            "seq",
+            "The seq field must not be above the chat's newest event.",
+        ));
+    }
+    let db = &app.ctx.db;
+    let reader = Reader::Staff(operator.user.id);
+    let current = db
+        .conversations()
+        .staff_read(chat.id, operator.user.id)
+        .await?;
+    let marker = match current {
+        Some(current) if current.last_read_seq >= seq => current,
+        _ => {
+            budgets::spend(
+                &app.ctx,
+                &READ_MARKS,
+                &operator.budget_key(),
+                "Too many read markers. Wait, then mark what was read since.",
+            )
+            .await?;
+            let unread = db.messages().unread_count(chat.id, reader, seq).await?;
+            let read_count = chat.message_count.saturating_sub(u64::from(unread));
+            db.conversations()
+                .mark_staff_read(chat.id, operator.user.id, seq, read_count)
+                .await?
+        }
+    };
+    let unread_count = db
+        .messages()
+        .unread_count(chat.id, reader, marker.last_read_seq)
+        .await?;
+    Ok(envelope::data(
+        StatusCode::OK,
+        json!({ "last_read_seq": marker.last_read_seq, "unread_count": unread_count }),
     ))
 }
 

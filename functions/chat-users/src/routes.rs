@@ -1,6 +1,6 @@
 //! The routes of `chat-users`.
 
-use domain::ids::{ChatId, ChatUserId};
+use domain::ids::{ChatId, ChatUserId, CompanyId};
 use edge::router::Method::{Delete, Get, Post, Put};
 use edge::router::{Route, Routes, op};
 
@@ -23,9 +23,16 @@ pub enum Endpoint {
     EraseData(ChatId),
     /// The one-click unsubscribe link of the unread-message emails (RFC 8058).
     Unsubscribe,
+    /// A company's front door: a code for the visitor's own conversation.
+    ConversationCode(CompanyId),
+    /// The code in exchange for the conversation and a chat-user token.
+    ConversationToken(CompanyId),
+    /// A visitor its company's site vouches for (a signed identity).
+    Identify(CompanyId),
 }
 
 const CHAT: &str = "chat_id";
+const COMPANY: &str = "company_id";
 const CHAT_USER: &str = "chat_user_id";
 
 pub static ROUTES: Routes<Endpoint> = Routes::new(&[
@@ -90,6 +97,18 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/api/chats/{chat_id}/read",
         operations: &[op(Put, |p| Ok(Endpoint::MarkRead(p.id(CHAT)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/conversations/send-code",
+        operations: &[op(Post, |p| Ok(Endpoint::ConversationCode(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/conversations/get-token",
+        operations: &[op(Post, |p| Ok(Endpoint::ConversationToken(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/conversations/identify",
+        operations: &[op(Post, |p| Ok(Endpoint::Identify(p.id(COMPANY)?)))],
     },
     // The seed's paths, kept as aliases of the /api ones.
     Route {

@@ -5,6 +5,7 @@
 //! creates or deletes it (see storage's `chats`), which is what lets a company refuse
 //! deletion (409) while it still has chats without any race.
 
+mod desk;
 pub mod routes;
 
 use domain::chat::ChatRecord;
@@ -26,7 +27,21 @@ use serde_json::json;
 use services::random::random_token_string;
 use storage::chats::{ChatChanges, ChatCreated, PasswordWrite};
 
-pub use edge::App;
+pub use desk::{INBOX_PER_PAGE, MAX_INBOX_PER_PAGE};
+
+pub struct App {
+    pub ctx: edge::Context,
+    /// `NOTIFY_QUEUE_URL`: where a snooze's end waits (see the notify function).
+    pub wake_jobs: services::queue::Queue,
+}
+
+impl App {
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = edge::Context::from_env()?;
+        let wake_jobs = edge::config::queue(&aws, "NOTIFY_QUEUE_URL")?;
+        Ok(Self { ctx, wake_jobs })
+    }
+}
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     edge::runtime::respond(request, &ROUTES, |endpoint, req| {
@@ -45,14 +60,21 @@ async fn dispatch(
         Endpoint::Create => create(app, &req).await,
         Endpoint::Get(chat) => {
             let access = access::chat_access(&app.ctx, &req, chat, Action::Read).await?;
-            Ok(envelope::data(StatusCode::OK, access.chat().resource()))
+            Ok(envelope::data(StatusCode::OK, access.chat_resource()))
         }
         Endpoint::Update(chat) => update(app, &req, chat).await,
         Endpoint::Delete(chat) => delete(app, &req, chat).await,
         Endpoint::Share(chat) => share(app, &req, chat).await,
         Endpoint::RealtimeTicket(chat) => realtime_ticket(app, &req, chat).await,
+        Endpoint::Assign(chat) => desk::assign(app, &req, chat).await,
+        Endpoint::Status(chat) => desk::status(app, &req, chat).await,
+        Endpoint::Inbox => desk::inbox(app, &req).await,
     }
 }
+
+/// A conversation is its one visitor's: nobody joins it by a password.
+const NO_PASSWORD: &str =
+    "A conversation has no password and is not shared: it is its one visitor's.";
 
 fn invalid_company() -> ApiError {
     FieldErrors::single("company_id", "The selected company_id is invalid.")
@@ -158,6 +180,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         unread_email_minutes: input.unread_email_minutes.map(UnreadEmailMinutes::get),
         tokens_revoked_at_ms: None,
         retention_days,
+        ..ChatRecord::default()
     };
     match app.ctx.db.chats().create(&chat).await? {
         ChatCreated::Created => Ok(envelope::data(StatusCode::CREATED, chat.resource())),
@@ -176,6 +199,9 @@ async fn update(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let password = fields.nullable::<ChatPassword>("password");
     let unread_email_minutes = fields.present::<UnreadEmailMinutes>("unread_email_minutes");
     fields.finish()?;
+    if chat.is_conversation() && matches!(password, Some(Some(_))) {
+        return Err(ApiError::Conflict(NO_PASSWORD));
+    }
     if let Some(Some(password)) = &password {
         let company = app.ctx.db.companies().get(chat.company_id).await?;
         let chat_name = name.as_ref().map_or(chat.name.as_str(), Name::as_str);
@@ -241,6 +267,9 @@ async fn share(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bod
     let regenerate = fields.optional::<bool>("regenerate").unwrap_or(false);
     let sign_out = fields.optional::<bool>("sign_out").unwrap_or(false);
     fields.finish()?;
+    if chat.is_conversation() {
+        return Err(ApiError::Conflict(NO_PASSWORD));
+    }
     if sign_out && !regenerate {
         return Err(FieldErrors::single(
             "sign_out",

@@ -13,6 +13,9 @@ pub enum Endpoint {
     Delete(ChatId),
     Share(ChatId),
     RealtimeTicket(ChatId),
+    Assign(ChatId),
+    Status(ChatId),
+    Inbox,
 }
 
 const CHAT: &str = "chat_id";
@@ -40,6 +43,18 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/api/chats/{chat_id}/realtime-ticket",
         operations: &[op(Post, |p| Ok(Endpoint::RealtimeTicket(p.id(CHAT)?)))],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/assign",
+        operations: &[op(Post, |p| Ok(Endpoint::Assign(p.id(CHAT)?)))],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/status",
+        operations: &[op(Post, |p| Ok(Endpoint::Status(p.id(CHAT)?)))],
+    },
+    Route {
+        path: "/api/inbox",
+        operations: &[op(Get, |_| Ok(Endpoint::Inbox))],
     },
     // The seed's path, kept as an alias of the /api one.
     Route {

@@ -80,6 +80,7 @@ async fn dispatch(
         Endpoint::Delete(company) => delete(app, &operator, company).await,
         Endpoint::ExportData(company) => export_data(app, &req, &operator, company).await,
         Endpoint::EraseData(company) => erase_data(app, &req, &operator, company).await,
+        Endpoint::IdentitySecret(company) => identity_secret(app, &operator, company).await,
     }
 }
 
@@ -260,6 +261,32 @@ async fn erase_data(
     let (scope, email) = data_request(app, req, operator, company).await?;
     let erased = data_requests::erase(&app.ctx.db, scope, email.as_str()).await?;
     Ok(envelope::data(StatusCode::OK, ErasureAnswer { erased }))
+}
+
+/// `POST /api/companies/{company_id}/identity-secret` (owner, admin): a new secret for the
+/// company's site to sign its visitors' identities with, shown this once; the one it
+/// replaces verifies for a day more, while the site deploys the new one.
+async fn identity_secret(
+    app: &App,
+    operator: &auth::Operator,
+    company: CompanyId,
+) -> Result<Response<Body>, ApiError> {
+    company_member(operator, company, Action::ChangeCompany)?;
+    let secret = format!("idsec_{}", services::random::random_token_string(32)?);
+    let record = app
+        .ctx
+        .db
+        .identity_secrets()
+        .rotate(company, secret)
+        .await?
+        .ok_or(ApiError::Conflict(
+            "Another new identity secret was made at the same time: make one again.",
+        ))?;
+    tracing::info!(company_id = %company, "identity secret rotated");
+    Ok(envelope::data(
+        StatusCode::CREATED,
+        serde_json::json!({ "secret": record.secret.expose(), "created_at": record.created_at }),
+    ))
 }
 
 #[cfg(test)]

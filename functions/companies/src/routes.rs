@@ -21,6 +21,8 @@ pub enum Endpoint {
     ChangeMember(CompanyId, MemberId),
     RemoveMember(CompanyId, MemberId),
     AcceptInvitation,
+    /// A new identity secret for the company's site (the old one verifies a day more).
+    IdentitySecret(CompanyId),
 }
 
 const COMPANY: &str = "company_id";
@@ -67,6 +69,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
                 Ok(Endpoint::RemoveMember(p.id(COMPANY)?, p.id(MEMBER)?))
             }),
         ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/identity-secret",
+        operations: &[op(Post, |p| Ok(Endpoint::IdentitySecret(p.id(COMPANY)?)))],
     },
     Route {
         path: "/api/invitations/accept",

@@ -38,7 +38,7 @@ async fn dispatch(
                 .messages()
                 .unread_count(
                     guest.chat.id,
-                    guest.chat_user.id,
+                    domain::message::Reader::Guest(guest.chat_user.id),
                     guest.chat_user.last_read_seq,
                 )
                 .await?;
@@ -48,7 +48,7 @@ async fn dispatch(
                 serde_json::to_value(guest.chat_user.resource(true)).map_err(ApiError::internal)?;
             chat_user["unread_count"] = unread_count.into();
             chat_user["chat"] =
-                serde_json::to_value(guest.chat.resource()).map_err(ApiError::internal)?;
+                serde_json::to_value(guest.chat.resource().for_guest()).map_err(ApiError::internal)?;
             Ok(envelope::data(StatusCode::OK, chat_user))
         }
     }

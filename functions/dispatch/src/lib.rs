@@ -118,10 +118,11 @@ async fn queue_delivery(app: &App, webhook: &WebhookRecord, event: &Event) -> Re
     Ok(())
 }
 
-/// The author of a `message.created` (`None` for any other event).
-fn author(event: &Event) -> Option<ChatUserId> {
+/// The guest author of a `message.created` that chat users read (`Some(None)`: a
+/// member's reply); `None` for a note and for any other event: nobody is emailed of it.
+fn author(event: &Event) -> Option<Option<ChatUserId>> {
     match &event.change {
-        Change::MessageCreated(message) => Some(message.chat_user_id),
+        Change::MessageCreated(message) if !message.internal => Some(message.chat_user_id),
         _ => None,
     }
 }
@@ -133,7 +134,7 @@ async fn queue_unread_checks(
     app: &App,
     chat: &ChatRecord,
     seq: u64,
-    author: ChatUserId,
+    author: Option<ChatUserId>,
 ) -> Result<(), JobError> {
     let delay = app
         .ctx
@@ -145,7 +146,7 @@ async fn queue_unread_checks(
     let now = clock::now_millis();
     let due = now + i64::try_from(delay.as_millis()).unwrap_or(i64::MAX / 2);
     for chat_user in app.ctx.db.chat_users().all(chat.id).await? {
-        let wanted = chat_user.id != author
+        let wanted = Some(chat_user.id) != author
             && chat_user.verified_at.is_some()
             && !chat_user.unread_emails_off
             && chat_user.last_read_seq < seq
@@ -176,16 +177,21 @@ async fn queue_unread_checks(
 mod tests {
     use super::*;
     use domain::ids::MessageId;
-    use domain::message::{MessageResource, Tombstone};
+    use domain::message::{Author, MessageResource, Tombstone};
     use std::borrow::Cow;
 
     #[test]
     fn the_author_is_the_messages_chat_user() {
         let who = ChatUserId::new();
         let message = MessageResource {
+            author: Cow::Owned(Author::Guest {
+                id: who,
+                name: "Guest".into(),
+            }),
             body: Cow::Borrowed("hi"),
             chat_id: ChatId::new(),
-            chat_user_id: who,
+            chat_user_id: Some(who),
+            internal: false,
             created_at: Cow::Borrowed("t"),
             edited_at: None,
             id: MessageId::new(),
@@ -199,7 +205,15 @@ mod tests {
             change,
             actor: None,
         };
-        assert_eq!(author(&event(Change::MessageCreated(message))), Some(who));
+        assert_eq!(
+            author(&event(Change::MessageCreated(message.clone()))),
+            Some(Some(who))
+        );
+        let note = MessageResource {
+            internal: true,
+            ..message
+        };
+        assert_eq!(author(&event(Change::MessageCreated(note))), None);
         let deleted = Tombstone::new(MessageId::new(), Some(who));
         assert_eq!(author(&event(Change::MessageDeleted(deleted))), None);
     }

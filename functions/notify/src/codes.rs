@@ -5,7 +5,7 @@
 //! costs the guest nothing; a request that came in between replaced the item, and the
 //! job stops.
 
-use domain::auth_code::CODE_TTL_MS;
+use domain::auth_code::{CODE_TTL_MS, CodeScope};
 use domain::clock;
 use domain::jobs::CodeJob;
 use domain::text::Email;
@@ -17,7 +17,15 @@ use crate::App;
 
 pub async fn make_and_mail(app: &App, job: CodeJob) -> Result<(), JobError> {
     let db = &app.ctx.db;
-    let Some(chat) = db.chats().get(job.chat_id).await? else {
+    let Some(scope) = job.scope() else {
+        return Ok(()); // names nothing to open (a bug)
+    };
+    // What the email names: the chat, or the company a visitor talks to.
+    let named = match scope {
+        CodeScope::Chat(chat) => db.chats().get(chat).await?.map(|chat| chat.name),
+        CodeScope::Company(company) => db.companies().get(company).await?.map(|c| c.name),
+    };
+    let Some(name) = named else {
         return Ok(()); // deleted since
     };
     let Some(email) = Email::normalized(&job.email) else {
@@ -28,13 +36,13 @@ pub async fn make_and_mail(app: &App, job: CodeJob) -> Result<(), JobError> {
         .ctx
         .keys()
         .await?
-        .auth_code_digest(&chat.id.to_string(), email.as_str(), code)
+        .auth_code_digest(&scope.digest_context(), email.as_str(), code)
         .await?;
     let codes = db.auth_codes();
     let expires_at_ms = clock::now_millis() + CODE_TTL_MS;
     if !codes
         .set_code(
-            chat.id,
+            scope,
             email.as_str(),
             &job.source,
             &job.job_id,
@@ -48,13 +56,13 @@ pub async fn make_and_mail(app: &App, job: CodeJob) -> Result<(), JobError> {
     if !job.mailed {
         return Ok(()); // a stranger's code: kept like a member's, never mailed
     }
-    let message = AuthCodeEmail::new(&chat.name, code, CODE_TTL_MS / 60_000);
+    let message = AuthCodeEmail::new(&name, code, CODE_TTL_MS / 60_000);
     if let Err(err) = app.mailer.send(&email, &message).await {
         codes
-            .clear_code(chat.id, email.as_str(), &job.source, &job.job_id)
+            .clear_code(scope, email.as_str(), &job.source, &job.job_id)
             .await?;
         return Err(err.into());
     }
-    tracing::info!(chat_id = %chat.id, "auth code sent");
+    tracing::info!(scope = %scope.digest_context(), "auth code sent");
     Ok(())
 }

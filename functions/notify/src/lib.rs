@@ -14,7 +14,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use domain::chat::ChatRecord;
 use domain::chat_user::ChatUserRecord;
 use domain::clock;
-use domain::jobs::{MailJob, NotifyJob, wait_left};
+use domain::jobs::{MailJob, NotifyJob, WakeJob, wait_left};
 use domain::message::MessageRecord;
 use domain::realtime::Subscriber;
 use domain::text::Email;
@@ -53,6 +53,7 @@ pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
         match edge::event_sources::job::<MailJob>(message)? {
             MailJob::Code(job) => codes::make_and_mail(app, job).await,
             MailJob::Unread(job) => run(app, job).await,
+            MailJob::Wake(job) => wake(app, job).await,
         }
     })
     .await
@@ -62,8 +63,28 @@ pub async fn handle(app: &App, batch: SqsEvent) -> SqsBatchResponse {
 pub fn unread_for(chat_user: &ChatUserRecord, newest: Vec<MessageRecord>) -> Vec<MessageRecord> {
     newest
         .into_iter()
-        .filter(|m| m.seq > chat_user.last_read_seq && m.chat_user_id != chat_user.id)
+        .filter(|m| {
+            m.seq > chat_user.last_read_seq && !m.internal && m.chat_user_id != Some(chat_user.id)
+        })
         .collect()
+}
+
+/// A snoozed conversation comes due: open again, unless its snooze changed since. A job
+/// that came early (the queue delays at most 15 minutes) goes back to wait.
+async fn wake(app: &App, job: WakeJob) -> Result<(), JobError> {
+    if let Some(wait) = wait_left(Some(job.wake_at_ms), clock::now_millis()) {
+        return Ok(app.notifications.send(&MailJob::Wake(job), wait).await?);
+    }
+    if app
+        .ctx
+        .db
+        .conversations()
+        .wake(job.chat_id, &job.snoozed_until)
+        .await?
+    {
+        tracing::info!(chat_id = %job.chat_id, "snooze ended");
+    }
+    Ok(())
 }
 
 async fn run(app: &App, job: NotifyJob) -> Result<(), JobError> {
@@ -138,8 +159,9 @@ async fn send(
         return Ok(());
     };
     let chat_users = db.chat_users().all(chat.id).await?;
-    let lines = message_lines(unread, &chat_users);
     let company = db.companies().get(chat.company_id).await?;
+    let team = company.as_ref().map_or("", |c| c.name.as_str());
+    let lines = message_lines(unread, &chat_users, team);
     let link = company
         .and_then(|c| c.widget_url)
         .map(|page| chat_link(&page, chat));

@@ -3,6 +3,27 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{ChatId, CompanyId};
+
+/// What a code opens: a chat (its chat user's token), or a company's front door (the
+/// visitor's own conversation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CodeScope {
+    Chat(ChatId),
+    Company(CompanyId),
+}
+
+impl CodeScope {
+    /// What a code's digest is bound to: a code made for one scope never matches in
+    /// another.
+    pub fn digest_context(&self) -> String {
+        match self {
+            CodeScope::Chat(chat) => chat.to_string(),
+            CodeScope::Company(company) => format!("company#{company}"),
+        }
+    }
+}
+
 /// How long a code may be used.
 pub const CODE_TTL_MS: i64 = 10 * 60 * 1000;
 
@@ -23,6 +44,10 @@ pub struct AuthCodeRecord {
     /// no digest; a retry of it may make the code again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub made_by_job: Option<String>,
+    /// The name a visitor gave with its code at a company's front door: its
+    /// conversation's name when the code opens it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Who asked for a code: codes (and their throttles and wrong tries) are kept apart per

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{CompanyId, UserId};
+use crate::webhook::SigningSecret;
 use crate::team::Membership;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,11 +66,47 @@ impl CompanyRecord {
     }
 }
 
+/// The secret a company's site signs its visitors' identities with (see the services'
+/// `identity`): shown once, when made; a new one replaces it, the old one still
+/// verifying for [`IDENTITY_SECRET_OVERLAP_MS`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentitySecretRecord {
+    pub company_id: CompanyId,
+    pub secret: SigningSecret,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<SigningSecret>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_until_ms: Option<i64>,
+    pub created_at: String,
+}
+
+/// How long a replaced identity secret keeps verifying: a site has a day to deploy the
+/// new one.
+pub const IDENTITY_SECRET_OVERLAP_MS: i64 = 24 * 3600 * 1000;
+
+impl IdentitySecretRecord {
+    /// The secrets that verify at `now_ms`: the current one, and the replaced one during
+    /// its overlap.
+    pub fn verifying(&self, now_ms: i64) -> Vec<&str> {
+        let mut secrets = vec![self.secret.expose()];
+        if let (Some(previous), Some(until)) = (&self.previous_secret, self.previous_until_ms)
+            && now_ms < until
+        {
+            secrets.push(previous.expose());
+        }
+        secrets
+    }
+}
+
 /// The most chats one company may have.
 pub const MAX_CHATS: u32 = 10_000;
 /// What a caller at that cap is told.
 pub const AT_CHAT_CAP: &str =
     "This company has 10,000 chats, the most one company may have. Delete one first.";
+
+/// The most conversations one company may have at once (its visitors open them; the
+/// front door's per-source budgets keep a stranger from filling it).
+pub const MAX_CONVERSATIONS: u32 = 1_000_000;
 
 /// The most webhook endpoints one company may have.
 pub const MAX_WEBHOOKS: u32 = 20;

@@ -35,10 +35,15 @@ pub enum EventType {
     ChatUserRemoved,
     ChatUpdated,
     ReadUpdated,
+    /// A conversation's assignee changed (members only).
+    ChatAssigned,
+    /// A conversation's status changed (members; a guest sees it as a `chat.updated`
+    /// with the new status only).
+    ChatStatusChanged,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 8] = [
+    pub const ALL: [EventType; 10] = [
         EventType::MessageCreated,
         EventType::MessageUpdated,
         EventType::MessageDeleted,
@@ -47,6 +52,8 @@ impl EventType {
         EventType::ChatUserRemoved,
         EventType::ChatUpdated,
         EventType::ReadUpdated,
+        EventType::ChatAssigned,
+        EventType::ChatStatusChanged,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +66,8 @@ impl EventType {
             EventType::ChatUserRemoved => "chat_user.removed",
             EventType::ChatUpdated => "chat.updated",
             EventType::ReadUpdated => "read.updated",
+            EventType::ChatAssigned => "chat.assigned",
+            EventType::ChatStatusChanged => "chat.status_changed",
         }
     }
 
@@ -81,7 +90,7 @@ impl<'de> Deserialize<'de> for EventType {
     }
 }
 
-const EVENT_TYPE_NAMES: [&str; 8] = [
+const EVENT_TYPE_NAMES: [&str; 10] = [
     "message.created",
     "message.updated",
     "message.deleted",
@@ -90,6 +99,8 @@ const EVENT_TYPE_NAMES: [&str; 8] = [
     "chat_user.removed",
     "chat.updated",
     "read.updated",
+    "chat.assigned",
+    "chat.status_changed",
 ];
 
 /// What an event says happened: its type, with the typed resource it carries.
@@ -112,6 +123,17 @@ pub enum Change {
     ChatUpdated(ChatResource<'static>),
     #[serde(rename = "read.updated")]
     ReadUpdated(ReadMarker),
+    #[serde(rename = "chat.assigned")]
+    ChatAssigned(ChatResource<'static>),
+    #[serde(rename = "chat.status_changed")]
+    ChatStatusChanged(ChatResource<'static>),
+}
+
+/// What a guest sees of a status change.
+#[derive(Serialize)]
+struct StatusOnly {
+    id: ChatId,
+    status: Option<crate::chat::ConversationStatus>,
 }
 
 /// A chat user's read marker moved (`read.updated`).
@@ -132,6 +154,31 @@ impl Change {
             Change::ChatUserRemoved(_) => EventType::ChatUserRemoved,
             Change::ChatUpdated(_) => EventType::ChatUpdated,
             Change::ReadUpdated(_) => EventType::ReadUpdated,
+            Change::ChatAssigned(_) => EventType::ChatAssigned,
+            Change::ChatStatusChanged(_) => EventType::ChatStatusChanged,
+        }
+    }
+
+    /// Whether `audience` sees this change at all: a chat user sees no note (nor a
+    /// note's edit or deletion) and no assignment. The one place that keeps members-only
+    /// events off every guest surface (lists, sockets, emails, transcripts).
+    pub fn shown_to(&self, audience: Audience) -> bool {
+        match (audience, self) {
+            (Audience::Owner, _) => true,
+            (Audience::ChatUser(_), Change::MessageCreated(m) | Change::MessageUpdated(m)) => {
+                !m.internal
+            }
+            (Audience::ChatUser(_), Change::MessageDeleted(tombstone)) => !tombstone.internal,
+            (Audience::ChatUser(_), Change::ChatAssigned(_)) => false,
+            (Audience::ChatUser(_), _) => true,
+        }
+    }
+
+    /// Its type as `audience` sees it: a guest sees a status change as `chat.updated`.
+    fn kind_for(&self, audience: Audience) -> EventType {
+        match (audience, self) {
+            (Audience::ChatUser(_), Change::ChatStatusChanged(_)) => EventType::ChatUpdated,
+            _ => self.kind(),
         }
     }
 
@@ -169,7 +216,20 @@ impl Change {
                 }
                 _ => out.serialize_field(DATA, user),
             },
-            Change::ChatUpdated(chat) => out.serialize_field(DATA, chat),
+            Change::ChatUpdated(chat) | Change::ChatAssigned(chat) => match audience {
+                Audience::ChatUser(_) => out.serialize_field(DATA, &chat.for_guest()),
+                Audience::Owner => out.serialize_field(DATA, chat),
+            },
+            Change::ChatStatusChanged(chat) => match audience {
+                Audience::ChatUser(_) => out.serialize_field(
+                    DATA,
+                    &StatusOnly {
+                        id: chat.id,
+                        status: chat.status,
+                    },
+                ),
+                Audience::Owner => out.serialize_field(DATA, chat),
+            },
             Change::ReadUpdated(marker) => out.serialize_field(DATA, marker),
         }
     }
@@ -233,6 +293,11 @@ impl Event {
         self.change.kind()
     }
 
+    /// Whether `audience` sees this event at all (see [`Change::shown_to`]).
+    pub fn shown_to(&self, audience: Audience) -> bool {
+        self.change.shown_to(audience)
+    }
+
     /// The event as `audience` may see it.
     pub fn render(&self, audience: Audience) -> Rendered<'_> {
         Rendered {
@@ -260,7 +325,7 @@ impl Event {
         out.serialize_field("chat_id", &self.chat_id)?;
         self.change.serialize_data(&mut out, audience)?;
         out.serialize_field("seq", &self.seq)?;
-        out.serialize_field("type", &self.kind())?;
+        out.serialize_field("type", &self.change.kind_for(audience))?;
         out.end()
     }
 }

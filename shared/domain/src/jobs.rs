@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth_code::CodeSource;
+use crate::auth_code::{CodeScope, CodeSource};
 use crate::ids::{ChatId, ChatUserId, CompanyId, DeliveryId, WebhookId};
 
 /// One webhook delivery to attempt (its record holds the body and the attempt count).
@@ -42,7 +42,12 @@ pub struct CodeJob {
     /// The code item the request wrote names this job: only it may set the code (again,
     /// when a retry follows a failed mail), and a later request's item stops it.
     pub job_id: String,
-    pub chat_id: ChatId,
+    /// The chat the code opens (`None` for a company's front door).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<ChatId>,
+    /// The company whose front door the code opens (a visitor's conversation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<CompanyId>,
     /// Normalized.
     pub email: String,
     pub source: CodeSource,
@@ -51,12 +56,49 @@ pub struct CodeJob {
     pub mailed: bool,
 }
 
-/// What the mail queue carries.
+/// The end of a conversation's snooze: at `snoozed_until` it is open again, unless its
+/// snooze changed meanwhile (then another job ends that one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WakeJob {
+    pub chat_id: ChatId,
+    pub snoozed_until: String,
+    pub wake_at_ms: i64,
+}
+
+impl CodeJob {
+    /// What the code opens (`None` only for a job naming neither: a bug).
+    pub fn scope(&self) -> Option<CodeScope> {
+        match (self.company_id, self.chat_id) {
+            (Some(company), _) => Some(CodeScope::Company(company)),
+            (None, Some(chat)) => Some(CodeScope::Chat(chat)),
+            (None, None) => None,
+        }
+    }
+
+    pub fn new(job_id: String, scope: CodeScope, email: String, source: CodeSource, mailed: bool) -> Self {
+        let (chat_id, company_id) = match scope {
+            CodeScope::Chat(chat) => (Some(chat), None),
+            CodeScope::Company(company) => (None, Some(company)),
+        };
+        Self {
+            job_id,
+            chat_id,
+            company_id,
+            email,
+            source,
+            mailed,
+        }
+    }
+}
+
+/// What the mail queue carries (and the jobs that wait on it, as unread checks do).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum MailJob {
     /// Tried first: only it has `job_id`, `email` and `source`.
     Code(CodeJob),
+    /// Only it has `snoozed_until`.
+    Wake(WakeJob),
     Unread(NotifyJob),
 }
 
@@ -84,14 +126,19 @@ mod tests {
             chat_user_id: ChatUserId::new(),
             not_before: Some(5),
         });
-        let code = MailJob::Code(CodeJob {
-            job_id: "j".into(),
+        let code = MailJob::Code(CodeJob::new(
+            "j".into(),
+            CodeScope::Chat(ChatId::new()),
+            "ann@example.com".into(),
+            CodeSource::Caller("tag".into()),
+            true,
+        ));
+        let wake = MailJob::Wake(WakeJob {
             chat_id: ChatId::new(),
-            email: "ann@example.com".into(),
-            source: CodeSource::Caller("tag".into()),
-            mailed: true,
+            snoozed_until: "2026-12-05T10:00:00.000Z".into(),
+            wake_at_ms: 5,
         });
-        for job in [unread, code] {
+        for job in [unread, code, wake] {
             let text = serde_json::to_string(&job).unwrap();
             assert_eq!(
                 serde_json::from_str::<MailJob>(&text).unwrap(),

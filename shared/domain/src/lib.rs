@@ -21,6 +21,7 @@ pub mod chat;
 pub mod chat_user;
 pub mod clock;
 pub mod company;
+pub mod conversation;
 pub mod events;
 pub mod guessable;
 pub mod ids;

@@ -4,7 +4,67 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, ChatUserId, MessageId};
+use crate::ids::{ChatId, ChatUserId, MessageId, UserId};
+
+/// Who wrote a message: a chat user of the chat (`guest`) or a member of the company
+/// (`staff`), with the name it had then (an erasure rewrites a guest's). On the wire
+/// `{id, name, type}`, keys in the API's alphabetical order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Author {
+    Guest { id: ChatUserId, name: String },
+    Staff { id: UserId, name: String },
+}
+
+impl Serialize for Author {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("Author", 3)?;
+        match self {
+            Author::Guest { id, name } => {
+                out.serialize_field("id", id)?;
+                out.serialize_field("name", name)?;
+                out.serialize_field("type", "guest")?;
+            }
+            Author::Staff { id, name } => {
+                out.serialize_field("id", id)?;
+                out.serialize_field("name", name)?;
+                out.serialize_field("type", "staff")?;
+            }
+        }
+        out.end()
+    }
+}
+
+impl Author {
+    pub fn name(&self) -> &str {
+        match self {
+            Author::Guest { name, .. } | Author::Staff { name, .. } => name,
+        }
+    }
+
+    pub fn guest(&self) -> Option<ChatUserId> {
+        match self {
+            Author::Guest { id, .. } => Some(*id),
+            Author::Staff { .. } => None,
+        }
+    }
+
+    pub fn staff(&self) -> Option<UserId> {
+        match self {
+            Author::Staff { id, .. } => Some(*id),
+            Author::Guest { .. } => None,
+        }
+    }
+
+    /// The key its sending rate and client ids are kept under in a chat.
+    pub fn key(&self) -> String {
+        match self {
+            Author::Guest { id, .. } => id.to_string(),
+            Author::Staff { id, .. } => format!("staff#{id}"),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct MessageRecord {
@@ -13,7 +73,16 @@ pub struct MessageRecord {
     #[serde(default)]
     pub seq: u64,
     pub chat_id: ChatId,
-    pub chat_user_id: ChatUserId,
+    /// The guest who wrote it; `None` for a member's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_user_id: Option<ChatUserId>,
+    /// Who wrote it (absent on messages from before staff could post: their
+    /// `chat_user_id`'s, named at read time as "a guest").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<Author>,
+    /// A note: members only, never shown to a chat user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
     pub body: String,
     pub created_at: String,
     pub updated_at: String,
@@ -35,12 +104,15 @@ pub const MAX_EDITS: usize = 50;
 /// hottest read: no copies), owned where an event carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageResource<'a> {
+    pub author: Cow<'a, Author>,
     pub body: Cow<'a, str>,
     pub chat_id: ChatId,
-    pub chat_user_id: ChatUserId,
+    pub chat_user_id: Option<ChatUserId>,
     pub created_at: Cow<'a, str>,
     pub edited_at: Option<Cow<'a, str>>,
     pub id: MessageId,
+    #[serde(default)]
+    pub internal: bool,
     #[serde(default)]
     pub seq: u64,
     pub updated_at: Cow<'a, str>,
@@ -49,14 +121,53 @@ pub struct MessageResource<'a> {
 impl MessageRecord {
     pub fn resource(&self) -> MessageResource<'_> {
         MessageResource {
+            author: match &self.author {
+                Some(author) => Cow::Borrowed(author),
+                None => Cow::Owned(self.author()),
+            },
             body: Cow::Borrowed(&self.body),
             chat_id: self.chat_id,
             chat_user_id: self.chat_user_id,
             created_at: Cow::Borrowed(&self.created_at),
             edited_at: self.edited_at.as_deref().map(Cow::Borrowed),
             id: self.id,
+            internal: self.internal,
             seq: self.seq,
             updated_at: Cow::Borrowed(&self.updated_at),
+        }
+    }
+
+    /// Who wrote it (a message from before authors were kept: its chat user, unnamed).
+    pub fn author(&self) -> Author {
+        match (&self.author, self.chat_user_id) {
+            (Some(author), _) => author.clone(),
+            (None, Some(id)) => Author::Guest {
+                id,
+                name: String::new(),
+            },
+            (None, None) => Author::Guest {
+                id: ChatUserId::from_ulid(ulid::Ulid::nil()),
+                name: String::new(),
+            },
+        }
+    }
+
+    /// The key its author's rate and client ids are kept under.
+    pub fn author_key(&self) -> String {
+        match (&self.author, self.chat_user_id) {
+            (Some(author), _) => author.key(),
+            (None, Some(id)) => id.to_string(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Whether `who` wrote it.
+    pub fn written_by(&self, who: &Author) -> bool {
+        match who {
+            Author::Guest { id, .. } => self.chat_user_id == Some(*id),
+            Author::Staff { id, .. } => {
+                self.author.as_ref().and_then(Author::staff) == Some(*id)
+            }
         }
     }
 }
@@ -64,6 +175,7 @@ impl MessageRecord {
 impl MessageResource<'_> {
     pub fn into_owned(self) -> MessageResource<'static> {
         MessageResource {
+            author: Cow::Owned(self.author.into_owned()),
             body: Cow::Owned(self.body.into_owned()),
             created_at: Cow::Owned(self.created_at.into_owned()),
             edited_at: self.edited_at.map(|t| Cow::Owned(t.into_owned())),
@@ -80,6 +192,9 @@ pub struct Tombstone {
     pub chat_user_id: Option<ChatUserId>,
     pub deleted_by: DeletedBy,
     pub id: MessageId,
+    /// A deleted note's: shown to members only, as the note was.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub internal: bool,
 }
 
 /// Who deleted a message.
@@ -101,6 +216,7 @@ impl Tombstone {
                 None => DeletedBy::Owner,
             },
             id: message,
+            internal: false,
         }
     }
 }
@@ -119,13 +235,30 @@ pub fn sending_rate(per_minute: u32) -> crate::rate_limit::Limit {
 /// The most messages an unread count looks at (and so its cap).
 pub const UNREAD_WINDOW: usize = 100;
 
-/// How many of `newest` were written by others after `last_read_seq`.
-pub fn count_unread(newest: &[MessageRecord], reader: ChatUserId, last_read_seq: u64) -> u32 {
+/// How many of `newest` were written by others after `last_read_seq`, of those the
+/// reader may see (a chat user never counts a note).
+pub fn count_unread(newest: &[MessageRecord], reader: &Reader, last_read_seq: u64) -> u32 {
     let unread = newest
         .iter()
-        .filter(|m| m.seq > last_read_seq && m.chat_user_id != reader)
+        .filter(|m| m.seq > last_read_seq && reader.counts(m))
         .count();
     u32::try_from(unread).unwrap_or(u32::MAX)
+}
+
+/// Whose unread messages are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Guest(ChatUserId),
+    Staff(UserId),
+}
+
+impl Reader {
+    fn counts(&self, message: &MessageRecord) -> bool {
+        match self {
+            Reader::Guest(id) => !message.internal && message.chat_user_id != Some(*id),
+            Reader::Staff(id) => message.author.as_ref().and_then(Author::staff) != Some(*id),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -137,7 +270,9 @@ mod tests {
             id: MessageId::new(),
             seq,
             chat_id: ChatId::new(),
-            chat_user_id: author,
+            chat_user_id: Some(author),
+            author: None,
+            internal: false,
             body: "x".into(),
             created_at: "t".into(),
             updated_at: "t".into(),
@@ -156,9 +291,10 @@ mod tests {
             message(other, 5),
             message(other, 7),
         ];
-        assert_eq!(count_unread(&newest, me, 0), 3);
-        assert_eq!(count_unread(&newest, me, 4), 2);
-        assert_eq!(count_unread(&newest, me, 7), 0);
+        let reader = Reader::Guest(me);
+        assert_eq!(count_unread(&newest, &reader, 0), 3);
+        assert_eq!(count_unread(&newest, &reader, 4), 2);
+        assert_eq!(count_unread(&newest, &reader, 7), 0);
     }
 
     #[test]

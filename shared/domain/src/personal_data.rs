@@ -85,10 +85,16 @@ mod tests {
     use std::borrow::Cow;
 
     fn message(body: &str) -> MessageResource<'static> {
+        let id = ChatUserId::new();
         MessageResource {
+            author: Cow::Owned(crate::message::Author::Guest {
+                id,
+                name: "Ann".into(),
+            }),
             body: Cow::Owned(body.to_owned()),
             chat_id: ChatId::new(),
-            chat_user_id: ChatUserId::new(),
+            chat_user_id: Some(id),
+            internal: false,
             created_at: Cow::Borrowed("2026-12-05T00:00:00.000Z"),
             edited_at: None,
             id: MessageId::new(),

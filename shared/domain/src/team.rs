@@ -109,6 +109,11 @@ pub enum Action {
     /// Read the company, its members list, its chats, their chat users, messages and
     /// events; open a realtime socket to a chat.
     Read,
+    /// Answer conversations and rooms: post and edit its own messages and notes, keep its
+    /// read marker, change a conversation's status, assign it to itself.
+    Answer,
+    /// Assign a conversation to another member.
+    AssignOthers,
     /// Change the company's settings (name, website, widget URL, retention).
     ChangeCompany,
     /// Create, change, share and delete chats.
@@ -138,6 +143,10 @@ impl Action {
             Action::Read => {
                 "read the company, its members, chats, chat users, messages and events; open sockets"
             }
+            Action::Answer => {
+                "answer conversations and rooms: messages, notes, read markers, status, assign itself"
+            }
+            Action::AssignOthers => "assign a conversation to another member",
             Action::ChangeCompany => "change the company's settings",
             Action::ManageChats => "create, change, share and delete chats",
             Action::ManageChatUsers => {
@@ -166,6 +175,8 @@ impl Action {
 /// Every action and the roles that may do it: the one table authorization reads.
 pub const RULES: &[(Action, &[Role])] = &[
     (Action::Read, &[Role::Owner, Role::Admin, Role::Agent]),
+    (Action::Answer, &[Role::Owner, Role::Admin, Role::Agent]),
+    (Action::AssignOthers, &[Role::Owner, Role::Admin]),
     (Action::ChangeCompany, &[Role::Owner, Role::Admin]),
     (Action::ManageChats, &[Role::Owner, Role::Admin]),
     (Action::ManageChatUsers, &[Role::Owner, Role::Admin]),
@@ -297,6 +308,8 @@ mod tests {
     fn every_action_has_a_rule_and_the_owner_may_do_everything() {
         let actions = [
             Action::Read,
+            Action::Answer,
+            Action::AssignOthers,
             Action::ChangeCompany,
             Action::ManageChats,
             Action::ManageChatUsers,

@@ -7,7 +7,8 @@
 
 use std::borrow::Cow;
 
-use domain::chat::ChatRecord;
+use domain::chat::{ChatRecord, ChatResource};
+use domain::message::Author;
 use domain::events::Audience;
 use domain::ids::{ChatId, CompanyId, EntityId};
 use domain::realtime::{Grant, Subscriber};
@@ -74,6 +75,28 @@ impl ChatAccess {
         }
     }
 
+    /// The chat as this caller may see it: a guest sees no assignee.
+    pub fn chat_resource(&self) -> ChatResource<'_> {
+        match self {
+            ChatAccess::Staff { chat, .. } => chat.resource(),
+            ChatAccess::Member(guest) => guest.chat.resource().for_guest(),
+        }
+    }
+
+    /// Who it is, as the author of what it posts.
+    pub fn author(&self) -> Author {
+        match self {
+            ChatAccess::Staff { operator, .. } => Author::Staff {
+                id: operator.user.id,
+                name: operator.user.name.clone(),
+            },
+            ChatAccess::Member(guest) => Author::Guest {
+                id: guest.chat_user.id,
+                name: guest.chat_user.name.clone(),
+            },
+        }
+    }
+
     /// Who it is, as what its events show it.
     pub fn audience(&self) -> Audience {
         self.subscriber().audience()
@@ -133,11 +156,14 @@ pub async fn staff_chat(
         .get(chat_id)
         .await?
         .ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
+    // An agent that sees only its assigned chats sees this one once it is assigned.
     let seen = operator
         .user
         .memberships
         .get(&chat.company_id)
-        .is_some_and(Membership::sees_every_chat);
+        .is_some_and(|membership| {
+            membership.sees_every_chat() || chat.assignee_id == Some(operator.user.id)
+        });
     if !seen {
         return Err(ApiError::NotFound(NO_SUCH_CHAT));
     }

@@ -12,6 +12,7 @@ use domain::text::{
     InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays, Seq, UnreadEmailMinutes,
     UrlText, Website,
 };
+use domain::chat::ConversationStatus;
 use serde_json::Value;
 
 use crate::api_error::{ApiError, FieldErrors};
@@ -182,6 +183,14 @@ impl FromField for Sees {
     fn from_field(field: &str, value: &Value) -> Result<Self, String> {
         Sees::parse(expect_str(field, value)?)
             .ok_or_else(|| format!("The {field} must be all or assigned."))
+    }
+}
+
+/// A conversation's status (`open`, `pending`, `snoozed`, `resolved`).
+impl FromField for ConversationStatus {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        ConversationStatus::parse(expect_str(field, value)?)
+            .ok_or_else(|| format!("The {field} must be open, pending, snoozed or resolved."))
     }
 }
 

@@ -6,6 +6,7 @@
 //! Failures are a [`ServiceError`]; nothing here speaks HTTP or reads the table.
 
 pub mod crypto;
+pub mod identity;
 pub mod jwt;
 pub mod keyring;
 pub mod mail;

@@ -8,7 +8,7 @@ use aws_sdk_sesv2::Client;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageHeader};
 
 use domain::chat_user::ChatUserRecord;
-use domain::message::MessageRecord;
+use domain::message::{Author, MessageRecord};
 use domain::text::Email;
 
 use crate::ServiceError;
@@ -87,18 +87,25 @@ fn conversation(lines: &[MessageLine]) -> (String, String) {
     (text, html)
 }
 
-/// The lines of `messages` (in their order), with their senders' names.
+/// The lines of `messages` (in their order) as a chat user may read them: never a note;
+/// guests by their names, a member by its name as the company's (`team`: the company's
+/// name).
 pub fn message_lines(
     messages: &[MessageRecord],
     chat_users: &[ChatUserRecord],
+    team: &str,
 ) -> Vec<MessageLine> {
     messages
         .iter()
+        .filter(|message| !message.internal)
         .map(|message| MessageLine {
-            sender: chat_users
-                .iter()
-                .find(|c| c.id == message.chat_user_id)
-                .map_or_else(|| "Someone who left".to_owned(), |c| c.name.clone()),
+            sender: match &message.author {
+                Some(Author::Staff { name, .. }) => format!("{name} ({})", plain(team)),
+                _ => chat_users
+                    .iter()
+                    .find(|c| Some(c.id) == message.chat_user_id)
+                    .map_or_else(|| "Someone who left".to_owned(), |c| c.name.clone()),
+            },
             at: message.created_at.clone(),
             body: message.body.clone(),
         })

@@ -2,26 +2,36 @@
 //! conditional on the version read, so of concurrent sends or guesses only one wins: a
 //! code is used at most once, and at most one email goes out per window.
 
-use domain::auth_code::{AuthCodeRecord, CodeAttempt, CodeSource};
+use domain::auth_code::{AuthCodeRecord, CodeAttempt, CodeScope, CodeSource};
 use domain::chat::ChatRecord;
-use domain::ids::{ChatId, ChatUserId};
+use domain::company::CompanyRecord;
+use domain::ids::{ChatId, ChatUserId, CompanyId};
 
 use crate::chat_users::ChatUserEmailPointer;
 use crate::item::{from_item, n, s, to_item};
-use crate::key::{Entity, TTL, chat_partition};
+use crate::key::{Entity, TTL, chat_partition, company_partition};
 use crate::update::Update;
 use crate::{Db, Key, Result};
 
 impl Entity for AuthCodeRecord {
-    /// The chat, the email, and who asked.
-    type Id<'a> = (ChatId, &'a str, &'a CodeSource);
+    /// What it opens, the email, and who asked.
+    type Id<'a> = (CodeScope, &'a str, &'a CodeSource);
 
-    fn key((chat_id, email, source): (ChatId, &str, &CodeSource)) -> Key {
-        Key::new(
-            chat_partition(chat_id),
-            format!("CODE#{email}#{}", source.tag()),
-        )
+    fn key((scope, email, source): (CodeScope, &str, &CodeSource)) -> Key {
+        let partition = match scope {
+            CodeScope::Chat(chat_id) => chat_partition(chat_id),
+            CodeScope::Company(company_id) => company_partition(company_id),
+        };
+        Key::new(partition, format!("CODE#{email}#{}", source.tag()))
     }
+}
+
+/// What a company's front door reads first, in one round trip.
+#[derive(Debug)]
+pub struct CompanyCodeLookup {
+    pub company: Option<CompanyRecord>,
+    /// The codes found of the sources asked about, in the order asked.
+    pub codes: Vec<(CodeSource, AuthCodeRecord)>,
 }
 
 /// What send-code and get-token read first, in one round trip.
@@ -56,7 +66,7 @@ impl AuthCodes<'_> {
         let member = ChatUserEmailPointer::key((chat_id, email));
         let code_keys: Vec<Key> = sources
             .iter()
-            .map(|source| AuthCodeRecord::key((chat_id, email, source)))
+            .map(|source| AuthCodeRecord::key((CodeScope::Chat(chat_id), email, source)))
             .collect();
         let keys: Vec<&Key> = [&chat, &member].into_iter().chain(&code_keys).collect();
         let mut found = self.db.get_all(&keys).await?.into_iter();
@@ -77,9 +87,37 @@ impl AuthCodes<'_> {
         })
     }
 
+    /// The company and the codes of `sources` (at most 3) for `email` at its front
+    /// door, in one round trip.
+    pub async fn lookup_company(
+        &self,
+        company_id: CompanyId,
+        email: &str,
+        sources: &[CodeSource],
+    ) -> Result<CompanyCodeLookup> {
+        let company = CompanyRecord::key(company_id);
+        let code_keys: Vec<Key> = sources
+            .iter()
+            .map(|source| AuthCodeRecord::key((CodeScope::Company(company_id), email, source)))
+            .collect();
+        let keys: Vec<&Key> = [&company].into_iter().chain(&code_keys).collect();
+        let mut found = self.db.get_all(&keys).await?.into_iter();
+        let company = found.next().flatten();
+        let mut codes = Vec::with_capacity(sources.len());
+        for (source, item) in sources.iter().zip(found) {
+            if let Some(item) = item {
+                codes.push((source.clone(), from_item(item)?));
+            }
+        }
+        Ok(CompanyCodeLookup {
+            company: company.map(from_item).transpose()?,
+            codes,
+        })
+    }
+
     pub async fn get(
         &self,
-        chat_id: ChatId,
+        chat_id: CodeScope,
         email: &str,
         source: &CodeSource,
     ) -> Result<Option<AuthCodeRecord>> {
@@ -92,7 +130,7 @@ impl AuthCodes<'_> {
     /// when another write got in first. DynamoDB may drop the item after `forget_at_ms`.
     pub async fn store(
         &self,
-        chat_id: ChatId,
+        chat_id: CodeScope,
         email: &str,
         source: &CodeSource,
         code: &AuthCodeRecord,
@@ -115,7 +153,7 @@ impl AuthCodes<'_> {
     /// (a second delivery of the same job), was used, or is gone.
     pub async fn set_code(
         &self,
-        chat_id: ChatId,
+        chat_id: CodeScope,
         email: &str,
         source: &CodeSource,
         job_id: &str,
@@ -138,7 +176,7 @@ impl AuthCodes<'_> {
     /// one (nobody saw this one).
     pub async fn clear_code(
         &self,
-        chat_id: ChatId,
+        chat_id: CodeScope,
         email: &str,
         source: &CodeSource,
         job_id: &str,
@@ -156,7 +194,7 @@ impl AuthCodes<'_> {
     /// when another attempt settled it first.
     pub async fn settle(
         &self,
-        chat_id: ChatId,
+        chat_id: CodeScope,
         email: &str,
         source: &CodeSource,
         read_version: u64,

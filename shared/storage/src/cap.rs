@@ -33,6 +33,12 @@ pub const CHATS: Cap = Cap {
     attribute: "chat_count",
     max: company::MAX_CHATS,
 };
+/// Conversations are counted apart from chats (a company's visitors make them): the
+/// chat cap stays what an operator manages.
+pub const CONVERSATIONS: Cap = Cap {
+    attribute: "conversation_count",
+    max: company::MAX_CONVERSATIONS,
+};
 pub const WEBHOOKS: Cap = Cap {
     attribute: "webhook_count",
     max: company::MAX_WEBHOOKS,

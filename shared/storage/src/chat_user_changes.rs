@@ -91,7 +91,7 @@ impl ChatUsers<'_> {
             };
             let outcome = self
                 .db
-                .commit_with_event(head, |tx, head| {
+                .commit_with_event(head.clone(), |tx, head| {
                     let changes = if updated.announced && !current.announced {
                         count_change(1)
                     } else {

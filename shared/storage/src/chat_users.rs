@@ -377,7 +377,7 @@ impl ChatUsers<'_> {
             };
             let outcome = self
                 .db
-                .commit_with_event(head, |tx, head| {
+                .commit_with_event(head.clone(), |tx, head| {
                     let change = Change::ChatUserRemoved(removed.clone());
                     let changes = if chat_user.announced {
                         count_change(-1)

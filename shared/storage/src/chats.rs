@@ -2,15 +2,19 @@
 //! in [`crate::log::append`] for the changes that move its log (a message moves
 //! `last_message_id`, a chat user's insert checks the chat exists).
 
-use domain::chat::ChatRecord;
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::chat::{ChatKind, ChatRecord, ConversationStatus};
 use domain::clock;
+use domain::conversation;
 use domain::company::CompanyRecord;
 use domain::events::Change;
 use domain::ids::{ChatId, CompanyId, EntityId};
 
 use crate::cap::{self, Added};
 use crate::item::{Item, n, s, sort_key, to_item};
-use crate::key::{Entity, GSI1, GSI1PK, GSI1SK, PK, chat_partition, company_partition};
+use crate::key::{
+    Entity, GSI1, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3SK, PK, chat_partition, company_partition,
+};
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::page::{ListQuery, Page};
 use crate::tx::{Slot, Transaction};
@@ -29,23 +33,93 @@ impl Entity for ChatRecord {
 }
 
 const GSI1_PREFIX: &str = "CHAT#";
+/// Conversations sit under their company on GSI1 too (so a company's removal purges
+/// them), apart from its rooms: `GET /api/chats` lists rooms, the inbox conversations.
+const GSI1_CONVERSATION_PREFIX: &str = "CONV#";
 
-/// The stored item: the record, its key, and its GSI1 keys (its company's chats, oldest
-/// first).
+/// The stored item: the record, its key, its GSI1 keys (its company's chats, oldest
+/// first) and, for a conversation, its inbox keys.
 pub(crate) fn chat_item(chat: &ChatRecord) -> Result<Item> {
     let mut item = to_item(&ChatRecord::key(chat.id), chat)?;
-    let (gsi1pk, gsi1sk) = index_keys(chat.company_id, chat.id);
+    let (gsi1pk, gsi1sk) = index_keys(chat.company_id, chat.id, chat.kind);
     item.insert(GSI1PK.to_owned(), s(gsi1pk));
     item.insert(GSI1SK.to_owned(), s(gsi1sk));
+    if let Some(inbox) = InboxKeys::of(chat) {
+        item.extend(inbox.attributes());
+    }
     Ok(item)
 }
 
 /// A chat's GSI1 keys: under its company.
-pub(crate) fn index_keys(company_id: CompanyId, chat_id: ChatId) -> (String, String) {
-    (
-        company_partition(company_id),
-        format!("{GSI1_PREFIX}{chat_id}"),
-    )
+pub(crate) fn index_keys(
+    company_id: CompanyId,
+    chat_id: ChatId,
+    kind: ChatKind,
+) -> (String, String) {
+    let prefix = match kind {
+        ChatKind::Room => GSI1_PREFIX,
+        ChatKind::Conversation => GSI1_CONVERSATION_PREFIX,
+    };
+    (company_partition(company_id), format!("{prefix}{chat_id}"))
+}
+
+/// A conversation's place in its company's inbox (GSI2, GSI3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InboxKeys {
+    pub(crate) partition: String,
+    pub(crate) recent: String,
+    pub(crate) waiting: String,
+}
+
+impl InboxKeys {
+    pub(crate) fn new(
+        company_id: CompanyId,
+        chat_id: ChatId,
+        status: ConversationStatus,
+        waiting_since: Option<&str>,
+        last_activity: &str,
+    ) -> Self {
+        let chat = chat_id.to_string();
+        Self {
+            partition: inbox_partition(company_id, status),
+            recent: conversation::recent_key(last_activity, &chat),
+            waiting: conversation::waiting_key(waiting_since, last_activity, &chat),
+        }
+    }
+
+    /// A conversation's keys as its record says (`None` for a room).
+    pub(crate) fn of(chat: &ChatRecord) -> Option<Self> {
+        chat.is_conversation().then(|| {
+            Self::new(
+                chat.company_id,
+                chat.id,
+                chat.status.unwrap_or_default(),
+                chat.waiting_since.as_deref(),
+                chat.last_message_at.as_deref().unwrap_or(&chat.created_at),
+            )
+        })
+    }
+
+    pub(crate) fn attributes(&self) -> [(String, AttributeValue); 3] {
+        [
+            (GSI2PK.to_owned(), s(&self.partition)),
+            (GSI2SK.to_owned(), s(&self.recent)),
+            (GSI3SK.to_owned(), s(&self.waiting)),
+        ]
+    }
+
+    /// Sets them on the chat item in `update`.
+    pub(crate) fn set(&self, update: Update) -> Update {
+        update
+            .set(GSI2PK, s(&self.partition))
+            .set(GSI2SK, s(&self.recent))
+            .set(GSI3SK, s(&self.waiting))
+    }
+}
+
+/// One status of one company's inbox.
+pub(crate) fn inbox_partition(company_id: CompanyId, status: ConversationStatus) -> String {
+    format!("INBOX#{company_id}#{}", status.as_str())
 }
 
 /// Where a page of chats across companies stops: the company it ends in, and that
@@ -86,6 +160,14 @@ pub enum PasswordWrite {
     /// Replace, and kill every chat-user token issued so far: each guest proves its email
     /// again (a chat user needs no password for a code).
     ReplaceSigningOut,
+}
+
+/// The count a chat of `kind` is in.
+fn counted_in(kind: ChatKind) -> cap::Cap {
+    match kind {
+        ChatKind::Room => cap::CHATS,
+        ChatKind::Conversation => cap::CONVERSATIONS,
+    }
 }
 
 /// The chat must exist when the transaction lands.
@@ -194,18 +276,31 @@ impl Chats<'_> {
         })
     }
 
-    /// Every chat of one company (at most `MAX_CHATS`), page after page.
+    /// Every chat of one company, rooms and conversations, page after page.
     pub async fn of_company(&self, company_id: CompanyId) -> Result<Vec<ChatRecord>> {
         let mut all = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = self.list(company_id, 100, cursor).await?;
-            all.extend(page.items);
-            match page.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => return Ok(all),
+        for prefix in [GSI1_PREFIX, GSI1_CONVERSATION_PREFIX] {
+            let mut cursor = None;
+            loop {
+                let page: Page<ChatRecord> = self
+                    .db
+                    .list(&ListQuery {
+                        list: "chats",
+                        index: Some(GSI1),
+                        partition: company_partition(company_id),
+                        sort_prefix: prefix.to_owned(),
+                        per_page: 100,
+                        cursor,
+                    })
+                    .await?;
+                all.extend(page.items);
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
             }
         }
+        Ok(all)
     }
 
     /// Applies `changes` to the chat and logs `chat.updated`; `None` when the chat is
@@ -325,7 +420,7 @@ impl Chats<'_> {
         let mut tx = Transaction::new(self.db);
         let head = tx.delete(&ChatRecord::key(chat.id), Some("attribute_exists(PK)"), &[])?;
         let company = CompanyRecord::key(chat.company_id);
-        cap::CHATS.count(&mut tx, &company, -1)?;
+        counted_in(chat.kind).count(&mut tx, &company, -1)?;
         match tx.commit().await? {
             Ok(()) => Ok(true),
             Err(cancelled) if cancelled.failed(head) => Ok(false),
@@ -390,6 +485,7 @@ mod tests {
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,
+            ..ChatRecord::default()
         };
         let item = chat_item(&chat).unwrap();
         assert_eq!(item[PK], s(format!("CHAT#{}", chat.id)));

@@ -11,8 +11,9 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use domain::chat::ChatRecord;
-use domain::chat_user::{ChatUserRecord, Removal};
+use domain::chat_user::{ChatUserRecord, ERASED_NAME, Removal};
 use domain::clock;
 use domain::ids::{ChatId, CompanyId};
 use domain::personal_data::{
@@ -20,7 +21,12 @@ use domain::personal_data::{
     within_budget,
 };
 
+use crate::key::{chat_partition, company_partition};
 use crate::{Db, Result};
+
+/// Sort-key prefixes of a chat's messages and events.
+const MESSAGES: &str = crate::messages::PREFIX;
+const EVENTS: &str = "EVT#";
 
 /// The company an email's data is looked for in.
 #[derive(Debug, Clone, Copy)]
@@ -87,6 +93,23 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
     let mut erased = Erased::default();
     for (chat, chat_user) in find(db, scope, email).await? {
         erased.events_rewritten += db.log().scrub_chat_user(chat.id, chat_user.id).await?;
+        // Its messages stay, under its id, but no longer with its name (in their items
+        // and in the events that carry them); a conversation's row forgets it too.
+        let author = (
+            &["author", "id"][..],
+            AttributeValue::S(chat_user.id.to_string()),
+        );
+        let partition = chat_partition(chat.id);
+        db.rewrite_filtered(&partition, MESSAGES, author.clone(), &["author", "name"], ERASED_NAME)
+            .await?;
+        let in_event = (
+            &["data", "author", "id"][..],
+            AttributeValue::S(chat_user.id.to_string()),
+        );
+        erased.events_rewritten += db
+            .rewrite_filtered(&partition, EVENTS, in_event, &["data", "author", "name"], ERASED_NAME)
+            .await?;
+        db.conversations().forget_guest(&chat, chat_user.id).await?;
         erased.codes += db.auth_codes().delete_all_of(chat.id, email).await?;
         if db
             .chat_users()
@@ -96,6 +119,14 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
             erased.chat_users += 1;
         }
     }
+    // Its codes and its visitor pointer at the company's front door (its conversation,
+    // if it had one, was erased above with the company's chats).
+    erased.codes += db
+        .purge_prefix(&company_partition(scope.company_id), &format!("CODE#{email}#"))
+        .await?;
+    db.conversations()
+        .forget_visitor(scope.company_id, email)
+        .await?;
     tracing::info!(
         company_id = %scope.company_id,
         chat_users = erased.chat_users,

@@ -12,6 +12,13 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
+/// The inbox (conversations only, a sparse index): `INBOX#<company>#<status>`, sorted by
+/// newest activity (GSI2SK) on GSI2 and by longest wait (GSI3SK) on GSI3.
+pub const GSI2: &str = "GSI2";
+pub const GSI2PK: &str = "GSI2PK";
+pub const GSI2SK: &str = "GSI2SK";
+pub const GSI3: &str = "GSI3";
+pub const GSI3SK: &str = "GSI3SK";
 /// Epoch seconds after which DynamoDB may delete the item (it does so late; code that
 /// reads such items checks their own expiry).
 pub const TTL: &str = "ttl";

@@ -55,8 +55,10 @@ pub mod chat_user_changes;
 pub mod chat_users;
 pub mod chats;
 pub mod companies;
+pub mod conversations;
 pub mod data_requests;
 pub mod deliveries;
+pub mod identity_secrets;
 pub mod invitations;
 mod item;
 pub mod key;
@@ -165,6 +167,14 @@ impl Db {
         chats::Chats { db: self }
     }
 
+    pub fn identity_secrets(&self) -> identity_secrets::IdentitySecrets<'_> {
+        identity_secrets::IdentitySecrets { db: self }
+    }
+
+    pub fn conversations(&self) -> conversations::Conversations<'_> {
+        conversations::Conversations { db: self }
+    }
+
     pub fn chat_users(&self) -> chat_users::ChatUsers<'_> {
         chat_users::ChatUsers { db: self }
     }
@@ -236,6 +246,29 @@ impl Db {
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values(condition_values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failed(&err) => Ok(false),
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Deletes an item under a condition; `Ok(false)` when the condition did not hold.
+    async fn delete_if(
+        &self,
+        key: &Key,
+        condition: &str,
+        condition_values: Values<'_>,
+    ) -> Result<bool> {
+        let result = self
+            .client()
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
             .condition_expression(condition)
             .set_expression_attribute_values(values(condition_values))
             .send()

@@ -9,7 +9,9 @@ use domain::chat::ChatRecord;
 use domain::chat_user::ERASED_NAME;
 use domain::clock;
 use domain::events::{Change, Event};
-use domain::ids::{ChatId, ChatUserId, EntityId, MessageId};
+use domain::chat::ConversationStatus;
+use domain::conversation::StateRead;
+use domain::ids::{ChatId, ChatUserId, CompanyId, EntityId, MessageId};
 
 use crate::item::{Item, expire_after, from_item, is_expired, n, sort_key, to_item};
 use crate::key::{Entity, PK, SK, chat_partition};
@@ -31,13 +33,17 @@ impl Entity for Event {
 }
 
 /// The chat item's counters as last read: the next event is `seq + 1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ChatHead {
     pub(crate) chat_id: ChatId,
     pub(crate) seq: u64,
     pub(crate) newest_message: Option<MessageId>,
     /// The chat's message retention (its company's): how long what is appended is kept.
     pub(crate) retention_days: Option<u32>,
+    /// Messages ever posted (see `ChatRecord::message_count`).
+    pub(crate) message_count: u64,
+    /// A conversation's company and state (`None` for a room): what a message moves.
+    pub(crate) conversation: Option<(CompanyId, StateRead)>,
 }
 
 impl ChatHead {
@@ -48,6 +54,18 @@ impl ChatHead {
             seq: chat.event_seq,
             newest_message: chat.last_message_id,
             retention_days: chat.retention_days,
+            message_count: chat.message_count,
+            conversation: chat.is_conversation().then(|| {
+                (
+                    chat.company_id,
+                    StateRead {
+                        status: chat.status.unwrap_or_default(),
+                        waiting_since: chat.waiting_since.clone(),
+                        first_response_at: chat.first_response_at.clone(),
+                        snoozed: chat.snoozed_until.is_some(),
+                    },
+                )
+            }),
         }
     }
 
@@ -65,11 +83,38 @@ impl ChatHead {
             Some(AttributeValue::N(n)) => n.parse().ok(),
             _ => None,
         };
+        let text = |attr: &str| match item.get(attr) {
+            Some(AttributeValue::S(text)) => Some(text.clone()),
+            _ => None,
+        };
+        let message_count = match item.get("message_count") {
+            Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+            _ => 0,
+        };
+        let conversation = match (text("kind").as_deref(), text("company_id")) {
+            (Some("conversation"), Some(company)) => CompanyId::parse(&company).map(|company| {
+                (
+                    company,
+                    StateRead {
+                        status: text("status")
+                            .as_deref()
+                            .and_then(ConversationStatus::parse)
+                            .unwrap_or_default(),
+                        waiting_since: text("waiting_since"),
+                        first_response_at: text("first_response_at"),
+                        snoozed: text("snoozed_until").is_some(),
+                    },
+                )
+            }),
+            _ => None,
+        };
         Self {
             chat_id,
             seq,
             newest_message,
             retention_days,
+            message_count,
+            conversation,
         }
     }
 }
@@ -177,7 +222,7 @@ impl Db {
         let mut contention = Backoff::new(4, 100, MAX_ATTEMPTS);
         loop {
             let mut tx = Transaction::new(self);
-            let staged = stage(&mut tx, head)?;
+            let staged = stage(&mut tx, head.clone())?;
             let cancelled = match tx.commit().await? {
                 Ok(()) => return Ok(Committed::Done { rest: staged.rest }),
                 Err(cancelled) => cancelled,

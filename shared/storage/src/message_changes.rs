@@ -158,9 +158,8 @@ impl Messages<'_> {
                         .set("updated_at", s(&edited.updated_at))
                         .set("edit_seqs", AttributeValue::L(seqs))
                         // As read: a concurrent edit adds an event this one must rewrite.
-                        .condition("attribute_exists(PK) AND chat_user_id = :author")
+                        .condition("attribute_exists(PK)")
                         .condition("updated_at = :read_updated_at")
-                        .value(":author", s(read.chat_user_id.to_string()))
                         .value(":read_updated_at", s(&read.updated_at));
                     let message_slot =
                         tx.update_with(&MessageRecord::key((read.chat_id, read.id)), update)?;
@@ -211,7 +210,10 @@ impl Messages<'_> {
         message: &MessageRecord,
         author: Option<ChatUserId>,
     ) -> Result<bool> {
-        let tombstone = Tombstone::new(message.id, author);
+        let tombstone = Tombstone {
+            internal: message.internal,
+            ..Tombstone::new(message.id, author)
+        };
         let mut message = message.clone();
         let mut gone: Vec<u64> = Vec::new();
         for _ in 0..MAX_ATTEMPTS {
@@ -232,7 +234,7 @@ impl Messages<'_> {
                     )?;
                     if let Some(client_id) = &read.client_id {
                         let pointer =
-                            ClientIdPointer::key((read.chat_id, read.chat_user_id, client_id));
+                            ClientIdPointer::key((read.chat_id, &read.author_key(), client_id));
                         tx.delete(&pointer, None, &[])?;
                     }
                     let rewritten =
@@ -280,7 +282,9 @@ mod tests {
             id: MessageId::new(),
             seq: 4,
             chat_id: ChatId::new(),
-            chat_user_id: ChatUserId::new(),
+            chat_user_id: Some(ChatUserId::new()),
+            author: None,
+            internal: false,
             body: "x".into(),
             created_at: "t".into(),
             updated_at: "t".into(),

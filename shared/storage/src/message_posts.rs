@@ -3,15 +3,19 @@
 //! message and its client id (unique per chat user), and counts the author's sending
 //! rate. See [`crate::messages`] for the ordering contract.
 
-use domain::chat::ChatRecord;
+use domain::chat::{ChatRecord, LastMessage, preview};
 use domain::clock;
+use domain::conversation::{Poster, after_message};
 use domain::events::Change;
-use domain::ids::{ChatId, ChatUserId, MessageId};
-use domain::message::MessageRecord;
+use domain::ids::{ChatId, CompanyId, MessageId};
+use domain::message::{Author, MessageRecord};
 use domain::rate_limit::{Limit, Taken};
 
 use crate::Result;
+use crate::chats::InboxKeys;
+use crate::conversations::{StaffReadRecord, first_response_item};
 use crate::item::{Item, expire_after, n, s, to_item};
+use crate::members::member_key;
 use crate::key::Entity;
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::messages::{ClientIdPointer, Messages};
@@ -22,7 +26,10 @@ use crate::update::Update;
 /// A message to post.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub author: ChatUserId,
+    /// A chat user of the chat, or a member of its company.
+    pub author: Author,
+    /// A member's note (members only).
+    pub internal: bool,
     pub body: String,
     pub client_id: Option<String>,
     /// How many messages one chat user may send: counted in the append's transaction.
@@ -90,7 +97,9 @@ impl Messages<'_> {
                     id: MessageId::next_after(head.newest_message),
                     seq: head.seq + 1,
                     chat_id: chat.id,
-                    chat_user_id: new.author,
+                    chat_user_id: new.author.guest(),
+                    author: Some(new.author.clone()),
+                    internal: new.internal,
                     body: new.body.clone(),
                     created_at: now.clone(),
                     updated_at: now,
@@ -98,7 +107,8 @@ impl Messages<'_> {
                     client_id: new.client_id.clone(),
                     edit_seqs: Vec::new(),
                 };
-                let (head, slots) = stage_append(tx, head, &message, new.rate, at_ms)?;
+                let (head, slots) =
+                    stage_append(tx, head, chat.company_id, &message, new.rate, at_ms)?;
                 Ok(Staged {
                     head,
                     rest: (message, slots, at_ms),
@@ -130,7 +140,7 @@ impl Messages<'_> {
         };
         let pointer: Option<ClientIdPointer> = self
             .db
-            .get(&ClientIdPointer::key((chat_id, new.author, client_id)))
+            .get(&ClientIdPointer::key((chat_id, &new.author.key(), client_id)))
             .await?;
         let message = match pointer {
             Some(pointer) => self.get(chat_id, pointer.message_id).await?,
@@ -140,30 +150,76 @@ impl Messages<'_> {
     }
 }
 
-/// The items of one append: the chat head (its ordering condition and the event), the
-/// author still a chat user, the message, its client id (unique per chat user), and the
-/// author's count against `rate`.
+/// The items of one append: the chat head (its ordering condition, the event and, in a
+/// conversation, the state the message moves and its inbox keys), the author still a
+/// chat user or a member, the message, its client id (unique per author), the author's
+/// count against `rate`, and for a member its own read marker (its message is read) and
+/// a conversation's first response.
 fn stage_append(
     tx: &mut Transaction<'_>,
     head: ChatHead,
+    company_id: CompanyId,
     message: &MessageRecord,
     rate: Limit,
     at_ms: i64,
 ) -> Result<(Slot, AppendSlots)> {
     let chat_id = message.chat_id;
     let retention_days = head.retention_days;
+    let author = message.author();
     // Ids become visible in strictly increasing order (see `crate::messages`).
-    let ordering = Update::new()
+    let mut ordering = Update::new()
         .set("last_message_id", s(message.id.to_string()))
         .set("last_message_at", s(&message.created_at))
         .set("last_message_seq", n(message.seq))
+        .add("message_count", n(1))
         .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
+    let mut first_response = None;
+    if let Some((company_id, state)) = &head.conversation {
+        let poster = match (&author, message.internal) {
+            (Author::Guest { .. }, _) => Poster::Guest,
+            (Author::Staff { .. }, false) => Poster::Staff,
+            (Author::Staff { .. }, true) => Poster::Note,
+        };
+        let after = after_message(state, poster, &message.created_at, at_ms);
+        let last = LastMessage {
+            author: author.clone(),
+            preview: preview(&message.body),
+            created_at: message.created_at.clone(),
+            internal: message.internal,
+        };
+        ordering = ordering
+            .set("status", s(after.status.as_str()))
+            .set("last_message", serde_dynamo::to_attribute_value(&last)?)
+            .set_or_remove("waiting_since", Some(after.waiting_since.clone()))
+            .set_or_remove("first_response_at", Some(after.first_response_at.clone()));
+        if after.clears_snooze {
+            ordering = ordering.remove("snoozed_until");
+        }
+        ordering = InboxKeys::new(
+            *company_id,
+            chat_id,
+            after.status,
+            after.waiting_since.as_deref(),
+            &message.created_at,
+        )
+        .set(ordering);
+        first_response = after
+            .first_response_ms
+            .map(|ms| (*company_id, ms));
+    }
+    let message_count = head.message_count + 1;
     let change = Change::MessageCreated(message.resource().into_owned());
     let head = log::append(tx, head, change, ordering, at_ms)?;
-    let author = tx.check(
-        &domain::chat_user::ChatUserRecord::key((chat_id, message.chat_user_id)),
-        "attribute_exists(PK)",
-    )?;
+    let author_slot = match &author {
+        Author::Guest { id, .. } => tx.check(
+            &domain::chat_user::ChatUserRecord::key((chat_id, *id)),
+            "attribute_exists(PK)",
+        )?,
+        // A member removed meanwhile posts nothing.
+        Author::Staff { id, .. } => {
+            tx.check(&member_key(company_id, *id), "attribute_exists(PK)")?
+        }
+    };
     // The chat's retention: the message and its client id go together.
     let kept = |mut item: Item| {
         expire_after(&mut item, at_ms, retention_days);
@@ -178,16 +234,36 @@ fn stage_append(
             let pointer = ClientIdPointer {
                 message_id: message.id,
             };
-            let pointer_key = ClientIdPointer::key((chat_id, message.chat_user_id, client_id));
+            let pointer_key = ClientIdPointer::key((chat_id, &author.key(), client_id));
             Some(tx.put_new(kept(to_item(&pointer_key, &pointer)?))?)
         }
         None => None,
     };
-    let rate = rate_counters::take_in(tx, &rate, &message.chat_user_id.to_string(), at_ms)?;
+    let rate = rate_counters::take_in(tx, &rate, &author.key(), at_ms)?;
+    if let Author::Staff { id, .. } = &author {
+        let marker = StaffReadRecord {
+            user_id: *id,
+            last_read_seq: message.seq,
+            read_count: message_count,
+        };
+        let slot = tx.put_over(to_item(&StaffReadRecord::key((chat_id, *id)), &marker)?)?;
+        tx.bookkeeping(slot);
+    }
+    if let Some((company_id, response_ms)) = first_response {
+        let item = first_response_item(
+            company_id,
+            chat_id,
+            &message.created_at,
+            at_ms,
+            response_ms,
+        )?;
+        let slot = tx.put_over(item)?;
+        tx.bookkeeping(slot);
+    }
     Ok((
         head,
         AppendSlots {
-            author,
+            author: author_slot,
             client_id,
             rate,
         },

@@ -8,7 +8,7 @@
 
 use domain::clock;
 use domain::ids::{ChatId, ChatUserId, MessageId};
-use domain::message::{MessageRecord, UNREAD_WINDOW, count_unread};
+use domain::message::{MessageRecord, Reader, UNREAD_WINDOW, count_unread};
 use serde::{Deserialize, Serialize};
 
 use crate::item::{from_item, is_expired, s};
@@ -33,14 +33,13 @@ pub(crate) struct ClientIdPointer {
 }
 
 impl Entity for ClientIdPointer {
-    type Id<'a> = (ChatId, ChatUserId, &'a str);
+    /// The chat, the author's key (`Author::key`: a chat user's id, or `staff#<user>`)
+    /// and the client id.
+    type Id<'a> = (ChatId, &'a str, &'a str);
 
-    /// Makes a `client_id` unique per chat user: holds the id of the message it created.
-    fn key((chat_id, chat_user_id, client_id): (ChatId, ChatUserId, &str)) -> Key {
-        Key::new(
-            chat_partition(chat_id),
-            format!("CLIENT#{chat_user_id}#{client_id}"),
-        )
+    /// Makes a `client_id` unique per author: holds the id of the message it created.
+    fn key((chat_id, author, client_id): (ChatId, &str, &str)) -> Key {
+        Key::new(chat_partition(chat_id), format!("CLIENT#{author}#{client_id}"))
     }
 }
 
@@ -125,6 +124,49 @@ impl Messages<'_> {
         Ok(MessagePage { messages, has_more })
     }
 
+    /// As [`Messages::page`], without notes (what a chat user may read): pages further
+    /// on until the page holds `per_page` messages or the window has no more, so a page
+    /// is never short of messages that exist (nor empty while `has_more`).
+    pub async fn page_without_notes(
+        &self,
+        chat_id: ChatId,
+        window: Window,
+        per_page: usize,
+    ) -> Result<MessagePage> {
+        let backwards = !matches!(window, Window::After(_));
+        let mut visible: Vec<MessageRecord> = Vec::with_capacity(per_page);
+        let mut next = window;
+        loop {
+            let page = self.page(chat_id, next, per_page).await?;
+            let edge = if backwards {
+                page.messages.first()
+            } else {
+                page.messages.last()
+            }
+            .map(|m| m.id);
+            let shown = page.messages.into_iter().filter(|m| !m.internal);
+            if backwards {
+                let mut older: Vec<MessageRecord> = shown.collect();
+                older.append(&mut visible);
+                visible = older;
+            } else {
+                visible.extend(shown);
+            }
+            let more = match edge {
+                Some(edge) if page.has_more => edge,
+                _ => return Ok(trim(visible, per_page, backwards, false)),
+            };
+            if visible.len() >= per_page {
+                return Ok(trim(visible, per_page, backwards, true));
+            }
+            next = if backwards {
+                Window::Before(more)
+            } else {
+                Window::After(more)
+            };
+        }
+    }
+
     /// The whole conversation, oldest first, up to `max` messages (the transcript).
     pub async fn all(&self, chat_id: ChatId, max: usize) -> Result<Vec<MessageRecord>> {
         let mut all: Vec<MessageRecord> = Vec::new();
@@ -172,12 +214,31 @@ impl Messages<'_> {
     pub async fn unread_count(
         &self,
         chat_id: ChatId,
-        reader: ChatUserId,
+        reader: Reader,
         last_read_seq: u64,
     ) -> Result<u32> {
         let page = self.page(chat_id, Window::Latest, UNREAD_WINDOW).await?;
-        Ok(count_unread(&page.messages, reader, last_read_seq))
+        Ok(count_unread(&page.messages, &reader, last_read_seq))
     }
+}
+
+/// The `per_page` messages nearest the window's start (the newest when reading
+/// backwards), and whether more follow.
+fn trim(
+    mut messages: Vec<MessageRecord>,
+    per_page: usize,
+    backwards: bool,
+    more: bool,
+) -> MessagePage {
+    let has_more = more || messages.len() > per_page;
+    if messages.len() > per_page {
+        if backwards {
+            messages.drain(..messages.len() - per_page);
+        } else {
+            messages.truncate(per_page);
+        }
+    }
+    MessagePage { messages, has_more }
 }
 
 #[cfg(test)]

@@ -125,7 +125,7 @@ async fn company_of_old(db: &Db, company: CompanyRecord) -> Result<Migrated> {
         })
         .await?;
     for chat in chats {
-        let (gsi1pk, gsi1sk) = index_keys(chat.company_id, chat.id);
+        let (gsi1pk, gsi1sk) = index_keys(chat.company_id, chat.id, chat.kind);
         let update = Update::new()
             .set(GSI1PK, s(gsi1pk))
             .set(GSI1SK, s(gsi1sk))

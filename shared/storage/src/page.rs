@@ -249,6 +249,55 @@ impl Db {
         }
     }
 
+    /// Sets the text at `set_path` to `value` on every item of a partition under
+    /// `sort_prefix` whose attribute at `match_path` is `matched` (each only if it still
+    /// exists: one deleted meanwhile is left gone); how many matched.
+    pub(crate) async fn rewrite_filtered(
+        &self,
+        partition: &str,
+        sort_prefix: &str,
+        (match_path, matched): (&[&str], AttributeValue),
+        set_path: &[&str],
+        value: &str,
+    ) -> Result<usize> {
+        let items = self
+            .query_filtered(partition, sort_prefix, (match_path, matched), usize::MAX)
+            .await?;
+        let placeholders: Vec<String> = (0..set_path.len()).map(|i| format!("#s{i}")).collect();
+        let names: HashMap<String, String> = placeholders
+            .iter()
+            .cloned()
+            .zip(set_path.iter().map(|name| (*name).to_owned()))
+            .collect();
+        let expression = format!("SET {} = :value", placeholders.join("."));
+        for item in &items {
+            let (Some(pk), Some(sk)) = (item.get(PK), item.get(SK)) else {
+                continue;
+            };
+            let outcome = self
+                .client()
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, pk.clone())
+                .key(SK, sk.clone())
+                .update_expression(&expression)
+                .condition_expression("attribute_exists(PK)")
+                .set_expression_attribute_names(Some(names.clone()))
+                .expression_attribute_values(":value", AttributeValue::S(value.to_owned()))
+                .send()
+                .await;
+            match outcome {
+                Ok(_) => {}
+                Err(error)
+                    if error
+                        .as_service_error()
+                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(items.len())
+    }
+
     /// Every item of a list, page after page (for the few callers that need them all:
     /// the admin tool's token list, a chat's open sockets).
     pub(crate) async fn list_all<T: DeserializeOwned>(

@@ -11,6 +11,7 @@ async fn a_chat_without_a_company_or_a_name_is_a_422_naming_both() {
     let rules = [batch_get(world.operator_items())];
     let app = chats::App {
         ctx: world.context(&rules),
+        wake_jobs: api_tests::unused_queue(),
     };
     let event = with_body(fixture("chats/create.json", &world.vars()), json!({}));
     let (status, body) = answer(chats::handle(&app, request(&event)).await);
@@ -33,6 +34,7 @@ async fn another_company_s_chat_is_not_found() {
     ];
     let app = chats::App {
         ctx: world.context(&rules),
+        wake_jobs: api_tests::unused_queue(),
     };
     let event = fixture("chats/get.json", &world.vars());
     let (status, body) = answer(chats::handle(&app, request(&event)).await);
