@@ -29,7 +29,7 @@ use storage::chats::{ChatChanges, ChatCreated, PasswordWrite};
 pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await

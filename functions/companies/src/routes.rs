@@ -21,6 +21,8 @@ pub enum Endpoint {
     ChangeMember(CompanyId, MemberId),
     RemoveMember(CompanyId, MemberId),
     AcceptInvitation,
+    /// What a site shows its visitors (no token).
+    Availability(CompanyId),
 }
 
 const COMPANY: &str = "company_id";
@@ -67,6 +69,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
                 Ok(Endpoint::RemoveMember(p.id(COMPANY)?, p.id(MEMBER)?))
             }),
         ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/availability",
+        operations: &[op(Get, |p| Ok(Endpoint::Availability(p.id(COMPANY)?)))],
     },
     Route {
         path: "/api/invitations/accept",

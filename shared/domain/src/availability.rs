@@ -39,8 +39,7 @@ fn day_index(day: &str) -> Option<u8> {
 /// `HH:MM` (two digits each) as minutes of the day; `24:00` only where `end_of_day`.
 fn minutes(text: &str, end_of_day: bool) -> Option<u16> {
     let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
-    {
+    if h.len() != 2 || m.len() != 2 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) {
         return None;
     }
     let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
@@ -78,7 +77,9 @@ impl BusinessHours {
         let weekly = object
             .get("weekly")
             .and_then(Value::as_array)
-            .ok_or_else(|| format!("The {field}.weekly field must be a list of {{day, from, to}}."))?;
+            .ok_or_else(|| {
+                format!("The {field}.weekly field must be a list of {{day, from, to}}.")
+            })?;
         if weekly.len() > MAX_INTERVALS {
             return Err(format!(
                 "The {field}.weekly field may hold at most {MAX_INTERVALS} intervals."
@@ -89,7 +90,10 @@ impl BusinessHours {
             let bad = |what: &str| format!("The {field}.weekly entry {i}: {what}");
             let entry = entry
                 .as_object()
-                .filter(|o| o.keys().all(|k| matches!(k.as_str(), "day" | "from" | "to")))
+                .filter(|o| {
+                    o.keys()
+                        .all(|k| matches!(k.as_str(), "day" | "from" | "to"))
+                })
                 .ok_or_else(|| bad("must be an object {day, from, to}."))?;
             let text = |name: &str| entry.get(name).and_then(Value::as_str).unwrap_or_default();
             let (day, from, to) = (text("day"), text("from"), text("to"));
@@ -149,9 +153,12 @@ impl BusinessHours {
     }
 }
 
-/// Whether a company with these hours (`None`: always open) is open at `now`.
-pub fn open_now(hours: Option<&BusinessHours>, now: Timestamp) -> bool {
-    hours.is_none_or(|hours| hours.open_at(now))
+/// Whether a company with these hours (`None`: always open) is open at `now_ms` (epoch
+/// milliseconds, as `clock::now_millis` gives them).
+pub fn open_now(hours: Option<&BusinessHours>, now_ms: i64) -> bool {
+    hours.is_none_or(|hours| {
+        Timestamp::from_millisecond(now_ms).map_or(true, |now| hours.open_at(now))
+    })
 }
 
 /// Fewer first responses than this say nothing about a reply time.
@@ -199,8 +206,11 @@ mod tests {
     use serde_json::json;
 
     fn hours(zone: &str, weekly: Value) -> BusinessHours {
-        BusinessHours::parse("business_hours", &json!({ "time_zone": zone, "weekly": weekly }))
-            .unwrap()
+        BusinessHours::parse(
+            "business_hours",
+            &json!({ "time_zone": zone, "weekly": weekly }),
+        )
+        .unwrap()
     }
 
     fn at(rfc3339: &str) -> Timestamp {
@@ -209,38 +219,62 @@ mod tests {
 
     #[test]
     fn a_day_interval_is_open_inside_and_closed_outside_in_its_zone() {
-        let office = hours("Europe/Berlin", json!([{"day": "mon", "from": "09:00", "to": "17:00"}]));
+        let office = hours(
+            "Europe/Berlin",
+            json!([{"day": "mon", "from": "09:00", "to": "17:00"}]),
+        );
         // 2026-01-05 is a Monday; Berlin is UTC+1 in winter.
         assert!(!office.open_at(at("2026-01-05T07:59:00Z")));
         assert!(office.open_at(at("2026-01-05T08:00:00Z")));
         assert!(office.open_at(at("2026-01-05T15:59:00Z")));
-        assert!(!office.open_at(at("2026-01-05T16:00:00Z")), "to is exclusive");
+        assert!(
+            !office.open_at(at("2026-01-05T16:00:00Z")),
+            "to is exclusive"
+        );
         assert!(!office.open_at(at("2026-01-06T10:00:00Z")), "Tuesday");
     }
 
     #[test]
     fn an_interval_past_midnight_runs_into_the_next_day() {
-        let night = hours("UTC", json!([{"day": "fri", "from": "22:00", "to": "02:00"}]));
+        let night = hours(
+            "UTC",
+            json!([{"day": "fri", "from": "22:00", "to": "02:00"}]),
+        );
         // 2026-01-09 is a Friday.
         assert!(!night.open_at(at("2026-01-09T21:59:00Z")));
         assert!(night.open_at(at("2026-01-09T23:30:00Z")));
-        assert!(night.open_at(at("2026-01-10T01:59:00Z")), "Saturday morning");
+        assert!(
+            night.open_at(at("2026-01-10T01:59:00Z")),
+            "Saturday morning"
+        );
         assert!(!night.open_at(at("2026-01-10T02:00:00Z")));
-        assert!(!night.open_at(at("2026-01-10T23:00:00Z")), "not Saturday evening");
+        assert!(
+            !night.open_at(at("2026-01-10T23:00:00Z")),
+            "not Saturday evening"
+        );
         // Sunday into Monday wraps around the week.
-        let sunday = hours("UTC", json!([{"day": "sun", "from": "23:00", "to": "01:00"}]));
+        let sunday = hours(
+            "UTC",
+            json!([{"day": "sun", "from": "23:00", "to": "01:00"}]),
+        );
         assert!(sunday.open_at(at("2026-01-12T00:30:00Z")), "Monday 00:30");
         assert!(!sunday.open_at(at("2026-01-13T00:30:00Z")), "Tuesday 00:30");
     }
 
     #[test]
     fn daylight_saving_moves_the_instants_not_the_hours() {
-        let office = hours("Europe/Berlin", json!([{"day": "mon", "from": "09:00", "to": "17:00"}]));
+        let office = hours(
+            "Europe/Berlin",
+            json!([{"day": "mon", "from": "09:00", "to": "17:00"}]),
+        );
         // 07:30 UTC on a Monday is 08:30 in winter (closed) but 09:30 in summer (open).
         assert!(!office.open_at(at("2026-03-23T07:30:00Z")), "winter");
         assert!(office.open_at(at("2026-03-30T07:30:00Z")), "summer (CEST)");
         // The night of the change: Sunday 2026-03-29, 02:00 jumps to 03:00.
-        let night = hours("Europe/Berlin", json!([{"day": "sat", "from": "23:00", "to": "03:30"}]));
+        let night = hours(
+            "Europe/Berlin",
+            json!([{"day": "sat", "from": "23:00", "to": "03:30"}]),
+        );
         assert!(night.open_at(at("2026-03-29T00:59:00Z")), "01:59 CET");
         assert!(night.open_at(at("2026-03-29T01:15:00Z")), "03:15 CEST");
         assert!(!night.open_at(at("2026-03-29T01:30:00Z")), "03:30 CEST");
@@ -248,14 +282,18 @@ mod tests {
 
     #[test]
     fn a_whole_day_and_no_hours() {
-        let all_day = hours("Asia/Tokyo", json!([{"day": "wed", "from": "00:00", "to": "24:00"}]));
+        let all_day = hours(
+            "Asia/Tokyo",
+            json!([{"day": "wed", "from": "00:00", "to": "24:00"}]),
+        );
         // Wednesday 2026-01-07 00:00 and 23:59 in Tokyo (UTC+9).
         assert!(all_day.open_at(at("2026-01-06T15:00:00Z")));
         assert!(all_day.open_at(at("2026-01-07T14:59:00Z")));
         assert!(!all_day.open_at(at("2026-01-07T15:00:00Z")));
-        assert!(open_now(None, at("2026-01-07T15:00:00Z")), "null is always open");
+        let now_ms = at("2026-01-07T15:00:00Z").as_millisecond();
+        assert!(open_now(None, now_ms), "null is always open");
         let closed = hours("UTC", json!([]));
-        assert!(!open_now(Some(&closed), at("2026-01-07T15:00:00Z")));
+        assert!(!open_now(Some(&closed), now_ms));
     }
 
     #[test]
@@ -280,7 +318,10 @@ mod tests {
             .collect();
         assert!(parse(json!({"time_zone": "UTC", "weekly": many})).is_err());
         let message = one("mon", "9", "17").unwrap_err();
-        assert!(message.contains("business_hours.weekly entry 0"), "{message}");
+        assert!(
+            message.contains("business_hours.weekly entry 0"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -294,11 +335,25 @@ mod tests {
         );
         // Even count: the mean of the middle two (3.5 min), rounded up.
         assert_eq!(
-            typical_reply_minutes(&[minute, 2 * minute, 3 * minute, 4 * minute, 5 * minute, 6 * minute]),
+            typical_reply_minutes(&[
+                minute,
+                2 * minute,
+                3 * minute,
+                4 * minute,
+                5 * minute,
+                6 * minute
+            ]),
             Some(4)
         );
-        assert_eq!(typical_reply_minutes(&[1, 1, 1, 1, 1]), Some(1), "seconds are a minute");
+        assert_eq!(
+            typical_reply_minutes(&[1, 1, 1, 1, 1]),
+            Some(1),
+            "seconds are a minute"
+        );
         assert_eq!(typical_reply_minutes(&[0, 0, 0, -5, 0]), Some(0));
-        assert_eq!(typical_reply_minutes(&[i64::MAX; 6]).map(|m| m > 0), Some(true));
+        assert_eq!(
+            typical_reply_minutes(&[i64::MAX; 6]).map(|m| m > 0),
+            Some(true)
+        );
     }
 }

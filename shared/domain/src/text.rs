@@ -375,7 +375,9 @@ fn origin(text: &str) -> Result<String, &'static str> {
             let number = digits
                 .parse::<u16>()
                 .ok()
-                .filter(|p| *p > 0 && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit()))
+                .filter(|p| {
+                    *p > 0 && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+                })
                 .ok_or(SHAPE)?;
             Some(number)
         }
@@ -384,7 +386,9 @@ fn origin(text: &str) -> Result<String, &'static str> {
         (true, Some(443)) => Err("must leave out the default port :443"),
         (true, _) => Ok(text.to_owned()),
         (false, Some(_)) if host == "localhost" || host == "127.0.0.1" => Ok(text.to_owned()),
-        (false, _) => Err("must use https:// (plain http only for localhost or 127.0.0.1 with a port)"),
+        (false, _) => {
+            Err("must use https:// (plain http only for localhost or 127.0.0.1 with a port)")
+        }
     }
 }
 
@@ -403,7 +407,8 @@ impl AllowedOrigins {
         let mut origins: Vec<String> = Vec::new();
         for (i, entry) in entries.into_iter().enumerate() {
             let text = entry.ok_or_else(|| format!("The {field} entry {i} must be a string."))?;
-            let origin = origin(text).map_err(|why| format!("The {field} entry {i} ({text:?}) {why}."))?;
+            let origin =
+                origin(text).map_err(|why| format!("The {field} entry {i} ({text:?}) {why}."))?;
             if !origins.contains(&origin) {
                 origins.push(origin);
             }
@@ -463,7 +468,9 @@ mod tests {
 
     #[test]
     fn allowed_origins_are_exact_lowercase_origins_without_repeats() {
-        let parse = |items: &[&str]| AllowedOrigins::parse("allowed_origins", items.iter().map(|i| Some(*i)));
+        let parse = |items: &[&str]| {
+            AllowedOrigins::parse("allowed_origins", items.iter().map(|i| Some(*i)))
+        };
         let good = parse(&[
             "https://shop.example",
             "https://shop.example:8443",
@@ -495,7 +502,9 @@ mod tests {
         ] {
             assert!(parse(&[bad]).is_err(), "{bad:?}");
         }
-        let many: Vec<String> = (0..=MAX_ALLOWED_ORIGINS).map(|i| format!("https://s{i}.example")).collect();
+        let many: Vec<String> = (0..=MAX_ALLOWED_ORIGINS)
+            .map(|i| format!("https://s{i}.example"))
+            .collect();
         assert!(AllowedOrigins::parse("o", many.iter().map(|s| Some(s.as_str()))).is_err());
         assert!(AllowedOrigins::parse("o", [None]).is_err());
         let message = parse(&["https://ok.example", "https://x.example/"]).unwrap_err();

@@ -126,6 +126,16 @@ impl Keys {
         api_token(&*self.current().await, user_id, token_id)
     }
 
+    /// An API token that stops working at `exp` (epoch seconds), or never (`None`).
+    pub async fn issue_api_token_until(
+        &self,
+        user_id: UserId,
+        token_id: ApiTokenId,
+        exp: Option<i64>,
+    ) -> Result<String, ServiceError> {
+        api_token_until(&*self.current().await, user_id, token_id, exp)
+    }
+
     /// Returns the token and its expiry (epoch seconds).
     pub async fn issue_chat_user_token(
         &self,
@@ -143,6 +153,16 @@ pub fn api_token(
     user_id: UserId,
     token_id: ApiTokenId,
 ) -> Result<String, ServiceError> {
+    api_token_until(version, user_id, token_id, None)
+}
+
+/// An API token signed with `version` that expires at `exp` (epoch seconds), if given.
+pub fn api_token_until(
+    version: &KeyVersion,
+    user_id: UserId,
+    token_id: ApiTokenId,
+    exp: Option<i64>,
+) -> Result<String, ServiceError> {
     let claims = Claims {
         kind: TokenKind::Api,
         sub: user_id.to_string(),
@@ -150,7 +170,7 @@ pub fn api_token(
         chat: None,
         iat: clock::now_millis() / 1000,
         iat_ms: None,
-        exp: None,
+        exp,
     };
     sign(version, &claims)
 }
