@@ -10,6 +10,9 @@
 //! read only for a request that has an `Origin` the deployment's list does not allow, so
 //! requests without one (servers, same-origin pages) cost nothing extra.
 //!
+//! A route that names no company or chat in its path (`/api/chat-user`) concerns the chat
+//! of its chat-user token, when it comes with one (see [`Cors::allow_preflight`]).
+//!
 //! A disallowed origin gets its answer without the header (a preflight still its 204):
 //! the browser then refuses, and nothing tells the caller which origins are allowed.
 
@@ -45,6 +48,18 @@ pub enum Cors<'a> {
 }
 
 impl Cors<'_> {
+    /// A preflight's `Access-Control-Allow-Origin`: as [`Cors::allow_origin`] where the
+    /// path names a company or chat. A path that names neither (`/api/chat-user`, whose
+    /// chat is its token's) lets any origin *send*: a preflight carries no token, and
+    /// whether the page may *read* the answer is decided on the answer, from its token's
+    /// chat. The API takes no cookies, so sending grants a page nothing it did not hold.
+    pub async fn allow_preflight(&self, origin: &str, concerns: Concerns) -> Option<HeaderValue> {
+        match (self, concerns) {
+            (Cors::Listed { .. }, Concerns::Nothing) => HeaderValue::from_str(origin).ok(),
+            _ => self.allow_origin(origin, concerns).await,
+        }
+    }
+
     /// The `Access-Control-Allow-Origin` for `origin` on a route that `concerns` this
     /// company or chat: `None` when it is not allowed (or a lookup failed: then the
     /// browser refuses, and the answer itself is not turned into an error).

@@ -16,7 +16,7 @@ use tracing::Instrument;
 use crate::api_error::ApiError;
 use crate::cors::{self, Cors};
 use crate::request::ApiRequest;
-use crate::router::Routes;
+use crate::router::{Concerns, Routes};
 
 /// JSON log lines on stdout (CloudWatch), at the level `RUST_LOG` names (`error` ..
 /// `trace`, default `info`). Every line of a request carries its `request_id` (from the
@@ -88,7 +88,8 @@ where
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let located = routes.locate(request.uri().path());
-        let (route, mut response) = if request.method() == lambda_http::http::Method::OPTIONS {
+        let is_preflight = request.method() == lambda_http::http::Method::OPTIONS;
+        let (route, mut response) = if is_preflight {
             match located {
                 Some((route, _)) => (route.path, preflight(route.allow_with_options())),
                 None => ("(none)", answer(Err(NO_ROUTE))),
@@ -112,10 +113,19 @@ where
             (route, answer(result))
         };
         // After the handler: a change of the company's origins counts from its own answer.
-        if let (Some(origin), Some((_, concerns))) = (origin.as_deref(), located)
-            && let Some(allow_origin) = Box::pin(cors.allow_origin(origin, concerns)).await
-        {
-            cors::allow(response.headers_mut(), allow_origin);
+        if let (Some(origin), Some((_, concerns))) = (origin.as_deref(), located) {
+            let allowed = if is_preflight {
+                Box::pin(cors.allow_preflight(origin, concerns)).await
+            } else {
+                let concerns = match concerns {
+                    Concerns::Nothing => token_concerns(&request),
+                    named => named,
+                };
+                Box::pin(cors.allow_origin(origin, concerns)).await
+            };
+            if let Some(allow_origin) = allowed {
+                cors::allow(response.headers_mut(), allow_origin);
+            }
         }
         cors::vary(response.headers_mut());
         if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -133,6 +143,27 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// The chat of the request's chat-user token (as `Authorization: Bearer` or
+/// `?chat_user_token=`), for a path that names none: what its CORS answer follows.
+fn token_concerns(request: &Request) -> Concerns {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let token = bearer.or_else(|| {
+        request
+            .query_string_parameters_ref()
+            .and_then(|q| q.first("chat_user_token").map(str::to_owned))
+    });
+    token
+        .as_deref()
+        .and_then(services::jwt::unverified_chat)
+        .map_or(Concerns::Nothing, Concerns::Chat)
 }
 
 const NO_ROUTE: ApiError = ApiError::NotFound("There is no such route.");
