@@ -109,7 +109,8 @@ pub enum Action {
     /// Read the company, its members list, its chats, their chat users, messages and
     /// events; open a realtime socket to a chat.
     Read,
-    /// Change the company's settings (name, website, widget URL, retention).
+    /// Change the company's settings (name, website, widget URL, retention, allowed
+    /// origins, business hours).
     ChangeCompany,
     /// Create, change, share and delete chats.
     ManageChats,
