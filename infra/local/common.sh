@@ -179,6 +179,9 @@ WEBHOOK_ALLOW_LOOPBACK=true
 WEBHOOK_RETRY_SCHEDULE=1s,2s,4s,8s,15s,30s
 WEBHOOK_DISABLE_AFTER=20s
 UNREAD_EMAIL_SECONDS_PER_MINUTE=1
+# The deployment's CORS origins (the template's AllowedOrigins): none locally, so every
+# cross-origin test goes through a company's allowed_origins, as a real site would.
+ALLOWED_ORIGINS=
 # moto's SES answers in milliseconds, not SES's tens to hundreds: a shorter floor under
 # send-code's answers hides it as well (see shared/edge/src/config.rs).
 CODE_ANSWER_FLOOR_MS=50
@@ -201,8 +204,10 @@ ENV
 start_api() {
   local port="$1" env_file="$2" log="$3"; shift 3
   # RUST_LOG here is for cargo-lambda itself (its INFO lines echo the functions' env);
-  # the functions get theirs from the env file.
-  RUST_LOG=warn start_bg "$log" "$VENV_BIN/cargo-lambda" lambda watch \
+  # the functions get theirs from the env file. --disable-cors: watch would otherwise
+  # answer preflights itself and reflect any origin; the functions answer CORS, as in AWS
+  # (shared/edge/src/cors.rs), so OPTIONS must reach them.
+  RUST_LOG=warn start_bg "$log" "$VENV_BIN/cargo-lambda" lambda watch --disable-cors \
     --invoke-address 127.0.0.1 --invoke-port "$port" --env-file "$env_file" "$@"
   wait_for_url "http://127.0.0.1:$port/api/user" "cargo lambda watch"
 }

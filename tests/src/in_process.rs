@@ -87,6 +87,7 @@ impl World {
             last_used_at: Some(now.clone()),
             // Used just now: the handler has no `last_used_at` to write.
             last_used_ms: Some(clock::now_millis()),
+            expires_at: None,
         };
         let company = CompanyRecord {
             id: company_id,
@@ -100,6 +101,8 @@ impl World {
             webhook_count: 0,
             retention_days: None,
             member_count: 1,
+            allowed_origins: Vec::new(),
+            business_hours: None,
         };
         let chat = ChatRecord {
             id: chat_id,

@@ -128,6 +128,11 @@ async fn replay_every_http_fixture() {
     let company = apps.expect("companies/create.json", &vars, 201).await;
     vars.insert("COMPANY_ID", id_of(&company));
     apps.expect("companies/get.json", &vars, 200).await;
+    let availability = apps.expect("companies/availability.json", &vars, 200).await;
+    assert_eq!(
+        availability["data"]["open_now"], true,
+        "no business hours: always open"
+    );
     apps.expect("companies/list.json", &vars, 200).await;
     apps.expect("companies/update.json", &vars, 200).await;
     apps.expect("companies/delete.json", &vars, 200).await;

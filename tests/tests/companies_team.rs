@@ -152,6 +152,23 @@ async fn every_company_route_answers_each_role_as_the_table_says() {
         ),
     )
     .await;
+    // The sites' settings are company settings too (ChangeCompany).
+    try_each(
+        &t,
+        Row {
+            what: "PUT company allowed_origins and business_hours",
+            expected: [200, 200, 403, 403, 404],
+        },
+        send(
+            "PUT",
+            format!("/api/companies/{c}"),
+            json!({
+                "allowed_origins": ["https://team.example"],
+                "business_hours": { "time_zone": "Europe/Berlin", "weekly": [{ "day": "mon", "from": "09:00", "to": "17:00" }] },
+            }),
+        ),
+    )
+    .await;
     try_each(
         &t,
         Row {

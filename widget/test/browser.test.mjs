@@ -191,6 +191,9 @@ describe("chat widget in Chromium", { concurrency: false }, () => {
     owner = login.data.token;
     remember(owner);
     const company = await expectApi(201, "POST", "/api/companies", { token: owner, body: { name: "Widget Test Company" } });
+    // The site of the cross-origin test below: the functions answer CORS, and adding a
+    // site is an API call (the local stack's deployment list is empty).
+    await expectApi(200, "PUT", `/api/companies/${company.data.id}`, { token: owner, body: { allowed_origins: ["https://shop.example"] } });
     const chat = await expectApi(201, "POST", "/api/chats", { token: owner, body: { company_id: company.data.id, name: "Widget support", password: CHAT_PASSWORD } });
     chatId = chat.data.id;
   });

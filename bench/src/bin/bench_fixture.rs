@@ -41,6 +41,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         webhook_count: 0,
         retention_days: None,
         member_count: 1,
+        allowed_origins: Vec::new(),
+        business_hours: None,
     };
     ctx.db.companies().insert(&company, &owner).await?;
 

@@ -109,6 +109,7 @@ fn fixture() -> Fixture {
         last_used_at: Some(now.clone()),
         // Far in the future: the handler never needs to refresh `last_used_at`.
         last_used_ms: Some(i64::MAX / 2),
+        expires_at: None,
     };
     let chat = ChatRecord {
         id: chat_id,

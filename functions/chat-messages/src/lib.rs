@@ -26,7 +26,7 @@ use storage::messages::Window;
 pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await

@@ -44,7 +44,7 @@ impl App {
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await

@@ -2,15 +2,17 @@
 //! the edge's `access::company_member` (one table of actions × roles); a company the
 //! caller is not a member of is simply not found (404).
 
+pub mod availability;
 pub mod routes;
 pub mod team;
 
+use domain::availability::BusinessHours;
 use domain::clock;
 use domain::company::CompanyRecord;
 use domain::ids::{CompanyId, EntityId};
 use domain::personal_data::ErasureAnswer;
 use domain::team::{Action, Membership};
-use domain::text::{Email, Name, RetentionDays, Website};
+use domain::text::{AllowedOrigins, Email, Name, RetentionDays, Website};
 use domain::user::AT_COMPANY_CAP;
 use edge::access::company_member;
 use edge::auth::Operator;
@@ -50,7 +52,7 @@ use storage::companies::{CompanyChanges, CompanyDeleted};
 use storage::data_requests::{self, Scope};
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await
@@ -61,12 +63,15 @@ async fn dispatch(
     endpoint: Endpoint,
     req: ApiRequest,
 ) -> Result<Response<Body>, ApiError> {
-    if endpoint == Endpoint::AcceptInvitation {
-        return team::accept(app, &req).await;
+    match endpoint {
+        Endpoint::AcceptInvitation => return team::accept(app, &req).await,
+        Endpoint::Availability(company) => return availability::get(app, &req, company).await,
+        _ => {}
     }
     let operator = auth::operator(&app.ctx, &req).await?;
     match endpoint {
         Endpoint::AcceptInvitation => team::accept(app, &req).await,
+        Endpoint::Availability(company) => availability::get(app, &req, company).await,
         Endpoint::Members(company) => team::list(app, &operator, company).await,
         Endpoint::Invite(company) => team::invite(app, &req, &operator, company).await,
         Endpoint::ChangeMember(company, id) => {
@@ -130,6 +135,8 @@ async fn create(
         webhook_count: 0,
         retention_days: retention_days.flatten().map(RetentionDays::get),
         member_count: 1,
+        allowed_origins: Vec::new(),
+        business_hours: None,
     };
     match app
         .ctx
@@ -175,12 +182,18 @@ async fn update(
     let website = fields.nullable::<Website>("website");
     let widget_url = fields.nullable::<Website>("widget_url");
     let retention_days = fields.nullable::<RetentionDays>("retention_days");
+    // null clears the list, as an empty one does.
+    let allowed_origins = fields.nullable::<AllowedOrigins>("allowed_origins");
+    let business_hours = fields.nullable::<BusinessHours>("business_hours");
     fields.finish()?;
     let changes = CompanyChanges {
         name: name.map(Name::into_inner),
         website: website.map(|w| w.map(Website::into_inner)),
         widget_url: widget_url.map(|w| w.map(Website::into_inner)),
         retention_days: retention_days.map(|days| days.map(RetentionDays::get)),
+        allowed_origins: allowed_origins
+            .map(|origins| origins.map(AllowedOrigins::into_inner).unwrap_or_default()),
+        business_hours,
         updated_at: clock::now_rfc3339(),
     };
     // A changed retention_days reaches the company's chats through the table's stream

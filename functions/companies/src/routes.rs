@@ -23,6 +23,8 @@ pub enum Endpoint {
     AcceptInvitation,
     /// A new identity secret for the company's site (the old one verifies a day more).
     IdentitySecret(CompanyId),
+    /// What a site shows its visitors (no token).
+    Availability(CompanyId),
 }
 
 const COMPANY: &str = "company_id";
@@ -73,6 +75,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/api/companies/{company_id}/identity-secret",
         operations: &[op(Post, |p| Ok(Endpoint::IdentitySecret(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/availability",
+        operations: &[op(Get, |p| Ok(Endpoint::Availability(p.id(COMPANY)?)))],
     },
     Route {
         path: "/api/invitations/accept",

@@ -14,7 +14,7 @@ use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await

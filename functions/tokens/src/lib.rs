@@ -9,7 +9,7 @@ use domain::api_token::ApiTokenRecord;
 use domain::clock;
 use domain::ids::{ApiTokenId, EntityId};
 use domain::login::LoginFailuresRecord;
-use domain::text::{Email, Name, PresentedPassword};
+use domain::text::{Email, ExpiresIn, Name, PresentedPassword};
 use domain::user::UserRecord;
 use edge::fields::Fields;
 use edge::{ApiError, ApiRequest, FieldErrors, auth, envelope};
@@ -21,7 +21,7 @@ use services::crypto;
 pub use edge::App;
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| {
+    edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
         dispatch(app, endpoint, req)
     })
     .await
@@ -48,6 +48,8 @@ struct Login {
     email: Email,
     password: PresentedPassword,
     token_name: Option<Name>,
+    /// How long the token lives (a console's short-lived sign-in); absent: until revoked.
+    expires_in: Option<ExpiresIn>,
 }
 
 impl Login {
@@ -56,11 +58,13 @@ impl Login {
         let email = fields.required::<Email>("email");
         let password = fields.required::<PresentedPassword>("password");
         let token_name = fields.optional::<Name>("name");
+        let expires_in = fields.optional::<ExpiresIn>("expires_in");
         fields.finish_with(|| {
             Some(Login {
                 email: email?,
                 password: password?,
                 token_name,
+                expires_in,
             })
         })
     }
@@ -72,7 +76,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
     let name = input
         .token_name
         .map_or_else(|| "API token".to_owned(), Name::into_inner);
-    let issued = edge::api_tokens::issue(&app.ctx, &user, &name).await?;
+    let issued = edge::api_tokens::issue_for(&app.ctx, &user, &name, input.expires_in).await?;
     Ok(envelope::data(StatusCode::CREATED, issued))
 }
 

@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use domain::ids::ChatId;
+use edge::cors::Cors;
 use edge::{ApiError, ApiRequest, FieldErrors};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
@@ -110,7 +111,7 @@ fn matches(if_none_match: &str, etag: &HeaderValue) -> bool {
 
 pub async fn handle(request: Request) -> Response<Body> {
     let negotiation = Negotiation::of(request.headers());
-    edge::runtime::respond(request, &ROUTES, |endpoint, req| async move {
+    edge::runtime::respond(request, &ROUTES, Cors::Anyone, |endpoint, req| async move {
         dispatch(endpoint, &req, &negotiation)
     })
     .await

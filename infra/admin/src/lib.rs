@@ -250,6 +250,7 @@ pub async fn issue_token(
         created_at: clock::now_rfc3339(),
         last_used_at: None,
         last_used_ms: None,
+        expires_at: None,
     };
     let token = keys.issue_api_token(user.id, record.id).await?;
     match db.api_tokens().insert(&record).await? {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::availability::BusinessHours;
 use crate::ids::{CompanyId, UserId};
 use crate::webhook::SigningSecret;
 use crate::team::Membership;
@@ -32,11 +33,20 @@ pub struct CompanyRecord {
     /// Members and invitations (kept by transactions, see `team::MAX_MEMBERS`).
     #[serde(default)]
     pub member_count: i64,
+    /// Browser origins allowed to call the routes of this company and its chats (CORS),
+    /// beside the deployment's own list: adding a site is an API call, not a redeploy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
+    /// When the team answers (`None`: always open); what `availability` shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<BusinessHours>,
 }
 
 /// A company as the API shows it, to one of its members.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CompanyResource<'a> {
+    pub allowed_origins: &'a [String],
+    pub business_hours: Option<&'a BusinessHours>,
     pub created_at: &'a str,
     pub id: CompanyId,
     /// The caller's own role and `sees` in it.
@@ -53,6 +63,8 @@ impl CompanyRecord {
     /// The company as `membership`'s holder sees it.
     pub fn resource(&self, membership: Membership) -> CompanyResource<'_> {
         CompanyResource {
+            allowed_origins: &self.allowed_origins,
+            business_hours: self.business_hours.as_ref(),
             created_at: &self.created_at,
             id: self.id,
             membership,

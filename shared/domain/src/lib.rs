@@ -5,6 +5,7 @@
 //!   [`chat`], [`chat_user`], [`auth_code`], [`message`], [`realtime`], [`webhook`]): what
 //!   is kept about each, and each one's API resource (the one type every answer, event,
 //!   webhook and email shows it as).
+//! - [`availability`]: business hours (`open_now`) and the typical reply time.
 //! - [`team`]: a company's members, their roles, and the one table of what each role
 //!   may do.
 //! - [`events`]: the chat log's typed events, and who sees what of them.
@@ -17,6 +18,7 @@
 
 pub mod api_token;
 pub mod auth_code;
+pub mod availability;
 pub mod chat;
 pub mod chat_user;
 pub mod clock;

@@ -63,6 +63,14 @@ pub mod budgets {
         max: 10,
         window_ms: 10 * 60_000,
     };
+    /// Availability reads from one source address (a keyed tag of it), all companies
+    /// together: a site's widget asks once on load and now and then after, so this is
+    /// far above a visitor's use and bounds what one source costs in reads.
+    pub const AVAILABILITY_PER_SOURCE: Limit = Limit {
+        name: "availability-source",
+        max: 120,
+        window_ms: 60_000,
+    };
     /// Chat changes (name, settings, password).
     pub const CHAT_CHANGES: Limit = Limit {
         name: "chat-changes",

@@ -114,7 +114,8 @@ pub enum Action {
     Answer,
     /// Assign a conversation to another member.
     AssignOthers,
-    /// Change the company's settings (name, website, widget URL, retention).
+    /// Change the company's settings (name, website, widget URL, retention, allowed
+    /// origins, business hours).
     ChangeCompany,
     /// Create, change, share and delete chats.
     ManageChats,

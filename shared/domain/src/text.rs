@@ -305,6 +305,127 @@ impl RetentionDays {
     }
 }
 
+/// How long a new API token lives, in seconds: 60 to 30 days (a console signs in with
+/// short-lived tokens). Without it a token lives until revoked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiresIn(u32);
+
+impl ExpiresIn {
+    pub const MIN_SECS: u64 = 60;
+    pub const MAX_SECS: u64 = 30 * 24 * 3600;
+
+    pub fn parse(field: &str, secs: u64) -> Result<Self, String> {
+        u32::try_from(secs)
+            .ok()
+            .filter(|s| (Self::MIN_SECS..=Self::MAX_SECS).contains(&u64::from(*s)))
+            .map(ExpiresIn)
+            .ok_or_else(|| {
+                format!(
+                    "The {field} field must be a whole number of seconds from {} to {} (30 days).",
+                    Self::MIN_SECS,
+                    Self::MAX_SECS
+                )
+            })
+    }
+
+    pub fn secs(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+/// The most origins a company may allow.
+pub const MAX_ALLOWED_ORIGINS: usize = 20;
+
+/// One exact browser origin a company allows to call its routes (CORS), as a browser
+/// sends it in `Origin`: `https://host[:port]`, or `http://localhost:PORT` /
+/// `http://127.0.0.1:PORT` for local development. Lowercase, no path, no trailing
+/// slash, no wildcard; a default port (`:443`) is refused, since a browser never sends it
+/// and the entry would match nothing.
+fn origin(text: &str) -> Result<String, &'static str> {
+    const SHAPE: &str = "must be https://host[:port], or http://localhost:PORT or http://127.0.0.1:PORT, with no path or trailing slash";
+    if text != text.to_ascii_lowercase() {
+        return Err("must be lowercase (browsers send origins in lowercase)");
+    }
+    let (secure, rest) = if let Some(rest) = text.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = text.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(SHAPE);
+    };
+    let (host, port) = match rest.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+        return Err(SHAPE);
+    }
+    let port = match port {
+        None => None,
+        Some(digits) => {
+            let number = digits
+                .parse::<u16>()
+                .ok()
+                .filter(|p| {
+                    *p > 0 && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit())
+                })
+                .ok_or(SHAPE)?;
+            Some(number)
+        }
+    };
+    match (secure, port) {
+        (true, Some(443)) => Err("must leave out the default port :443"),
+        (true, _) => Ok(text.to_owned()),
+        (false, Some(_)) if host == "localhost" || host == "127.0.0.1" => Ok(text.to_owned()),
+        (false, _) => {
+            Err("must use https:// (plain http only for localhost or 127.0.0.1 with a port)")
+        }
+    }
+}
+
+/// A company's `allowed_origins`: at most [`MAX_ALLOWED_ORIGINS`] exact origins (see
+/// [`origin`]), in the order given, repeats removed. An empty list allows none.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AllowedOrigins(Vec<String>);
+
+impl AllowedOrigins {
+    /// The entries of the list (`None` for an entry that is not a string), or the
+    /// message shown under the field, naming the first bad entry.
+    pub fn parse<'a>(
+        field: &str,
+        entries: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> Result<Self, String> {
+        let mut origins: Vec<String> = Vec::new();
+        for (i, entry) in entries.into_iter().enumerate() {
+            let text = entry.ok_or_else(|| format!("The {field} entry {i} must be a string."))?;
+            let origin =
+                origin(text).map_err(|why| format!("The {field} entry {i} ({text:?}) {why}."))?;
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+        if origins.len() > MAX_ALLOWED_ORIGINS {
+            return Err(format!(
+                "The {field} field may hold at most {MAX_ALLOWED_ORIGINS} origins."
+            ));
+        }
+        Ok(AllowedOrigins(origins))
+    }
+
+    pub fn into_inner(self) -> Vec<String> {
+        self.0
+    }
+}
+
 /// A non-empty list of event types, without repeats (what a webhook subscribes to).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventTypes(Vec<EventType>);
@@ -344,6 +465,60 @@ impl EventTypes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allowed_origins_are_exact_lowercase_origins_without_repeats() {
+        let parse = |items: &[&str]| {
+            AllowedOrigins::parse("allowed_origins", items.iter().map(|i| Some(*i)))
+        };
+        let good = parse(&[
+            "https://shop.example",
+            "https://shop.example:8443",
+            "http://localhost:5173",
+            "http://127.0.0.1:8080",
+            "https://shop.example",
+        ])
+        .unwrap()
+        .into_inner();
+        assert_eq!(good.len(), 4, "the repeat is dropped: {good:?}");
+        for bad in [
+            "https://shop.example/",
+            "https://shop.example/path",
+            "https://Shop.example",
+            "HTTPS://shop.example",
+            "http://shop.example",
+            "http://localhost",
+            "https://*.example",
+            "*",
+            "shop.example",
+            "https://shop.example:443",
+            "https://shop.example:0",
+            "https://shop.example:99999",
+            "https://user@shop.example",
+            "https://shop.example?x=1",
+            "https://shop..example",
+            "https://-shop.example",
+            "",
+        ] {
+            assert!(parse(&[bad]).is_err(), "{bad:?}");
+        }
+        let many: Vec<String> = (0..=MAX_ALLOWED_ORIGINS)
+            .map(|i| format!("https://s{i}.example"))
+            .collect();
+        assert!(AllowedOrigins::parse("o", many.iter().map(|s| Some(s.as_str()))).is_err());
+        assert!(AllowedOrigins::parse("o", [None]).is_err());
+        let message = parse(&["https://ok.example", "https://x.example/"]).unwrap_err();
+        assert!(message.contains("entry 1"), "{message}");
+    }
+
+    #[test]
+    fn token_lifetimes_are_one_minute_to_thirty_days() {
+        assert!(ExpiresIn::parse("expires_in", 59).is_err());
+        assert_eq!(ExpiresIn::parse("expires_in", 60).unwrap().secs(), 60);
+        assert!(ExpiresIn::parse("expires_in", 2_592_000).is_ok());
+        assert!(ExpiresIn::parse("expires_in", 2_592_001).is_err());
+        assert!(ExpiresIn::parse("expires_in", u64::MAX).is_err());
+    }
 
     #[test]
     fn names_refuse_controls_overrides_and_invisible_spaces() {

@@ -4,6 +4,7 @@
 use domain::api_token::ApiTokenRecord;
 use domain::clock;
 use domain::ids::ApiTokenId;
+use domain::text::ExpiresIn;
 use domain::user::{AT_API_TOKEN_CAP, UserRecord};
 use serde_json::{Value, json};
 use storage::cap::Added;
@@ -11,23 +12,53 @@ use storage::cap::Added;
 use crate::api_error::{ApiError, UNAUTHENTICATED};
 use crate::context::Context;
 
-/// A new API token for `user`, kept (against the token cap) and signed: the answer's
-/// `{token, token_type, api_token}`.
+/// A new API token for `user` that lives until revoked: see [`issue_for`].
 pub async fn issue(ctx: &Context, user: &UserRecord, name: &str) -> Result<Value, ApiError> {
+    issue_for(ctx, user, name, None).await
+}
+
+/// A new API token for `user`, kept (against the token cap) and signed, that stops
+/// working after `expires_in` (or lives until revoked): the answer's `{token,
+/// token_type, expires_at, api_token}`. At the cap, the user's expired tokens are
+/// revoked first (a console's short-lived tokens must not fill it).
+pub async fn issue_for(
+    ctx: &Context,
+    user: &UserRecord,
+    name: &str,
+    expires_in: Option<ExpiresIn>,
+) -> Result<Value, ApiError> {
+    let now_ms = clock::now_millis();
+    // Whole seconds, as the JWT's `exp` counts them: `expires_at` is exactly when it stops.
+    let exp = expires_in.map(|lifetime| now_ms / 1000 + lifetime.secs());
     let token = ApiTokenRecord {
         id: ApiTokenId::new(),
         user_id: user.id,
         name: name.to_owned(),
-        created_at: clock::now_rfc3339(),
+        created_at: clock::rfc3339(now_ms),
         last_used_at: None,
         last_used_ms: None,
+        expires_at: exp.map(|exp| clock::rfc3339(exp * 1000)),
     };
-    let secret = ctx.keys().await?.issue_api_token(user.id, token.id).await?;
-    match ctx.db.api_tokens().insert(&token).await? {
+    let secret = ctx
+        .keys()
+        .await?
+        .issue_api_token_until(user.id, token.id, exp)
+        .await?;
+    let tokens = ctx.db.api_tokens();
+    let mut added = tokens.insert(&token).await?;
+    if matches!(added, Added::AtCap) && tokens.revoke_expired(user.id, now_ms).await? > 0 {
+        added = tokens.insert(&token).await?;
+    }
+    match added {
         Added::Added => {}
         Added::AtCap => return Err(ApiError::Conflict(AT_API_TOKEN_CAP)),
         Added::HolderGone => return Err(ApiError::Unauthenticated(UNAUTHENTICATED)),
     }
     tracing::info!(user_id = %user.id, token_id = %token.id, "api token issued");
-    Ok(json!({ "token": secret, "token_type": "Bearer", "api_token": token.resource() }))
+    Ok(json!({
+        "token": secret,
+        "token_type": "Bearer",
+        "expires_at": token.expires_at,
+        "api_token": token.resource(),
+    }))
 }

@@ -48,6 +48,9 @@ pub struct Config {
     /// so the mail a member's code costs (SES's latency) does not tell members from
     /// strangers. Above SES's usual latency; locally moto answers in milliseconds.
     pub code_answer_floor: Duration,
+    /// `ALLOWED_ORIGINS` (comma separated; default none): the browser origins allowed
+    /// on every route, beside each company's own `allowed_origins` (see [`crate::cors`]).
+    pub allowed_origins: Vec<String>,
 }
 
 impl Config {
@@ -124,6 +127,9 @@ impl Config {
             "it must be a whole number of milliseconds from 0 to 5000",
         )?;
         Ok(Self {
+            allowed_origins: lookup("ALLOWED_ORIGINS")
+                .map(|text| crate::cors::parse_deployment_list(&text))
+                .unwrap_or_default(),
             code_answer_floor: Duration::from_millis(code_answer_floor_ms.into()),
             messages_per_minute,
             public_api_url: lookup("PUBLIC_API_URL")

@@ -125,6 +125,15 @@ impl Context {
         Ok(ctx)
     }
 
+    /// Whose origins this function's answers are for: the deployment's list, then the
+    /// company a route concerns.
+    pub fn cors(&self) -> crate::cors::Cors<'_> {
+        crate::cors::Cors::Listed {
+            deployment: &self.config.allowed_origins,
+            db: &self.db,
+        }
+    }
+
     /// The keys, for signing and verifying (read by the first request that needs them). A function started without them has no business here: that is a bug,
     /// answered as a 500.
     pub async fn keys(&self) -> Result<&Keys, ApiError> {

@@ -3,14 +3,15 @@
 //! rules of each value are the domain's (`domain::text`), this reads them from JSON or
 //! form fields.
 
+use domain::availability::BusinessHours;
 use domain::ids::{
     ApiTokenId, ChatId, ChatUserId, CompanyId, DeliveryId, EntityId, MessageId, UserId, WebhookId,
 };
 use domain::team::{Role, Sees};
 use domain::text::{
-    AccountPassword, AuthCode, ChatPassword, ClientId, Description, Email, EventTypes,
-    InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays, Seq, UnreadEmailMinutes,
-    UrlText, Website,
+    AccountPassword, AllowedOrigins, AuthCode, ChatPassword, ClientId, Description, Email,
+    EventTypes, ExpiresIn, InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays,
+    Seq, UnreadEmailMinutes, UrlText, Website,
 };
 use domain::chat::ConversationStatus;
 use serde_json::Value;
@@ -257,6 +258,33 @@ impl FromField for EventTypes {
             return EventTypes::parse(field, [None]);
         }
         EventTypes::parse(field, items.iter().map(Value::as_str))
+    }
+}
+
+/// A list of exact origins (a company's `allowed_origins`).
+impl FromField for AllowedOrigins {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        match value.as_array() {
+            Some(items) => AllowedOrigins::parse(field, items.iter().map(Value::as_str)),
+            None => Err(format!(
+                "The {field} field must be a list of origins such as https://shop.example."
+            )),
+        }
+    }
+}
+
+/// A company's weekly hours in its time zone (`null` is read by [`Fields::nullable`]).
+impl FromField for BusinessHours {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        BusinessHours::parse(field, value)
+    }
+}
+
+/// A token lifetime in seconds: a JSON integer or, from a form, its digits.
+impl FromField for ExpiresIn {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        // Not a whole number at all: the same message as one out of range.
+        ExpiresIn::parse(field, whole_number(value).unwrap_or(u64::MAX))
     }
 }
 

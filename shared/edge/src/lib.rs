@@ -3,7 +3,8 @@
 //! - HTTP: the request parsed into typed values ([`request`], [`input`], [`fields`]), a
 //!   function's routes ([`router`]), the caller ([`auth`]) and what it may touch
 //!   ([`access`]), the one error enum and its status + JSON ([`error`], [`envelope`]),
-//!   and the Lambda loop with its log line ([`runtime`]).
+//!   CORS answered for every route ([`cors`]), and the Lambda loop with its log line
+//!   ([`runtime`]).
 //! - The other event sources: stream and queue batches ([`event_sources`]), and the
 //!   functions that push frames ([`live`]).
 //! - What every function is built from: [`config`] and [`context`].
@@ -18,6 +19,7 @@ pub mod auth;
 pub mod budgets;
 pub mod config;
 pub mod context;
+pub mod cors;
 pub mod envelope;
 pub mod event_sources;
 pub mod fields;

@@ -9,7 +9,7 @@
 
 use std::sync::OnceLock;
 
-use domain::ids::EntityId;
+use domain::ids::{ChatId, CompanyId, EntityId};
 
 use crate::ApiError;
 
@@ -92,6 +92,21 @@ impl<E> Route<E> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+
+    /// The methods a preflight names: the path's, and `OPTIONS` itself.
+    pub fn allow_with_options(&self) -> String {
+        format!("{}, OPTIONS", self.allow())
+    }
+}
+
+/// The company or chat a path is about (its `{company_id}` or `{chat_id}`): whose
+/// `allowed_origins` its CORS answers follow (see [`crate::cors`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concerns {
+    Company(CompanyId),
+    Chat(ChatId),
+    /// No company or chat in the path (or a malformed id, which is a 404 anyway).
+    Nothing,
 }
 
 /// One function's routes, and their router.
@@ -139,6 +154,25 @@ impl<E> Routes<E> {
                 .map_err(|err| format!("{}: {err}", route.path))?;
         }
         Ok(())
+    }
+
+    /// The route of a path, whatever the method, and what it concerns; `None` for a path
+    /// of no route here.
+    pub fn locate(&self, path: &str) -> Option<(&'static Route<E>, Concerns)> {
+        let path = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        let matched = self.router().at(path).ok()?;
+        let route = self.routes.get(*matched.value)?;
+        let concerns = if let Some(company) = matched.params.get("company_id") {
+            CompanyId::parse(company).map_or(Concerns::Nothing, Concerns::Company)
+        } else if let Some(chat) = matched.params.get("chat_id") {
+            ChatId::parse(chat).map_or(Concerns::Nothing, Concerns::Chat)
+        } else {
+            Concerns::Nothing
+        };
+        Some((route, concerns))
     }
 
     /// The route and endpoint of a method and path: 404 for a path of no route here (a
@@ -282,6 +316,24 @@ mod tests {
             err,
             ApiError::MethodNotAllowed { allow, .. } if allow == "GET, POST"
         ));
+    }
+
+    #[test]
+    fn a_path_names_the_chat_or_company_it_concerns() {
+        let chat = ChatId::new();
+        let (route, concerns) = ROUTES.locate(&format!("/api/chats/{chat}/users/")).unwrap();
+        assert_eq!(route.path, "/api/chats/{chat_id}/users");
+        assert_eq!(concerns, Concerns::Chat(chat));
+        assert_eq!(route.allow_with_options(), "GET, OPTIONS");
+        assert_eq!(
+            ROUTES.locate("/api/companies").unwrap().1,
+            Concerns::Nothing
+        );
+        assert_eq!(
+            ROUTES.locate("/api/chats/x/users").unwrap().1,
+            Concerns::Nothing
+        );
+        assert!(ROUTES.locate("/api/nope").is_none());
     }
 
     #[test]

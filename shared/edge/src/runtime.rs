@@ -8,14 +8,15 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
-use lambda_http::http::HeaderValue;
+use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response, service_fn};
 use tracing::Instrument;
 
 use crate::api_error::ApiError;
+use crate::cors::{self, Cors};
 use crate::request::ApiRequest;
-use crate::router::Routes;
+use crate::router::{Concerns, Routes};
 
 /// JSON log lines on stdout (CloudWatch), at the level `RUST_LOG` names (`error` ..
 /// `trace`, default `info`). Every line of a request carries its `request_id` (from the
@@ -61,7 +62,17 @@ fn request_id(request: &Request) -> String {
 /// envelope rather than API Gateway's bare 502. Logs one line per request: method, route
 /// pattern, status, duration; never the query string, headers or body (they may hold
 /// tokens and codes).
-pub async fn respond<E, F, Fut>(request: Request, routes: &Routes<E>, dispatch: F) -> Response<Body>
+///
+/// CORS is answered here for every route, as `cors` says (see [`crate::cors`]): an
+/// `OPTIONS` preflight on a known path is a 204 that never reaches `dispatch` (no token,
+/// no budget, no 405), and any other answer to an allowed `Origin`, errors included,
+/// carries `Access-Control-Allow-Origin`.
+pub async fn respond<E, F, Fut>(
+    request: Request,
+    routes: &Routes<E>,
+    cors: Cors<'_>,
+    dispatch: F,
+) -> Response<Body>
 where
     F: FnOnce(E, ApiRequest) -> Fut,
     Fut: Future<Output = Result<Response<Body>, ApiError>>,
@@ -71,36 +82,52 @@ where
     async move {
         let started = Instant::now();
         let method = request.method().to_string();
-        let parsed = ApiRequest::parse(&request, routes);
-        let route = parsed.as_ref().map(|(r, _)| r.route).unwrap_or("(none)");
-        let result = match parsed {
-            // Boxed: a handler's future holds every AWS call it makes, nested deep (the
-            // SDK's own futures are deep); one allocation per request keeps this
-            // function's future small and every function under the compiler's default
-            // recursion limit.
-            Ok((api_request, endpoint)) => {
-                AssertUnwindSafe(Box::pin(dispatch(endpoint, api_request)))
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|panic| Err(ApiError::internal(panic_message(&panic))))
+        let origin = request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let located = routes.locate(request.uri().path());
+        let is_preflight = request.method() == lambda_http::http::Method::OPTIONS;
+        let (route, mut response) = if is_preflight {
+            match located {
+                Some((route, _)) => (route.path, preflight(route.allow_with_options())),
+                None => ("(none)", answer(Err(NO_ROUTE))),
             }
-            Err(err) => Err(err),
-        };
-        let mut response = result.unwrap_or_else(|err| {
-            match &err {
-                ApiError::Internal(cause) => {
-                    tracing::error!(error = %sdk::Chain(cause.as_ref()), "request failed");
+        } else {
+            let parsed = ApiRequest::parse(&request, routes);
+            let route = parsed.as_ref().map(|(r, _)| r.route).unwrap_or("(none)");
+            let result = match parsed {
+                // Boxed: a handler's future holds every AWS call it makes, nested deep (the
+                // SDK's own futures are deep); one allocation per request keeps this
+                // function's future small and every function under the compiler's default
+                // recursion limit.
+                Ok((api_request, endpoint)) => {
+                    AssertUnwindSafe(Box::pin(dispatch(endpoint, api_request)))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|panic| Err(ApiError::internal(panic_message(&panic))))
                 }
-                ApiError::Unavailable { cause, .. } => tracing::error!(
-                    operation = cause.operation,
-                    aws_request_id = cause.aws_request_id.as_deref(),
-                    error = %sdk::Chain(cause),
-                    "AWS unavailable"
-                ),
-                _ => {}
+                Err(err) => Err(err),
+            };
+            (route, answer(result))
+        };
+        // After the handler: a change of the company's origins counts from its own answer.
+        if let (Some(origin), Some((_, concerns))) = (origin.as_deref(), located) {
+            let allowed = if is_preflight {
+                Box::pin(cors.allow_preflight(origin, concerns)).await
+            } else {
+                let concerns = match concerns {
+                    Concerns::Nothing => token_concerns(&request),
+                    named => named,
+                };
+                Box::pin(cors.allow_origin(origin, concerns)).await
+            };
+            if let Some(allow_origin) = allowed {
+                cors::allow(response.headers_mut(), allow_origin);
             }
-            err.into_response()
-        });
+        }
+        cors::vary(response.headers_mut());
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-request-id", value);
         }
@@ -116,6 +143,57 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// The chat of the request's chat-user token (as `Authorization: Bearer` or
+/// `?chat_user_token=`), for a path that names none: what its CORS answer follows.
+fn token_concerns(request: &Request) -> Concerns {
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned());
+    let token = bearer.or_else(|| {
+        request
+            .query_string_parameters_ref()
+            .and_then(|q| q.first("chat_user_token").map(str::to_owned))
+    });
+    token
+        .as_deref()
+        .and_then(services::jwt::unverified_chat)
+        .map_or(Concerns::Nothing, Concerns::Chat)
+}
+
+const NO_ROUTE: ApiError = ApiError::NotFound("There is no such route.");
+
+/// A handler's result as its response; a failure logged when it is ours or AWS's.
+fn answer(result: Result<Response<Body>, ApiError>) -> Response<Body> {
+    result.unwrap_or_else(|err| {
+        match &err {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = %sdk::Chain(cause.as_ref()), "request failed");
+            }
+            ApiError::Unavailable { cause, .. } => tracing::error!(
+                operation = cause.operation,
+                aws_request_id = cause.aws_request_id.as_deref(),
+                error = %sdk::Chain(cause),
+                "AWS unavailable"
+            ),
+            _ => {}
+        }
+        err.into_response()
+    })
+}
+
+/// A preflight's 204: the path's methods, the headers a request may carry, `Max-Age`.
+/// The origin's header is added (or not) as on every answer.
+fn preflight(methods: String) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    cors::preflight(response.headers_mut(), &methods);
+    response
 }
 
 /// Headers every answer carries: no cache keeps a response (API answers hold tokens, codes
@@ -159,7 +237,6 @@ mod tests {
     use super::*;
     use crate::envelope;
     use crate::router::{Method, Route, op};
-    use lambda_http::http::StatusCode;
 
     static ROUTES: Routes<()> = Routes::new(&[Route {
         path: "/api/user",
@@ -174,7 +251,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_answers_a_json_500_with_its_request_id() {
-        let response = respond(get("/api/user"), &ROUTES, |_, _| async {
+        let response = respond(get("/api/user"), &ROUTES, Cors::Anyone, |_, _| async {
             let items: Vec<u8> = Vec::new();
             // An out-of-bounds index: the kind of bug this guards against.
             Ok(envelope::message(
@@ -191,17 +268,49 @@ mod tests {
 
     #[tokio::test]
     async fn routes_of_other_functions_and_bad_methods_never_reach_dispatch() {
-        let response = respond(get("/api/tokens"), &ROUTES, |_, _| async {
+        let response = respond(get("/api/tokens"), &ROUTES, Cors::Anyone, |_, _| async {
             Err(ApiError::Conflict("dispatched"))
         })
         .await;
         assert_eq!(response.status(), 404);
         let mut post = get("/api/user");
         *post.method_mut() = lambda_http::http::Method::POST;
-        let response = respond(post, &ROUTES, |_, _| async {
+        let response = respond(post, &ROUTES, Cors::Anyone, |_, _| async {
             Err(ApiError::Conflict("dispatched"))
         })
         .await;
         assert_eq!(response.status(), 405);
+    }
+
+    #[tokio::test]
+    async fn a_preflight_is_a_204_with_the_paths_methods_and_never_dispatches() {
+        let mut options = get("/api/user");
+        *options.method_mut() = lambda_http::http::Method::OPTIONS;
+        options
+            .headers_mut()
+            .insert("origin", HeaderValue::from_static("https://shop.example"));
+        let response = respond(options, &ROUTES, Cors::Anyone, |_, _| async {
+            Err(ApiError::Conflict("dispatched"))
+        })
+        .await;
+        assert_eq!(response.status(), 204);
+        let headers = response.headers();
+        assert_eq!(headers["access-control-allow-methods"], "GET, OPTIONS");
+        assert_eq!(headers["access-control-max-age"], "86400");
+        assert_eq!(headers["access-control-allow-origin"], "*");
+        assert!(
+            headers["access-control-allow-headers"]
+                .to_str()
+                .unwrap()
+                .contains("authorization")
+        );
+        assert_eq!(headers["vary"], "Origin");
+        let mut unknown = get("/api/nope");
+        *unknown.method_mut() = lambda_http::http::Method::OPTIONS;
+        let response = respond(unknown, &ROUTES, Cors::Anyone, |_, _| async {
+            Err(ApiError::Conflict("dispatched"))
+        })
+        .await;
+        assert_eq!(response.status(), 404);
     }
 }

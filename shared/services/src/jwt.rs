@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use domain::clock;
-use domain::ids::{ApiTokenId, ChatId, ChatUserId, UserId};
+use domain::ids::{ApiTokenId, ChatId, ChatUserId, EntityId, UserId};
 
 use crate::ServiceError;
 use crate::keyring::{KeyVersion, Keys, Purpose};
@@ -108,6 +108,22 @@ pub fn kid_of(token: &str) -> Option<String> {
     jsonwebtoken::decode_header(token).ok()?.kid
 }
 
+/// The chat a chat-user token names, read without checking its signature: only for a
+/// choice that grants nothing (which company's origins a CORS answer follows); the
+/// request itself verifies the token.
+pub fn unverified_chat(token: &str) -> Option<ChatId> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: Claims = serde_json::from_slice(&bytes).ok()?;
+    match claims.kind {
+        TokenKind::ChatUser => claims.chat.as_deref().and_then(ChatId::parse),
+        TokenKind::Api => None,
+    }
+}
+
 impl Keys {
     /// Checks a token: its kid picks the key version (a token without one, or naming a
     /// version that is unknown or past its window, is rejected), then signature,
@@ -124,6 +140,16 @@ impl Keys {
         token_id: ApiTokenId,
     ) -> Result<String, ServiceError> {
         api_token(&*self.current().await, user_id, token_id)
+    }
+
+    /// An API token that stops working at `exp` (epoch seconds), or never (`None`).
+    pub async fn issue_api_token_until(
+        &self,
+        user_id: UserId,
+        token_id: ApiTokenId,
+        exp: Option<i64>,
+    ) -> Result<String, ServiceError> {
+        api_token_until(&*self.current().await, user_id, token_id, exp)
     }
 
     /// Returns the token and its expiry (epoch seconds).
@@ -143,6 +169,16 @@ pub fn api_token(
     user_id: UserId,
     token_id: ApiTokenId,
 ) -> Result<String, ServiceError> {
+    api_token_until(version, user_id, token_id, None)
+}
+
+/// An API token signed with `version` that expires at `exp` (epoch seconds), if given.
+pub fn api_token_until(
+    version: &KeyVersion,
+    user_id: UserId,
+    token_id: ApiTokenId,
+    exp: Option<i64>,
+) -> Result<String, ServiceError> {
     let claims = Claims {
         kind: TokenKind::Api,
         sub: user_id.to_string(),
@@ -150,7 +186,7 @@ pub fn api_token(
         chat: None,
         iat: clock::now_millis() / 1000,
         iat_ms: None,
-        exp: None,
+        exp,
     };
     sign(version, &claims)
 }

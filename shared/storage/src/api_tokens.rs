@@ -39,7 +39,9 @@ pub struct ApiTokens<'a> {
 }
 
 impl ApiTokens<'_> {
-    /// Adds the token, counted against [`cap::API_TOKENS`] in the same transaction.
+    /// Adds the token, counted against [`cap::API_TOKENS`] in the same transaction. A
+    /// token that expires gets no TTL: a removal by DynamoDB would count nothing off the
+    /// cap. Its JWT stops working on time; [`ApiTokens::revoke_expired`] clears the item.
     pub async fn insert(&self, token: &ApiTokenRecord) -> Result<Added> {
         let item = to_item(&ApiTokenRecord::key((token.user_id, token.id)), token)?;
         self.db
@@ -90,6 +92,19 @@ impl ApiTokens<'_> {
     /// Every token of a user (the admin tool lists and deletes them).
     pub async fn all(&self, user_id: UserId) -> Result<Vec<ApiTokenRecord>> {
         self.db.list_all(list_query(user_id, 100, None)).await
+    }
+
+    /// Revokes the user's expired tokens (counting each off its cap): short-lived console
+    /// tokens a client never revoked would otherwise hold the cap, since DynamoDB's TTL
+    /// removal counts nothing off. How many went. Run only at the cap.
+    pub async fn revoke_expired(&self, user_id: UserId, now_ms: i64) -> Result<usize> {
+        let mut revoked = 0;
+        for token in self.all(user_id).await? {
+            if token.expired(now_ms) && self.revoke(user_id, token.id).await?.is_some() {
+                revoked += 1;
+            }
+        }
+        Ok(revoked)
     }
 
     /// Deletes the token (and counts it off); `None` when there was no such token.

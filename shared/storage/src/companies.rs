@@ -7,6 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use domain::availability::BusinessHours;
 use domain::company::CompanyRecord;
 use domain::ids::{CompanyId, EntityId, UserId};
 use domain::team::Membership;
@@ -98,6 +99,10 @@ pub struct CompanyChanges {
     pub widget_url: Option<Option<String>>,
     /// `Some(None)` keeps messages from now on.
     pub retention_days: Option<Option<u32>>,
+    /// `Some(vec![])` allows no origin of its own any more.
+    pub allowed_origins: Option<Vec<String>>,
+    /// `Some(None)`: always open.
+    pub business_hours: Option<Option<BusinessHours>>,
     pub updated_at: String,
 }
 
@@ -222,6 +227,23 @@ impl Companies<'_> {
         }
         if let Some(name) = changes.name {
             update = update.set("name", s(name));
+        }
+        match changes.allowed_origins {
+            Some(origins) if origins.is_empty() => update = update.remove("allowed_origins"),
+            Some(origins) => {
+                update = update.set(
+                    "allowed_origins",
+                    serde_dynamo::to_attribute_value(origins)?,
+                )
+            }
+            None => {}
+        }
+        match changes.business_hours {
+            Some(Some(hours)) => {
+                update = update.set("business_hours", serde_dynamo::to_attribute_value(hours)?)
+            }
+            Some(None) => update = update.remove("business_hours"),
+            None => {}
         }
         self.db
             .update_returning(&CompanyRecord::key(company_id), update)

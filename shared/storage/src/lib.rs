@@ -22,6 +22,8 @@
 //! | login failures ([`logins`]) | `LOGIN#<email>` | `FAILURES#<source address>` | | `POST /api/tokens` (10 per 15 min per email and source, TTL) |
 //! | API token ([`api_tokens`]) | `USER#<user>` | `TOKEN#<token>` | | auth (revocation check), `GET /api/tokens` (Query `begins_with`), `DELETE /api/tokens/{id}` |
 //! | company ([`companies`]) | `COMPANY#<company>` | `COMPANY` | | `/api/companies/{id}*` (Get, after the caller's membership allowed it), `GET /api/companies` (one `BatchGetItem` of the companies the caller's user item names), chat, webhook and member writes (transactions keep `chat_count`, `webhook_count`, `member_count`) |
+//! | open team stream (read by [`availability`]; written by the team stream) | `COMPANY#<company>` | `TEAMSOCKET#<connection id>` | | `GET /api/companies/{id}/availability`: `online` (Query `begins_with`, `Limit 1`) |
+//! | first response (read by [`availability`]; written with a conversation's first staff reply) | `COMPANY#<company>` | `FIRSTRESPONSE#<RFC 3339 time>#<chat>` | | `GET /api/companies/{id}/availability`: the reply time (Query `begins_with`, newest first, `Limit 50`; TTL) |
 //! | member ([`members`]) | `COMPANY#<company>` | `MEMBER#<user>` | | `/api/companies/{id}/members*` (Query `begins_with`); written with the user item's `memberships` entry in one transaction |
 //! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `COMPANY#<company>` / `CHAT#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1 per company the caller sees, `?company_id=` for one) |
 //! | chat user ([`chat_users`]) | `CHAT#<chat>` | `MEMBER#<chat user>` | | chat-user token auth (with the chat, one `BatchGetItem`), `/api/chats/{id}/users*` (Query `begins_with`) |
@@ -48,6 +50,7 @@
 
 pub mod api_tokens;
 pub mod auth_codes;
+pub mod availability;
 mod bulk;
 pub mod cap;
 pub mod cascade;
@@ -149,6 +152,10 @@ impl Db {
 
     pub fn api_tokens(&self) -> api_tokens::ApiTokens<'_> {
         api_tokens::ApiTokens { db: self }
+    }
+
+    pub fn availability(&self) -> availability::Availability<'_> {
+        availability::Availability { db: self }
     }
 
     pub fn companies(&self) -> companies::Companies<'_> {
