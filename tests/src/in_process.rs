@@ -116,6 +116,7 @@ impl World {
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,
+            assignee_id: None,
         };
         let chat_user = ChatUserRecord {
             id: chat_user_id,

@@ -158,6 +158,7 @@ async fn create(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError>
         unread_email_minutes: input.unread_email_minutes.map(UnreadEmailMinutes::get),
         tokens_revoked_at_ms: None,
         retention_days,
+        assignee_id: None,
     };
     match app.ctx.db.chats().create(&chat).await? {
         ChatCreated::Created => Ok(envelope::data(StatusCode::CREATED, chat.resource())),

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ChatId, CompanyId, MessageId};
+use crate::ids::{ChatId, CompanyId, MessageId, UserId};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChatRecord {
@@ -44,6 +44,8 @@ pub struct ChatRecord {
     /// reads it with the chat. `None` keeps them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<UserId>,
 }
 
 pub const DEFAULT_UNREAD_EMAIL_MINUTES: u32 = 10;

@@ -390,6 +390,7 @@ mod tests {
             unread_email_minutes: None,
             tokens_revoked_at_ms: None,
             retention_days: None,
+            assignee_id: None,
         };
         let item = chat_item(&chat).unwrap();
         assert_eq!(item[PK], s(format!("CHAT#{}", chat.id)));
