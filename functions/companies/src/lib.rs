@@ -2,6 +2,7 @@
 //! the edge's `access::company_member` (one table of actions × roles); a company the
 //! caller is not a member of is simply not found (404).
 
+pub mod live;
 pub mod routes;
 pub mod team;
 
@@ -80,6 +81,7 @@ async fn dispatch(
         Endpoint::Delete(company) => delete(app, &operator, company).await,
         Endpoint::ExportData(company) => export_data(app, &req, &operator, company).await,
         Endpoint::EraseData(company) => erase_data(app, &req, &operator, company).await,
+        Endpoint::RealtimeTicket(company) => live::realtime_ticket(app, &operator, company).await,
     }
 }
 

@@ -21,6 +21,8 @@ pub enum Endpoint {
     ChangeMember(CompanyId, MemberId),
     RemoveMember(CompanyId, MemberId),
     AcceptInvitation,
+    /// A ticket for the team's live stream (every chat of the company the caller sees).
+    RealtimeTicket(CompanyId),
 }
 
 const COMPANY: &str = "company_id";
@@ -67,6 +69,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
                 Ok(Endpoint::RemoveMember(p.id(COMPANY)?, p.id(MEMBER)?))
             }),
         ],
+    },
+    Route {
+        path: "/api/companies/{company_id}/realtime-ticket",
+        operations: &[op(Post, |p| Ok(Endpoint::RealtimeTicket(p.id(COMPANY)?)))],
     },
     Route {
         path: "/api/invitations/accept",
