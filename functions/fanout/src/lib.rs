@@ -14,6 +14,7 @@
 //! it (see the edge's `event_sources`), so a chat's events never overtake each other.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
@@ -112,11 +113,10 @@ async fn publish_to_team(app: &App, event: &Event, teams: &mut SeenTeams) -> Res
     };
     // A chat deleted since has no team left to tell.
     let Some(chat) = chat else { return Ok(()) };
-    if !teams.sockets.contains_key(&chat.company_id) {
-        let found = db.sockets().of_company(chat.company_id).await?;
-        teams.sockets.insert(chat.company_id, found);
-    }
-    let team = &teams.sockets[&chat.company_id];
+    let team = match teams.sockets.entry(chat.company_id) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(unknown) => unknown.insert(db.sockets().of_company(chat.company_id).await?),
+    };
     app.broadcast_team(team, |socket| {
         socket
             .sees_chat(&chat)
