@@ -216,13 +216,13 @@ start_api() {
 # for the WebSocket API, the stream triggers and the queue triggers (the package
 # infra/local/bridge, one module per AWS part), invoking the real binaries through cargo
 # lambda watch. The stream filters are the template's: fanout gets new events and removed
-# connections (a removed connection is closed), dispatch new events, lifecycle removed
+# connections, a chat's and a team's (a removed connection is closed), dispatch new events, lifecycle removed
 # chat items and changed companies; each queue goes to its function.
 start_bridge() {
   start_bg "$6" env PYTHONPATH="$PWD/infra/local" "$VENV_BIN/python" -m bridge --ws-port "$1" --management-port "$2" \
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
     --realtime-function realtime --routes ping,typing \
-    --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#' --stream-consumer 'dispatch=INSERT:EVT#' \
+    --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#,REMOVE:TEAMSOCKET#' --stream-consumer 'dispatch=INSERT:EVT#' \
     --stream-consumer 'lifecycle=REMOVE:CHAT,REMOVE:COMPANY,MODIFY:COMPANY' \
     --queue "$DELIVERY_QUEUE=deliver" --queue "$NOTIFY_QUEUE=notify" --poll-interval 0.05
   for _ in $(seq 1 100); do

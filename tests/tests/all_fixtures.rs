@@ -133,6 +133,11 @@ async fn replay_every_http_fixture() {
         availability["data"]["open_now"], true,
         "no business hours: always open"
     );
+    let team_ticket = apps
+        .expect("companies/realtime-ticket.json", &vars, 201)
+        .await;
+    let url = team_ticket["data"]["url"].as_str().unwrap();
+    remember_secret(url.split("ticket=").nth(1).unwrap());
     apps.expect("companies/list.json", &vars, 200).await;
     apps.expect("companies/update.json", &vars, 200).await;
     apps.expect("companies/delete.json", &vars, 200).await;
@@ -499,9 +504,46 @@ async fn the_websocket_and_stream_fixtures_replay_through_their_handlers() {
     let disconnect = fixture("realtime/disconnect.json", &vars);
     assert_eq!(status(realtime::handle(&realtime, disconnect).await), 200);
 
+    // The same $connect fixture opens a team socket with a company's ticket; its ping
+    // finds it gone and forgets it, as a chat's.
+    let url = call("POST", &format!("/api/companies/{company}/realtime-ticket"))
+        .api(&owner.token)
+        .send()
+        .await
+        .expect(201)
+        .data()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let team_ticket = url.split("ticket=").nth(1).unwrap().to_owned();
+    remember_secret(&team_ticket);
+    let team_connection = "dGVhbS1maXh0dXJl";
+    let team_vars = [
+        ("CONNECTION_ID", team_connection),
+        ("TICKET", team_ticket.as_str()),
+        ("CHAT_ID", chat.as_str()),
+    ];
+    let team_socket = |id: &'static str| {
+        let db = realtime.ctx.db.clone();
+        async move {
+            matches!(
+                db.sockets().socket(id).await.unwrap(),
+                Some(storage::sockets::Socket::Team(_))
+            )
+        }
+    };
+    let connect = fixture("realtime/connect.json", &team_vars);
+    assert_eq!(status(realtime::handle(&realtime, connect).await), 200);
+    assert!(team_socket(team_connection).await);
+    let ping = fixture("realtime/ping.json", &team_vars);
+    assert_eq!(status(realtime::handle(&realtime, ping).await), 200);
+    assert!(!team_socket(team_connection).await);
+
+    let vars = [vars[0], vars[1], vars[2], ("COMPANY_ID", company.as_str())];
     for batch in [
         "fanout/event-inserted.json",
         "fanout/connection-removed.json",
+        "fanout/team-socket-removed.json",
     ] {
         let response = fanout::handle(&fanout, fixture(batch, &vars)).await;
         assert!(response.batch_item_failures.is_empty(), "{batch}");

@@ -126,6 +126,7 @@ fn fixture() -> Fixture {
         last_message_seq: None,
         tokens_revoked_at_ms: None,
         retention_days: None,
+        assignee_id: None,
     };
     let chat_user = ChatUserRecord {
         id: chat_user_id,

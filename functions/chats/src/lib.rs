@@ -14,7 +14,7 @@ use domain::company::AT_CHAT_CAP;
 use domain::ids::{ChatId, CompanyId, EntityId};
 use domain::rate_limit::Taken;
 use domain::rate_limit::budgets::CHAT_CHANGES;
-use domain::realtime::TICKETS;
+use domain::realtime::{TICKET_TTL_MS, TICKETS};
 use domain::team::Action;
 use domain::text::{ChatPassword, Description, Name, UnreadEmailMinutes};
 use edge::access::{self, NO_SUCH_CHAT};
@@ -301,9 +301,6 @@ fn share_response(chat: ChatId, password: &str) -> Response<Body> {
         json!({ "chat_id": chat, "password": password }),
     )
 }
-
-/// How long a realtime ticket may wait to be used.
-const TICKET_TTL_MS: i64 = 60_000;
 
 /// `POST /api/chats/{chat_id}/realtime-ticket`: the URL that opens this caller's
 /// WebSocket on the chat (browsers cannot send headers on a WebSocket, so a single-use

@@ -3,6 +3,7 @@
 //! caller is not a member of is simply not found (404).
 
 pub mod availability;
+pub mod live;
 pub mod routes;
 pub mod team;
 
@@ -86,6 +87,7 @@ async fn dispatch(
         Endpoint::ExportData(company) => export_data(app, &req, &operator, company).await,
         Endpoint::EraseData(company) => erase_data(app, &req, &operator, company).await,
         Endpoint::IdentitySecret(company) => identity_secret(app, &operator, company).await,
+        Endpoint::RealtimeTicket(company) => live::realtime_ticket(app, &operator, company).await,
     }
 }
 

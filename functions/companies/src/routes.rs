@@ -25,6 +25,8 @@ pub enum Endpoint {
     IdentitySecret(CompanyId),
     /// What a site shows its visitors (no token).
     Availability(CompanyId),
+    /// A ticket for the team's live stream (every chat of the company the caller sees).
+    RealtimeTicket(CompanyId),
 }
 
 const COMPANY: &str = "company_id";
@@ -79,6 +81,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/api/companies/{company_id}/availability",
         operations: &[op(Get, |p| Ok(Endpoint::Availability(p.id(COMPANY)?)))],
+    },
+    Route {
+        path: "/api/companies/{company_id}/realtime-ticket",
+        operations: &[op(Post, |p| Ok(Endpoint::RealtimeTicket(p.id(COMPANY)?)))],
     },
     Route {
         path: "/api/invitations/accept",

@@ -4,16 +4,24 @@
 //! removed chat user's sockets are closed after its `chat_user.removed`; a connection
 //! item removed from a chat (chat deleted, socket forgotten) closes that socket.
 //!
+//! Each new event also goes to the team sockets of the chat's company whose member sees
+//! the chat, rendered as members see them. An event names only its chat: the chat item
+//! (its company and assignee) is read once per chat per batch, the company's team
+//! sockets once per company per batch. A team socket item removed (member removed or
+//! changed, token deleted, socket forgotten) closes that socket.
+//!
 //! Records are handled in order; the first that fails is reported with the ones after
 //! it (see the edge's `event_sources`), so a chat's events never overtake each other.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
-use domain::events::{Change, Event};
-use domain::ids::{ChatId, ChatUserId};
-use domain::realtime::{ConnectionRecord, Subscriber};
+use domain::chat::ChatRecord;
+use domain::events::{Audience, Change, Event};
+use domain::ids::{ChatId, ChatUserId, CompanyId};
+use domain::realtime::{ConnectionRecord, Subscriber, TeamSocketRecord};
 use edge::event_sources::JobError;
 use storage::{Item, log, sockets};
 
@@ -24,6 +32,7 @@ pub use edge::live::PushApp as App;
 pub enum Work {
     Publish(Event),
     Close(ConnectionRecord),
+    CloseTeam(TeamSocketRecord),
     /// Anything the filter let through that is neither (nothing to do).
     Nothing,
 }
@@ -36,8 +45,13 @@ pub fn work_of(record: &EventRecord) -> Result<Work, JobError> {
             Some(event) => Work::Publish(event),
             None => Work::Nothing,
         },
-        "REMOVE" => sockets::removed_connection(image(&record.change.old_image))
-            .map_or(Work::Nothing, Work::Close),
+        "REMOVE" => {
+            let old = image(&record.change.old_image);
+            match sockets::removed_connection(old.clone()) {
+                Some(connection) => Work::Close(connection),
+                None => sockets::removed_team_socket(old).map_or(Work::Nothing, Work::CloseTeam),
+            }
+        }
         _ => Work::Nothing,
     })
 }
@@ -45,23 +59,71 @@ pub fn work_of(record: &EventRecord) -> Result<Work, JobError> {
 /// The sockets of each chat seen in one batch: a busy chat's events share one Query.
 type SeenSockets = HashMap<ChatId, Vec<ConnectionRecord>>;
 
+/// What one batch learnt about chats and companies: each chat item read once (`None`:
+/// gone), each company's team sockets queried once.
+#[derive(Default)]
+struct SeenTeams {
+    chats: HashMap<ChatId, Option<ChatRecord>>,
+    sockets: HashMap<CompanyId, Vec<TeamSocketRecord>>,
+}
+
 pub async fn handle(app: &App, batch: StreamEvent) -> DynamoDbEventResponse {
     let mut sockets = SeenSockets::new();
+    let mut teams = SeenTeams::default();
     edge::event_sources::stream_in_order(&batch, async |record| {
-        perform(app, work_of(record)?, &mut sockets).await
+        perform(app, work_of(record)?, &mut sockets, &mut teams).await
     })
     .await
 }
 
-async fn perform(app: &App, work: Work, sockets: &mut SeenSockets) -> Result<(), JobError> {
+async fn perform(
+    app: &App,
+    work: Work,
+    sockets: &mut SeenSockets,
+    teams: &mut SeenTeams,
+) -> Result<(), JobError> {
     match work {
-        Work::Publish(event) => publish(app, &event, sockets).await,
+        Work::Publish(event) => {
+            publish(app, &event, sockets).await?;
+            publish_to_team(app, &event, teams).await
+        }
         Work::Close(connection) => {
             app.pusher.close(&connection.connection_id).await?;
             Ok(())
         }
+        Work::CloseTeam(socket) => {
+            app.pusher.close(&socket.connection_id).await?;
+            Ok(())
+        }
         Work::Nothing => Ok(()),
     }
+}
+
+/// Sends `event` to the team sockets of its chat's company that see the chat, as
+/// members see it (notes and members-only events included).
+async fn publish_to_team(app: &App, event: &Event, teams: &mut SeenTeams) -> Result<(), JobError> {
+    let db = &app.ctx.db;
+    let chat = match teams.chats.get(&event.chat_id) {
+        Some(known) => known.clone(),
+        None => {
+            let chat = db.chats().get(event.chat_id).await?;
+            teams.chats.insert(event.chat_id, chat.clone());
+            chat
+        }
+    };
+    // A chat deleted since has no team left to tell.
+    let Some(chat) = chat else { return Ok(()) };
+    let team = match teams.sockets.entry(chat.company_id) {
+        Entry::Occupied(known) => known.into_mut(),
+        Entry::Vacant(unknown) => unknown.insert(db.sockets().of_company(chat.company_id).await?),
+    };
+    app.broadcast_team(team, |socket| {
+        socket
+            .sees_chat(&chat)
+            .then(|| event.render(Audience::Owner))
+    })
+    .await?;
+    Ok(())
 }
 
 /// Sends `event` to the chat's sockets; after a `chat_user.removed`, that chat user's

@@ -3,19 +3,28 @@
 //! access the ticket was minted under still holds and the socket caps have room;
 //! `$disconnect` forgets it; `ping` answers `pong` (within [`PINGS`]); `typing` tells the
 //! chat's other sockets (ephemeral: never stored, never in `/events`, at most once per
-//! subscriber per 2 s however many sockets it holds). Events themselves reach sockets
-//! through the `fanout` function, from the table's stream.
+//! subscriber per 2 s however many sockets it holds), and the team sockets that see the
+//! chat. Events themselves reach sockets through the `fanout` function, from the table's
+//! stream.
+//!
+//! A ticket from `POST /api/companies/{id}/realtime-ticket` opens a team socket instead:
+//! the company's chats that its member sees, as one stream. It answers pings; typing is
+//! sent on a chat's own socket.
 
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use aws_lambda_events::query_map::QueryMap;
 use domain::clock;
+use domain::ids::ChatId;
 use domain::rate_limit::{Limit, Taken};
-use domain::realtime::{ConnectionRecord, PINGS, Subscriber, TYPING, over_socket_cap};
+use domain::realtime::{
+    ConnectionRecord, PINGS, Subscriber, TYPING, TeamSocketRecord, TeamTicketRecord, TicketRecord,
+    over_socket_cap, over_team_socket_cap,
+};
 use edge::ApiError;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use services::push::Delivery;
-use storage::sockets::Opened;
+use storage::sockets::{Opened, Redeemed, Socket};
 
 pub use edge::live::PushApp as App;
 
@@ -89,10 +98,24 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
     let ticket = query.first("ticket").ok_or(Refusal::BadTicket)?;
     let now = clock::now_millis();
     let sockets = app.ctx.db.sockets();
-    let ticket = sockets
+    let ticket = match sockets
         .redeem_ticket(ticket, connection_id, now)
         .await?
-        .ok_or(Refusal::BadTicket)?;
+        .ok_or(Refusal::BadTicket)?
+    {
+        Redeemed::Chat(ticket) => ticket,
+        Redeemed::Team(ticket) => return connect_team(app, connection_id, ticket, now).await,
+    };
+    connect_chat(app, connection_id, ticket, now).await
+}
+
+async fn connect_chat(
+    app: &App,
+    connection_id: &str,
+    ticket: TicketRecord,
+    now: i64,
+) -> Result<(), Refusal> {
+    let sockets = app.ctx.db.sockets();
     let in_chat = sockets.of_chat(ticket.chat_id).await?;
     let operator_sockets = match ticket.subscriber {
         Subscriber::Owner(user) => sockets.of_operator(user, None).await?.len(),
@@ -115,9 +138,44 @@ async fn connect(app: &App, connection_id: &str, query: &QueryMap) -> Result<(),
     }
 }
 
+/// Opens a member's team socket, if its company and the member have room for one and
+/// the token and membership it was minted under still hold.
+async fn connect_team(
+    app: &App,
+    connection_id: &str,
+    ticket: TeamTicketRecord,
+    now: i64,
+) -> Result<(), Refusal> {
+    let sockets = app.ctx.db.sockets();
+    let in_company = sockets.of_company(ticket.company_id).await?;
+    if over_team_socket_cap(ticket.user_id, &in_company).is_some() {
+        return Err(Refusal::TooManySockets);
+    }
+    let socket = TeamSocketRecord {
+        connection_id: connection_id.to_owned(),
+        company_id: ticket.company_id,
+        user_id: ticket.user_id,
+        token_id: ticket.token_id,
+        sees: TeamSocketRecord::sees_of(ticket.membership),
+        connected_at_ms: now,
+    };
+    match sockets.open_team(&socket, ticket.membership).await? {
+        Opened::Opened => Ok(()),
+        Opened::ChatGone | Opened::AccessGone => Err(Refusal::AccessGone),
+    }
+}
+
 async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
     let sockets = app.ctx.db.sockets();
-    if let Some(connection) = sockets.connection(connection_id).await? {
+    let connection = match sockets.socket(connection_id).await? {
+        Some(Socket::Chat(connection)) => Some(connection),
+        Some(Socket::Team(socket)) => {
+            sockets.forget_team(&socket).await?;
+            None
+        }
+        None => None,
+    };
+    if let Some(connection) = connection {
         sockets.forget(&connection).await?;
         // Unread-message emails wait until a chat user has been away a while.
         if let Subscriber::ChatUser(chat_user) = connection.subscriber {
@@ -133,9 +191,11 @@ async fn disconnect(app: &App, connection_id: &str) -> Result<(), Refusal> {
 }
 
 async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<(), Refusal> {
-    let Some(connection) = app.ctx.db.sockets().connection(connection_id).await? else {
+    let connection = match app.ctx.db.sockets().socket(connection_id).await? {
+        Some(Socket::Chat(connection)) => connection,
+        Some(Socket::Team(socket)) => return on_team_frame(app, &socket, body).await,
         // Closed meanwhile: nothing to answer.
-        return Ok(());
+        None => return Ok(()),
     };
     match body.and_then(|text| serde_json::from_str::<ClientFrame>(text).ok()) {
         Some(ClientFrame::Ping) => {
@@ -153,6 +213,35 @@ async fn on_frame(app: &App, connection_id: &str, body: Option<&str>) -> Result<
             reply(app, &connection, error).await
         }
     }
+}
+
+/// A team socket's frame: pings are answered as on a chat's socket; typing belongs to
+/// one chat, so it is sent on that chat's socket.
+async fn on_team_frame(
+    app: &App,
+    socket: &TeamSocketRecord,
+    body: Option<&str>,
+) -> Result<(), Refusal> {
+    let frame = match body.and_then(|text| serde_json::from_str::<ClientFrame>(text).ok()) {
+        Some(ClientFrame::Ping) => {
+            if !within(app, &PINGS, &socket.connection_id).await? {
+                return Ok(());
+            }
+            json!({ "type": "pong" })
+        }
+        Some(ClientFrame::Typing) => json!({
+            "type": "error",
+            "message": "A team stream does not type: send {\"action\": \"typing\"} on the chat's own socket.",
+        }),
+        None => json!({
+            "type": "error",
+            "message": "Unknown frame: send {\"action\": \"ping\"}.",
+        }),
+    };
+    if app.pusher.send(&socket.connection_id, &frame).await? == Delivery::Gone {
+        app.ctx.db.sockets().forget_team(socket).await?;
+    }
+    Ok(())
 }
 
 async fn reply(
@@ -175,6 +264,13 @@ fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
     json!({ "type": "typing", "chat_user_id": chat_user_id })
 }
 
+/// The same notice for a team stream, which hears every chat: it names the chat.
+fn team_typing_frame(subscriber: Subscriber, chat_id: ChatId) -> serde_json::Value {
+    let mut frame = typing_frame(subscriber);
+    frame["chat_id"] = json!(chat_id);
+    frame
+}
+
 /// Counts one use of `limit` for `key`: whether it was within it.
 async fn within(app: &App, limit: &Limit, key: &str) -> Result<bool, Refusal> {
     let taken = app
@@ -195,6 +291,28 @@ async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal>
     let sockets = app.ctx.db.sockets().of_chat(connection.chat_id).await?;
     app.broadcast(&sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
+    })
+    .await?;
+    let frame = team_typing_frame(subscriber, connection.chat_id);
+    typing_to_team(app, connection, &frame).await
+}
+
+/// Tells the team sockets that see the chat (not the typing member's own).
+async fn typing_to_team(
+    app: &App,
+    connection: &ConnectionRecord,
+    frame: &serde_json::Value,
+) -> Result<(), Refusal> {
+    let Some(chat) = app.ctx.db.chats().get(connection.chat_id).await? else {
+        return Ok(());
+    };
+    let team = app.ctx.db.sockets().of_company(chat.company_id).await?;
+    let typist = match connection.subscriber {
+        Subscriber::Owner(user) => Some(user),
+        Subscriber::ChatUser(_) => None,
+    };
+    app.broadcast_team(&team, |socket| {
+        (socket.sees_chat(&chat) && typist != Some(socket.user_id)).then(|| frame.clone())
     })
     .await?;
     Ok(())
@@ -236,6 +354,12 @@ mod tests {
             json!(guest)
         );
         assert!(typing_frame(Subscriber::Owner(UserId::new()))["chat_user_id"].is_null());
+        let chat = ChatId::new();
+        let team = team_typing_frame(Subscriber::ChatUser(guest), chat);
+        assert_eq!(
+            team,
+            json!({ "type": "typing", "chat_id": chat, "chat_user_id": guest })
+        );
     }
 
     #[test]

@@ -269,6 +269,19 @@ async def run_checks(ws_port: int, mgmt_port: int, ddb: Any) -> None:
     check("MSG# and MODIFY records are filtered out", "MSG#1" not in sks and sks.count("EVT#0001") == 1, sks)
     check("a TransactWriteItems insert is delivered", "EVT#0003" in sks, sks)
 
+    # The team stream's filter (REMOVE:TEAMSOCKET#): a removed team socket item reaches
+    # fanout; its INSERT and other removals do not. EVT#0009, written last, is the barrier.
+    team_key = {"PK": {"S": "COMPANY#1"}, "SK": {"S": "TEAMSOCKET#abc"}}
+    await loop.run_in_executor(None, lambda: ddb.put_item(TableName=TABLE, Item=team_key))
+    await loop.run_in_executor(None, lambda: ddb.delete_item(TableName=TABLE, Key=team_key))
+    await loop.run_in_executor(None, lambda: ddb.delete_item(TableName=TABLE, Key={"PK": {"S": "ROOM#1"}, "SK": {"S": "MSG#1"}}))
+    await loop.run_in_executor(None, lambda: put("EVT#0009"))
+    await until(lambda: any(r["dynamodb"]["Keys"]["SK"]["S"] == "EVT#0009" for r in records()), 8)
+    team = [r["eventName"] for r in records() if r["dynamodb"]["Keys"]["SK"]["S"] == "TEAMSOCKET#abc"]
+    removed = [r["dynamodb"]["Keys"]["SK"]["S"] for r in records() if r["eventName"] == "REMOVE"]
+    check("a removed TEAMSOCKET# item alone reaches fanout", team == ["REMOVE"] and removed == ["TEAMSOCKET#abc"],
+          (team, removed))
+
     # A cancelled transaction makes moto restore a copy of the table, stream included:
     # what is written after it must still reach the function.
     def cancelled_transaction() -> None:
@@ -348,7 +361,7 @@ def main() -> int:
         bridge = subprocess.Popen(
             [py, "-m", "bridge", "--ws-port", str(ws_port), "--management-port", str(mgmt_port),
              "--invoke-url", f"http://127.0.0.1:{invoke_port}", "--dynamodb-endpoint", f"http://127.0.0.1:{moto_port}",
-             "--table", TABLE, "--realtime-function", "realtime", "--stream-consumer", "fanout=INSERT:EVT#",
+             "--table", TABLE, "--realtime-function", "realtime", "--stream-consumer", "fanout=INSERT:EVT#,REMOVE:TEAMSOCKET#",
              "--queue", f"{QUEUE}=worker", "--queue-visibility-seconds", "2",
              "--routes", "ping,typing", "--max-connection-seconds", "4"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)

@@ -1,8 +1,9 @@
 //! What the functions that push frames share (the WebSocket routes, the stream
 //! fan-out): their state, and a broadcast that forgets the sockets it finds gone.
 
-use domain::realtime::ConnectionRecord;
+use domain::realtime::{ConnectionRecord, TeamSocketRecord};
 use serde::Serialize;
+use services::ServiceError;
 use services::push::{self, Pusher};
 
 use crate::api_error::ApiError;
@@ -38,9 +39,30 @@ impl PushApp {
         for connection in outcome.gone {
             self.ctx.db.sockets().forget(connection).await?;
         }
-        match outcome.failure {
-            Some(failure) => Err(failure.into()),
-            None => Ok(()),
+        failed(outcome.failure)
+    }
+
+    /// [`PushApp::broadcast`] to team sockets.
+    pub async fn broadcast_team<F, T>(
+        &self,
+        sockets: &[TeamSocketRecord],
+        frame_for: F,
+    ) -> Result<(), ApiError>
+    where
+        F: Fn(&TeamSocketRecord) -> Option<T>,
+        T: Serialize,
+    {
+        let outcome = push::broadcast(&self.pusher, sockets, frame_for).await;
+        for socket in outcome.gone {
+            self.ctx.db.sockets().forget_team(socket).await?;
         }
+        failed(outcome.failure)
+    }
+}
+
+fn failed(failure: Option<ServiceError>) -> Result<(), ApiError> {
+    match failure {
+        Some(failure) => Err(failure.into()),
+        None => Ok(()),
     }
 }

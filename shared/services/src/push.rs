@@ -11,7 +11,7 @@ use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::config::http::HttpResponse;
 use aws_sdk_apigatewaymanagement::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_apigatewaymanagement::primitives::Blob;
-use domain::realtime::ConnectionRecord;
+use domain::realtime::OpenSocket;
 use futures_util::StreamExt;
 use serde::Serialize;
 
@@ -91,19 +91,21 @@ const FAN_OUT_WIDTH: usize = 16;
 /// What a broadcast found: the sockets that were gone (for the caller to forget), and
 /// the first frame that failed otherwise, if one did.
 #[derive(Debug)]
-pub struct Broadcast<'c> {
-    pub gone: Vec<&'c ConnectionRecord>,
+pub struct Broadcast<'c, C> {
+    pub gone: Vec<&'c C>,
     pub failure: Option<ServiceError>,
 }
 
-/// Sends each connection the frame `frame_for` gives it (none: skipped), concurrently.
-pub async fn broadcast<'c, F, T>(
+/// Sends each socket (a chat's or a team's) the frame `frame_for` gives it (none:
+/// skipped), concurrently.
+pub async fn broadcast<'c, C, F, T>(
     pusher: &Pusher,
-    connections: &'c [ConnectionRecord],
+    connections: &'c [C],
     frame_for: F,
-) -> Broadcast<'c>
+) -> Broadcast<'c, C>
 where
-    F: Fn(&ConnectionRecord) -> Option<T>,
+    C: OpenSocket,
+    F: Fn(&C) -> Option<T>,
     T: Serialize,
 {
     let sends = connections.iter().filter_map(|connection| {
@@ -111,7 +113,7 @@ where
         Some(async move {
             (
                 connection,
-                pusher.send(&connection.connection_id, &frame).await,
+                pusher.send(connection.connection_id(), &frame).await,
             )
         })
     });

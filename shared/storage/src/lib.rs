@@ -33,7 +33,9 @@
 //! | message client id, unique per chat user ([`messages`]) | `CHAT#<chat>` | `CLIENT#<chat user>#<client id>` | | idempotent `POST` messages (same transaction as the message) |
 //! | event ([`log`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
 //! | WebSocket connection ([`sockets`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
-//! | connection pointer ([`sockets`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat (TTL 3 h) |
+//! | connection pointer ([`sockets`]) | `CONN#<connection id>` | `CONN` | | `$disconnect` and frames from a socket find its chat, or for a team socket its company (TTL 3 h) |
+//! | team socket ([`sockets`]) | `COMPANY#<company>` | `TEAMSOCKET#<connection id>` | | the fan-out's Query of a company's team sockets (one per company per batch), the caps at `$connect`, a company's `online` (`begins_with`, Limit 1); its removal closes the socket (TTL 3 h) |
+//! | a member's team socket ([`sockets`]) | `USER#<user>` | `TEAMSOCKET#<API token>#<connection id>` | | deleting the API token, ending or changing the membership close it (Query `begins_with`; TTL 3 h) |
 //! | webhook endpoint ([`webhooks`]) | `COMPANY#<company>` | `WEBHOOK#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the company's partition), the dispatcher's Query of a company's endpoints |
 //! | webhook delivery ([`deliveries`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
 //! | rate-limit counter ([`rate_counters`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords, joiners, code sends, messages (conditional `ADD`; TTL: the window's end) |

@@ -168,11 +168,22 @@ impl Members<'_> {
         match tx.commit().await? {
             Ok(()) => {
                 // Seeing fewer chats (an agent now bound to its assigned ones): its open
-                // sockets saw chats it may no longer see, so they close.
-                if member.membership().sees_every_chat() && !membership.sees_every_chat() {
+                // sockets saw chats it may no longer see, so they close. Seeing more: its
+                // team sockets would go on filtering as before, so they close too (the
+                // client reconnects and sees all); its chat sockets stay.
+                let (before, after) = (
+                    member.membership().sees_every_chat(),
+                    membership.sees_every_chat(),
+                );
+                if before && !after {
                     self.db
                         .sockets()
                         .close_member(member.user_id, member.company_id)
+                        .await?;
+                } else if after && !before {
+                    self.db
+                        .sockets()
+                        .close_member_team(member.user_id, member.company_id)
                         .await?;
                 }
                 Ok(Some(changed))

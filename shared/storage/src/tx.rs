@@ -227,6 +227,17 @@ impl<'a> Transaction<'a> {
         condition: &str,
         names: &[(&str, &str)],
     ) -> Result<Slot> {
+        self.check_named_with(key, condition, names, &[])
+    }
+
+    /// [`Transaction::check_named`] with values too.
+    pub(crate) fn check_named_with(
+        &mut self,
+        key: &Key,
+        condition: &str,
+        names: &[(&str, &str)],
+        condition_values: Values<'_>,
+    ) -> Result<Slot> {
         let names = names
             .iter()
             .map(|(placeholder, name)| ((*placeholder).to_owned(), (*name).to_owned()))
@@ -236,6 +247,7 @@ impl<'a> Transaction<'a> {
             .set_key(Some(key.to_item()))
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values(condition_values))
             .build()?;
         Ok(self.push(TransactWriteItem::builder().condition_check(check).build()))
     }

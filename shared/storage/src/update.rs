@@ -176,6 +176,19 @@ impl Db {
         }
     }
 
+    /// As [`Db::update_returning`], the item as stored (for an item whose attributes
+    /// say which record it holds).
+    pub(crate) async fn update_returning_item(
+        &self,
+        key: &Key,
+        update: Update,
+    ) -> Result<Option<Item>> {
+        Ok(self
+            .apply(key, update, ReturnValue::AllNew)
+            .await?
+            .map(Option::unwrap_or_default))
+    }
+
     /// Applies `update` if its condition holds; `false` when it did not.
     pub(crate) async fn update_if(&self, key: &Key, update: Update) -> Result<bool> {
         Ok(self.apply(key, update, ReturnValue::None).await?.is_some())
