@@ -159,7 +159,7 @@ fn the_templates_table_uses_the_codes_key_names() {
     };
     assert_eq!(key_schema(&props["KeySchema"]), pair(keys::PK, keys::SK));
     let gsis = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
-    assert_eq!(gsis.len(), 1);
+    assert_eq!(gsis.len(), 3);
     assert_eq!(gsis[0]["IndexName"].as_str(), Some(keys::GSI1));
     assert_eq!(
         key_schema(&gsis[0]["KeySchema"]),
@@ -169,6 +169,19 @@ fn the_templates_table_uses_the_codes_key_names() {
         gsis[0]["Projection"]["ProjectionType"].as_str(),
         Some("ALL")
     );
+    // The inbox's indexes: keys and the assignee (what the inbox filters on) only.
+    for (gsi, (name, sort)) in gsis[1..]
+        .iter()
+        .zip([(keys::GSI2, keys::GSI2SK), (keys::GSI3, keys::GSI3SK)])
+    {
+        assert_eq!(gsi["IndexName"].as_str(), Some(name));
+        assert_eq!(key_schema(&gsi["KeySchema"]), pair(keys::GSI2PK, sort));
+        assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("INCLUDE"));
+        assert_eq!(
+            gsi["Projection"]["NonKeyAttributes"][0].as_str(),
+            Some("assignee_id")
+        );
+    }
     assert_eq!(
         props["TimeToLiveSpecification"]["AttributeName"].as_str(),
         Some(keys::TTL)

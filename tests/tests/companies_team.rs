@@ -6,34 +6,6 @@
 use api_tests::*;
 use serde_json::{Value, json};
 
-/// Invites a new person as `role` (`sees`), accepts with a new account: its operator.
-async fn teammate(owner: &Operator, company: &str, role: &str, sees: &str, tag: &str) -> Operator {
-    let email = unique_email(tag);
-    let invited = call("POST", &format!("/api/companies/{company}/members"))
-        .api(&owner.token)
-        .json(json!({ "email": email, "role": role, "sees": sees }))
-        .send()
-        .await
-        .expect(201);
-    assert_eq!(invited.data()["status"], "invited");
-    let code = invitation_code(&email).await;
-    let password = format!("orbit lantern {}", ulid::Ulid::new());
-    remember_secret(&password);
-    let accepted = call("POST", "/api/invitations/accept")
-        .json(json!({ "email": email, "code": code, "name": format!("Teammate {tag}"), "password": password }))
-        .send()
-        .await
-        .expect(201);
-    let token = accepted.data()["token"].as_str().unwrap().to_owned();
-    remember_secret(&token);
-    assert_eq!(accepted.data()["company_id"], company);
-    Operator {
-        id: accepted.data()["user"]["id"].as_str().unwrap().to_owned(),
-        email,
-        password,
-        token,
-    }
-}
 
 /// One company with everything its routes touch, and a caller of each kind.
 struct Team {

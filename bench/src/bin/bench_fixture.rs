@@ -61,7 +61,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         unread_email_minutes: None,
         tokens_revoked_at_ms: None,
         retention_days: None,
-        assignee_id: None,
+        ..ChatRecord::default()
     };
     if !matches!(ctx.db.chats().create(&chat).await?, ChatCreated::Created) {
         return Err("the chat was not created".into());

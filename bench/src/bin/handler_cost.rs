@@ -126,7 +126,7 @@ fn fixture() -> Fixture {
         last_message_seq: None,
         tokens_revoked_at_ms: None,
         retention_days: None,
-        assignee_id: None,
+        ..ChatRecord::default()
     };
     let chat_user = ChatUserRecord {
         id: chat_user_id,
@@ -151,6 +151,7 @@ fn fixture() -> Fixture {
         sent_in_window: 1,
         version: 1,
         made_by_job: None,
+        name: None,
     };
     let messages = (0..50)
         .map(|i| {
@@ -158,7 +159,12 @@ fn fixture() -> Fixture {
                 id: MessageId::new(),
                 seq: i + 1,
                 chat_id,
-                chat_user_id,
+                chat_user_id: Some(chat_user_id),
+                author: Some(domain::message::Author::Guest {
+                    id: chat_user_id,
+                    name: "Guest".into(),
+                }),
+                internal: false,
                 body: format!("Message number {i}: is the blue kettle back in stock? 🫖"),
                 created_at: now.clone(),
                 updated_at: now.clone(),

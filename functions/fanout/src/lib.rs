@@ -135,7 +135,9 @@ async fn publish(app: &App, event: &Event, sockets: &mut SeenSockets) -> Result<
         None => table.of_chat(event.chat_id).await?,
     };
     app.broadcast(&chat_sockets, |socket| {
-        Some(event.render(socket.subscriber.audience()))
+        // A chat user's socket never gets a note or a members-only event.
+        let audience = socket.subscriber.audience();
+        event.shown_to(audience).then(|| event.render(audience))
     })
     .await?;
     let (closing, staying): (Vec<_>, Vec<_>) = chat_sockets.into_iter().partition(|socket| {

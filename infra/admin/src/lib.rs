@@ -69,8 +69,34 @@ pub async fn rotate_keys(
     Ok(rotation)
 }
 
+/// One of the inbox's indexes: `GSI2PK` and `sort`, projecting the keys and the assignee.
+fn inbox_index(name: &str, sort: &str) -> Result<GlobalSecondaryIndex, Error> {
+    Ok(GlobalSecondaryIndex::builder()
+        .index_name(name)
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(keys::GSI2PK)
+                .key_type(KeyType::Hash)
+                .build()?,
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(sort)
+                .key_type(KeyType::Range)
+                .build()?,
+        )
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::Include)
+                .non_key_attributes("assignee_id")
+                .build(),
+        )
+        .build()?)
+}
+
 /// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
-/// (`GSI1PK`/`GSI1SK`, all attributes), on-demand, TTL on `ttl`, a stream of new and old
+/// (`GSI1PK`/`GSI1SK`, all attributes), the inbox's `GSI2` (`GSI2PK`/`GSI2SK`) and
+/// `GSI3` (`GSI2PK`/`GSI3SK`) with keys and `assignee_id`, on-demand, TTL on `ttl`, a stream of new and old
 /// images (the fan-out of events to WebSockets reads it). An existing table is left as
 /// it is.
 pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Error> {
@@ -100,6 +126,9 @@ pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Er
         .attribute_definitions(attr(keys::SK)?)
         .attribute_definitions(attr(keys::GSI1PK)?)
         .attribute_definitions(attr(keys::GSI1SK)?)
+        .attribute_definitions(attr(keys::GSI2PK)?)
+        .attribute_definitions(attr(keys::GSI2SK)?)
+        .attribute_definitions(attr(keys::GSI3SK)?)
         .key_schema(key(keys::PK, KeyType::Hash)?)
         .key_schema(key(keys::SK, KeyType::Range)?)
         .global_secondary_indexes(
@@ -114,6 +143,8 @@ pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Er
                 )
                 .build()?,
         )
+        .global_secondary_indexes(inbox_index(keys::GSI2, keys::GSI2SK)?)
+        .global_secondary_indexes(inbox_index(keys::GSI3, keys::GSI3SK)?)
         .send()
         .await;
     match result {

@@ -303,6 +303,31 @@ impl Chats<'_> {
         Ok(all)
     }
 
+    /// The ids of every conversation of one company (GSI1), page after page: what the
+    /// company's purge removes.
+    pub async fn conversations_of(&self, company_id: CompanyId) -> Result<Vec<ChatId>> {
+        let mut ids = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page: Page<ChatRecord> = self
+                .db
+                .list(&ListQuery {
+                    list: "conversations",
+                    index: Some(GSI1),
+                    partition: company_partition(company_id),
+                    sort_prefix: GSI1_CONVERSATION_PREFIX.to_owned(),
+                    per_page: 100,
+                    cursor,
+                })
+                .await?;
+            ids.extend(page.items.into_iter().map(|chat| chat.id));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(ids),
+            }
+        }
+    }
+
     /// Applies `changes` to the chat and logs `chat.updated`; `None` when the chat is
     /// gone.
     pub async fn update(

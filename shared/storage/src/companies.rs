@@ -251,9 +251,15 @@ impl Companies<'_> {
     }
 
     /// Clears what is left of a deleted company: each member's entry for it (and the
-    /// member's sockets), then every item of its partition. Safe to run again; how many
-    /// items went.
+    /// member's sockets), its visitors' conversations (each chat item's removal reaches
+    /// the `lifecycle` function, which purges that chat's partition in turn), then every
+    /// item of its partition. Safe to run again; how many items went.
     pub async fn purge(&self, company_id: CompanyId) -> Result<usize> {
+        // A company is deleted without waiting for its conversations (its visitors made
+        // them): they go here, off the request.
+        for chat in self.db.chats().conversations_of(company_id).await? {
+            self.db.delete(&domain::chat::ChatRecord::key(chat)).await?;
+        }
         let members = self.db.members();
         loop {
             let page = members.list(company_id, 100, None).await?;
