@@ -67,6 +67,29 @@ api_post() {  # PATH JSON -> the new resource's id
 }
 DEMO_COMPANY=$(api_post /api/companies '{"name":"Demo Company","website":"https://demo.example"}')
 DEMO_CHAT=$(api_post /api/chats "{\"company_id\":\"$DEMO_COMPANY\",\"name\":\"Demo support\",\"password\":\"$DEMO_CHAT_PASSWORD\"}")
+# The demo company's second member, an agent: invited and accepted as a teammate would be
+# (the invitation's code read from the local SES).
+DEMO_AGENT_EMAIL="agent@demo.example"
+DEMO_AGENT_PASSWORD="demo agent lantern 2026"
+api_post "/api/companies/$DEMO_COMPANY/members" \
+  "{\"email\":\"$DEMO_AGENT_EMAIL\",\"role\":\"agent\"}" >/dev/null
+INVITATION_CODE=$(PYTHONPATH=infra/local MOTO_URL="$ENDPOINT" python3 - "$DEMO_AGENT_EMAIL" <<'PY'
+import re, sys, time
+import mail
+for _ in range(100):
+    for message in reversed(mail.emails()):
+        if sys.argv[1] in mail.recipients(message):
+            found = re.search(r"Your invitation code: (?:<code>)?([A-Za-z0-9_-]+)", mail.text_of(message))
+            if found:
+                print(found.group(1))
+                sys.exit(0)
+    time.sleep(0.2)
+sys.exit("no invitation email arrived")
+PY
+)
+curl -sf -H 'Content-Type: application/json' -o /dev/null \
+  -d "{\"email\":\"$DEMO_AGENT_EMAIL\",\"code\":\"$INVITATION_CODE\",\"name\":\"Demo Agent\",\"password\":\"$DEMO_AGENT_PASSWORD\"}" \
+  "$API/api/invitations/accept"
 
 cat <<MSG
 
@@ -85,6 +108,19 @@ cat <<MSG
   Webhooks:                   local receivers may be http://127.0.0.1:<port>; retries come within a minute
                               watch deliveries: grep -E 'deliver|dispatch' $DEV_DIR/bridge.log,
                               or GET /api/companies/<id>/webhooks/<id>/deliveries
+  Support desk (Demo Company: owner $DEMO_EMAIL, agent $DEMO_AGENT_EMAIL / $DEMO_AGENT_PASSWORD):
+    a visitor opens its own conversation:
+      curl -s -X POST -H 'Content-Type: application/json' -d '{"email":"visitor@example.com","name":"Vera"}' \\
+        $API/api/companies/$DEMO_COMPANY/conversations/send-code
+      make code EMAIL=visitor@example.com
+      curl -s -X POST -H 'Content-Type: application/json' -d '{"email":"visitor@example.com","auth_code":"<code>"}' \\
+        $API/api/companies/$DEMO_COMPANY/conversations/get-token
+    the inbox:        curl -s -H "Authorization: Bearer \$TOKEN" "$API/api/inbox?company_id=$DEMO_COMPANY"
+    reply (or note):  curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+                        -d '{"body":"Hi Vera!"}' $API/api/chats/<conversation id>/messages     ("internal":true: a note)
+    the team stream:  curl -s -X POST -H "Authorization: Bearer \$TOKEN" $API/api/companies/$DEMO_COMPANY/realtime-ticket
+                      (open its url: every event of every conversation of the company)
+
   Chat widget demo (open both, in two windows, and talk):
     $API/widget/demo/$DEMO_CHAT?guest=1
     $API/widget/demo/$DEMO_CHAT?guest=2

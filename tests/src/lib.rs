@@ -724,7 +724,13 @@ impl Receiver {
 }
 
 /// Invites a new person as `role` (`sees`), accepts with a new account: its operator.
-pub async fn teammate(owner: &Operator, company: &str, role: &str, sees: &str, tag: &str) -> Operator {
+pub async fn teammate(
+    owner: &Operator,
+    company: &str,
+    role: &str,
+    sees: &str,
+    tag: &str,
+) -> Operator {
     let email = unique_email(tag);
     let invited = call("POST", &format!("/api/companies/{company}/members"))
         .api(&owner.token)

@@ -272,6 +272,44 @@ async fn replay_every_http_fixture() {
         types.ends_with(&["message.deleted", "message.deleted", "message.deleted"]),
         "{types:?}"
     );
+    // The support desk: a visitor at the company's front door (by code, and vouched for
+    // by the site), then the conversation assigned, its status, and the inbox.
+    let visitor = unique_email("events-visitor");
+    vars.insert("VISITOR_EMAIL", visitor.clone());
+    apps.expect("chat-users/conversation-send-code.json", &vars, 202)
+        .await;
+    vars.insert("AUTH_CODE", latest_code(&visitor).await);
+    let opened = apps
+        .expect("chat-users/conversation-get-token.json", &vars, 200)
+        .await;
+    remember_secret(opened["data"]["token"].as_str().unwrap());
+    assert_eq!(opened["data"]["chat"]["kind"], "conversation");
+    let secret = apps
+        .expect("companies/identity-secret.json", &vars, 201)
+        .await;
+    let secret = secret["data"]["secret"].as_str().unwrap().to_owned();
+    remember_secret(&secret);
+    let identity = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({ "sub": "events-user", "exp": domain::clock::now_millis() / 1000 + 600 }),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    remember_secret(&identity);
+    vars.insert("IDENTITY_TOKEN", identity);
+    let identified = apps.expect("chat-users/identify.json", &vars, 200).await;
+    remember_secret(identified["data"]["token"].as_str().unwrap());
+    vars.insert(
+        "CONVERSATION_ID",
+        opened["data"]["chat"]["id"].as_str().unwrap().to_owned(),
+    );
+    vars.insert("USER_ID", op.id.clone());
+    let assigned = apps.expect("chats/assign.json", &vars, 200).await;
+    assert_eq!(assigned["data"]["assignee_id"], op.id.as_str());
+    apps.expect("chats/status.json", &vars, 200).await;
+    let inbox = apps.expect("chats/inbox.json", &vars, 200).await;
+    assert_eq!(inbox["data"][0]["id"], vars["CONVERSATION_ID"].as_str());
+
     let ticket = apps.expect("chats/realtime-ticket.json", &vars, 201).await;
     assert!(ticket["data"]["url"].as_str().unwrap().starts_with("ws://"));
     let read = apps.expect("chat-users/read.json", &vars, 200).await;

@@ -176,7 +176,10 @@ fn the_templates_table_uses_the_codes_key_names() {
     {
         assert_eq!(gsi["IndexName"].as_str(), Some(name));
         assert_eq!(key_schema(&gsi["KeySchema"]), pair(keys::GSI2PK, sort));
-        assert_eq!(gsi["Projection"]["ProjectionType"].as_str(), Some("INCLUDE"));
+        assert_eq!(
+            gsi["Projection"]["ProjectionType"].as_str(),
+            Some("INCLUDE")
+        );
         assert_eq!(
             gsi["Projection"]["NonKeyAttributes"][0].as_str(),
             Some("assignee_id")

@@ -6,7 +6,6 @@
 use api_tests::*;
 use serde_json::{Value, json};
 
-
 /// One company with everything its routes touch, and a caller of each kind.
 struct Team {
     company: String,

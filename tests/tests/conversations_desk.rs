@@ -102,10 +102,18 @@ async fn two_visitors_of_one_company_never_see_each_other_s_anything() {
     let company = company(&owner, "Two Visitors Shop").await;
     let ann = visitor(&company, "Ann Two").await;
     let bob = visitor(&company, "Bob Two").await;
-    assert_ne!(ann.chat, bob.chat, "each visitor has a conversation of its own");
+    assert_ne!(
+        ann.chat, bob.chat,
+        "each visitor has a conversation of its own"
+    );
     let mut bob_socket = Socket::open(&bob.token, &bob.chat).await;
 
-    post(&ann.chat, &ann.token, json!({ "body": "Ann here, order #4411" })).await;
+    post(
+        &ann.chat,
+        &ann.token,
+        json!({ "body": "Ann here, order #4411" }),
+    )
+    .await;
     let reply = post(
         &ann.chat,
         &owner.token,
@@ -133,7 +141,11 @@ async fn two_visitors_of_one_company_never_see_each_other_s_anything() {
         .iter()
         .map(|u| u["id"].as_str().unwrap())
         .collect();
-    assert_eq!(listed, [bob.chat_user.as_str()], "a guest lists only itself");
+    assert_eq!(
+        listed,
+        [bob.chat_user.as_str()],
+        "a guest lists only itself"
+    );
     // Ann's conversation is closed to Bob's token, every route of it.
     for path in ["", "/messages", "/events", "/users"] {
         let reply = call("GET", &format!("/api/chats/{}{path}", ann.chat))
@@ -150,7 +162,11 @@ async fn two_visitors_of_one_company_never_see_each_other_s_anything() {
         );
     }
     // Each sees its own conversation in its token's chat, and only that.
-    let own = call("GET", "/api/chat-user").bearer(&ann.token).send().await.expect(200);
+    let own = call("GET", "/api/chat-user")
+        .bearer(&ann.token)
+        .send()
+        .await
+        .expect(200);
     assert_eq!(own.data()["chat"]["id"], ann.chat.as_str());
     assert!(own.data()["chat"].get("assignee_id").is_none());
 }
@@ -186,7 +202,10 @@ async fn notes_reach_no_guest_surface_and_replies_name_the_company() {
     .await;
     // The socket's first message is the reply: the note, posted before it, never came.
     let frame = loop {
-        let frame = socket.next_within(PUSH_WAIT).await.expect("the reply arrives");
+        let frame = socket
+            .next_within(PUSH_WAIT)
+            .await
+            .expect("the reply arrives");
         if frame["type"] == "message.created" {
             break frame;
         }
@@ -288,17 +307,29 @@ async fn status_and_assignment_follow_the_role_rules() {
                 .await
         }
     };
-    let assigned = assign(agent.token.clone(), json!(agent.id)).await.expect(200);
+    let assigned = assign(agent.token.clone(), json!(agent.id))
+        .await
+        .expect(200);
     assert_eq!(assigned.data()["assignee_id"], agent.id.as_str());
-    assign(agent.token.clone(), json!(admin.id)).await.expect(403);
-    assign(admin.token.clone(), json!(admin.id)).await.expect(200);
+    assign(agent.token.clone(), json!(admin.id))
+        .await
+        .expect(403);
+    assign(admin.token.clone(), json!(admin.id))
+        .await
+        .expect(200);
     // The agent may not take another's conversation off it.
     assign(agent.token.clone(), Value::Null).await.expect(403);
     let stranger = operator("desk-stranger").await;
-    let not_member = assign(owner.token.clone(), json!(stranger.id)).await.expect(422);
+    let not_member = assign(owner.token.clone(), json!(stranger.id))
+        .await
+        .expect(422);
     assert!(!not_member.field_errors("assignee_id").is_empty());
-    assign(stranger.token.clone(), json!(stranger.id)).await.expect(404);
-    assign(guest.token.clone(), json!(agent.id)).await.expect(401);
+    assign(stranger.token.clone(), json!(stranger.id))
+        .await
+        .expect(404);
+    assign(guest.token.clone(), json!(agent.id))
+        .await
+        .expect(401);
     let room = chat_in(&owner, &company).await;
     call("POST", &format!("/api/chats/{room}/assign"))
         .bearer(&owner.token)
@@ -406,7 +437,26 @@ async fn status_and_assignment_follow_the_role_rules() {
     assert!(staff_kinds.contains(&"chat.assigned"));
     assert!(staff_kinds.contains(&"chat.status_changed"));
     // Staff ids show only as message authors: never an assignee.
-    assert!(!guest_log.text.contains("assignee_id"), "{}", guest_log.text);
+    assert!(
+        !guest_log.text.contains("assignee_id"),
+        "{}",
+        guest_log.text
+    );
+
+    // A member that leaves leaves its conversations to the team.
+    assert_eq!(
+        staff_chat(&chat, &owner.token).await["assignee_id"],
+        admin.id.as_str()
+    );
+    call(
+        "DELETE",
+        &format!("/api/companies/{company}/members/{}", admin.id),
+    )
+    .bearer(&owner.token)
+    .send()
+    .await
+    .expect(200);
+    assert!(staff_chat(&chat, &owner.token).await["assignee_id"].is_null());
 
     // A conversation has no password and no share.
     call("POST", &format!("/api/chats/{chat}/share"))
@@ -452,9 +502,12 @@ async fn a_site_vouches_for_its_visitors_by_sub_never_by_email() {
     };
     let exp = domain::clock::now_millis() / 1000 + 600;
     // Without a secret, nothing is vouched for.
-    identify(identity_token("nothing", json!({ "sub": "u1", "exp": exp })))
-        .await
-        .expect(422);
+    identify(identity_token(
+        "nothing",
+        json!({ "sub": "u1", "exp": exp }),
+    ))
+    .await
+    .expect(422);
     call("POST", &format!("/api/companies/{company}/identity-secret"))
         .bearer(&agent.token)
         .send()
@@ -478,11 +531,18 @@ async fn a_site_vouches_for_its_visitors_by_sub_never_by_email() {
     let chat_1 = first.data()["chat"]["id"].as_str().unwrap().to_owned();
     remember_secret(first.data()["token"].as_str().unwrap());
     assert_eq!(first.data()["chat_user"]["name"], "Uma One");
-    let again = identify(identity_token(&secret, json!({ "sub": "user-1", "exp": exp })))
-        .await
-        .expect(200);
+    let again = identify(identity_token(
+        &secret,
+        json!({ "sub": "user-1", "exp": exp }),
+    ))
+    .await
+    .expect(200);
     remember_secret(again.data()["token"].as_str().unwrap());
-    assert_eq!(again.data()["chat"]["id"], chat_1.as_str(), "the sub's own conversation");
+    assert_eq!(
+        again.data()["chat"]["id"],
+        chat_1.as_str(),
+        "the sub's own conversation"
+    );
     // Another sub with the same (unverified) email gets a conversation of its own.
     let other = identify(identity_token(
         &secret,
@@ -511,9 +571,12 @@ async fn a_site_vouches_for_its_visitors_by_sub_never_by_email() {
         .await
         .expect(201);
     remember_secret(rotated.data()["secret"].as_str().unwrap());
-    let by_old = identify(identity_token(&secret, json!({ "sub": "user-1", "exp": exp })))
-        .await
-        .expect(200);
+    let by_old = identify(identity_token(
+        &secret,
+        json!({ "sub": "user-1", "exp": exp }),
+    ))
+    .await
+    .expect(200);
     remember_secret(by_old.data()["token"].as_str().unwrap());
     assert_eq!(by_old.data()["chat"]["id"], chat_1.as_str());
 }
@@ -534,36 +597,40 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
     };
     // 250 visitors, opened and writing through the storage layer the front door uses
     // (the front door's per-source budget would stop one test address at 20 an hour).
-    let opened: Vec<(domain::chat::ChatRecord, domain::chat_user::ChatUserRecord)> =
-        in_parallel(
-            (0..250)
-                .map(|i| {
-                    let db = db.clone();
-                    let company = company.clone();
-                    async move {
-                        let sub = format!("inbox-visitor-{i}");
-                        let new = storage::conversations::NewVisitor {
-                            name: format!("Visitor {i}"),
-                            email: None,
-                        };
-                        match db
-                            .conversations()
-                            .open(&company, storage::conversations::Visitor::Subject(&sub), &new)
-                            .await
-                            .unwrap()
-                        {
-                            storage::conversations::Opened::Ready { chat, chat_user, .. } => {
-                                (*chat, *chat_user)
-                            }
-                            other => panic!("{other:?}"),
-                        }
+    let opened: Vec<(domain::chat::ChatRecord, domain::chat_user::ChatUserRecord)> = in_parallel(
+        (0..250)
+            .map(|i| {
+                let db = db.clone();
+                let company = company.clone();
+                async move {
+                    let sub = format!("inbox-visitor-{i}");
+                    let new = storage::conversations::NewVisitor {
+                        name: format!("Visitor {i}"),
+                        email: None,
+                    };
+                    match db
+                        .conversations()
+                        .open(
+                            &company,
+                            storage::conversations::Visitor::Subject(&sub),
+                            &new,
+                        )
+                        .await
+                        .unwrap()
+                    {
+                        storage::conversations::Opened::Ready {
+                            chat, chat_user, ..
+                        } => (*chat, *chat_user),
+                        other => panic!("{other:?}"),
                     }
-                })
-                .collect(),
-            16,
-        )
-        .await;
-    let post_as_guest = |chat: domain::chat::ChatRecord, guest: &domain::chat_user::ChatUserRecord| {
+                }
+            })
+            .collect(),
+        16,
+    )
+    .await;
+    let post_as_guest = |chat: domain::chat::ChatRecord,
+                         guest: &domain::chat_user::ChatUserRecord| {
         let db = db.clone();
         let author = domain::message::Author::Guest {
             id: guest.id,
@@ -617,7 +684,9 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
             let page = request.send().await.expect(200);
             pages += 1;
             for row in page.data().as_array().unwrap() {
-                *seen.entry(row["id"].as_str().unwrap().to_owned()).or_default() += 1;
+                *seen
+                    .entry(row["id"].as_str().unwrap().to_owned())
+                    .or_default() += 1;
                 order.push(row.clone());
             }
             // While the client pages, a few conversations move (a guest writes again).
@@ -641,7 +710,12 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
         }
         let row = &order[0];
         assert_eq!(row["kind"], "conversation");
-        assert!(row["guest"]["name"].as_str().unwrap().starts_with("Visitor "));
+        assert!(
+            row["guest"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Visitor ")
+        );
         assert!(row["last_message"]["preview"].is_string(), "{row}");
         assert!(row["unread_count"].is_u64(), "{row}");
         if sort == "recent" {
@@ -669,7 +743,10 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
                 .filter(|r| !moved.contains(r["id"].as_str().unwrap()))
                 .map(|r| r["waiting_since"].as_str().unwrap())
                 .collect();
-            assert!(waits.windows(2).all(|w| w[0] <= w[1]), "longest waiting first");
+            assert!(
+                waits.windows(2).all(|w| w[0] <= w[1]),
+                "longest waiting first"
+            );
         }
     }
 
@@ -786,8 +863,14 @@ async fn the_front_door_budgets_new_conversations_per_source() {
         statuses.push(reply.status.as_u16());
     }
     let allowed = hourly.max as usize;
-    assert!(statuses[..allowed].iter().all(|s| *s == 200), "{statuses:?}");
-    assert_eq!(statuses[allowed], 429, "one more new conversation from one source");
+    assert!(
+        statuses[..allowed].iter().all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses[allowed], 429,
+        "one more new conversation from one source"
+    );
     // A visitor it already has is found again, budget spent or not.
     let known = identity_token(&secret, json!({ "sub": "s0", "exp": exp }));
     let again = call(

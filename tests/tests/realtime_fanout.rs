@@ -107,7 +107,11 @@ async fn typing_reaches_the_others_and_is_never_stored() {
     };
     assert_eq!(
         notice,
-        json!({ "type": "typing", "chat_user_id": r.ann.id })
+        json!({
+            "type": "typing",
+            "chat_user_id": r.ann.id,
+            "author": { "type": "guest", "id": r.ann.id },
+        })
     );
     // Not echoed to the typist.
     let typing_only = |frame: Option<Value>| frame.filter(|f| f["type"] == "typing");

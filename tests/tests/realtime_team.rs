@@ -60,7 +60,6 @@ async fn hears_of(socket: &mut Socket, chat: &str) -> bool {
     false
 }
 
-
 /// Assigns a chat to a member on the chat item itself (these tests' chats are rooms,
 /// which the assignment route refuses; the stream follows the item either way).
 async fn assign(chat: &str, user: &str) {

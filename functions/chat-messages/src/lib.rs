@@ -240,9 +240,9 @@ async fn delete(
     };
     if !own && !moderates {
         return Err(match access {
-            ChatAccess::Member(_) => ApiError::Forbidden(
-                "Only its author or the chat's owner can delete a message.",
-            ),
+            ChatAccess::Member(_) => {
+                ApiError::Forbidden("Only its author or the chat's owner can delete a message.")
+            }
             ChatAccess::Staff { .. } => ApiError::Forbidden(access::ROLE_TOO_LOW),
         });
     }

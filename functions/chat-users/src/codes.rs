@@ -260,7 +260,16 @@ pub async fn send_code(
         // A stranger: a code nobody will see, so its bookkeeping matches a member's.
         (None, _) => false,
     };
-    queue_code(app, CodeScope::Chat(chat.id), email, source, plan, mailed, None).await?;
+    queue_code(
+        app,
+        CodeScope::Chat(chat.id),
+        email,
+        source,
+        plan,
+        mailed,
+        None,
+    )
+    .await?;
     tokio::time::sleep_until(answer_after).await;
     Ok(envelope::message(StatusCode::ACCEPTED, ACCEPTED))
 }
@@ -587,7 +596,14 @@ pub async fn prove_email(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Pr
         .await?;
     let chat_record = lookup.chat.ok_or(ApiError::NotFound(NO_SUCH_CHAT))?;
     let (_, guesser) = limit_keys(app, req, &chat_record).await?;
-    settle_presented(app, CodeScope::Chat(chat), &guesser, &presented, lookup.codes).await?;
+    settle_presented(
+        app,
+        CodeScope::Chat(chat),
+        &guesser,
+        &presented,
+        lookup.codes,
+    )
+    .await?;
     // A stranger's code (never mailed) opens nothing, even guessed right.
     let Some(member) = lookup.member else {
         return Err(invalid_code());

@@ -63,7 +63,10 @@ const NO_CONVERSATION: &str = "This company takes no new conversations now.";
 
 /// The key a company's per-source limits count under.
 async fn source_key(app: &App, req: &ApiRequest, company: CompanyId) -> Result<String, ApiError> {
-    Ok(format!("company#{company}#{}", tag(app, req.source()).await?))
+    Ok(format!(
+        "company#{company}#{}",
+        tag(app, req.source()).await?
+    ))
 }
 
 /// `POST /api/companies/{company_id}/conversations/send-code` `{email, name?}`: mails a
@@ -208,7 +211,9 @@ pub async fn identify(
                 }
             }
             let message = match refused {
-                None => "This company has no identity secret: its site cannot identify visitors yet.",
+                None => {
+                    "This company has no identity secret: its site cannot identify visitors yet."
+                }
                 _ => {
                     "The token is not valid: it must be an HS256 JWT signed with the company's identity secret, with sub and an exp at most 24 hours ahead."
                 }

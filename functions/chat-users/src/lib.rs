@@ -361,9 +361,9 @@ async fn mark_read(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response
     let seq = fields.finish_with(|| seq)?.get();
     let guest = match access {
         ChatAccess::Member(guest) => guest,
-        ChatAccess::Staff {
-            operator, chat, ..
-        } => return mark_staff_read(app, &operator, &chat, seq).await,
+        ChatAccess::Staff { operator, chat, .. } => {
+            return mark_staff_read(app, &operator, &chat, seq).await;
+        }
     };
     if seq > guest.chat_user.last_read_seq {
         budgets::spend(

@@ -104,7 +104,9 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     },
     Route {
         path: "/api/companies/{company_id}/conversations/get-token",
-        operations: &[op(Post, |p| Ok(Endpoint::ConversationToken(p.id(COMPANY)?)))],
+        operations: &[op(Post, |p| {
+            Ok(Endpoint::ConversationToken(p.id(COMPANY)?))
+        })],
     },
     Route {
         path: "/api/companies/{company_id}/conversations/identify",

@@ -37,8 +37,7 @@ pub async fn assign(
     chat: domain::ids::ChatId,
 ) -> Result<Response<Body>, ApiError> {
     let operator = auth::operator(&app.ctx, req).await?;
-    let (membership, chat) =
-        access::staff_chat(&app.ctx, &operator, chat, Action::Answer).await?;
+    let (membership, chat) = access::staff_chat(&app.ctx, &operator, chat, Action::Answer).await?;
     let mut fields = Fields::new(&req.body);
     let assignee = fields.nullable::<UserId>("assignee_id");
     fields.finish()?;
@@ -209,8 +208,12 @@ pub const MAX_INBOX_PER_PAGE: usize = 50;
 /// assigned ones gets those whatever it asks).
 pub async fn inbox(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiError> {
     let operator = auth::operator(&app.ctx, req).await?;
-    let invalid_company =
-        || FieldErrors::single("company_id", "The company_id must be one of your companies.");
+    let invalid_company = || {
+        FieldErrors::single(
+            "company_id",
+            "The company_id must be one of your companies.",
+        )
+    };
     let company_id = req
         .query("company_id")
         .and_then(CompanyId::parse)
@@ -230,12 +233,14 @@ pub async fn inbox(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiErr
         None => AssigneeFilter::Anyone,
         Some("me") => AssigneeFilter::Member(operator.user.id),
         Some("none") => AssigneeFilter::Unassigned,
-        Some(raw) => UserId::parse(raw).map(AssigneeFilter::Member).ok_or_else(|| {
-            FieldErrors::single(
-                "assignee",
-                "The assignee must be me, none or a member's user id.",
-            )
-        })?,
+        Some(raw) => UserId::parse(raw)
+            .map(AssigneeFilter::Member)
+            .ok_or_else(|| {
+                FieldErrors::single(
+                    "assignee",
+                    "The assignee must be me, none or a member's user id.",
+                )
+            })?,
     };
     let assignee = if membership.sees_every_chat() {
         asked

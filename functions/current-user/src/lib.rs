@@ -47,8 +47,8 @@ async fn dispatch(
             let mut chat_user =
                 serde_json::to_value(guest.chat_user.resource(true)).map_err(ApiError::internal)?;
             chat_user["unread_count"] = unread_count.into();
-            chat_user["chat"] =
-                serde_json::to_value(guest.chat.resource().for_guest()).map_err(ApiError::internal)?;
+            chat_user["chat"] = serde_json::to_value(guest.chat.resource().for_guest())
+                .map_err(ApiError::internal)?;
             Ok(envelope::data(StatusCode::OK, chat_user))
         }
     }

@@ -257,11 +257,12 @@ async fn reply(
 
 /// The typing notice of a socket's holder: `chat_user_id` is null for the owner.
 fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
-    let chat_user_id = match subscriber {
-        Subscriber::ChatUser(id) => Some(id),
-        Subscriber::Owner(_) => None,
+    // Who types, as a message names its author (by id: a typing notice reads nothing).
+    let (chat_user_id, author) = match subscriber {
+        Subscriber::ChatUser(id) => (Some(id), json!({ "type": "guest", "id": id })),
+        Subscriber::Owner(user) => (None, json!({ "type": "staff", "id": user })),
     };
-    json!({ "type": "typing", "chat_user_id": chat_user_id })
+    json!({ "type": "typing", "chat_user_id": chat_user_id, "author": author })
 }
 
 /// The same notice for a team stream, which hears every chat: it names the chat.

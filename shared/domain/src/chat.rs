@@ -197,10 +197,7 @@ impl ChatRecord {
     pub fn resource(&self) -> ChatResource<'_> {
         let conversation = self.kind == ChatKind::Conversation;
         fn state(field: &Option<String>, conversation: bool) -> Option<Cow<'_, str>> {
-            field
-                .as_deref()
-                .filter(|_| conversation)
-                .map(Cow::Borrowed)
+            field.as_deref().filter(|_| conversation).map(Cow::Borrowed)
         }
         ChatResource {
             assignee_id: self.assignee_id.filter(|_| conversation),

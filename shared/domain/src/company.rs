@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::availability::BusinessHours;
 use crate::ids::{CompanyId, UserId};
-use crate::webhook::SigningSecret;
 use crate::team::Membership;
+use crate::webhook::SigningSecret;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CompanyRecord {

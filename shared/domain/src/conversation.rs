@@ -52,11 +52,7 @@ pub fn after_message(read: &StateRead, poster: Poster, at: &str, at_ms: i64) -> 
         Poster::Note => unchanged,
         Poster::Guest => StateAfter {
             status: ConversationStatus::Open,
-            waiting_since: Some(
-                read.waiting_since
-                    .clone()
-                    .unwrap_or_else(|| at.to_owned()),
-            ),
+            waiting_since: Some(read.waiting_since.clone().unwrap_or_else(|| at.to_owned())),
             clears_snooze: read.snoozed || read.status == ConversationStatus::Snoozed,
             ..unchanged
         },
@@ -117,7 +113,12 @@ mod tests {
             assert_eq!(after.waiting_since.as_deref(), Some(T0));
             assert_eq!(after.clears_snooze, status == ConversationStatus::Snoozed);
         }
-        let later = after_message(&read(ConversationStatus::Open, Some(T0)), Poster::Guest, T1, 0);
+        let later = after_message(
+            &read(ConversationStatus::Open, Some(T0)),
+            Poster::Guest,
+            T1,
+            0,
+        );
         assert_eq!(later.waiting_since.as_deref(), Some(T0));
     }
 
@@ -147,7 +148,11 @@ mod tests {
         let waiting_long = waiting_key(Some(T0), T1, "A");
         let waiting_short = waiting_key(Some(T1), T1, "B");
         let answered = waiting_key(None, T0, "C");
-        let mut keys = vec![answered.clone(), waiting_short.clone(), waiting_long.clone()];
+        let mut keys = vec![
+            answered.clone(),
+            waiting_short.clone(),
+            waiting_long.clone(),
+        ];
         keys.sort();
         assert_eq!(keys, [waiting_long, waiting_short, answered]);
     }

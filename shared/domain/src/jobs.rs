@@ -75,7 +75,13 @@ impl CodeJob {
         }
     }
 
-    pub fn new(job_id: String, scope: CodeScope, email: String, source: CodeSource, mailed: bool) -> Self {
+    pub fn new(
+        job_id: String,
+        scope: CodeScope,
+        email: String,
+        source: CodeSource,
+        mailed: bool,
+    ) -> Self {
         let (chat_id, company_id) = match scope {
             CodeScope::Chat(chat) => (Some(chat), None),
             CodeScope::Company(company) => (None, Some(company)),

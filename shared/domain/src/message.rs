@@ -103,6 +103,7 @@ pub const MAX_EDITS: usize = 50;
 /// webhooks and sockets. Borrowed where it is read from a record (the list is the
 /// hottest read: no copies), owned where an event carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredResource<'a>")]
 pub struct MessageResource<'a> {
     pub author: Cow<'a, Author>,
     pub body: Cow<'a, str>,
@@ -116,6 +117,48 @@ pub struct MessageResource<'a> {
     #[serde(default)]
     pub seq: u64,
     pub updated_at: Cow<'a, str>,
+}
+
+/// A message resource as events from before authors were kept hold it (no `author`):
+/// read as its chat user's, unnamed.
+#[derive(Deserialize)]
+struct StoredResource<'a> {
+    #[serde(default)]
+    author: Option<Author>,
+    body: Cow<'a, str>,
+    chat_id: ChatId,
+    chat_user_id: Option<ChatUserId>,
+    created_at: Cow<'a, str>,
+    edited_at: Option<Cow<'a, str>>,
+    id: MessageId,
+    #[serde(default)]
+    internal: bool,
+    #[serde(default)]
+    seq: u64,
+    updated_at: Cow<'a, str>,
+}
+
+impl<'a> From<StoredResource<'a>> for MessageResource<'a> {
+    fn from(stored: StoredResource<'a>) -> Self {
+        let author = stored.author.unwrap_or_else(|| Author::Guest {
+            id: stored
+                .chat_user_id
+                .unwrap_or_else(|| ChatUserId::from_ulid(ulid::Ulid::nil())),
+            name: String::new(),
+        });
+        MessageResource {
+            author: Cow::Owned(author),
+            body: stored.body,
+            chat_id: stored.chat_id,
+            chat_user_id: stored.chat_user_id,
+            created_at: stored.created_at,
+            edited_at: stored.edited_at,
+            id: stored.id,
+            internal: stored.internal,
+            seq: stored.seq,
+            updated_at: stored.updated_at,
+        }
+    }
 }
 
 impl MessageRecord {
@@ -165,9 +208,7 @@ impl MessageRecord {
     pub fn written_by(&self, who: &Author) -> bool {
         match who {
             Author::Guest { id, .. } => self.chat_user_id == Some(*id),
-            Author::Staff { id, .. } => {
-                self.author.as_ref().and_then(Author::staff) == Some(*id)
-            }
+            Author::Staff { id, .. } => self.author.as_ref().and_then(Author::staff) == Some(*id),
         }
     }
 }

@@ -8,9 +8,9 @@
 use std::borrow::Cow;
 
 use domain::chat::{ChatRecord, ChatResource};
-use domain::message::Author;
 use domain::events::Audience;
 use domain::ids::{ChatId, CompanyId, EntityId};
+use domain::message::Author;
 use domain::realtime::{Grant, Subscriber};
 use domain::team::{Action, Membership};
 
@@ -62,7 +62,8 @@ pub enum ChatAccess {
     Staff {
         operator: Operator,
         membership: Membership,
-        chat: ChatRecord,
+        /// Boxed as a guest's is: a conversation's chat item is large.
+        chat: Box<ChatRecord>,
     },
     Member(Guest),
 }
@@ -185,7 +186,7 @@ pub async fn chat_access(
             Ok(ChatAccess::Staff {
                 operator,
                 membership,
-                chat,
+                chat: Box::new(chat),
             })
         }
         Caller::Guest(guest) => member_of(guest, chat_id).map(ChatAccess::Member),

@@ -59,7 +59,8 @@ pub struct Operator {
 #[derive(Debug, Clone)]
 pub struct Guest {
     pub chat_user: ChatUserRecord,
-    pub chat: ChatRecord,
+    /// Boxed: a conversation's chat item is large, and every request carries a caller.
+    pub chat: Box<ChatRecord>,
     /// When the token it presented was issued (epoch ms): a revocation after it ends
     /// what the token opened, sockets included.
     pub token_issued_ms: i64,
@@ -192,7 +193,7 @@ async fn load_guest(ctx: &Context, claims: &Claims) -> Result<Guest, ApiError> {
     }
     Ok(Guest {
         chat_user,
-        chat,
+        chat: Box::new(chat),
         token_issued_ms: issued_ms,
     })
 }

@@ -4,6 +4,7 @@
 //! form fields.
 
 use domain::availability::BusinessHours;
+use domain::chat::ConversationStatus;
 use domain::ids::{
     ApiTokenId, ChatId, ChatUserId, CompanyId, DeliveryId, EntityId, MessageId, UserId, WebhookId,
 };
@@ -13,7 +14,6 @@ use domain::text::{
     EventTypes, ExpiresIn, InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays,
     Seq, UnreadEmailMinutes, UrlText, Website,
 };
-use domain::chat::ConversationStatus;
 use serde_json::Value;
 
 use crate::api_error::{ApiError, FieldErrors};

@@ -60,7 +60,10 @@ pub fn verify(
         return Err(IdentityRefused::Expiry);
     }
     let sub = identity.sub.trim();
-    if sub.is_empty() || sub.chars().count() > MAX_SUBJECT_CHARS || sub.chars().any(char::is_control) {
+    if sub.is_empty()
+        || sub.chars().count() > MAX_SUBJECT_CHARS
+        || sub.chars().any(char::is_control)
+    {
         return Err(IdentityRefused::Subject);
     }
     Ok(identity)
@@ -85,7 +88,8 @@ mod tests {
 
     #[test]
     fn a_token_signed_with_a_current_or_overlapping_secret_names_its_visitor() {
-        let claims = json!({"sub": "u-42", "name": "Ann", "email": "ann@example.com", "exp": NOW + 600});
+        let claims =
+            json!({"sub": "u-42", "name": "Ann", "email": "ann@example.com", "exp": NOW + 600});
         let old = sign("old-secret", claims.clone(), Algorithm::HS256);
         let identity = verify(&old, &["new-secret", "old-secret"], NOW).unwrap();
         assert_eq!(identity.sub, "u-42");
@@ -109,7 +113,10 @@ mod tests {
             assert_eq!(verify(&token, &["s"], NOW).is_ok(), ok, "exp {exp}");
         }
         let no_exp = sign("s", json!({"sub": "u"}), Algorithm::HS256);
-        assert_eq!(verify(&no_exp, &["s"], NOW), Err(IdentityRefused::Signature));
+        assert_eq!(
+            verify(&no_exp, &["s"], NOW),
+            Err(IdentityRefused::Signature)
+        );
     }
 
     #[test]

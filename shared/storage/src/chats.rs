@@ -5,8 +5,8 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::chat::{ChatKind, ChatRecord, ConversationStatus};
 use domain::clock;
-use domain::conversation;
 use domain::company::CompanyRecord;
+use domain::conversation;
 use domain::events::Change;
 use domain::ids::{ChatId, CompanyId, EntityId};
 

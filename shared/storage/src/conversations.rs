@@ -22,7 +22,9 @@ use crate::cap::{self, Added};
 use crate::chat_users::ChatUserEmailPointer;
 use crate::chats::{InboxKeys, chat_item, inbox_partition};
 use crate::item::{Item, from_item, n, s, to_item};
-use crate::key::{Entity, GSI2, GSI2PK, GSI2SK, GSI3, GSI3SK, PK, SK, chat_partition, company_partition};
+use crate::key::{
+    Entity, GSI2, GSI2PK, GSI2SK, GSI3, GSI3SK, PK, SK, chat_partition, company_partition,
+};
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::tx::Transaction;
 use crate::update::Update;
@@ -250,7 +252,11 @@ impl Conversations<'_> {
 
     /// Whether the visitor has a conversation with the company (its pointer: the
     /// conversation may have been deleted since).
-    pub async fn find(&self, company_id: CompanyId, visitor: Visitor<'_>) -> Result<Option<ChatId>> {
+    pub async fn find(
+        &self,
+        company_id: CompanyId,
+        visitor: Visitor<'_>,
+    ) -> Result<Option<ChatId>> {
         let pointer: Option<VisitorPointer> = self
             .db
             .get(&VisitorPointer::key((company_id, &visitor)))
@@ -394,7 +400,9 @@ impl Conversations<'_> {
             .limit(i32::try_from(limit).unwrap_or(i32::MAX));
         request = match query.assignee {
             AssigneeFilter::Anyone => request,
-            AssigneeFilter::Unassigned => request.filter_expression("attribute_not_exists(assignee_id)"),
+            AssigneeFilter::Unassigned => {
+                request.filter_expression("attribute_not_exists(assignee_id)")
+            }
             AssigneeFilter::Member(user) => request
                 .filter_expression("assignee_id = :assignee")
                 .expression_attribute_values(":assignee", s(user.to_string())),
@@ -431,7 +439,12 @@ impl Conversations<'_> {
         }
         let keys: Vec<Key> = chat_ids
             .iter()
-            .flat_map(|chat| [ChatRecord::key(*chat), StaffReadRecord::key((*chat, reader))])
+            .flat_map(|chat| {
+                [
+                    ChatRecord::key(*chat),
+                    StaffReadRecord::key((*chat, reader)),
+                ]
+            })
             .collect();
         let refs: Vec<&Key> = keys.iter().collect();
         let mut found = self.db.get_all(&refs).await?.into_iter();
@@ -514,6 +527,44 @@ impl Conversations<'_> {
         ))
     }
 
+    /// Unassigns every conversation of the company assigned to `user` (a member that
+    /// left), each logged as `chat.assigned` to nobody; how many. One filtered Query per
+    /// page of each status's inbox: a member's removal is rare, its conversations few.
+    pub async fn unassign_member(&self, company_id: CompanyId, user: UserId) -> Result<usize> {
+        let mut unassigned = 0;
+        for status in ConversationStatus::ALL {
+            let mut query = InboxQuery {
+                company_id,
+                status,
+                assignee: AssigneeFilter::Member(user),
+                sort: InboxSort::Recent,
+                per_page: 50,
+                cursor: None,
+                reader: user,
+            };
+            loop {
+                let page = self.inbox(&query).await?;
+                for row in page
+                    .rows
+                    .iter()
+                    .filter(|row| row.chat.assignee_id == Some(user))
+                {
+                    if let StateChanged::Done(_) = self
+                        .change_state(&row.chat, &StateChange::Assign(None))
+                        .await?
+                    {
+                        unassigned += 1;
+                    }
+                }
+                match page.next_cursor {
+                    Some(next) => query.cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        Ok(unassigned)
+    }
+
     /// Ends a snooze that is still the one `snoozed_until` names (the conversation is
     /// open again, logged without an actor); `false` when it changed meanwhile.
     pub async fn wake(&self, chat_id: ChatId, snoozed_until: &str) -> Result<bool> {
@@ -543,11 +594,14 @@ impl Conversations<'_> {
         }
         let mut update = Update::new()
             .set("name", s(ERASED_NAME))
-            .set("guest", serde_dynamo::to_attribute_value(GuestSummary {
-                id: chat_user,
-                name: ERASED_NAME.to_owned(),
-                email: None,
-            })?)
+            .set(
+                "guest",
+                serde_dynamo::to_attribute_value(GuestSummary {
+                    id: chat_user,
+                    name: ERASED_NAME.to_owned(),
+                    email: None,
+                })?,
+            )
             .condition("attribute_exists(PK)");
         if let Some(last) = &chat.last_message
             && last.author.guest() == Some(chat_user)
@@ -572,7 +626,11 @@ impl Conversations<'_> {
     }
 
     /// The member's marker in a chat, if it has one.
-    pub async fn staff_read(&self, chat_id: ChatId, user: UserId) -> Result<Option<StaffReadRecord>> {
+    pub async fn staff_read(
+        &self,
+        chat_id: ChatId,
+        user: UserId,
+    ) -> Result<Option<StaffReadRecord>> {
         self.db.get(&StaffReadRecord::key((chat_id, user))).await
     }
 
@@ -679,7 +737,10 @@ mod tests {
             (GSI2SK.to_owned(), s("2026#X")),
         ]);
         let cursor = encode_cursor(&key, &open, "recent", &attrs).unwrap();
-        assert_eq!(decode_cursor(&cursor, &open, "recent", &attrs).unwrap(), key);
+        assert_eq!(
+            decode_cursor(&cursor, &open, "recent", &attrs).unwrap(),
+            key
+        );
         let resolved = inbox_partition(company, ConversationStatus::Resolved);
         assert!(decode_cursor(&cursor, &resolved, "recent", &attrs).is_err());
         assert!(decode_cursor(&cursor, &open, "waiting", &attrs).is_err());

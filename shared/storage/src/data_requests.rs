@@ -100,14 +100,26 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
             AttributeValue::S(chat_user.id.to_string()),
         );
         let partition = chat_partition(chat.id);
-        db.rewrite_filtered(&partition, MESSAGES, author.clone(), &["author", "name"], ERASED_NAME)
-            .await?;
+        db.rewrite_filtered(
+            &partition,
+            MESSAGES,
+            author.clone(),
+            &["author", "name"],
+            ERASED_NAME,
+        )
+        .await?;
         let in_event = (
             &["data", "author", "id"][..],
             AttributeValue::S(chat_user.id.to_string()),
         );
         erased.events_rewritten += db
-            .rewrite_filtered(&partition, EVENTS, in_event, &["data", "author", "name"], ERASED_NAME)
+            .rewrite_filtered(
+                &partition,
+                EVENTS,
+                in_event,
+                &["data", "author", "name"],
+                ERASED_NAME,
+            )
             .await?;
         db.conversations().forget_guest(&chat, chat_user.id).await?;
         erased.codes += db.auth_codes().delete_all_of(chat.id, email).await?;
@@ -122,7 +134,10 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
     // Its codes and its visitor pointer at the company's front door (its conversation,
     // if it had one, was erased above with the company's chats).
     erased.codes += db
-        .purge_prefix(&company_partition(scope.company_id), &format!("CODE#{email}#"))
+        .purge_prefix(
+            &company_partition(scope.company_id),
+            &format!("CODE#{email}#"),
+        )
         .await?;
     db.conversations()
         .forget_visitor(scope.company_id, email)

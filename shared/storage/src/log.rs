@@ -6,11 +6,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::chat::ChatRecord;
+use domain::chat::ConversationStatus;
 use domain::chat_user::ERASED_NAME;
 use domain::clock;
-use domain::events::{Change, Event};
-use domain::chat::ConversationStatus;
 use domain::conversation::StateRead;
+use domain::events::{Change, Event};
 use domain::ids::{ChatId, ChatUserId, CompanyId, EntityId, MessageId};
 
 use crate::item::{Item, expire_after, from_item, is_expired, n, sort_key, to_item};

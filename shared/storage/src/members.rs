@@ -288,6 +288,11 @@ impl Members<'_> {
         match tx.commit().await? {
             Ok(()) => {
                 self.db.sockets().close_member(user_id, company_id).await?;
+                // Its conversations go back to the team.
+                self.db
+                    .conversations()
+                    .unassign_member(company_id, user_id)
+                    .await?;
                 Ok(true)
             }
             Err(cancelled) if cancelled.failed(member) => Ok(false),

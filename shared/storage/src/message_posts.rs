@@ -15,9 +15,9 @@ use crate::Result;
 use crate::chats::InboxKeys;
 use crate::conversations::{StaffReadRecord, first_response_item};
 use crate::item::{Item, expire_after, n, s, to_item};
-use crate::members::member_key;
 use crate::key::Entity;
 use crate::log::{self, ChatHead, Committed, Staged};
+use crate::members::member_key;
 use crate::messages::{ClientIdPointer, Messages};
 use crate::rate_counters;
 use crate::tx::{Cancelled, Slot, Transaction};
@@ -140,7 +140,11 @@ impl Messages<'_> {
         };
         let pointer: Option<ClientIdPointer> = self
             .db
-            .get(&ClientIdPointer::key((chat_id, &new.author.key(), client_id)))
+            .get(&ClientIdPointer::key((
+                chat_id,
+                &new.author.key(),
+                client_id,
+            )))
             .await?;
         let message = match pointer {
             Some(pointer) => self.get(chat_id, pointer.message_id).await?,
@@ -203,9 +207,7 @@ fn stage_append(
             &message.created_at,
         )
         .set(ordering);
-        first_response = after
-            .first_response_ms
-            .map(|ms| (*company_id, ms));
+        first_response = after.first_response_ms.map(|ms| (*company_id, ms));
     }
     let message_count = head.message_count + 1;
     let change = Change::MessageCreated(message.resource().into_owned());
@@ -250,13 +252,8 @@ fn stage_append(
         tx.bookkeeping(slot);
     }
     if let Some((company_id, response_ms)) = first_response {
-        let item = first_response_item(
-            company_id,
-            chat_id,
-            &message.created_at,
-            at_ms,
-            response_ms,
-        )?;
+        let item =
+            first_response_item(company_id, chat_id, &message.created_at, at_ms, response_ms)?;
         let slot = tx.put_over(item)?;
         tx.bookkeeping(slot);
     }

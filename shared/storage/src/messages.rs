@@ -39,7 +39,10 @@ impl Entity for ClientIdPointer {
 
     /// Makes a `client_id` unique per author: holds the id of the message it created.
     fn key((chat_id, author, client_id): (ChatId, &str, &str)) -> Key {
-        Key::new(chat_partition(chat_id), format!("CLIENT#{author}#{client_id}"))
+        Key::new(
+            chat_partition(chat_id),
+            format!("CLIENT#{author}#{client_id}"),
+        )
     }
 }
 

@@ -47,7 +47,10 @@ pub fn auth_code(
     source: &CodeSource,
     code: &AuthCodeRecord,
 ) -> Result<Item> {
-    to_item(&AuthCodeRecord::key((domain::auth_code::CodeScope::Chat(chat_id), email, source)), code)
+    to_item(
+        &AuthCodeRecord::key((domain::auth_code::CodeScope::Chat(chat_id), email, source)),
+        code,
+    )
 }
 
 pub fn message(message: &MessageRecord) -> Result<Item> {
