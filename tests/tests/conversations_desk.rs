@@ -472,9 +472,21 @@ async fn status_and_assignment_follow_the_role_rules() {
     .expect(200);
     assert!(staff_chat(&chat, &owner.token).await["assignee_id"].is_null());
 
-    // A conversation has no password and no share.
+    // A conversation has no password, no share, and no second visitor.
     call("POST", &format!("/api/chats/{chat}/share"))
         .bearer(&owner.token)
+        .send()
+        .await
+        .expect(409);
+    call("PUT", &format!("/api/chats/{chat}"))
+        .bearer(&owner.token)
+        .json(json!({ "password": "a long enough shared phrase 2026" }))
+        .send()
+        .await
+        .expect(409);
+    call("POST", &format!("/api/chats/{chat}/users"))
+        .bearer(&owner.token)
+        .json(json!({ "email": unique_email("second-visitor"), "name": "Second" }))
         .send()
         .await
         .expect(409);

@@ -78,9 +78,13 @@ struct Fixture {
     chat_user_email: Item,
     code: Item,
     messages: Vec<Item>,
+    /// A page of the inbox: 50 conversations' index keys, and their chat items.
+    inbox_keys: Vec<Item>,
+    conversations: Vec<Item>,
     api_token: String,
     chat_user_token: String,
     chat_id: String,
+    company_id: String,
 }
 
 fn fixture() -> Fixture {
@@ -175,8 +179,58 @@ fn fixture() -> Fixture {
             stored::message(&message).unwrap()
         })
         .collect();
+    // 50 conversations, each with its guest and newest message (what an inbox row shows).
+    let conversations: Vec<Item> = (0..50)
+        .map(|i| {
+            let guest = ChatUserId::new();
+            let conversation = ChatRecord {
+                id: ChatId::new(),
+                company_id,
+                name: format!("Visitor {i}"),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                last_message_at: Some(now.clone()),
+                last_message_id: Some(MessageId::new()),
+                event_seq: 4,
+                last_message_seq: Some(4),
+                kind: domain::chat::ChatKind::Conversation,
+                status: Some(domain::chat::ConversationStatus::Open),
+                waiting_since: Some(now.clone()),
+                guest: Some(domain::chat::GuestSummary {
+                    id: guest,
+                    name: format!("Visitor {i}"),
+                    email: Some(format!("visitor{i}@example.com")),
+                }),
+                last_message: Some(domain::chat::LastMessage {
+                    author: domain::message::Author::Guest {
+                        id: guest,
+                        name: format!("Visitor {i}"),
+                    },
+                    preview: "Is the blue kettle back in stock? I ordered one last week and the tracking page says nothing.".into(),
+                    created_at: now.clone(),
+                    internal: false,
+                }),
+                message_count: 3,
+                ..ChatRecord::default()
+            };
+            stored::chat(&conversation).unwrap()
+        })
+        .collect();
+    // What GSI2 hands back: the keys and the assignee only.
+    let inbox_keys = conversations
+        .iter()
+        .map(|item| {
+            ["PK", "SK", "GSI2PK", "GSI2SK"]
+                .iter()
+                .map(|attr| ((*attr).to_owned(), item[*attr].clone()))
+                .collect()
+        })
+        .collect();
     let version = key_version();
     Fixture {
+        inbox_keys,
+        conversations,
+        company_id: company_id.to_string(),
         api_token: services::jwt::api_token(&version, user_id, token_id).unwrap(),
         chat_user_token: services::jwt::chat_user_token(&version, chat_id, chat_user_id, 3600)
             .unwrap()
@@ -277,6 +331,7 @@ enum Handler {
     CurrentUser(current_user::App),
     Messages(chat_messages::App),
     ChatUsers(chat_users::App),
+    Chats(chats::App),
 }
 
 impl Handler {
@@ -287,6 +342,7 @@ impl Handler {
             Handler::CurrentUser(app) => current_user::handle(app, request).await,
             Handler::Messages(app) => chat_messages::handle(app, request).await,
             Handler::ChatUsers(app) => chat_users::handle(app, request).await,
+            Handler::Chats(app) => chats::handle(app, request).await,
         }
     }
 }
@@ -370,6 +426,85 @@ fn routes() -> Vec<Route> {
         ),
         handler: Handler::Messages(chat_messages::App {
             ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+        }),
+        rules,
+    });
+
+    // A member replying with its API token: its user and token, the chat, then the one
+    // transaction that also moves its own read marker.
+    let rules = vec![
+        batch_get(vec![f.user.clone(), f.token.clone()]),
+        always!(
+            Client::get_item,
+            GetItemOutput::builder().set_item(Some(f.chat.clone())).build()
+        ),
+        always!(
+            Client::transact_write_items,
+            TransactWriteItemsOutput::builder().build()
+        ),
+    ];
+    routes.push(Route {
+        name: "POST /api/chats/{id}/messages (staff)",
+        floor: 3,
+        event: render_event(
+            "chat-messages/create.json",
+            &[
+                ("CHAT_USER_TOKEN", f.api_token.clone()),
+                ("CHAT_ID", f.chat_id.clone()),
+            ],
+        ),
+        handler: Handler::Messages(chat_messages::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+        }),
+        rules,
+    });
+
+    // A page of 50 inbox rows: the member's user and token, one Query of the index, one
+    // BatchGetItem of the rows' chats and the member's markers in them (none read yet).
+    let rows = f.conversations.clone();
+    let rules = vec![
+        mock!(Client::batch_get_item)
+            .match_requests(|input| {
+                input.request_items().is_some_and(|tables| {
+                    tables.values().any(|keys| {
+                        keys.keys().iter().any(|key| {
+                            key.get("PK")
+                                .and_then(|pk| pk.as_s().ok())
+                                .is_some_and(|pk| pk.starts_with("CHAT#"))
+                        })
+                    })
+                })
+            })
+            .sequence()
+            .output(move || BatchGetItemOutput::builder().responses(TABLE, rows.clone()).build())
+            .repeatedly()
+            .build(),
+        batch_get(vec![f.user.clone(), f.token.clone()]),
+        always!(
+            Client::query,
+            QueryOutput::builder()
+                .set_items(Some(f.inbox_keys.clone()))
+                .count(50)
+                .build()
+        ),
+    ];
+    routes.push(Route {
+        name: "GET /api/inbox",
+        floor: 3,
+        event: render_event(
+            "chats/inbox.json",
+            &[
+                ("API_TOKEN", f.api_token.clone()),
+                ("COMPANY_ID", f.company_id.clone()),
+            ],
+        ),
+        handler: Handler::Chats(chats::App {
+            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+            // The inbox queues nothing (the client is built at a first send that never comes).
+            wake_jobs: services::queue::Queue::new(
+                &sdk::from_lambda_env(),
+                "https://sqs.us-east-1.amazonaws.com/000000000000/notify".to_owned(),
+            ),
         }),
         rules,
     });

@@ -157,6 +157,12 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
     let name = fields.required::<Name>("name");
     let send_code = fields.optional::<bool>("send_code").unwrap_or(false);
     let (email, name) = fields.finish_with(|| Some((email?, name?)))?;
+    if chat.is_conversation() {
+        // A conversation has one visitor: nobody else is added to it.
+        return Err(ApiError::Conflict(
+            "A conversation has its one visitor: add chat users to a room.",
+        ));
+    }
     let db = operator.db(&app.ctx);
     let chat_user = match insert(&db, &chat, &email, name, Joined::ByOwner).await? {
         (chat_user, ChatUserInserted::Inserted) => chat_user,

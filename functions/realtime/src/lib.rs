@@ -348,18 +348,26 @@ mod tests {
     }
 
     #[test]
-    fn typing_names_the_chat_user_and_hides_the_owner() {
+    fn typing_names_its_author_as_messages_do() {
         let guest = ChatUserId::new();
         assert_eq!(
-            typing_frame(Subscriber::ChatUser(guest))["chat_user_id"],
-            json!(guest)
+            typing_frame(Subscriber::ChatUser(guest)),
+            json!({ "type": "typing", "chat_user_id": guest, "author": { "type": "guest", "id": guest } })
         );
-        assert!(typing_frame(Subscriber::Owner(UserId::new()))["chat_user_id"].is_null());
+        let member = UserId::new();
+        let staff = typing_frame(Subscriber::Owner(member));
+        assert!(staff["chat_user_id"].is_null());
+        assert_eq!(staff["author"], json!({ "type": "staff", "id": member }));
         let chat = ChatId::new();
         let team = team_typing_frame(Subscriber::ChatUser(guest), chat);
         assert_eq!(
             team,
-            json!({ "type": "typing", "chat_id": chat, "chat_user_id": guest })
+            json!({
+                "type": "typing",
+                "chat_id": chat,
+                "chat_user_id": guest,
+                "author": { "type": "guest", "id": guest },
+            })
         );
     }
 
