@@ -153,7 +153,9 @@ what = {
     "GET /api/user": "BatchGetItem(user, token)",
     "GET /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + Query(one page)",
     "POST /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + TransactWriteItems(chat and its event counter, author check, message, its event, client id)",
-    "POST /chats/{id}/users/get-token": "BatchGetItem(chat, email, code) + UpdateItem(consume code) + GetItem(the chat user) + TransactWriteItems(verified_at, chat counter, its chat_user.joined event); a chat user already verified skips the write",
+    "POST /api/chats/{id}/messages (staff)": "BatchGetItem(user, token) + GetItem(chat) + TransactWriteItems(chat and its event counter and conversation state, member check, message, its event, the member's read marker)",
+    "GET /api/inbox": "BatchGetItem(user, token) + Query(GSI2 or GSI3, one page of keys) + BatchGetItem(the rows' chats, the caller's read markers)",
+    "POST /chats/{id}/users/get-token": "BatchGetItem(chat, email, code) + BatchGetItem(the source's guess counters) + UpdateItem(consume code) + GetItem(the chat user) + TransactWriteItems(verified_at, chat counter, its chat_user.joined event); a chat user already verified skips the write",
 }
 for r in handlers:
     if r["route"] == "hello-world" or r["route"].startswith(FLOOR_ROUTE):

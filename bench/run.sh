@@ -100,7 +100,8 @@ count() {  # instructions of `handler-cost run $1 $2`
     | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
 for route in "hello-world" "SDK floor: GET /api/user" "SDK floor: GET /api/chats/{id}/messages" \
-  "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" "POST /chats/{id}/users/get-token"; do
+  "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" \
+  "POST /api/chats/{id}/messages (staff)" "GET /api/inbox" "POST /chats/{id}/users/get-token"; do
   # The difference of two runs leaves out start-up and the fixture.
   a=$(count "$route" 20); b=$(count "$route" 120)
   printf '{"route":"%s","instructions":%s}\n' "$route" $(( (b - a) / 100 ))

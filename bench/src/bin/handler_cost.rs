@@ -78,7 +78,7 @@ struct Fixture {
     chat_user_email: Item,
     code: Item,
     messages: Vec<Item>,
-    /// A page of the inbox: 50 conversations' index keys, and their chat items.
+    /// A page of the inbox: 26 conversations' index keys, and their chat items.
     inbox_keys: Vec<Item>,
     conversations: Vec<Item>,
     api_token: String,
@@ -179,8 +179,9 @@ fn fixture() -> Fixture {
             stored::message(&message).unwrap()
         })
         .collect();
-    // 50 conversations, each with its guest and newest message (what an inbox row shows).
-    let conversations: Vec<Item> = (0..50)
+    // A page of 25 conversations (the inbox's default page), each with its guest and newest
+    // message (what an inbox row shows), and one more that tells another page follows.
+    let conversations: Vec<Item> = (0..26)
         .map(|i| {
             let guest = ChatUserId::new();
             let conversation = ChatRecord {
@@ -216,11 +217,11 @@ fn fixture() -> Fixture {
             stored::chat(&conversation).unwrap()
         })
         .collect();
-    // What GSI2 hands back: the keys and the assignee only.
+    // What GSI3 (the fixture's `sort=waiting`) hands back: the keys and the assignee only.
     let inbox_keys = conversations
         .iter()
         .map(|item| {
-            ["PK", "SK", "GSI2PK", "GSI2SK"]
+            ["PK", "SK", "GSI2PK", "GSI3SK"]
                 .iter()
                 .map(|attr| ((*attr).to_owned(), item[*attr].clone()))
                 .collect()
@@ -459,9 +460,9 @@ fn routes() -> Vec<Route> {
         rules,
     });
 
-    // A page of 50 inbox rows: the member's user and token, one Query of the index, one
+    // A page of 25 inbox rows: the member's user and token, one Query of the index, one
     // BatchGetItem of the rows' chats and the member's markers in them (none read yet).
-    let rows = f.conversations.clone();
+    let rows: Vec<Item> = f.conversations[..25].to_vec();
     let rules = vec![
         mock!(Client::batch_get_item)
             .match_requests(|input| {
@@ -484,7 +485,7 @@ fn routes() -> Vec<Route> {
             Client::query,
             QueryOutput::builder()
                 .set_items(Some(f.inbox_keys.clone()))
-                .count(50)
+                .count(26)
                 .build()
         ),
     ];
