@@ -169,21 +169,24 @@ fn the_templates_table_uses_the_codes_key_names() {
         gsis[0]["Projection"]["ProjectionType"].as_str(),
         Some("ALL")
     );
-    // The inbox's indexes: keys and the assignee (what the inbox filters on) only.
-    for (gsi, (name, sort)) in gsis[1..]
-        .iter()
-        .zip([(keys::GSI2, keys::GSI2SK), (keys::GSI3, keys::GSI3SK)])
-    {
+    // The inbox's indexes: keys plus what storage says each carries.
+    for (gsi, (name, sort, projected)) in gsis[1..].iter().zip([
+        (keys::GSI2, keys::GSI2SK, &keys::GSI2_PROJECTED[..]),
+        (keys::GSI3, keys::GSI3SK, &keys::GSI3_PROJECTED[..]),
+    ]) {
         assert_eq!(gsi["IndexName"].as_str(), Some(name));
         assert_eq!(key_schema(&gsi["KeySchema"]), pair(keys::GSI2PK, sort));
         assert_eq!(
             gsi["Projection"]["ProjectionType"].as_str(),
             Some("INCLUDE")
         );
-        assert_eq!(
-            gsi["Projection"]["NonKeyAttributes"][0].as_str(),
-            Some("assignee_id")
-        );
+        let declared: Vec<&str> = gsi["Projection"]["NonKeyAttributes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|attr| attr.as_str().unwrap())
+            .collect();
+        assert_eq!(declared, projected, "{name}");
     }
     assert_eq!(
         props["TimeToLiveSpecification"]["AttributeName"].as_str(),

@@ -208,7 +208,6 @@ fn fixture() -> Fixture {
                         name: format!("Visitor {i}"),
                     },
                     preview: "Is the blue kettle back in stock? I ordered one last week and the tracking page says nothing.".into(),
-                    created_at: now.clone(),
                     internal: false,
                 }),
                 message_count: 3,

@@ -3,7 +3,7 @@
 //! every member, `Action::AssignOthers` to assign someone else), asked through the
 //! edge's `access`.
 
-use domain::chat::{ChatResource, ConversationStatus, GuestSummary, LastMessage};
+use domain::chat::{ChatResource, ConversationStatus, GuestSummary, LastMessageResource};
 use domain::clock;
 use domain::ids::{CompanyId, EntityId, UserId};
 use domain::jobs::{MailJob, WakeJob};
@@ -180,7 +180,7 @@ struct InboxRowResource<'a> {
     #[serde(flatten)]
     chat: ChatResource<'a>,
     guest: Option<&'a GuestSummary>,
-    last_message: Option<&'a LastMessage>,
+    last_message: Option<LastMessageResource<'a>>,
     unread_count: u64,
 }
 
@@ -190,7 +190,18 @@ impl<'a> InboxRowResource<'a> {
         Self {
             chat: row.chat.resource(),
             guest: row.chat.guest.as_ref(),
-            last_message: row.chat.last_message.as_ref(),
+            last_message: row
+                .chat
+                .last_message
+                .as_ref()
+                .map(|message| LastMessageResource {
+                    message,
+                    created_at: row
+                        .chat
+                        .last_message_at
+                        .as_deref()
+                        .unwrap_or(&row.chat.updated_at),
+                }),
             unread_count: row
                 .chat
                 .message_count

@@ -70,7 +70,7 @@ pub async fn rotate_keys(
 }
 
 /// One of the inbox's indexes: `GSI2PK` and `sort`, projecting the keys and the assignee.
-fn inbox_index(name: &str, sort: &str) -> Result<GlobalSecondaryIndex, Error> {
+fn inbox_index(name: &str, sort: &str, projected: &[&str]) -> Result<GlobalSecondaryIndex, Error> {
     Ok(GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(
@@ -88,7 +88,9 @@ fn inbox_index(name: &str, sort: &str) -> Result<GlobalSecondaryIndex, Error> {
         .projection(
             Projection::builder()
                 .projection_type(ProjectionType::Include)
-                .non_key_attributes("assignee_id")
+                .set_non_key_attributes(Some(
+                    projected.iter().map(|attr| (*attr).to_owned()).collect(),
+                ))
                 .build(),
         )
         .build()?)
@@ -96,7 +98,8 @@ fn inbox_index(name: &str, sort: &str) -> Result<GlobalSecondaryIndex, Error> {
 
 /// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
 /// (`GSI1PK`/`GSI1SK`, all attributes), the inbox's `GSI2` (`GSI2PK`/`GSI2SK`) and
-/// `GSI3` (`GSI2PK`/`GSI3SK`) with keys and `assignee_id`, on-demand, TTL on `ttl`, a stream of new and old
+/// `GSI3` (`GSI2PK`/`GSI3SK`) with keys and what `keys::GSI2_PROJECTED` and
+/// `keys::GSI3_PROJECTED` name, on-demand, TTL on `ttl`, a stream of new and old
 /// images (the fan-out of events to WebSockets reads it). An existing table is left as
 /// it is.
 pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Error> {
@@ -143,8 +146,16 @@ pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Er
                 )
                 .build()?,
         )
-        .global_secondary_indexes(inbox_index(keys::GSI2, keys::GSI2SK)?)
-        .global_secondary_indexes(inbox_index(keys::GSI3, keys::GSI3SK)?)
+        .global_secondary_indexes(inbox_index(
+            keys::GSI2,
+            keys::GSI2SK,
+            &keys::GSI2_PROJECTED,
+        )?)
+        .global_secondary_indexes(inbox_index(
+            keys::GSI3,
+            keys::GSI3SK,
+            &keys::GSI3_PROJECTED,
+        )?)
         .send()
         .await;
     match result {

@@ -68,14 +68,22 @@ pub struct GuestSummary {
 }
 
 /// The newest message of a conversation, as an inbox row shows it (notes included:
-/// only members see rows).
+/// only members see rows). Kept on the chat item without its time (the chat's
+/// `last_message_at` is it): the item stays under 1 KB, a message's write units.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastMessage {
     pub author: Author,
     pub preview: String,
-    pub created_at: String,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub internal: bool,
+}
+
+/// [`LastMessage`] as an inbox row shows it: with its time.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastMessageResource<'a> {
+    #[serde(flatten)]
+    pub message: &'a LastMessage,
+    pub created_at: &'a str,
 }
 
 /// Characters of a message an inbox row shows.

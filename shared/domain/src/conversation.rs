@@ -75,18 +75,17 @@ pub fn after_message(read: &StateRead, poster: Poster, at: &str, at_ms: i64) -> 
     }
 }
 
-/// The inbox's sort keys of a conversation: newest activity (`recent`, read backwards)
-/// and longest wait (`waiting`, read forwards: unanswered ones by the start of their
-/// wait, then the answered ones by their last activity).
-pub fn recent_key(last_activity: &str, chat: &str) -> String {
-    format!("{last_activity}#{chat}")
+/// The inbox's sort keys of a conversation: newest activity (`recent`, GSI2, read
+/// backwards, every conversation) and the start of its wait (`waiting`, GSI3, read
+/// forwards; only unanswered conversations have one, so a reply leaves that index).
+/// Bare times: index keys need not be unique (a cursor holds the table key too, which
+/// orders ties), and every byte on the chat item counts toward a message's write units.
+pub fn recent_key(last_activity: &str) -> String {
+    last_activity.to_owned()
 }
 
-pub fn waiting_key(waiting_since: Option<&str>, last_activity: &str, chat: &str) -> String {
-    match waiting_since {
-        Some(since) => format!("0#{since}#{chat}"),
-        None => format!("1#{last_activity}#{chat}"),
-    }
+pub fn waiting_key(waiting_since: &str) -> String {
+    waiting_since.to_owned()
 }
 
 #[cfg(test)]
@@ -144,16 +143,11 @@ mod tests {
     }
 
     #[test]
-    fn waiting_conversations_sort_before_answered_ones_oldest_first() {
-        let waiting_long = waiting_key(Some(T0), T1, "A");
-        let waiting_short = waiting_key(Some(T1), T1, "B");
-        let answered = waiting_key(None, T0, "C");
-        let mut keys = vec![
-            answered.clone(),
-            waiting_short.clone(),
-            waiting_long.clone(),
-        ];
+    fn the_longest_wait_sorts_first() {
+        let waiting_long = waiting_key(T0);
+        let waiting_short = waiting_key(T1);
+        let mut keys = vec![waiting_short.clone(), waiting_long.clone()];
         keys.sort();
-        assert_eq!(keys, [waiting_long, waiting_short, answered]);
+        assert_eq!(keys, [waiting_long, waiting_short]);
     }
 }

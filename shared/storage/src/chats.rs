@@ -63,27 +63,29 @@ pub(crate) fn index_keys(
     (company_partition(company_id), format!("{prefix}{chat_id}"))
 }
 
-/// A conversation's place in its company's inbox (GSI2, GSI3).
+/// A conversation's place in its company's inbox: GSI2 holds every conversation by
+/// newest activity; GSI3 only the unanswered ones, by the start of their wait. A message
+/// moves a row on GSI2 (a delete and a put of a tiny index item) and enters or leaves
+/// GSI3 only when it starts or ends a wait (one more write): see [`crate::write_units`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InboxKeys {
     pub(crate) partition: String,
     pub(crate) recent: String,
-    pub(crate) waiting: String,
+    /// `None`: answered, so not on GSI3 (the attribute is absent: a sparse index).
+    pub(crate) waiting: Option<String>,
 }
 
 impl InboxKeys {
     pub(crate) fn new(
         company_id: CompanyId,
-        chat_id: ChatId,
         status: ConversationStatus,
         waiting_since: Option<&str>,
         last_activity: &str,
     ) -> Self {
-        let chat = chat_id.to_string();
         Self {
             partition: inbox_partition(company_id, status),
-            recent: conversation::recent_key(last_activity, &chat),
-            waiting: conversation::waiting_key(waiting_since, last_activity, &chat),
+            recent: conversation::recent_key(last_activity),
+            waiting: waiting_since.map(conversation::waiting_key),
         }
     }
 
@@ -92,7 +94,6 @@ impl InboxKeys {
         chat.is_conversation().then(|| {
             Self::new(
                 chat.company_id,
-                chat.id,
                 chat.status.unwrap_or_default(),
                 chat.waiting_since.as_deref(),
                 chat.last_message_at.as_deref().unwrap_or(&chat.created_at),
@@ -100,20 +101,26 @@ impl InboxKeys {
         })
     }
 
-    pub(crate) fn attributes(&self) -> [(String, AttributeValue); 3] {
-        [
+    pub(crate) fn attributes(&self) -> Vec<(String, AttributeValue)> {
+        let mut attributes = vec![
             (GSI2PK.to_owned(), s(&self.partition)),
             (GSI2SK.to_owned(), s(&self.recent)),
-            (GSI3SK.to_owned(), s(&self.waiting)),
-        ]
+        ];
+        if let Some(waiting) = &self.waiting {
+            attributes.push((GSI3SK.to_owned(), s(waiting)));
+        }
+        attributes
     }
 
-    /// Sets them on the chat item in `update`.
+    /// Sets them on the chat item in `update` (an answered conversation leaves GSI3).
     pub(crate) fn set(&self, update: Update) -> Update {
-        update
+        let update = update
             .set(GSI2PK, s(&self.partition))
-            .set(GSI2SK, s(&self.recent))
-            .set(GSI3SK, s(&self.waiting))
+            .set(GSI2SK, s(&self.recent));
+        match &self.waiting {
+            Some(waiting) => update.set(GSI3SK, s(waiting)),
+            None => update.remove(GSI3SK),
+        }
     }
 }
 

@@ -1,34 +1,28 @@
 //! Conversations: one visitor's chat with a company's team. Opened at the company's
 //! front door (a proven email, or a site's signed identity), found again by the visitor's
 //! pointer in the company's partition (unique by a conditional put); listed in the
-//! inbox (GSI2 by newest activity, GSI3 by longest wait: one Query a page, plus one
-//! `BatchGetItem` for the rows and the caller's read markers); moved by assignment and
-//! status changes, each logged (members only).
+//! inbox ([`crate::inbox`]); moved by assignment and status changes, each logged
+//! (members only).
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use domain::chat::{ChatKind, ChatRecord, ConversationStatus, GuestSummary};
 use domain::chat_user::{ChatUserRecord, ERASED_NAME};
 use domain::clock;
 use domain::company::CompanyRecord;
 use domain::events::{Change, Event};
-use domain::ids::{ChatId, ChatUserId, CompanyId, EntityId, UserId};
+use domain::ids::{ChatId, ChatUserId, CompanyId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::cap::{self, Added};
 use crate::chat_users::ChatUserEmailPointer;
-use crate::chats::{InboxKeys, chat_item, inbox_partition};
-use crate::item::{Item, from_item, n, s, to_item};
-use crate::key::{
-    Entity, GSI2, GSI2PK, GSI2SK, GSI3, GSI3SK, PK, SK, chat_partition, company_partition,
-};
+use crate::chats::{InboxKeys, chat_item};
+use crate::item::{Item, n, s, to_item};
+use crate::key::{Entity, chat_partition, company_partition};
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::tx::Transaction;
 use crate::update::Update;
 use crate::{Db, Key, Result, StoreError};
+
+pub use crate::inbox::{AssigneeFilter, InboxPage, InboxQuery, InboxRow, InboxSort};
 
 /// Who a visitor is to its company: a proven email, or the `sub` of a site's signed
 /// identity (never its email: a site that does not verify emails cannot hand one
@@ -128,55 +122,6 @@ pub enum Opened {
     NoSuchCompany,
     /// The company has [`domain::company::MAX_CONVERSATIONS`] conversations.
     AtCap,
-}
-
-/// Who an inbox shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AssigneeFilter {
-    Anyone,
-    Unassigned,
-    Member(UserId),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxSort {
-    Recent,
-    Waiting,
-}
-
-#[derive(Debug, Clone)]
-pub struct InboxQuery {
-    pub company_id: CompanyId,
-    pub status: ConversationStatus,
-    pub assignee: AssigneeFilter,
-    pub sort: InboxSort,
-    pub per_page: usize,
-    pub cursor: Option<String>,
-    /// Whose read markers the rows carry.
-    pub reader: UserId,
-}
-
-/// One row: the conversation, and the reader's marker in it.
-#[derive(Debug, Clone)]
-pub struct InboxRow {
-    pub chat: ChatRecord,
-    pub read: Option<StaffReadRecord>,
-}
-
-#[derive(Debug)]
-pub struct InboxPage {
-    pub rows: Vec<InboxRow>,
-    pub next_cursor: Option<String>,
-}
-
-/// An inbox cursor: the index key the page stopped at.
-#[derive(Serialize, Deserialize)]
-struct InboxCursor {
-    /// The inbox partition (company and status): a cursor is valid only for it.
-    p: String,
-    /// The sort the page was in.
-    o: String,
-    k: HashMap<String, String>,
 }
 
 /// A change of a conversation's state by a member.
@@ -359,106 +304,6 @@ impl Conversations<'_> {
             }
             Err(cancelled) => Err(cancelled.unexpected("conversation open")),
         }
-    }
-
-    /// One page of a company's inbox: one Query of GSI2 (newest activity first) or GSI3
-    /// (longest wait first), then one `BatchGetItem` of the rows' chats and the reader's
-    /// markers in them. The indexes project only the keys and `assignee_id` (a message
-    /// moves a row's keys: tiny index items keep that at the fewest write units). An
-    /// assignee filter is applied by DynamoDB to the page it reads, so a filtered page
-    /// may be short: follow its cursor.
-    pub async fn inbox(&self, query: &InboxQuery) -> Result<InboxPage> {
-        let partition = inbox_partition(query.company_id, query.status);
-        let (index, sort_attr, forward, order) = match query.sort {
-            InboxSort::Recent => (GSI2, GSI2SK, false, "recent"),
-            InboxSort::Waiting => (GSI3, GSI3SK, true, "waiting"),
-        };
-        let key_attrs = [PK, SK, GSI2PK, sort_attr];
-        let start_key = query
-            .cursor
-            .as_deref()
-            .map(|raw| decode_cursor(raw, &partition, order, &key_attrs))
-            .transpose()?;
-        let filtered = query.assignee != AssigneeFilter::Anyone;
-        // Unfiltered, one more than a page tells whether another follows.
-        let limit = if filtered {
-            query.per_page
-        } else {
-            query.per_page + 1
-        };
-        let mut request = self
-            .db
-            .client()
-            .query()
-            .table_name(&self.db.table)
-            .index_name(index)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", GSI2PK)
-            .expression_attribute_values(":pk", s(&partition))
-            .scan_index_forward(forward)
-            .set_exclusive_start_key(start_key)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX));
-        request = match query.assignee {
-            AssigneeFilter::Anyone => request,
-            AssigneeFilter::Unassigned => {
-                request.filter_expression("attribute_not_exists(assignee_id)")
-            }
-            AssigneeFilter::Member(user) => request
-                .filter_expression("assignee_id = :assignee")
-                .expression_attribute_values(":assignee", s(user.to_string())),
-        };
-        let output = request.send().await?;
-        let mut keys_found = output.items.unwrap_or_default();
-        let next_key = if filtered {
-            output.last_evaluated_key
-        } else if keys_found.len() > query.per_page {
-            keys_found.truncate(query.per_page);
-            keys_found.last().cloned()
-        } else {
-            None
-        };
-        let next_cursor = next_key
-            .map(|key| encode_cursor(&key, &partition, order, &key_attrs))
-            .transpose()?;
-        let chat_ids: Vec<ChatId> = keys_found
-            .iter()
-            .filter_map(|item| {
-                let pk = item.get(PK)?.as_s().ok()?;
-                ChatId::parse(pk.strip_prefix("CHAT#")?)
-            })
-            .collect();
-        let rows = self.rows(&chat_ids, query.reader).await?;
-        Ok(InboxPage { rows, next_cursor })
-    }
-
-    /// The chats and the reader's markers in them, in one `BatchGetItem` (at most 50
-    /// rows: 100 keys, DynamoDB's limit), in the order of `chat_ids`.
-    async fn rows(&self, chat_ids: &[ChatId], reader: UserId) -> Result<Vec<InboxRow>> {
-        if chat_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<Key> = chat_ids
-            .iter()
-            .flat_map(|chat| {
-                [
-                    ChatRecord::key(*chat),
-                    StaffReadRecord::key((*chat, reader)),
-                ]
-            })
-            .collect();
-        let refs: Vec<&Key> = keys.iter().collect();
-        let mut found = self.db.get_all(&refs).await?.into_iter();
-        let mut rows = Vec::with_capacity(chat_ids.len());
-        while let (Some(chat), Some(read)) = (found.next(), found.next()) {
-            // A conversation deleted since the index was read is left out.
-            if let Some(chat) = chat {
-                rows.push(InboxRow {
-                    chat: from_item(chat)?,
-                    read: read.map(from_item).transpose()?,
-                });
-            }
-        }
-        Ok(rows)
     }
 
     /// Assigns a conversation or changes its status, and logs `chat.assigned` or
@@ -682,71 +527,9 @@ fn apply(chat: &ChatRecord, change: &StateChange) -> Option<ChatRecord> {
     (!same).then_some(updated)
 }
 
-fn encode_cursor(key: &Item, partition: &str, order: &str, attrs: &[&str]) -> Result<String> {
-    let k = attrs
-        .iter()
-        .map(|attr| match key.get(*attr) {
-            Some(AttributeValue::S(v)) => Ok(((*attr).to_owned(), v.clone())),
-            _ => Err(StoreError::Unexpected("an inbox key lacks an attribute")),
-        })
-        .collect::<Result<HashMap<_, _>>>()?;
-    let body = InboxCursor {
-        p: partition.to_owned(),
-        o: order.to_owned(),
-        k,
-    };
-    let bytes = serde_json::to_vec(&body)
-        .map_err(|_| StoreError::Unexpected("a cursor did not serialise"))?;
-    Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn decode_cursor(raw: &str, partition: &str, order: &str, attrs: &[&str]) -> Result<Item> {
-    let body: InboxCursor = URL_SAFE_NO_PAD
-        .decode(raw)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(StoreError::ForeignCursor)?;
-    let fits = body.p == partition
-        && body.o == order
-        && body.k.len() == attrs.len()
-        && attrs.iter().all(|a| body.k.contains_key(*a))
-        && body.k.get(GSI2PK).map(String::as_str) == Some(partition);
-    if !fits {
-        return Err(StoreError::ForeignCursor);
-    }
-    Ok(body
-        .k
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_cursor_opens_only_its_own_inbox_and_order() {
-        let company = CompanyId::new();
-        let open = inbox_partition(company, ConversationStatus::Open);
-        let attrs = [PK, SK, GSI2PK, GSI2SK];
-        let key: Item = HashMap::from([
-            (PK.to_owned(), s("CHAT#X")),
-            (SK.to_owned(), s("CHAT")),
-            (GSI2PK.to_owned(), s(&open)),
-            (GSI2SK.to_owned(), s("2026#X")),
-        ]);
-        let cursor = encode_cursor(&key, &open, "recent", &attrs).unwrap();
-        assert_eq!(
-            decode_cursor(&cursor, &open, "recent", &attrs).unwrap(),
-            key
-        );
-        let resolved = inbox_partition(company, ConversationStatus::Resolved);
-        assert!(decode_cursor(&cursor, &resolved, "recent", &attrs).is_err());
-        assert!(decode_cursor(&cursor, &open, "waiting", &attrs).is_err());
-        let other = inbox_partition(CompanyId::new(), ConversationStatus::Open);
-        assert!(decode_cursor(&cursor, &other, "recent", &attrs).is_err());
-    }
 
     #[test]
     fn visitors_by_email_and_by_subject_never_share_a_pointer() {

@@ -12,13 +12,20 @@ pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
 pub const GSI1PK: &str = "GSI1PK";
 pub const GSI1SK: &str = "GSI1SK";
-/// The inbox (conversations only, a sparse index): `INBOX#<company>#<status>`, sorted by
-/// newest activity (GSI2SK) on GSI2 and by longest wait (GSI3SK) on GSI3.
+/// The inbox (conversations only, sparse indexes), one partition per company and
+/// status, `INBOX#<company>#<status>` (GSI2PK on both): GSI2 holds every conversation by
+/// newest activity (GSI2SK); GSI3 only the unanswered ones, by the start of their wait
+/// (GSI3SK, absent once answered).
 pub const GSI2: &str = "GSI2";
 pub const GSI2PK: &str = "GSI2PK";
 pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3: &str = "GSI3";
 pub const GSI3SK: &str = "GSI3SK";
+/// What each inbox index carries beyond the keys (template.yaml and `chat-admin` declare
+/// the same; a test compares them): the assignee (the inbox filters on it) and, on GSI2,
+/// whether the row waits (the `waiting` sort's answered part reads GSI2 without them).
+pub const GSI2_PROJECTED: [&str; 2] = ["assignee_id", GSI3SK];
+pub const GSI3_PROJECTED: [&str; 1] = ["assignee_id"];
 /// Epoch seconds after which DynamoDB may delete the item (it does so late; code that
 /// reads such items checks their own expiry).
 pub const TTL: &str = "ttl";

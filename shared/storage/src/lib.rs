@@ -64,6 +64,7 @@ pub mod conversations;
 pub mod data_requests;
 pub mod deliveries;
 pub mod identity_secrets;
+pub mod inbox;
 pub mod invitations;
 mod item;
 pub mod key;
@@ -84,6 +85,7 @@ mod tx;
 mod update;
 pub mod users;
 pub mod webhooks;
+pub mod write_units;
 
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;

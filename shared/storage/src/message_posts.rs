@@ -188,7 +188,6 @@ fn stage_append(
         let last = LastMessage {
             author: author.clone(),
             preview: preview(&message.body),
-            created_at: message.created_at.clone(),
             internal: message.internal,
         };
         ordering = ordering
@@ -201,7 +200,6 @@ fn stage_append(
         }
         ordering = InboxKeys::new(
             *company_id,
-            chat_id,
             after.status,
             after.waiting_since.as_deref(),
             &message.created_at,
