@@ -135,6 +135,19 @@ async fn an_owner_exports_and_erases_an_email_across_its_company() {
         })
         .collect();
     assert!(kept.contains(&(in_first.id.clone(), "my order is 1234".to_owned())));
+    // Her name is gone from her messages' author too, not only from the log.
+    let listed = messages.data().to_string();
+    assert!(!listed.contains("Dana"), "{listed}");
+    let hers = messages
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "my order is 1234")
+        .unwrap();
+    assert_eq!(hers["author"]["name"], domain::chat_user::ERASED_NAME);
+    assert_eq!(hers["author"]["id"], in_first.id.as_str());
+    assert_eq!(hers["author"]["type"], "guest");
     assert!(kept.contains(&(bob.id.clone(), "looking into it".to_owned())));
     call("GET", "/api/chat-user")
         .bearer(&in_elsewhere.token)

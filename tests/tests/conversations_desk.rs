@@ -384,10 +384,24 @@ async fn status_and_assignment_follow_the_role_rules() {
     status(agent.token.clone(), json!({ "status": "closed" }))
         .await
         .expect(422);
-    // A guest message opens a pending conversation again, and the team owes an answer.
-    post(&chat, &guest.token, json!({ "body": "Still there?" })).await;
+    // A guest message opens a pending conversation again, and the team owes an answer;
+    // the log says so right after the message, as a member's change would.
+    let reopening = post(&chat, &guest.token, json!({ "body": "Still there?" })).await;
     let now = staff_chat(&chat, &agent.token).await;
     assert_eq!(now["status"], "open");
+    let after_it = call("GET", &format!("/api/chats/{chat}/events"))
+        .bearer(&owner.token)
+        .query("after", &reopening["seq"].to_string())
+        .send()
+        .await
+        .expect(200);
+    let reopened = &after_it.data()[0];
+    assert_eq!(reopened["type"], "chat.status_changed", "{reopened}");
+    assert_eq!(reopened["data"]["status"], "open", "{reopened}");
+    assert_eq!(
+        reopened["seq"].as_u64(),
+        reopening["seq"].as_u64().map(|seq| seq + 1)
+    );
     assert!(now["waiting_since"].is_string(), "{now}");
     assert!(now["first_response_at"].is_null(), "{now}");
     post(&chat, &agent.token, json!({ "body": "Yes, looking" })).await;

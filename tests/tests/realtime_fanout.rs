@@ -110,7 +110,7 @@ async fn typing_reaches_the_others_and_is_never_stored() {
         json!({
             "type": "typing",
             "chat_user_id": r.ann.id,
-            "author": { "type": "guest", "id": r.ann.id },
+            "author": { "type": "guest", "id": r.ann.id, "name": "ann" },
         })
     );
     // Not echoed to the typist.
@@ -183,6 +183,7 @@ async fn tickets_are_single_use_expire_and_belong_to_their_chat() {
                 domain::realtime::Grant::ChatUserToken {
                     token_issued_ms: domain::clock::now_millis() - 62_000,
                 },
+                "ann",
             ),
             domain::clock::now_millis() - 61_000,
             60_000,
@@ -242,6 +243,7 @@ async fn a_removed_chat_user_is_disconnected_and_gone_sockets_are_forgotten() {
         subscriber: domain::realtime::Subscriber::ChatUser(
             domain::ids::EntityId::parse(&r.ann.id).unwrap(),
         ),
+        name: None,
         connected_at_ms: domain::clock::now_millis(),
         grant: Some(domain::realtime::Grant::ChatUserToken {
             token_issued_ms: domain::clock::now_millis(),

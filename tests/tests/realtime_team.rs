@@ -120,6 +120,10 @@ async fn an_owner_s_team_stream_hears_every_chat_of_the_company_with_its_chat_id
     };
     assert_eq!(typing["chat_id"], first.as_str());
     assert_eq!(typing["chat_user_id"], ann.id.as_str());
+    assert_eq!(
+        typing["author"],
+        json!({ "type": "guest", "id": ann.id, "name": "ann" })
+    );
 
     // The stream answers pings, and says typing belongs on a chat's socket.
     stream.send(json!({ "action": "ping" })).await;

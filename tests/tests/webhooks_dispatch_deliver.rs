@@ -124,6 +124,29 @@ async fn a_posted_message_reaches_the_receiver_signed_as_the_standard_says() {
     .expect(200);
     assert!(read.data().get("secret").is_none());
     assert!(!read.text.contains(secret));
+
+    // A member's note reaches the company's endpoint (members' rendering), marked
+    // `internal` with its staff author; the guest's message says it is not one.
+    call("POST", &format!("/api/chats/{}/messages", room.chat))
+        .api(&room.owner.token)
+        .json(json!({ "body": "refund approved, do not tell yet", "internal": true }))
+        .send()
+        .await
+        .expect(201);
+    let got = receiver.wait_for(3, WITHIN).await;
+    let note = got
+        .iter()
+        .map(Received::json)
+        .find(|body| body["data"]["data"]["body"] == "refund approved, do not tell yet")
+        .expect("the note's delivery arrived");
+    assert_eq!(note["data"]["data"]["internal"], true, "{note}");
+    assert_eq!(note["data"]["data"]["author"]["type"], "staff", "{note}");
+    assert_eq!(
+        delivery.json()["data"]["data"]["internal"],
+        false,
+        "{}",
+        delivery.body
+    );
 }
 
 #[tokio::test]

@@ -338,7 +338,7 @@ async fn realtime_ticket(
         .issue_ticket(
             &ticket,
             access.chat().id,
-            (subscriber, grant),
+            (subscriber, grant, access.author().name()),
             now,
             TICKET_TTL_MS,
         )

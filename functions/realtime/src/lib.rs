@@ -14,7 +14,6 @@
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use aws_lambda_events::query_map::QueryMap;
 use domain::clock;
-use domain::ids::ChatId;
 use domain::rate_limit::{Limit, Taken};
 use domain::realtime::{
     ConnectionRecord, PINGS, Subscriber, TYPING, TeamSocketRecord, TeamTicketRecord, TicketRecord,
@@ -128,6 +127,7 @@ async fn connect_chat(
         connection_id: connection_id.to_owned(),
         chat_id: ticket.chat_id,
         subscriber: ticket.subscriber,
+        name: ticket.name,
         connected_at_ms: now,
         grant: ticket.grant,
     };
@@ -255,20 +255,24 @@ async fn reply(
     Ok(())
 }
 
-/// The typing notice of a socket's holder: `chat_user_id` is null for the owner.
-fn typing_frame(subscriber: Subscriber) -> serde_json::Value {
-    // Who types, as a message names its author (by id: a typing notice reads nothing).
-    let (chat_user_id, author) = match subscriber {
+/// The typing notice of a socket's holder: `chat_user_id` is null for a member.
+fn typing_frame(connection: &ConnectionRecord) -> serde_json::Value {
+    // Who types, as a message names its author: the name is the socket's own (from its
+    // ticket), so a notice reads nothing.
+    let (chat_user_id, mut author) = match connection.subscriber {
         Subscriber::ChatUser(id) => (Some(id), json!({ "type": "guest", "id": id })),
         Subscriber::Owner(user) => (None, json!({ "type": "staff", "id": user })),
     };
+    if let Some(name) = &connection.name {
+        author["name"] = json!(name);
+    }
     json!({ "type": "typing", "chat_user_id": chat_user_id, "author": author })
 }
 
 /// The same notice for a team stream, which hears every chat: it names the chat.
-fn team_typing_frame(subscriber: Subscriber, chat_id: ChatId) -> serde_json::Value {
-    let mut frame = typing_frame(subscriber);
-    frame["chat_id"] = json!(chat_id);
+fn team_typing_frame(connection: &ConnectionRecord) -> serde_json::Value {
+    let mut frame = typing_frame(connection);
+    frame["chat_id"] = json!(connection.chat_id);
     frame
 }
 
@@ -288,13 +292,13 @@ async fn typing(app: &App, connection: &ConnectionRecord) -> Result<(), Refusal>
     if !within(app, &TYPING, &subscriber.limit_key(connection.chat_id)).await? {
         return Ok(());
     }
-    let frame = typing_frame(subscriber);
+    let frame = typing_frame(connection);
     let sockets = app.ctx.db.sockets().of_chat(connection.chat_id).await?;
     app.broadcast(&sockets, |other| {
         (other.connection_id != connection.connection_id).then(|| frame.clone())
     })
     .await?;
-    let frame = team_typing_frame(subscriber, connection.chat_id);
+    let frame = team_typing_frame(connection);
     typing_to_team(app, connection, &frame).await
 }
 
@@ -347,26 +351,47 @@ mod tests {
         }
     }
 
+    fn socket(subscriber: Subscriber, name: Option<&str>) -> ConnectionRecord {
+        ConnectionRecord {
+            connection_id: "c".into(),
+            chat_id: domain::ids::ChatId::new(),
+            subscriber,
+            name: name.map(str::to_owned),
+            connected_at_ms: 0,
+            grant: None,
+        }
+    }
+
     #[test]
     fn typing_names_its_author_as_messages_do() {
         let guest = ChatUserId::new();
+        let ann = socket(Subscriber::ChatUser(guest), Some("Ann"));
         assert_eq!(
-            typing_frame(Subscriber::ChatUser(guest)),
-            json!({ "type": "typing", "chat_user_id": guest, "author": { "type": "guest", "id": guest } })
+            typing_frame(&ann),
+            json!({
+                "type": "typing",
+                "chat_user_id": guest,
+                "author": { "type": "guest", "id": guest, "name": "Ann" },
+            })
         );
         let member = UserId::new();
-        let staff = typing_frame(Subscriber::Owner(member));
+        let staff = typing_frame(&socket(Subscriber::Owner(member), Some("Sam")));
         assert!(staff["chat_user_id"].is_null());
-        assert_eq!(staff["author"], json!({ "type": "staff", "id": member }));
-        let chat = ChatId::new();
-        let team = team_typing_frame(Subscriber::ChatUser(guest), chat);
+        assert_eq!(
+            staff["author"],
+            json!({ "type": "staff", "id": member, "name": "Sam" })
+        );
+        // A socket opened before names were kept: the id alone.
+        let unnamed = typing_frame(&socket(Subscriber::Owner(member), None));
+        assert_eq!(unnamed["author"], json!({ "type": "staff", "id": member }));
+        let team = team_typing_frame(&ann);
         assert_eq!(
             team,
             json!({
                 "type": "typing",
-                "chat_id": chat,
+                "chat_id": ann.chat_id,
                 "chat_user_id": guest,
-                "author": { "type": "guest", "id": guest },
+                "author": { "type": "guest", "id": guest, "name": "Ann" },
             })
         );
     }

@@ -51,6 +51,10 @@ pub enum Grant {
 pub struct TicketRecord {
     pub chat_id: ChatId,
     pub subscriber: Subscriber,
+    /// The holder's name when the ticket was minted: typing notices name their author
+    /// without a read per keystroke (a rename shows on the next socket).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub expires_at_ms: i64,
     /// Absent on tickets minted before grants were kept: such a ticket opens nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -62,6 +66,10 @@ pub struct ConnectionRecord {
     pub connection_id: String,
     pub chat_id: ChatId,
     pub subscriber: Subscriber,
+    /// Its holder's name, from its ticket (absent on sockets opened before names were
+    /// kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub connected_at_ms: i64,
     /// What the socket was opened under (absent on sockets opened before grants were
     /// kept: those close within API Gateway's two hours).
@@ -241,6 +249,7 @@ mod tests {
             connection_id: "c".into(),
             chat_id: ChatId::new(),
             subscriber,
+            name: None,
             connected_at_ms: 0,
             grant: None,
         }

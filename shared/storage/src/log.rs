@@ -130,7 +130,18 @@ pub(crate) fn append(
     changes: Update,
     at_ms: i64,
 ) -> Result<Slot> {
-    let next = head.seq + 1;
+    append_all(tx, head, vec![change], changes, at_ms)
+}
+
+/// [`append`] for several events of one write, logged in order (seq head + 1, + 2, …).
+pub(crate) fn append_all(
+    tx: &mut Transaction<'_>,
+    head: ChatHead,
+    logged: Vec<Change>,
+    changes: Update,
+    at_ms: i64,
+) -> Result<Slot> {
+    let last = head.seq + logged.len() as u64;
     // A chat written before the log existed has no counter yet.
     let counter = if head.seq == 0 {
         "attribute_not_exists(event_seq) OR event_seq = :head_seq"
@@ -138,21 +149,23 @@ pub(crate) fn append(
         "event_seq = :head_seq"
     };
     let update = changes
-        .set("event_seq", n(next))
+        .set("event_seq", n(last))
         .condition("attribute_exists(PK)")
         .condition(counter)
         .value(":head_seq", n(head.seq));
     let slot = tx.update_with(&ChatRecord::key(head.chat_id), update)?;
-    let event = Event {
-        seq: next,
-        chat_id: head.chat_id,
-        at: clock::rfc3339(at_ms),
-        change,
-        actor: tx.db().actor.clone(),
-    };
-    let item = tx.db().event_item(&event, at_ms, head.retention_days)?;
-    let event_slot = tx.put_new(item)?;
-    tx.bookkeeping(event_slot);
+    for (seq, change) in (head.seq + 1..).zip(logged) {
+        let event = Event {
+            seq,
+            chat_id: head.chat_id,
+            at: clock::rfc3339(at_ms),
+            change,
+            actor: tx.db().actor.clone(),
+        };
+        let item = tx.db().event_item(&event, at_ms, head.retention_days)?;
+        let event_slot = tx.put_new(item)?;
+        tx.bookkeeping(event_slot);
+    }
     Ok(slot)
 }
 

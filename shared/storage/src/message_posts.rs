@@ -7,7 +7,7 @@ use domain::chat::{ChatRecord, LastMessage, preview};
 use domain::clock;
 use domain::conversation::{Poster, after_message};
 use domain::events::Change;
-use domain::ids::{ChatId, CompanyId, MessageId};
+use domain::ids::{ChatId, MessageId};
 use domain::message::{Author, MessageRecord};
 use domain::rate_limit::{Limit, Taken};
 
@@ -107,8 +107,7 @@ impl Messages<'_> {
                     client_id: new.client_id.clone(),
                     edit_seqs: Vec::new(),
                 };
-                let (head, slots) =
-                    stage_append(tx, head, chat.company_id, &message, new.rate, at_ms)?;
+                let (head, slots) = stage_append(tx, head, chat, &message, new.rate, at_ms)?;
                 Ok(Staged {
                     head,
                     rest: (message, slots, at_ms),
@@ -158,11 +157,12 @@ impl Messages<'_> {
 /// conversation, the state the message moves and its inbox keys), the author still a
 /// chat user or a member, the message, its client id (unique per author), the author's
 /// count against `rate`, and for a member its own read marker (its message is read) and
-/// a conversation's first response.
+/// a conversation's first response. A guest message that reopens a conversation logs
+/// `chat.status_changed` after its `message.created`, in the same write.
 fn stage_append(
     tx: &mut Transaction<'_>,
     head: ChatHead,
-    company_id: CompanyId,
+    chat: &ChatRecord,
     message: &MessageRecord,
     rate: Limit,
     at_ms: i64,
@@ -177,7 +177,9 @@ fn stage_append(
         .set("last_message_seq", n(message.seq))
         .add("message_count", n(1))
         .condition("attribute_not_exists(#last_message_id) OR #last_message_id < :last_message_id");
+    let company_id = chat.company_id;
     let mut first_response = None;
+    let mut logged = vec![Change::MessageCreated(message.resource().into_owned())];
     if let Some((company_id, state)) = &head.conversation {
         let poster = match (&author, message.internal) {
             (Author::Guest { .. }, _) => Poster::Guest,
@@ -206,10 +208,21 @@ fn stage_append(
         )
         .set(ordering);
         first_response = after.first_response_ms.map(|ms| (*company_id, ms));
+        if after.status != state.status {
+            let reopened = ChatRecord {
+                status: Some(after.status),
+                waiting_since: after.waiting_since.clone(),
+                first_response_at: after.first_response_at.clone(),
+                snoozed_until: chat.snoozed_until.clone().filter(|_| !after.clears_snooze),
+                last_message_at: Some(message.created_at.clone()),
+                event_seq: message.seq + 1,
+                ..chat.clone()
+            };
+            logged.push(Change::ChatStatusChanged(reopened.resource().into_owned()));
+        }
     }
     let message_count = head.message_count + 1;
-    let change = Change::MessageCreated(message.resource().into_owned());
-    let head = log::append(tx, head, change, ordering, at_ms)?;
+    let head = log::append_all(tx, head, logged, ordering, at_ms)?;
     let author_slot = match &author {
         Author::Guest { id, .. } => tx.check(
             &domain::chat_user::ChatUserRecord::key((chat_id, *id)),

@@ -222,19 +222,20 @@ pub struct Sockets<'a> {
 }
 
 impl Sockets<'_> {
-    /// Stores a new single-use `ticket` for `subscriber` to open a socket on `chat_id`
-    /// while its `grant` holds, valid `ttl_ms`; returns its expiry (epoch ms).
+    /// Stores a new single-use `ticket` for `subscriber` (named `name`) to open a socket
+    /// on `chat_id` while its `grant` holds, valid `ttl_ms`; returns its expiry (epoch ms).
     pub async fn issue_ticket(
         &self,
         ticket: &str,
         chat_id: ChatId,
-        (subscriber, grant): (Subscriber, Grant),
+        (subscriber, grant, name): (Subscriber, Grant, &str),
         now_ms: i64,
         ttl_ms: i64,
     ) -> Result<i64> {
         let record = TicketRecord {
             chat_id,
             subscriber,
+            name: Some(name.to_owned()),
             expires_at_ms: now_ms + ttl_ms,
             grant: Some(grant),
         };
