@@ -42,6 +42,17 @@ build_local_binaries() {
   cargo build --quiet -p chat-admin
 }
 
+# `sam build` builds each function on its own (`cargo lambda build --bin <name>`), so
+# cargo unifies features over that function's dependencies only: a function that uses a
+# feature of a shared crate without asking for it builds in the workspace and fails
+# there. Checking each alone catches it (cargo check: no code generated).
+check_functions_alone() {
+  local function
+  for function in "${FUNCTIONS[@]}"; do
+    cargo check --quiet -p "$function" || { echo "the $function function does not build on its own" >&2; return 1; }
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

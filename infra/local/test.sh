@@ -11,6 +11,7 @@ trap 'exit 130' INT TERM
 echo "== build (debug): functions, admin tool, tests"
 build_local_binaries
 cargo test --workspace --no-run --quiet
+check_functions_alone
 
 MOTO_PORT=$(free_port)
 API_PORT=$(free_port)
