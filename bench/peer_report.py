@@ -29,10 +29,22 @@ DYNAMODB_PER_RRU = 0.125 / 1e6
 # 600 bytes takes the message and its event item past it: +2 WRU each).
 # BatchGetItem(chat user, chat), strongly consistent, items under 4 KB: 1 RRU each.
 POST_RRU = 2
-# TransactWriteItems(chat head, event, author check, message, client id): 2 WRU per item
-# under 1 KB (transactions cost double). The author's ConditionCheck is counted as a
-# transactional write, the dearer reading of how DynamoDB bills it (as a read: 2 RRU).
-POST_WRU = 5 * 2
+# TransactWriteItems(chat head, event, author check, message, client id, the author's
+# sending-rate counter): 2 WRU per item under 1 KB (transactions cost double). The
+# author's ConditionCheck is counted as a transactional write, the dearer reading of how
+# DynamoDB bills it (as a read: 2 RRU). The bench's message carries a client id.
+POST_WRU = 6 * 2
+# What the inbox adds to a conversation's message (README, "Write units a message costs
+# the inbox", computed by tests/tests/conversation_write_units.rs from the stored items):
+# GSI2's move, and GSI3's entry or exit when the message starts or ends a wait. A reopen
+# logs one more event (2 WRU); a member's post writes its read marker (2 WRU), and its
+# first reply the first-response item (2 WRU).
+CONVERSATION_MESSAGES = [
+    ("a guest message while the wait runs", 2),
+    ("a message that starts or ends a wait", 3),
+    ("a guest message that reopens a resolved conversation", 3 + 2),
+    ("a member's reply ending a wait (not its first)", 3 + 2),
+]
 
 # Lambda gives a function one full vCPU at 1,769 MB and CPU in proportion below that.
 FULL_VCPU_MB = 1769
@@ -79,12 +91,12 @@ def duration_at(row, memory_mb):
     return row["median_ms"] - cpu + cpu * FULL_VCPU_MB / memory_mb
 
 
-def cost_per_million(duration_ms, memory_mb):
+def cost_per_million(duration_ms, memory_mb, extra_wru=0):
     """Dollars for a million POSTs: (lambda, api, dynamodb, total)."""
     billed_s = math.ceil(duration_ms) / 1000  # Lambda bills whole milliseconds
     lam = 1e6 * (LAMBDA_PER_REQUEST + memory_mb / 1024 * billed_s * LAMBDA_ARM64_PER_GB_S)
     api = 1e6 * HTTP_API_PER_REQUEST
-    dynamo = 1e6 * (POST_WRU * DYNAMODB_PER_WRU + POST_RRU * DYNAMODB_PER_RRU)
+    dynamo = 1e6 * ((POST_WRU + extra_wru) * DYNAMODB_PER_WRU + POST_RRU * DYNAMODB_PER_RRU)
     return lam, api, dynamo, lam + api + dynamo
 
 
@@ -146,8 +158,9 @@ def cost_section(posts):
     out.append(f"- API Gateway HTTP API: ${HTTP_API_PER_REQUEST * 1e6:.2f} per million requests ({HTTP_API_URL})")
     out.append(f"- DynamoDB on demand: ${DYNAMODB_PER_WRU * 1e6:.3f} per million write request units, ${DYNAMODB_PER_RRU * 1e6:.3f} per million read request units ({DYNAMODB_URL})\n")
     out.append(f"Request units of one message: {POST_RRU} RRU (the `BatchGetItem` of chat user and chat, strongly")
-    out.append(f"consistent, under 4 KB each) + {POST_WRU} WRU (the `TransactWriteItems` of 5 items under 1 KB, 2 WRU")
-    out.append("each as a transaction; the author's `ConditionCheck` counted as a write, the dearer reading).")
+    out.append(f"consistent, under 4 KB each) + {POST_WRU} WRU (the `TransactWriteItems` of {POST_WRU // 2} items under 1 KB, 2 WRU")
+    out.append("each as a transaction: the chat head, the event, the author's `ConditionCheck` (counted as a")
+    out.append("write, the dearer reading), the message, its client id and the author's sending-rate counter).")
     out.append("Memory: the smallest setting holding the p90 peak of §8 with the headroom, at least 128 MB.")
     out.append("Duration: the warm median of §7 rounded up to the millisecond, as Lambda bills it; on this")
     out.append(f"machine a request has a whole core, on Lambda a share of `memory / {FULL_VCPU_MB}` of one, so the")
@@ -172,6 +185,21 @@ def cost_section(posts):
             f"| {stretched:.1f} | {lam_s:.2f} | **{total_s:.2f}** |"
         )
     out.append("")
+    rust = [r for r in posts if implementation(r["name"]).startswith("Rust")]
+    if rust:
+        r = rust[0]
+        memory = memory_setting(r["peak_memory_p90_kib"])
+        out.append("**A conversation's message** costs what a room's does plus the inbox's index writes")
+        out.append("(README, \"Write units a message costs the inbox\": computed from the stored items by")
+        out.append("`tests/tests/conversation_write_units.rs`, not billed by AWS). The duration is the room")
+        out.append("message's above: §7 does not time a conversation's, whose write is the same one")
+        out.append("`TransactWriteItems` with more in it.\n")
+        out.append("| message | WRU | $ DynamoDB | **$ total** (Rust, measured duration) |")
+        out.append("|---|---|---|---|")
+        for what, extra in CONVERSATION_MESSAGES:
+            _, _, dynamo, total = cost_per_million(r["median_ms"], memory, extra)
+            out.append(f"| {what} | {POST_WRU + extra} | {dynamo:.2f} | **{total:.2f}** |")
+        out.append("")
     out.append("The durations are against moto on loopback, whose round trips are not DynamoDB's (a few")
     out.append("milliseconds each in-region): read the Lambda column for the difference between the two")
     out.append("implementations, and the HTTP API and DynamoDB columns as the same for any implementation.\n")
