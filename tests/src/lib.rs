@@ -933,3 +933,59 @@ pub mod catalog {
             .collect()
     }
 }
+
+/// A company's record as stored.
+pub async fn company_record(db: &Db, company_id: &str) -> domain::company::CompanyRecord {
+    db.companies()
+        .get(domain::ids::EntityId::parse(company_id).unwrap())
+        .await
+        .unwrap()
+        .expect("the company")
+}
+
+/// A visitor's conversation, opened through the storage layer the front door uses,
+/// vouched for by `sub` (no email code, and no per-source budget: a test opening many
+/// would spend one address's): the chat and its one chat user.
+pub async fn open_conversation(
+    db: &Db,
+    company: &domain::company::CompanyRecord,
+    sub: &str,
+    visitor: storage::conversations::NewVisitor,
+) -> (domain::chat::ChatRecord, domain::chat_user::ChatUserRecord) {
+    match db
+        .conversations()
+        .open(
+            company,
+            storage::conversations::Visitor::Subject(sub),
+            &visitor,
+        )
+        .await
+        .unwrap()
+    {
+        storage::conversations::Opened::Ready {
+            chat, chat_user, ..
+        } => (*chat, *chat_user),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A guest's message, posted through the storage layer its function calls.
+pub async fn post_as_guest(
+    db: &Db,
+    chat_id: domain::ids::ChatId,
+    guest: &domain::chat_user::ChatUserRecord,
+    body: String,
+) {
+    let chat = db.chats().get(chat_id).await.unwrap().unwrap();
+    let new = storage::message_posts::NewMessage {
+        author: domain::message::Author::Guest {
+            id: guest.id,
+            name: guest.name.clone(),
+        },
+        internal: false,
+        body,
+        client_id: None,
+        rate: domain::message::sending_rate(1000),
+    };
+    db.messages().post(&chat, new).await.unwrap();
+}

@@ -28,53 +28,16 @@ async fn the_inbox_adds_two_write_units_a_message_and_one_more_when_a_wait_start
     let company_id = company(&owner, "Units Shop").await;
     let agent = teammate(&owner, &company_id, "agent", "all", "units-agent").await;
     let db = db().await;
-    let company = db
-        .companies()
-        .get(domain::ids::EntityId::parse(&company_id).unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let company = company_record(&db, &company_id).await;
     let new = storage::conversations::NewVisitor {
         name: "Bartholomew Featherstonehaugh".into(),
         email: Some(unique_email("bartholomew.featherstonehaugh")),
     };
-    let (chat, guest) = match db
-        .conversations()
-        .open(
-            &company,
-            storage::conversations::Visitor::Subject("units-visitor"),
-            &new,
-        )
-        .await
-        .unwrap()
-    {
-        storage::conversations::Opened::Ready {
-            chat, chat_user, ..
-        } => (*chat, *chat_user),
-        other => panic!("{other:?}"),
-    };
+    let (chat, guest) = open_conversation(&db, &company, "units-visitor", new).await;
     let chat_id = chat.id.to_string();
     // The guest posts through the storage layer its function calls (a chat-user token
     // is the front door's business, tested elsewhere); staff through the API.
-    let guest_post = |body: String| {
-        let db = db.clone();
-        let author = domain::message::Author::Guest {
-            id: guest.id,
-            name: guest.name.clone(),
-        };
-        let chat_id = chat.id;
-        async move {
-            let chat = db.chats().get(chat_id).await.unwrap().unwrap();
-            let new = storage::message_posts::NewMessage {
-                author,
-                internal: false,
-                body,
-                client_id: None,
-                rate: domain::message::sending_rate(1000),
-            };
-            db.messages().post(&chat, new).await.unwrap();
-        }
-    };
+    let guest_post = |body: String| post_as_guest(&db, chat.id, &guest, body);
 
     // (what, inbox units expected)
     let steps: [(&str, u32); 6] = [

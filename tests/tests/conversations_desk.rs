@@ -627,14 +627,7 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
     let company_id = company(&owner, "Inbox Shop").await;
     let agent = teammate(&owner, &company_id, "agent", "all", "inbox-agent").await;
     let db = db().await;
-    let company: domain::company::CompanyRecord = {
-        let found = db
-            .companies()
-            .get(domain::ids::EntityId::parse(&company_id).unwrap())
-            .await
-            .unwrap();
-        found.unwrap()
-    };
+    let company = company_record(&db, &company_id).await;
     // 250 visitors, opened and writing through the storage layer the front door uses
     // (the front door's per-source budget would stop one test address at 20 an hour).
     let opened: Vec<(domain::chat::ChatRecord, domain::chat_user::ChatUserRecord)> = in_parallel(
@@ -643,55 +636,27 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
                 let db = db.clone();
                 let company = company.clone();
                 async move {
-                    let sub = format!("inbox-visitor-{i}");
                     let new = storage::conversations::NewVisitor {
                         name: format!("Visitor {i}"),
                         email: None,
                     };
-                    match db
-                        .conversations()
-                        .open(
-                            &company,
-                            storage::conversations::Visitor::Subject(&sub),
-                            &new,
-                        )
-                        .await
-                        .unwrap()
-                    {
-                        storage::conversations::Opened::Ready {
-                            chat, chat_user, ..
-                        } => (*chat, *chat_user),
-                        other => panic!("{other:?}"),
-                    }
+                    open_conversation(&db, &company, &format!("inbox-visitor-{i}"), new).await
                 }
             })
             .collect(),
         16,
     )
     .await;
-    let post_as_guest = |chat: domain::chat::ChatRecord,
-                         guest: &domain::chat_user::ChatUserRecord| {
+    let guest_writes = |chat: domain::chat::ChatRecord,
+                        guest: &domain::chat_user::ChatUserRecord| {
         let db = db.clone();
-        let author = domain::message::Author::Guest {
-            id: guest.id,
-            name: guest.name.clone(),
-        };
-        async move {
-            let chat = db.chats().get(chat.id).await.unwrap().unwrap();
-            let new = storage::message_posts::NewMessage {
-                author,
-                internal: false,
-                body: "Hello?".into(),
-                client_id: None,
-                rate: domain::message::sending_rate(1000),
-            };
-            db.messages().post(&chat, new).await.unwrap();
-        }
+        let guest = guest.clone();
+        async move { post_as_guest(&db, chat.id, &guest, "Hello?".into()).await }
     };
     in_parallel(
         opened
             .iter()
-            .map(|(chat, guest)| post_as_guest(chat.clone(), guest))
+            .map(|(chat, guest)| guest_writes(chat.clone(), guest))
             .collect(),
         16,
     )
@@ -733,7 +698,7 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
             if pages == 2 {
                 for (chat, guest) in opened.iter().skip(100).take(3) {
                     moved.insert(chat.id.to_string());
-                    post_as_guest(chat.clone(), guest).await;
+                    guest_writes(chat.clone(), guest).await;
                 }
             }
             match page.body["meta"]["next_cursor"].as_str() {
@@ -831,7 +796,7 @@ async fn the_inbox_pages_250_conversations_by_both_sorts_while_some_move() {
         .await
         .expect(200);
     assert_eq!(read.data()["unread_count"], 0);
-    post_as_guest(mine.clone(), mine_guest).await;
+    guest_writes(mine.clone(), mine_guest).await;
     let own = call("GET", "/api/inbox")
         .bearer(&agent.token)
         .query("company_id", &company_id)

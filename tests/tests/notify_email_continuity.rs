@@ -22,9 +22,17 @@ async fn chat_emailing_after(tag: &str, minutes: u32) -> (Operator, String) {
         .await
         .expect(201);
     assert_eq!(reply.data()["unread_email_minutes"], minutes);
+    // Open all week, in Tokyo: the emails show times in the company's time zone.
+    let always: Vec<_> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|day| json!({ "day": day, "from": "00:00", "to": "24:00" }))
+        .collect();
     call("PUT", &format!("/api/companies/{company}"))
         .api(&owner.token)
-        .json(json!({ "widget_url": "https://shop.example/help" }))
+        .json(json!({
+            "widget_url": "https://shop.example/help",
+            "business_hours": { "time_zone": "Asia/Tokyo", "weekly": always },
+        }))
         .send()
         .await
         .expect(200);
@@ -96,6 +104,12 @@ async fn an_unread_message_is_emailed_once_to_those_away_and_never_to_its_author
     assert!(
         body.find("kettle").unwrap() < body.find("Asking for a friend.").unwrap(),
         "oldest first"
+    );
+    // Times as people read them ("Sat 5 Dec 2026, 23:03 JST"), never RFC 3339.
+    assert!(body.contains(" JST"), "{body}");
+    assert!(
+        !holds_an_rfc3339_time(body),
+        "a raw RFC 3339 time in {body}"
     );
     assert!(
         body.contains(&format!("https://shop.example/help?chat_id={chat}")),
@@ -242,4 +256,21 @@ async fn a_transcript_holds_every_message_and_is_throttled() {
         .send()
         .await
         .expect(202);
+}
+
+/// Whether `text` holds something shaped like `2026-12-05T14:03`.
+fn holds_an_rfc3339_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.windows(16).any(|w| {
+        let digits = |range: std::ops::Range<usize>| w[range].iter().all(u8::is_ascii_digit);
+        digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
+            && w[13] == b':'
+            && digits(14..16)
+    })
 }

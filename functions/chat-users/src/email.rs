@@ -11,7 +11,7 @@ use edge::router::Method;
 use edge::{ApiError, ApiRequest, envelope};
 use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Response};
-use services::mail::{Letter, escape_html, message_lines};
+use services::mail::{Letter, Team, escape_html, message_lines};
 
 use crate::App;
 
@@ -80,8 +80,8 @@ pub async fn transcript(
         .await?;
     let chat_users = app.ctx.db.chat_users().all(chat.id).await?;
     let company = app.ctx.db.companies().get(chat.company_id).await?;
-    let team = company.as_ref().map_or("", |c| c.name.as_str());
-    let letter = Letter::transcript(&chat.name, &message_lines(&messages, &chat_users, team));
+    let lines = message_lines(&messages, &chat_users, Team::of(company.as_ref()));
+    let letter = Letter::transcript(&chat.name, &lines);
     app.mailer.send(&to, &letter).await?;
     Ok(envelope::message(
         StatusCode::ACCEPTED,

@@ -426,10 +426,7 @@ async fn mark_staff_read(
     }
     let db = &app.ctx.db;
     let reader = Reader::Staff(operator.user.id);
-    let current = db
-        .conversations()
-        .staff_read(chat.id, operator.user.id)
-        .await?;
+    let current = db.staff_reads().get(chat.id, operator.user.id).await?;
     let marker = match current {
         Some(current) if current.last_read_seq >= seq => current,
         _ => {
@@ -442,8 +439,8 @@ async fn mark_staff_read(
             .await?;
             let unread = db.messages().unread_count(chat.id, reader, seq).await?;
             let read_count = chat.message_count.saturating_sub(u64::from(unread));
-            db.conversations()
-                .mark_staff_read(chat.id, operator.user.id, seq, read_count)
+            db.staff_reads()
+                .mark(chat.id, operator.user.id, seq, read_count)
                 .await?
         }
     };

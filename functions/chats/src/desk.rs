@@ -16,9 +16,8 @@ use edge::{ApiError, ApiRequest, FieldErrors, auth, budgets, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde::Serialize;
-use storage::conversations::{
-    AssigneeFilter, InboxQuery, InboxRow, InboxSort, StateChange, StateChanged,
-};
+use storage::conversations::{StateChange, StateChanged};
+use storage::inbox::{AssigneeFilter, InboxQuery, InboxRow, InboxSort};
 
 use crate::App;
 
@@ -272,8 +271,8 @@ pub async fn inbox(app: &App, req: &ApiRequest) -> Result<Response<Body>, ApiErr
     let page = app
         .ctx
         .db
-        .conversations()
-        .inbox(&InboxQuery {
+        .inbox()
+        .page(&InboxQuery {
             company_id,
             status,
             assignee,

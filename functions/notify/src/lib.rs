@@ -20,7 +20,7 @@ use domain::realtime::Subscriber;
 use domain::text::Email;
 use edge::Context;
 use edge::event_sources::JobError;
-use services::mail::{Letter, Mailer, message_lines};
+use services::mail::{Letter, Mailer, Team, message_lines};
 use services::queue::Queue;
 use storage::messages::Window;
 
@@ -160,8 +160,7 @@ async fn send(
     };
     let chat_users = db.chat_users().all(chat.id).await?;
     let company = db.companies().get(chat.company_id).await?;
-    let team = company.as_ref().map_or("", |c| c.name.as_str());
-    let lines = message_lines(unread, &chat_users, team);
+    let lines = message_lines(unread, &chat_users, Team::of(company.as_ref()));
     let link = company
         .and_then(|c| c.widget_url)
         .map(|page| chat_link(&page, chat));

@@ -200,6 +200,21 @@ pub struct PublicCompany<'a> {
     pub name: &'a str,
 }
 
+/// A stored time (RFC 3339) as a person reads it in an email, in `time_zone` (an IANA
+/// name; UTC when there is none or it is unknown): `Sat 5 Dec 2026, 15:03 CET`. Text that
+/// is not a time is given back as it is.
+pub fn readable_time(rfc3339: &str, time_zone: Option<&str>) -> String {
+    let Ok(at) = rfc3339.parse::<Timestamp>() else {
+        return rfc3339.to_owned();
+    };
+    let zone = time_zone
+        .and_then(|name| TimeZone::get(name).ok())
+        .unwrap_or(TimeZone::UTC);
+    at.to_zoned_datetime(zone)
+        .strftime("%a %-d %b %Y, %H:%M %Z")
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +370,20 @@ mod tests {
             typical_reply_minutes(&[i64::MAX; 6]).map(|m| m > 0),
             Some(true)
         );
+    }
+
+    #[test]
+    fn an_email_shows_a_time_as_people_read_it() {
+        let at = "2026-12-05T14:03:27.123Z";
+        assert_eq!(readable_time(at, None), "Sat 5 Dec 2026, 14:03 UTC");
+        assert_eq!(
+            readable_time(at, Some("Europe/Berlin")),
+            "Sat 5 Dec 2026, 15:03 CET"
+        );
+        assert_eq!(
+            readable_time(at, Some("Not/AZone")),
+            "Sat 5 Dec 2026, 14:03 UTC"
+        );
+        assert_eq!(readable_time("soon", None), "soon");
     }
 }

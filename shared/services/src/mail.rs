@@ -87,26 +87,46 @@ fn conversation(lines: &[MessageLine]) -> (String, String) {
     (text, html)
 }
 
+/// The company a chat's emails speak for: its name (a member writes as one of it) and
+/// the time zone its times are shown in (its business hours', else UTC).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Team<'a> {
+    pub name: &'a str,
+    pub time_zone: Option<&'a str>,
+}
+
+impl<'a> Team<'a> {
+    pub fn of(company: Option<&'a domain::company::CompanyRecord>) -> Self {
+        company.map_or_else(Self::default, |company| Self {
+            name: &company.name,
+            time_zone: company
+                .business_hours
+                .as_ref()
+                .map(|hours| hours.time_zone.as_str()),
+        })
+    }
+}
+
 /// The lines of `messages` (in their order) as a chat user may read them: never a note;
-/// guests by their names, a member by its name as the company's (`team`: the company's
-/// name).
+/// guests by their names, a member by its name as the company's; times as people read
+/// them, in the team's time zone.
 pub fn message_lines(
     messages: &[MessageRecord],
     chat_users: &[ChatUserRecord],
-    team: &str,
+    team: Team<'_>,
 ) -> Vec<MessageLine> {
     messages
         .iter()
         .filter(|message| !message.internal)
         .map(|message| MessageLine {
             sender: match &message.author {
-                Some(Author::Staff { name, .. }) => format!("{name} ({})", plain(team)),
+                Some(Author::Staff { name, .. }) => format!("{name} ({})", plain(team.name)),
                 _ => chat_users
                     .iter()
                     .find(|c| Some(c.id) == message.chat_user_id)
                     .map_or_else(|| "Someone who left".to_owned(), |c| c.name.clone()),
             },
-            at: message.created_at.clone(),
+            at: domain::availability::readable_time(&message.created_at, team.time_zone),
             body: message.body.clone(),
         })
         .collect()

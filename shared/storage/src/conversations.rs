@@ -16,13 +16,13 @@ use crate::cap::{self, Added};
 use crate::chat_users::ChatUserEmailPointer;
 use crate::chats::{InboxKeys, chat_item};
 use crate::item::{Item, n, s, to_item};
-use crate::key::{Entity, chat_partition, company_partition};
+use crate::key::{Entity, company_partition};
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::tx::Transaction;
 use crate::update::Update;
 use crate::{Db, Key, Result, StoreError};
 
-pub use crate::inbox::{AssigneeFilter, InboxPage, InboxQuery, InboxRow, InboxSort};
+use crate::inbox::{AssigneeFilter, InboxQuery, InboxSort};
 
 /// Who a visitor is to its company: a proven email, or the `sub` of a site's signed
 /// identity (never its email: a site that does not verify emails cannot hand one
@@ -57,24 +57,6 @@ impl Entity for VisitorPointer {
             company_partition(company_id),
             format!("VISITOR#{}", visitor.key()),
         )
-    }
-}
-
-/// A member's read marker in a chat: its own, apart from the chat users'.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct StaffReadRecord {
-    pub user_id: UserId,
-    pub last_read_seq: u64,
-    /// The chat's `message_count` the marker has seen (its unread count in the inbox is
-    /// the chat's count minus this, without reading a message).
-    pub read_count: u64,
-}
-
-impl Entity for StaffReadRecord {
-    type Id<'a> = (ChatId, UserId);
-
-    fn key((chat_id, user_id): (ChatId, UserId)) -> Key {
-        Key::new(chat_partition(chat_id), format!("STAFFREAD#{user_id}"))
     }
 }
 
@@ -388,7 +370,7 @@ impl Conversations<'_> {
                 reader: user,
             };
             loop {
-                let page = self.inbox(&query).await?;
+                let page = self.db.inbox().page(&query).await?;
                 for row in page
                     .rows
                     .iter()
@@ -468,43 +450,6 @@ impl Conversations<'_> {
         self.db
             .delete(&VisitorPointer::key((company_id, &Visitor::Email(email))))
             .await
-    }
-
-    /// The member's marker in a chat, if it has one.
-    pub async fn staff_read(
-        &self,
-        chat_id: ChatId,
-        user: UserId,
-    ) -> Result<Option<StaffReadRecord>> {
-        self.db.get(&StaffReadRecord::key((chat_id, user))).await
-    }
-
-    /// Moves a member's marker forward to `seq` (never back), with the chat's message
-    /// count it has seen (`read_count`); the marker as it is afterwards.
-    pub async fn mark_staff_read(
-        &self,
-        chat_id: ChatId,
-        user: UserId,
-        seq: u64,
-        read_count: u64,
-    ) -> Result<StaffReadRecord> {
-        let marker = StaffReadRecord {
-            user_id: user,
-            last_read_seq: seq,
-            read_count,
-        };
-        let moved = self
-            .db
-            .put_if(
-                to_item(&StaffReadRecord::key((chat_id, user)), &marker)?,
-                "attribute_not_exists(PK) OR last_read_seq < :seq",
-                &[(":seq", n(seq))],
-            )
-            .await?;
-        if moved {
-            return Ok(marker);
-        }
-        Ok(self.staff_read(chat_id, user).await?.unwrap_or(marker))
     }
 }
 

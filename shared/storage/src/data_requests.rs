@@ -104,8 +104,8 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
             &partition,
             MESSAGES,
             author.clone(),
-            &["author", "name"],
-            ERASED_NAME,
+            (&["author", "name"], ERASED_NAME),
+            None,
         )
         .await?;
         let in_event = (
@@ -117,8 +117,8 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
                 &partition,
                 EVENTS,
                 in_event,
-                &["data", "author", "name"],
-                ERASED_NAME,
+                (&["data", "author", "name"], ERASED_NAME),
+                None,
             )
             .await?;
         db.conversations().forget_guest(&chat, chat_user.id).await?;

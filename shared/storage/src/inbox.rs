@@ -22,10 +22,10 @@ use domain::ids::{ChatId, CompanyId, EntityId, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::chats::inbox_partition;
-use crate::conversations::{Conversations, StaffReadRecord};
 use crate::item::{Item, from_item, s};
 use crate::key::{Entity, GSI2, GSI2PK, GSI2SK, GSI3, GSI3SK, PK, SK};
-use crate::{Key, Result, StoreError};
+use crate::staff_reads::StaffReadRecord;
+use crate::{Db, Key, Result, StoreError};
 
 /// How many index entries a filtered Query may look at (each entry is a few hundred
 /// bytes: about 10 read units). Enough for a page of 50 when one row in ten matches.
@@ -137,9 +137,14 @@ struct InboxCursor {
     k: HashMap<String, String>,
 }
 
-impl Conversations<'_> {
+#[derive(Debug, Clone, Copy)]
+pub struct Inbox<'a> {
+    pub(crate) db: &'a Db,
+}
+
+impl Inbox<'_> {
     /// One page of a company's inbox (see the module's notes for its reads).
-    pub async fn inbox(&self, query: &InboxQuery) -> Result<InboxPage> {
+    pub async fn page(&self, query: &InboxQuery) -> Result<InboxPage> {
         let partition = inbox_partition(query.company_id, query.status);
         let legs = Leg::of(query.sort);
         let (mut leg_at, mut start) = match query.cursor.as_deref() {

@@ -79,6 +79,7 @@ pub mod page;
 pub mod rate_counters;
 mod retry;
 pub mod sockets;
+pub mod staff_reads;
 mod store_error;
 pub mod stored;
 mod tx;
@@ -184,6 +185,14 @@ impl Db {
 
     pub fn conversations(&self) -> conversations::Conversations<'_> {
         conversations::Conversations { db: self }
+    }
+
+    pub fn inbox(&self) -> inbox::Inbox<'_> {
+        inbox::Inbox { db: self }
+    }
+
+    pub fn staff_reads(&self) -> staff_reads::StaffReads<'_> {
+        staff_reads::StaffReads { db: self }
     }
 
     pub fn chat_users(&self) -> chat_users::ChatUsers<'_> {

@@ -14,7 +14,7 @@ use domain::events::{Change, Event};
 use domain::ids::{ChatId, ChatUserId, CompanyId, EntityId, MessageId};
 
 use crate::item::{Item, expire_after, from_item, is_expired, n, sort_key, to_item};
-use crate::key::{Entity, PK, SK, chat_partition};
+use crate::key::{Entity, chat_partition};
 use crate::page::KeyRange;
 use crate::retry::Backoff;
 use crate::tx::{Cancelled, Slot, Transaction};
@@ -343,45 +343,15 @@ impl Log<'_> {
         chat_id: ChatId,
         chat_user_id: ChatUserId,
     ) -> Result<usize> {
-        let items = self
-            .db
-            .query_filtered(
+        self.db
+            .rewrite_filtered(
                 &chat_partition(chat_id),
                 PREFIX,
                 (&["data", "id"], AttributeValue::S(chat_user_id.to_string())),
-                usize::MAX,
+                (&["data", "name"], ERASED_NAME),
+                Some(&["data", "email"]),
             )
-            .await?;
-        for item in &items {
-            let (Some(pk), Some(sk)) = (item.get(PK), item.get(SK)) else {
-                continue;
-            };
-            let outcome = self
-                .db
-                .client()
-                .update_item()
-                .table_name(&self.db.table)
-                .key(PK, pk.clone())
-                .key(SK, sk.clone())
-                .update_expression("SET #data.#name = :erased REMOVE #data.#email")
-                .condition_expression("attribute_exists(PK)")
-                .expression_attribute_names("#data", "data")
-                .expression_attribute_names("#name", "name")
-                .expression_attribute_names("#email", "email")
-                .expression_attribute_values(":erased", AttributeValue::S(ERASED_NAME.to_owned()))
-                .send()
-                .await;
-            match outcome {
-                Ok(_) => {}
-                // Deleted by its TTL meanwhile: nothing left to rewrite.
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
-        Ok(items.len())
+            .await
     }
 }
 

@@ -13,13 +13,14 @@ use domain::rate_limit::{Limit, Taken};
 
 use crate::Result;
 use crate::chats::InboxKeys;
-use crate::conversations::{StaffReadRecord, first_response_item};
+use crate::conversations::first_response_item;
 use crate::item::{Item, expire_after, n, s, to_item};
 use crate::key::Entity;
 use crate::log::{self, ChatHead, Committed, Staged};
 use crate::members::member_key;
 use crate::messages::{ClientIdPointer, Messages};
 use crate::rate_counters;
+use crate::staff_reads::StaffReadRecord;
 use crate::tx::{Cancelled, Slot, Transaction};
 use crate::update::Update;
 

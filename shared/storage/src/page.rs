@@ -249,27 +249,38 @@ impl Db {
         }
     }
 
-    /// Sets the text at `set_path` to `value` on every item of a partition under
-    /// `sort_prefix` whose attribute at `match_path` is `matched` (each only if it still
-    /// exists: one deleted meanwhile is left gone); how many matched.
+    /// Sets the text at `set_path` to `value` (and removes what `remove_path` names) on
+    /// every item of a partition under `sort_prefix` whose attribute at `match_path` is
+    /// `matched` (each only if it still exists: one deleted meanwhile is left gone); how
+    /// many matched.
     pub(crate) async fn rewrite_filtered(
         &self,
         partition: &str,
         sort_prefix: &str,
         (match_path, matched): (&[&str], AttributeValue),
-        set_path: &[&str],
-        value: &str,
+        (set_path, value): (&[&str], &str),
+        remove_path: Option<&[&str]>,
     ) -> Result<usize> {
         let items = self
             .query_filtered(partition, sort_prefix, (match_path, matched), usize::MAX)
             .await?;
-        let placeholders: Vec<String> = (0..set_path.len()).map(|i| format!("#s{i}")).collect();
-        let names: HashMap<String, String> = placeholders
-            .iter()
-            .cloned()
-            .zip(set_path.iter().map(|name| (*name).to_owned()))
-            .collect();
-        let expression = format!("SET {} = :value", placeholders.join("."));
+        let mut names: HashMap<String, String> = HashMap::new();
+        let mut path = |tag: &str, path: &[&str]| {
+            let placeholders: Vec<String> = path
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let placeholder = format!("#{tag}{i}");
+                    names.insert(placeholder.clone(), (*name).to_owned());
+                    placeholder
+                })
+                .collect();
+            placeholders.join(".")
+        };
+        let mut expression = format!("SET {} = :value", path("s", set_path));
+        if let Some(remove_path) = remove_path {
+            expression.push_str(&format!(" REMOVE {}", path("r", remove_path)));
+        }
         for item in &items {
             let (Some(pk), Some(sk)) = (item.get(PK), item.get(SK)) else {
                 continue;
