@@ -228,9 +228,12 @@ export class Conversation {
 
   /** The conversation's status, when it says something to the guest (resolved). */
   private showState(): void {
+    // The line takes room from the log: the newest message stays in view.
+    const stick = this.nearEnd();
     const resolved = this.chat.status === "resolved";
     this.stateLine.textContent = resolved ? this.t.resolved : "";
     this.stateLine.hidden = !resolved;
+    if (stick) this.scrollToEnd();
   }
 
   private render(m: Message): HTMLLIElement {

@@ -218,6 +218,9 @@ describe("chat widget in company mode", { concurrency: false }, () => {
 <script src="/widget.js" data-company-id="${companyId}" data-user-token="${token}" data-open="true" async></script></body></html>`;
     const openSite = async (name, token, viewport = WIDE) => {
       const context = await browser.newContext({ viewport, locale: "en-US" });
+      // A page the test fulfils has no address, so Chromium counts it as public: opening the
+      // loopback WebSocket needs the local-network-access permission (a deployed API needs none).
+      await context.grantPermissions(["local-network-access"]);
       // The company's own page (its server put the signed token in), on the API's origin.
       await context.route(`${API}/test-site/**`, (route) => route.fulfill({ contentType: "text/html", body: site(token) }));
       const page = await context.newPage();
