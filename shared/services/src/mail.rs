@@ -71,20 +71,52 @@ fn conversation(lines: &[MessageLine]) -> (String, String) {
     let mut text = String::new();
     let mut html = String::new();
     for line in lines {
+        let at = readable(&line.at);
         text.push_str(&format!(
-            "{} ({}):\n{}\n\n",
+            "{} ({at}):\n{}\n\n",
             plain(&line.sender),
-            line.at,
             line.body
         ));
         html.push_str(&format!(
             "<p><strong>{}</strong> <span style=\"color:#666\">{}</span><br>{}</p>",
             escape_html(&line.sender),
-            escape_html(&line.at),
+            escape_html(&at),
             escape_html(&line.body).replace('\n', "<br>")
         ));
     }
     (text, html)
+}
+
+/// A message's time as people read it, e.g. `Thu 26 Nov 2026, 08:22 UTC` (the stored
+/// RFC 3339 text when it does not parse). UTC, named: an email does not know the reader's
+/// time zone.
+fn readable(at: &str) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let Some(millis) = domain::clock::parse_rfc3339(at) else {
+        return at.to_owned();
+    };
+    let days = millis.div_euclid(86_400_000);
+    let minutes = millis.rem_euclid(86_400_000) / 60_000;
+    // Days since 1970-01-01 (a Thursday) to a civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{} {day} {} {year}, {:02}:{:02} UTC",
+        WEEKDAYS[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// The lines of `messages` (in their order) as a chat user may read them: never a note;
@@ -314,6 +346,27 @@ mod tests {
     }
 
     #[test]
+    fn times_read_as_people_write_them() {
+        assert_eq!(
+            readable("2026-11-26T00:00:00.000Z"),
+            "Thu 26 Nov 2026, 00:00 UTC"
+        );
+        assert_eq!(
+            readable("2024-02-29T23:59:59.999Z"),
+            "Thu 29 Feb 2024, 23:59 UTC"
+        );
+        assert_eq!(
+            readable("1970-01-01T08:05:00.000Z"),
+            "Thu 1 Jan 1970, 08:05 UTC"
+        );
+        assert_eq!(
+            readable("2027-01-03T12:30:00.000Z"),
+            "Sun 3 Jan 2027, 12:30 UTC"
+        );
+        assert_eq!(readable("not a time"), "not a time");
+    }
+
+    #[test]
     fn unread_messages_escape_and_offer_one_click_unsubscribe() {
         let lines = [MessageLine {
             sender: "Eve <script>".into(),
@@ -330,6 +383,12 @@ mod tests {
         assert!(!letter.html.contains("<img") && letter.html.contains("&lt;img"));
         assert!(letter.html.contains("chat_id=1&amp;x=2"));
         assert!(letter.text.contains("<img src=x onerror=alert(1)>"));
+        assert!(
+            letter.text.contains("(Thu 26 Nov 2026, 00:00 UTC)"),
+            "{}",
+            letter.text
+        );
+        assert!(!letter.html.contains("2026-11-26T"));
         assert_eq!(
             letter.headers[0],
             (
