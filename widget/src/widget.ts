@@ -82,6 +82,7 @@ export class Widget implements JoinHost, ConversationHost {
   private connection: Connection = "connecting";
   private availability: Availability | null = null;
   private availabilityAt = 0;
+  private availabilityTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly s: Settings) {
     this.t = s.strings;
@@ -141,7 +142,10 @@ export class Widget implements JoinHost, ConversationHost {
       this.outbox.now();
     });
     window.addEventListener("offline", () => this.live.offline());
-    document.addEventListener("visibilitychange", () => this.conv && this.conv.maybeMarkRead());
+    document.addEventListener("visibilitychange", () => {
+      if (this.conv) this.conv.maybeMarkRead();
+      if (s.mode === "company" && this.open && document.visibilityState === "visible" && Date.now() - this.availabilityAt > AVAILABILITY_EVERY_MS) void this.checkAvailability();
+    });
 
     this.updateBadge();
     void this.start();
@@ -289,6 +293,9 @@ export class Widget implements JoinHost, ConversationHost {
     }
     this.setTitle();
     this.showStatus(this.connection);
+    // While someone looks at it, the header follows the team (it comes and goes).
+    clearTimeout(this.availabilityTimer);
+    if (this.open) this.availabilityTimer = setTimeout(() => document.visibilityState === "visible" && this.open && void this.checkAvailability(), AVAILABILITY_EVERY_MS);
   }
 
   /** Nobody answers now: offline, or outside the company's business hours. */
