@@ -125,6 +125,10 @@ cat <<MSG
     $API/widget/demo/$DEMO_CHAT?guest=1
     $API/widget/demo/$DEMO_CHAT?guest=2
     chat password: $DEMO_CHAT_PASSWORD   (any name and email; the code: make mail)
+  Chat widget, company mode (two visitors, each in its own conversation; answer them with "reply" above):
+    $API/widget/company-demo/$DEMO_COMPANY?visitor=1
+    $API/widget/company-demo/$DEMO_COMPANY?visitor=2
+    any name and email (the code: make code EMAIL=<it>)
 
   Walkthrough:                README.md (paste it top to bottom)
   Emails sent:                make mail    (codes, unread messages, transcripts; one code: make code EMAIL=guest@example.com)

@@ -426,14 +426,16 @@ fn every_route_has_an_event_fixture() {
 }
 
 /// The widget's fixtures through its handler (no AWS behind it): the script as a browser
-/// asks for it (gzip), its revalidation (304), and the demo page of a chat.
+/// asks for it (gzip), its revalidation (304), and the demo pages of a chat and a company.
 #[tokio::test]
 async fn the_widget_fixtures_replay_through_its_handler() {
     let version = widget::version().to_owned();
     let chat = domain::ids::ChatId::new().to_string();
+    let company = domain::ids::CompanyId::new().to_string();
     let vars = [
         ("WIDGET_VERSION", version.as_str()),
         ("CHAT_ID", chat.as_str()),
+        ("COMPANY_ID", company.as_str()),
     ];
     let replay = |file: &'static str| {
         let text = render(file, vars);
@@ -455,6 +457,11 @@ async fn the_widget_fixtures_replay_through_its_handler() {
     assert_eq!(page.status(), 200);
     let html = std::str::from_utf8(page.body().as_ref()).unwrap();
     assert!(html.contains(&format!("data-chat-id=\"{chat}\"")));
+    let page = replay("widget/company-demo.json").await;
+    assert_eq!(page.status(), 200);
+    let html = std::str::from_utf8(page.body().as_ref()).unwrap();
+    assert!(html.contains(&format!("data-company-id=\"{company}\"")));
+    assert!(html.contains("-visitor-2\""));
 }
 
 /// `events/<file>` with its `{{PLACEHOLDERS}}` filled in from `vars`.

@@ -27,10 +27,12 @@ h2{margin:0;font-size:16px;font-weight:650;overflow:hidden;text-overflow:ellipsi
 .text-button{border:0;background:transparent;color:inherit;font-size:13px;padding:6px 8px;border-radius:8px;text-decoration:underline}
 .screen{flex:1;display:flex;flex-direction:column;min-height:0}
 .card{padding:18px 16px;display:flex;flex-direction:column;gap:12px;overflow:auto}
-label{display:flex;flex-direction:column;gap:4px;font-size:14px;font-weight:600}
+label{font-size:14px;font-weight:600}
+.field{display:flex;flex-direction:column;gap:4px}
 .hint{font-weight:400;font-size:12px;color:#4b5563}
 input,textarea{border:1px solid #6b7280;border-radius:8px;padding:9px 10px;background:#fff;font-weight:400;width:100%}
 input[aria-invalid=true]{border-color:#b91c1c}
+@media (max-width:480px),(pointer:coarse){input,textarea{font-size:16px}}
 .code{font-size:22px;letter-spacing:.3em;text-align:center}
 .primary{border:0;border-radius:8px;padding:10px 14px;background:var(--accent);color:var(--on-accent);font-weight:650}
 .primary[disabled]{opacity:.6;cursor:default}
@@ -45,10 +47,15 @@ input[aria-invalid=true]{border-color:#b91c1c}
 .empty{color:#4b5563;text-align:center;margin:auto 0}
 .msg{max-width:85%;align-self:flex-start;display:flex;flex-direction:column;gap:2px}
 .msg.mine{align-self:flex-end;align-items:flex-end}
-.meta{font-size:12px;color:#4b5563;display:flex;gap:6px;flex-wrap:wrap}
+.meta{font-size:12px;color:#4b5563;display:flex;gap:6px;flex-wrap:wrap;align-items:center}
+.avatar{width:24px;height:24px;border-radius:50%;background:#374151;color:#fff;font-size:11px;font-weight:700;display:inline-flex;align-items:center;justify-content:center;flex:none}
+.role{font-size:11px;font-weight:650;padding:0 6px;border-radius:4px;background:#e0e7ff;color:#1e3a8a}
 .author{font-weight:650;color:#1f2937}
 .bubble{padding:8px 12px;border-radius:14px;background:#e5e7eb;color:#111827;white-space:pre-wrap;overflow-wrap:anywhere;word-break:break-word;max-width:100%;unicode-bidi:plaintext}
 .mine .bubble{background:var(--accent);color:var(--on-accent)}
+.staff .bubble{background:#fff;border:1px solid #d1d5db}
+.bubble a{color:inherit;text-decoration:underline}
+.chat-state{margin:0;padding:8px 14px;font-size:13px;background:#ecfdf5;color:#065f46;border-top:1px solid #a7f3d0}
 .msg[data-state] .bubble{opacity:.75}
 .msg-status{font-size:12px;color:#374151}
 .msg-status.bad{color:#b91c1c}

@@ -9,6 +9,8 @@
 //! - `GET /widget/demo/{chat_id}`: an HTML page standing in for a company's site, with
 //!   the widget embedded for that chat, under a strict Content-Security-Policy (no
 //!   inline script, no `eval`), so the page also shows the bundle runs under one.
+//! - `GET /widget/company-demo/{company_id}`: the same in company mode (`data-company-id`):
+//!   each visitor (`?visitor=1..9`, each with its own sign-in) gets its own conversation.
 //!
 //! No configuration and no AWS client: the answers are static.
 
@@ -16,7 +18,7 @@ use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use domain::ids::ChatId;
+use domain::ids::{ChatId, CompanyId};
 use edge::cors::Cors;
 use edge::{ApiError, ApiRequest, FieldErrors};
 use lambda_http::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -124,22 +126,28 @@ fn dispatch(
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
         Endpoint::Script => Ok(script(req.query("v"), negotiation)),
-        Endpoint::Demo(chat) => {
-            let guest = match req.query("guest") {
-                None => 1,
-                Some(raw) => raw
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|n| (1..=9).contains(n))
-                    .ok_or_else(|| {
-                        FieldErrors::single(
-                            "guest",
-                            "The guest field must be a number from 1 to 9.",
-                        )
-                    })?,
-            };
-            Ok(demo(chat, guest))
-        }
+        Endpoint::Demo(chat) => Ok(demo(chat, one_to_nine(req.query("guest"), "guest")?)),
+        Endpoint::CompanyDemo(company) => Ok(company_demo(
+            company,
+            one_to_nine(req.query("visitor"), "visitor")?,
+        )),
+    }
+}
+
+/// A page's `?guest=` / `?visitor=`: 1 when absent, else a number from 1 to 9.
+fn one_to_nine(raw: Option<&str>, field: &'static str) -> Result<u8, ApiError> {
+    match raw {
+        None => Ok(1),
+        Some(raw) => raw
+            .parse::<u8>()
+            .ok()
+            .filter(|n| (1..=9).contains(n))
+            .ok_or_else(|| {
+                FieldErrors::single(
+                    field,
+                    format!("The {field} field must be a number from 1 to 9."),
+                )
+            }),
     }
 }
 
@@ -196,6 +204,7 @@ fn script(requested_version: Option<&str>, negotiation: &Negotiation) -> Respons
 /// The demo page's own stylesheet; the CSP allows it by its hash.
 const DEMO_STYLE: &str = "body{margin:0;font:16px/1.5 system-ui,sans-serif;color:#1f2937;background:#f3f4f6}\
 main{max-width:40rem;margin:0 auto;padding:2rem 1.5rem 8rem}\
+@media (min-width:60rem){main{margin-left:2rem}}\
 h1{font-size:1.6rem;margin:0 0 1rem}\
 pre{background:#fff;border:1px solid #d1d5db;border-radius:6px;padding:.75rem;white-space:pre-wrap;overflow-wrap:anywhere}\
 a{color:#1d4ed8}";
@@ -230,6 +239,41 @@ fn demo(chat: ChatId, guest: u8) -> Response<Body> {
 </html>
 "#
     );
+    page(html)
+}
+
+/// The company-mode page, for a typed [`CompanyId`] and a visitor number in 1..=9: nothing
+/// from the request reaches the HTML as text.
+fn company_demo(company: CompanyId, visitor: u8) -> Response<Body> {
+    let version = version();
+    let other = if visitor == 1 { 2 } else { 1 };
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Chat widget demo: company mode</title>
+<link rel="icon" href="data:,">
+<style>{DEMO_STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Chat widget demo: company mode</h1>
+<p>This page stands in for a company's website. The chat in the corner is the widget in company mode, embedded with one tag:</p>
+<pre><code>&lt;script src="/widget.js" data-company-id="{company}" async&gt;&lt;/script&gt;</code></pre>
+<p>Each visitor gets a conversation of its own with the company's team, and sees no other visitor. You are visitor {visitor} of this browser; open <a href="/widget/company-demo/{company}?visitor={other}">this page as visitor {other}</a> in another window to be a second visitor, and answer both from the API as a member of the company (<code>make dev</code> prints how).</p>
+</main>
+<script src="/widget.js?v={version}" data-company-id="{company}" data-storage-key="demo-company-{company}-visitor-{visitor}" data-open="true" async></script>
+</body>
+</html>
+"#
+    );
+    page(html)
+}
+
+/// A demo page's answer: the HTML under a strict Content-Security-Policy.
+fn page(html: String) -> Response<Body> {
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'sha256-{}'; connect-src 'self' ws: wss:; \
          img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -385,6 +429,34 @@ mod tests {
         )));
         assert!(html.contains("guest-2\""));
         assert!(html.contains("?guest=1\""));
+    }
+
+    #[tokio::test]
+    async fn the_company_demo_page_embeds_the_widget_in_company_mode() {
+        let company = CompanyId::new();
+        let page = handle(get(
+            &format!("/widget/company-demo/{company}?visitor=2"),
+            &[],
+        ))
+        .await;
+        assert_eq!(page.status(), 200);
+        let csp = header(&page, "content-security-policy");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        let html = std::str::from_utf8(page.body().as_ref()).unwrap();
+        assert!(html.contains(&format!(
+            "<script src=\"/widget.js?v={}\" data-company-id=\"{company}\"",
+            version()
+        )));
+        assert!(html.contains("visitor-2\""));
+        assert!(html.contains("?visitor=1\""));
+        let bad = handle(get(
+            &format!("/widget/company-demo/{company}?visitor=0"),
+            &[],
+        ))
+        .await;
+        assert_eq!(bad.status(), 422);
+        let bad_id = handle(get("/widget/company-demo/%3Cb%3E", &[])).await;
+        assert_eq!(bad_id.status(), 404);
     }
 
     #[tokio::test]

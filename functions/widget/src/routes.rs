@@ -1,7 +1,7 @@
 //! The routes of `widget`: the embeddable chat widget's script and a page that embeds it
 //! (no AWS calls).
 
-use domain::ids::ChatId;
+use domain::ids::{ChatId, CompanyId};
 use edge::router::Method::Get;
 use edge::router::{Route, Routes, op};
 
@@ -9,6 +9,7 @@ use edge::router::{Route, Routes, op};
 pub enum Endpoint {
     Script,
     Demo(ChatId),
+    CompanyDemo(CompanyId),
 }
 
 pub static ROUTES: Routes<Endpoint> = Routes::new(&[
@@ -20,5 +21,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/widget/demo/{chat_id}",
         operations: &[op(Get, |p| Ok(Endpoint::Demo(p.id("chat_id")?)))],
+    },
+    // Company mode: each visitor of the page gets a conversation of its own.
+    Route {
+        path: "/widget/company-demo/{company_id}",
+        operations: &[op(Get, |p| Ok(Endpoint::CompanyDemo(p.id("company_id")?)))],
     },
 ]);

@@ -1,4 +1,5 @@
 // DOM building without innerHTML: every text goes through textContent or an attribute.
+// Shared by the widget and the staff console (with api, live, feed and store: the core).
 
 type Child = Node | string | null | undefined | false;
 type Props = Record<string, unknown>;
@@ -50,4 +51,48 @@ export function icon(paths: string[]): SVGSVGElement {
 /** `{name}` placeholders filled in (values are text, never markup). */
 export function fill(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{(\w+)\}/g, (all, key: string) => (key in values ? String(values[key]) : all));
+}
+
+// A link in a message: http(s) or mailto only, up to white space; trailing punctuation
+// belongs to the sentence, not the link.
+const LINK = /\b(?:https?:\/\/|mailto:)[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'"’)\]}>]+$/;
+
+/** Message text as nodes: text, with http(s) and mailto links as <a> elements (built as
+ *  nodes, never parsed as HTML); anything else, `javascript:` included, stays text. */
+export function linkify(text: string): Node[] {
+  const out: Node[] = [];
+  let last = 0;
+  for (const match of text.matchAll(LINK)) {
+    let raw = match[0];
+    const start = match.index || 0;
+    // A closing parenthesis stays when the link opened one: (see https://x.example/a_(b)).
+    let trail = (raw.match(TRAILING) || [""])[0];
+    while (trail.startsWith(")") && count(raw.slice(0, raw.length - trail.length), "(") > count(raw.slice(0, raw.length - trail.length), ")")) trail = trail.slice(1);
+    raw = raw.slice(0, raw.length - trail.length);
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    if (!url || !/^(https?|mailto):$/.test(url.protocol) || raw.length < 8) continue;
+    if (start > last) out.push(document.createTextNode(text.slice(last, start)));
+    out.push(h("a", { href: url.href, target: "_blank", rel: "noopener noreferrer nofollow", text: raw }));
+    last = start + raw.length;
+  }
+  if (last < text.length) out.push(document.createTextNode(text.slice(last)));
+  return out;
+}
+
+function count(text: string, char: string): number {
+  return text.split(char).length - 1;
+}
+
+/** Up to two initials of a name, for an avatar ("Ann Lee" -> "AL"). */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const first = (w: string) => Array.from(w)[0] || "";
+  const letters = words.length > 1 ? first(words[0]) + first(words[words.length - 1]) : Array.from(words[0] || "?").slice(0, 2).join("");
+  return letters.toUpperCase();
 }

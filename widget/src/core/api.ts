@@ -1,12 +1,22 @@
-// The Chat API as the widget uses it: JSON over fetch, with the chat-user token as a
-// Bearer header. Failures come back as one of two errors: ApiError (the API answered
-// with a status) or NetworkError (it did not answer: offline, refused, timed out).
+// The Chat API as a browser client uses it (the widget; the staff console later): JSON
+// over fetch, with a token (a chat user's or a member's) as a Bearer header. Failures come
+// back as one of two errors: ApiError (the API answered with a status) or NetworkError (it
+// did not answer: offline, refused, timed out).
+
+/** Who wrote a message or is typing: a guest (a chat user) or staff (a company member). */
+export interface Author {
+  type: "guest" | "staff";
+  id: string;
+  name?: string;
+}
 
 export interface Message {
   id: string;
   seq: number;
   chat_id: string;
-  chat_user_id: string;
+  /** null for staff. */
+  chat_user_id: string | null;
+  author?: Author;
   body: string;
   created_at: string;
   updated_at: string;
@@ -23,10 +33,35 @@ export interface ChatUser {
   chat?: Chat;
 }
 
+export type ChatStatus = "open" | "pending" | "snoozed" | "resolved";
+
 export interface Chat {
   id: string;
   name: string;
   last_seq: number;
+  kind?: "room" | "conversation";
+  status?: ChatStatus;
+}
+
+/** What `get-token` and `identify` answer: a chat-user token for one conversation. */
+export interface Entry {
+  token: string;
+  chat_user: ChatUser;
+  chat?: Chat;
+}
+
+/** A page of a list: `meta.last_seq` on event pages is the head of the whole log. */
+export interface Page<T> {
+  data: T[];
+  meta: { has_more: boolean; last_seq?: number };
+}
+
+/** A company's `GET /api/companies/{id}/availability`. */
+export interface Availability {
+  company: { name: string };
+  online: boolean;
+  open_now: boolean;
+  typically_replies_within_minutes: number | null;
 }
 
 export interface ChatEvent {
@@ -75,7 +110,8 @@ export class Api {
 
   constructor(
     readonly base: string,
-    readonly chatId: string,
+    /** The chat that relative paths are under (set once a conversation is known). */
+    public chatId: string,
   ) {}
 
   /** `path` below `/api/chats/{chat_id}` (or absolute when it starts with `/api/`). */

@@ -1,4 +1,5 @@
-// What the widget keeps in the page's localStorage, per chat (or per data-storage-key):
+// What the widget keeps in the page's localStorage, per chat or company (or per
+// data-storage-key):
 // the chat-user token and profile, unsent messages, the composer's draft. A browser that
 // refuses storage (privacy modes) gets a memory-only store: the widget still works for
 // the life of the page.
@@ -6,6 +7,10 @@
 export interface Session {
   token: string;
   chatUserId: string;
+  /** Company mode: the visitor's conversation. */
+  chatId?: string;
+  /** Company mode, identified visitors: the `sub` of the site's token it came from. */
+  sub?: string;
 }
 
 export interface Profile {
