@@ -10,7 +10,7 @@ import { Outbox, Pending } from "./core/outbox";
 import { confirmDelete, EditHost, MAX_LENGTH, startEdit } from "./edit";
 import { renderMessage, renderPending } from "./message";
 import { Strings } from "./strings";
-import type { Settings } from "./widget";
+import type { Settings } from "./settings";
 
 export interface ConversationHost {
   readonly t: Strings;

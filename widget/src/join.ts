@@ -6,7 +6,7 @@ import { Api, ApiError, Entry } from "./core/api";
 import { fill, h } from "./core/dom";
 import { Store } from "./core/store";
 import { Strings } from "./strings";
-import type { Settings } from "./widget";
+import type { Settings } from "./settings";
 
 export interface JoinHost {
   readonly t: Strings;

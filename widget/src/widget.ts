@@ -15,26 +15,9 @@ import { Conversation, ConversationHost, PAGE } from "./conversation";
 import { JoinHost, showJoin } from "./join";
 import { Strings } from "./strings";
 import { CSS as STYLESHEET } from "./styles";
+import type { Settings } from "./settings";
 
-export interface Settings {
-  base: string;
-  mode: "room" | "company";
-  /** Room mode: the chat; company mode: "" (the visitor's conversation comes with its token). */
-  chatId: string;
-  /** Company mode: the company; room mode: "". */
-  companyId: string;
-  /** Company mode: the site's signed token for a visitor logged in there. */
-  userToken: string | null;
-  title: string | null;
-  accent: string | null;
-  position: "right" | "left";
-  open: boolean;
-  lang: string;
-  dir: "ltr" | "rtl";
-  password: string | null;
-  storageKey: string;
-  strings: Strings;
-}
+export type { Settings };
 
 type Connection = "connecting" | "online" | "reconnecting" | "offline";
 
