@@ -53,6 +53,50 @@ check_functions_alone() {
   done
 }
 
+# Builds every test target and lists its executables in FILE, one
+# "executable<TAB>package directory<TAB>target name" a line. The tests then run these
+# executables directly, not through `cargo test`: a running cargo holds the package-cache
+# lock, and `cargo lambda watch` starts each further instance of a function with `cargo
+# run`, which waits on that lock, so a request needing a new instance hung until the
+# tests ended (a test's 120 s timeout came first). The workspace has no doc tests
+# (rustdoc would compile them through cargo as well); check_no_doc_tests keeps it so.
+build_test_executables() {
+  local file=$1
+  cargo test --workspace --no-run --quiet --message-format=json | python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    message = json.loads(line)
+    if message.get("reason") == "compiler-artifact" and message["profile"]["test"] and message.get("executable"):
+        print(message["executable"], os.path.dirname(message["manifest_path"]), message["target"]["name"], sep="\t")
+' >"$file"
+  [ -s "$file" ] || { echo "cargo listed no test executables" >&2; return 1; }
+}
+
+# Runs the executables listed by build_test_executables, each from its package's
+# directory as cargo does, with the test harness's ARGS; every one runs, and the call
+# fails if any did. With ONLY=name, just that target.
+run_test_executables() {
+  local file=$1; shift
+  local executable dir name failed=()
+  while IFS=$'\t' read -r executable dir name; do
+    [ -z "${ONLY:-}" ] || [ "$name" = "$ONLY" ] || continue
+    (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$executable" --quiet "$@") || failed+=("$name")
+  done <"$file"
+  [ ${#failed[@]} -eq 0 ] || { echo "failed test targets: ${failed[*]}" >&2; return 1; }
+}
+
+# A Rust code block in a doc comment would be a doc test, which only `cargo test` runs.
+check_no_doc_tests() {
+  # Fences alternate open, close; an opening fence with no language, or rust, is a test.
+  local found
+  found=$(find shared functions infra tests bench -name '*.rs' -not -path '*/target/*' -print0 \
+    | xargs -0 awk 'FNR == 1 { open = 0 }
+        /^[[:space:]]*\/\/[\/!][[:space:]]*```/ {
+          if (!open && $0 ~ /```[[:space:]]*(rust)?[[:space:]]*$/) print FILENAME ":" FNR
+          open = !open }')
+  [ -z "$found" ] || { echo "doc tests found (run them, or mark the blocks text): $found" >&2; return 1; }
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

@@ -10,7 +10,9 @@ trap 'exit 130' INT TERM
 
 echo "== build (debug): functions, admin tool, tests"
 build_local_binaries
-cargo test --workspace --no-run --quiet
+TEST_EXECUTABLES="$RUN_DIR/test-executables.tsv"
+build_test_executables "$TEST_EXECUTABLES"
+check_no_doc_tests
 check_functions_alone
 
 MOTO_PORT=$(free_port)
@@ -67,11 +69,11 @@ WIDGET_OUTPUT_DIR="$TARGET_DIR/test-output/widget"
 rm -rf "$WIDGET_OUTPUT_DIR"
 WIDGET_OUTPUT_DIR="$WIDGET_OUTPUT_DIR" node --test --test-reporter=spec widget/test/
 
-echo "== cargo test"
-cargo test --workspace --no-fail-fast --quiet -- --skip secrets_never_reach_the_logs "$@"
+echo "== cargo tests (their executables, built above: see build_test_executables)"
+run_test_executables "$TEST_EXECUTABLES" --skip secrets_never_reach_the_logs "$@"
 
 echo "== logs: no token, code or password the tests used was logged"
-cargo test --quiet -p api-tests --test all_logs
+ONLY=all_logs run_test_executables "$TEST_EXECUTABLES"
 
 echo "== schemathesis: openapi.yaml against the running API"
 infra/local/schemathesis.sh
