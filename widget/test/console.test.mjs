@@ -25,6 +25,7 @@ let agent; // a teammate with sees: all
 let companyId;
 let companyName;
 let secret;
+let vera; // the first visitor
 const problems = [];
 const dialogs = [];
 const desks = {};
@@ -40,7 +41,9 @@ function identityToken(claims) {
 /** A visitor of the company's site, through its front door: its own conversation. */
 async function visitor(name) {
   const claims = { sub: unique("sub"), name, email: unique("visitor"), exp: Math.floor(Date.now() / 1000) + 600 };
-  const entry = await expectApi(201, "POST", `/api/companies/${companyId}/conversations/identify`, { body: { token: identityToken(claims) } });
+  const reply = await api("POST", `/api/companies/${companyId}/conversations/identify`, { body: { token: identityToken(claims) } });
+  assert.ok(reply.status === 200 || reply.status === 201, `identify: ${reply.text}`);
+  const entry = reply.json;
   remember(entry.data.token);
   return { name, email: claims.email, token: entry.data.token, chatId: entry.data.chat_user.chat_id };
 }
@@ -131,7 +134,7 @@ describe("operators' console", { concurrency: false }, () => {
     assert.ok(!agentDesk.page.url().includes(kept.token));
     await agentDesk.page.locator(".rows .empty").waitFor();
 
-    const vera = await visitor("Vera Visitor");
+    vera = await visitor("Vera Visitor");
     await visitorSays(vera, "Hello, my kettle leaks");
     const veraRow = row(agentDesk.page, "Vera Visitor");
     await veraRow.waitFor({ timeout: LIMIT_MS });
@@ -156,7 +159,8 @@ describe("operators' console", { concurrency: false }, () => {
 
     await page.getByRole("button", { name: "Assign to me" }).click();
     await page.locator(".conv .meta", { hasText: "assigned to you" }).waitFor({ timeout: LIMIT_MS });
-    await row(ownerDesk.page, "Vera Visitor").locator(".who", { hasText: exactly("Assigned") }).waitFor({ timeout: LIMIT_MS });
+    await row(ownerDesk.page, "Vera Visitor").locator(".who", { hasText: exactly("Assigned to Agent Ada") }).waitFor({ timeout: LIMIT_MS });
+    assert.equal(await page.getByLabel("Assignee").count(), 0, "an agent assigns only itself");
 
     await page.getByRole("textbox", { name: "Reply" }).fill("We will send you a new one today.");
     await page.getByRole("button", { name: "Send reply" }).click();
@@ -166,12 +170,13 @@ describe("operators' console", { concurrency: false }, () => {
     await page.getByRole("button", { name: "Note", exact: true }).click();
     await page.getByRole("textbox", { name: "Note" }).fill("Refund approved internally");
     await page.getByRole("button", { name: "Add note" }).click();
-    const note = page.locator(".log .msg.internal").filter({ has: bubbles(page, "Refund approved internally") });
+    const note = page.locator(".log .msg.internal").filter({ has: page.locator(".bubble", { hasText: exactly("Refund approved internally") }) });
     await note.waitFor({ timeout: LIMIT_MS });
     await note.locator(".by", { hasText: /^Note by/ }).waitFor();
     // The owner, in the same conversation, sees the note live as a note.
     await row(ownerDesk.page, "Vera Visitor").click();
-    await ownerDesk.page.locator(".log .msg.internal").filter({ has: bubbles(ownerDesk.page, "Refund approved internally") }).waitFor({ timeout: LIMIT_MS });
+    await ownerDesk.page.locator(".log .msg.internal").filter({ has: ownerDesk.page.locator(".bubble", { hasText: exactly("Refund approved internally") }) }).waitFor({ timeout: LIMIT_MS });
+    assert.equal(await ownerDesk.page.getByLabel("Assignee").inputValue(), agent.id, "the owner's picker names the agent");
     assert.ok(!(await visitorReads(vera)).includes("Refund approved internally"), "a note never reaches the visitor");
     const events = await expectApi(200, "GET", `/api/chats/${vera.chatId}/events`, { token: vera.token });
     assert.ok(!JSON.stringify(events).includes("Refund approved internally"), "nor its events");
@@ -208,6 +213,23 @@ describe("operators' console", { concurrency: false }, () => {
     await shot(page, "console-markup-768.png");
     await page.setViewportSize(WIDE);
     await shot(page, "console-markup-1440.png");
+  });
+
+  test("offline and back: what was said meanwhile shows once, nothing lost or repeated", async () => {
+    const { page, context } = desks.Agent;
+    await row(page, "Vera Visitor").click();
+    await bubbles(page, "Thank you!").waitFor({ timeout: LIMIT_MS });
+    await context.setOffline(true);
+    await page.locator("#console[data-status=offline]").waitFor({ timeout: LIMIT_MS });
+    await visitorSays(vera, "Are you still there?");
+    await visitorSays(vera, "Hello again");
+    await context.setOffline(false);
+    await page.locator("#console[data-status=online]").waitFor({ timeout: LIMIT_MS });
+    for (const text of ["Are you still there?", "Hello again", "Thank you!"]) {
+      await bubbles(page, text).waitFor({ timeout: LIMIT_MS });
+      assert.equal(await bubbles(page, text).count(), 1, `"${text}" once`);
+    }
+    await row(page, "Vera Visitor").locator(".preview", { hasText: "Hello again" }).waitFor({ timeout: LIMIT_MS });
   });
 
   test("filters: mine and unassigned", async () => {

@@ -9,6 +9,9 @@ import { InboxRow, StaffMessage, Status, since } from "./types";
 
 export interface ConversationHost {
   userId(): string;
+  memberName(id: string): string | undefined;
+  /** Teammates it may assign to: the whole team for an owner or admin, none for an agent. */
+  assignable(): { id: string; name: string }[];
   /** The chat changed in a way the inbox shows (status, assignee, read). */
   changed(chatId: string): void;
   read(chatId: string): void;
@@ -54,7 +57,7 @@ export class Conversation {
       { class: "compose", onsubmit: (e: Event) => (e.preventDefault(), this.attempt(() => this.submit())) },
       h("label", { for: "compose", class: "sr", id: "compose-label" }),
       this.box,
-      h("div", { class: "line" }, h("div", { role: "group", "aria-label": "Write a", class: "line" }, this.modeReply, this.modeNote), this.hint, this.send),
+      h("div", { class: "line" }, h("div", { role: "group", "aria-label": "Write as", class: "line" }, this.modeReply, this.modeNote), this.hint, this.send),
     );
     this.box.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
@@ -77,6 +80,8 @@ export class Conversation {
     this.messages.clear();
     this.seq = row.last_seq;
     this.readSeq = 0;
+    // A new conversation starts as a reply: a note is chosen each time.
+    this.mode(false);
     clear(this.el);
     clear(this.log);
     this.renderHead();
@@ -180,10 +185,20 @@ export class Conversation {
     clear(this.head);
     const me = this.host.userId();
     const guest = row.guest;
-    const assigned = row.assignee_id ? (row.assignee_id === me ? "assigned to you" : "assigned to a teammate") : "unassigned";
+    const assigned = row.assignee_id ? (row.assignee_id === me ? "assigned to you" : "assigned to " + (this.host.memberName(row.assignee_id) || "a teammate")) : "unassigned";
+    const team = this.host.assignable();
+    const picker = team.length
+      ? h(
+          "select",
+          { "aria-label": "Assignee", onchange: (e: Event) => this.attempt(() => this.assign((e.target as HTMLSelectElement).value || null)) },
+          h("option", { value: "", text: "Unassigned", selected: !row.assignee_id }),
+          ...team.map((m) => h("option", { value: m.id, text: m.id === me ? m.name + " (you)" : m.name, selected: m.id === row.assignee_id })),
+        )
+      : null;
     append(this.head, [
       h("h2", { text: (guest && guest.name) || row.name }),
-      row.assignee_id !== me ? h("button", { type: "button", class: "btn", onclick: () => this.attempt(() => this.assign()) }, "Assign to me") : null,
+      picker,
+      row.assignee_id !== me ? h("button", { type: "button", class: "btn", onclick: () => this.attempt(() => this.assign(me)) }, "Assign to me") : null,
       row.status === "resolved" ? h("button", { type: "button", class: "btn quiet", onclick: () => this.attempt(() => this.setStatus("open")) }, "Reopen") : h("button", { type: "button", class: "btn quiet", onclick: () => this.attempt(() => this.setStatus("resolved")) }, "Resolve"),
       h("p", { class: "meta", text: [guest && guest.email, row.status[0].toUpperCase() + row.status.slice(1), assigned, row.created_at ? "started " + since(row.created_at) + " ago" : ""].filter(Boolean).join(" · ") }),
     ]);
@@ -234,9 +249,9 @@ export class Conversation {
     }
   }
 
-  private async assign(): Promise<void> {
+  private async assign(assignee: string | null): Promise<void> {
     if (!this.row) return;
-    const reply = await this.api.call<{ data: InboxRow }>("POST", "/api/chats/" + this.row.id + "/assign", { assignee_id: this.host.userId() });
+    const reply = await this.api.call<{ data: InboxRow }>("POST", "/api/chats/" + this.row.id + "/assign", { assignee_id: assignee });
     this.row.assignee_id = reply.data.assignee_id;
     this.renderHead();
     this.host.changed(this.row.id);

@@ -13,6 +13,8 @@ export interface InboxHost {
   open(row: InboxRow): void;
   current(): string | null;
   userId(): string;
+  /** A teammate's name by user id, when the team is known. */
+  memberName(id: string): string | undefined;
 }
 
 const STATUSES: Status[] = ["open", "pending", "snoozed", "resolved"];
@@ -130,8 +132,8 @@ export class Inbox {
     for (const row of this.rows) {
       const name = (row.guest && row.guest.name) || row.name;
       const last = row.last_message;
-      const preview = last ? (last.internal ? "Note: " : last.author.type === "staff" ? "You/team: " : "") + last.preview : "No message yet";
-      const assigned = row.assignee_id ? (row.assignee_id === this.host.userId() ? "Assigned to you" : "Assigned") : "Unassigned";
+      const preview = last ? (last.internal ? "Note by " : "") + (last.author.type === "staff" ? last.author.name + ": " : "") + last.preview : "No message yet";
+      const assigned = row.assignee_id ? (row.assignee_id === this.host.userId() ? "Assigned to you" : "Assigned to " + (this.host.memberName(row.assignee_id) || "a teammate")) : "Unassigned";
       const button = h(
         "button",
         { type: "button", class: "row", "aria-current": row.id === current ? "true" : "false", onclick: () => this.host.open(row) },

@@ -72,6 +72,10 @@ async function start(s: Session): Promise<void> {
 function desk(s: Session, user: User, companies: Company[], company: Company): void {
   document.title = company.name + " · Console";
   const state = h("span", { class: "state", role: "status", text: "Connecting…" });
+  // The team, for names (inbox, assignee) and, for an owner or admin, the assignee picker.
+  const team = new Map<string, string>();
+  const role = company.membership ? company.membership.role : "agent";
+  const memberName = (id: string) => (id === user.id ? user.name : team.get(id));
   let conversation: Conversation;
   const inbox = new Inbox(api, company.id, {
     open: (row: InboxRow) => {
@@ -80,9 +84,12 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     },
     current: () => conversation.chatId,
     userId: () => user.id,
+    memberName,
   });
   conversation = new Conversation(api, {
     userId: () => user.id,
+    memberName,
+    assignable: () => (role === "agent" ? [] : Array.from(team, ([id, name]) => ({ id, name }))),
     changed: () => inbox.changed(),
     read: (chat) => inbox.read(chat),
   });
@@ -140,6 +147,13 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
   window.addEventListener("offline", () => live.offline());
   live.start();
   inbox.refresh();
+  api.call<{ data: { user_id: string | null; name: string | null; email: string; status: string }[] }>("GET", "/api/companies/" + company.id + "/members").then(
+    (members) => {
+      for (const m of members.data) if (m.user_id && m.status === "active") team.set(m.user_id, m.name || m.email);
+      inbox.render();
+    },
+    () => undefined,
+  );
 }
 
 adopt();

@@ -39,6 +39,7 @@ button{cursor:pointer}
 .row[aria-current=true]{background:#eff6ff;box-shadow:inset 3px 0 0 #1d4ed8}
 .row .line{display:flex;gap:8px;align-items:baseline}
 .row .name{font-weight:700;flex:1;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.row .email,.row .preview,.row .who{display:block}
 .row .email{color:#4b5563;font-size:.85rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .row .preview{color:#374151;font-size:.9rem;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .row .waiting{color:#92400e;font-size:.8rem;white-space:nowrap}
@@ -61,6 +62,8 @@ button{cursor:pointer}
 .more{align-self:center}
 .compose{display:flex;flex-direction:column;gap:6px;padding:10px 16px;background:#fff;border-top:1px solid #e5e7eb}
 .compose.internal{background:#fffbeb}
+.compose .btn.quiet[aria-pressed=true]{background:#1d4ed8;color:#fff}
+.compose.internal .btn.quiet[aria-pressed=true]{background:#92400e;border-color:#92400e;color:#fff}
 .compose textarea{width:100%;min-height:64px;resize:vertical;border:1px solid #6b7280;border-radius:6px;padding:8px}
 .compose .line{display:flex;gap:8px;align-items:center}
 .compose .hint{flex:1;font-size:.85rem;color:#4b5563}
