@@ -142,6 +142,7 @@ describe("operators' console", { concurrency: false }, () => {
     await veraRow.locator(".email", { hasText: exactly(vera.email) }).waitFor();
     await veraRow.locator(".unread").waitFor();
     await veraRow.locator(".waiting").waitFor();
+    await until("the tab title to count the unread message", async () => (await agentDesk.page.title()) === `(1) ${companyName} · Console`);
     await row(ownerDesk.page, "Vera Visitor").locator(".who", { hasText: exactly("Unassigned") }).waitFor({ timeout: LIMIT_MS });
     await scan(agentDesk.page, "console-inbox");
     await shot(agentDesk.page, "console-inbox-1440.png");
@@ -151,6 +152,7 @@ describe("operators' console", { concurrency: false }, () => {
     await bubbles(page, "Hello, my kettle leaks").waitFor({ timeout: LIMIT_MS });
     // Reading it moves the agent's marker: the badge goes, and the API agrees.
     await until("the unread badge to clear", async () => (await veraRow.locator(".unread").count()) === 0);
+    await until("the tab title to drop its count", async () => (await page.title()) === `${companyName} · Console`);
     await until("the agent's marker to move", async () => {
       const inbox = await expectApi(200, "GET", `/api/inbox?company_id=${companyId}`, { token: agent.token });
       const r = inbox.data.find((x) => x.id === vera.chatId);

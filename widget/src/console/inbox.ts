@@ -34,6 +34,7 @@ export class Inbox {
   constructor(
     private readonly api: Api,
     private readonly companyId: string,
+    private readonly companyName: string,
     private readonly host: InboxHost,
   ) {
     const tab = (value: Assignee, label: string) => {
@@ -122,6 +123,9 @@ export class Inbox {
   }
 
   render(): void {
+    // The tab's title counts what the operator has not read in this view.
+    const unread = this.rows.reduce((n, r) => n + r.unread_count, 0);
+    document.title = (unread ? "(" + unread + ") " : "") + this.companyName + " · Console";
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.chatId : undefined;
     clear(this.list);
     if (!this.rows.length) {

@@ -77,7 +77,7 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
   const role = company.membership ? company.membership.role : "agent";
   const memberName = (id: string) => (id === user.id ? user.name : team.get(id));
   let conversation: Conversation;
-  const inbox = new Inbox(api, company.id, {
+  const inbox = new Inbox(api, company.id, company.name, {
     open: (row: InboxRow) => {
       conversation.attempt(() => conversation.open(row).then(() => inbox.render()));
       inbox.render();
