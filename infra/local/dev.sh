@@ -108,6 +108,12 @@ cat <<MSG
   Webhooks:                   local receivers may be http://127.0.0.1:<port>; retries come within a minute
                               watch deliveries: grep -E 'deliver|dispatch' $DEV_DIR/bridge.log,
                               or GET /api/companies/<id>/webhooks/<id>/deliveries
+  Operators' console (the Demo Company's inbox, live; open it in two windows to be both):
+    $API/console
+      owner: $DEMO_EMAIL / $DEMO_PASSWORD
+      agent: $DEMO_AGENT_EMAIL / $DEMO_AGENT_PASSWORD
+    a visitor writes in through the widget in company mode: $API/widget/company-demo/$DEMO_COMPANY
+
   Support desk (Demo Company: owner $DEMO_EMAIL, agent $DEMO_AGENT_EMAIL / $DEMO_AGENT_PASSWORD):
     a visitor opens its own conversation:
       curl -s -X POST -H 'Content-Type: application/json' -d '{"email":"visitor@example.com","name":"Vera"}' \\

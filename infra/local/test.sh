@@ -62,8 +62,9 @@ echo "== README walkthrough"
 infra/local/walkthrough.sh
 echo "== asyncapi.yaml (the WebSocket protocol), by the AsyncAPI parser"
 node infra/local/asyncapi_check.mjs
-echo "== chat widget: the committed bundle is the build of widget/src, its types, and the browser scenarios (Chromium)"
+echo "== chat widget and operators' console: the committed bundles are the builds of widget/src, their types, and the browser scenarios (Chromium)"
 node widget/build.mjs --check
+node widget/build-console.mjs --check
 node_modules/.bin/tsc -p widget/tsconfig.json
 WIDGET_OUTPUT_DIR="$TARGET_DIR/test-output/widget"
 rm -rf "$WIDGET_OUTPUT_DIR"
@@ -85,4 +86,4 @@ echo "template.yaml: cfn-lint and sam validate --lint clean"
 
 echo "== template: checkov (each finding fixed, or suppressed in template.yaml with its reason)"
 infra/local/checkov.sh
-echo "widget screenshots and axe reports: $WIDGET_OUTPUT_DIR"
+echo "widget and console screenshots and axe reports: $WIDGET_OUTPUT_DIR"

@@ -426,14 +426,17 @@ fn every_route_has_an_event_fixture() {
 }
 
 /// The widget's fixtures through its handler (no AWS behind it): the script as a browser
-/// asks for it (gzip), its revalidation (304), and the demo pages of a chat and a company.
+/// asks for it (gzip), its revalidation (304), the demo pages of a chat and a company, and
+/// the operators' console (its page and its versioned script).
 #[tokio::test]
 async fn the_widget_fixtures_replay_through_its_handler() {
     let version = widget::version().to_owned();
+    let console_version = widget::console_version().to_owned();
     let chat = domain::ids::ChatId::new().to_string();
     let company = domain::ids::CompanyId::new().to_string();
     let vars = [
         ("WIDGET_VERSION", version.as_str()),
+        ("CONSOLE_VERSION", console_version.as_str()),
         ("CHAT_ID", chat.as_str()),
         ("COMPANY_ID", company.as_str()),
     ];
@@ -462,6 +465,14 @@ async fn the_widget_fixtures_replay_through_its_handler() {
     let html = std::str::from_utf8(page.body().as_ref()).unwrap();
     assert!(html.contains(&format!("data-company-id=\"{company}\"")));
     assert!(html.contains("-visitor-2\""));
+    let console = replay("widget/console.json").await;
+    assert_eq!(console.status(), 200);
+    let html = std::str::from_utf8(console.body().as_ref()).unwrap();
+    assert!(html.contains(&format!("/console.js?v={console_version}")));
+    let script = replay("widget/console-script.json").await;
+    assert_eq!(script.status(), 200);
+    assert_eq!(script.headers()["cache-control"], widget::IMMUTABLE);
+    assert_eq!(script.body().as_ref(), widget::CONSOLE_SCRIPT_GZIP);
 }
 
 /// `events/<file>` with its `{{PLACEHOLDERS}}` filled in from `vars`.

@@ -126,3 +126,30 @@ export async function scan(page, what) {
 export async function shot(page, file) {
   await page.screenshot({ path: joinPath(OUT, file), animations: "disabled" });
 }
+
+/** The invitation code in the newest invitation email moto's SES holds for `email`. */
+export async function invitationCodeFor(email) {
+  const code = await until(`an invitation emailed to ${email}`, async () => {
+    const data = await (await fetch(`${need("MOTO_URL")}/local-api/ses-messages`)).json();
+    const mails = (data.Message || []).filter((m) => ((m.destinations || {}).ToAddresses || []).includes(email));
+    for (const mail of mails.reverse()) {
+      const match = `${mail.subject} ${mail.body}`.match(/Your invitation code: (?:<code>)?([A-Za-z0-9_-]+)/);
+      if (match) return match[1];
+    }
+    return null;
+  });
+  remember(code);
+  return code;
+}
+
+/** A new member of `companyId`, invited by `ownerToken` and accepted: {id, email, password, token}. */
+export async function teammate(ownerToken, companyId, { role = "agent", sees = "all", name = "Teammate" } = {}) {
+  const email = unique(name.toLowerCase().replace(/\W+/g, "-"));
+  await expectApi(201, "POST", `/api/companies/${companyId}/members`, { token: ownerToken, body: { email, role, sees } });
+  const code = await invitationCodeFor(email);
+  const password = `orbit lantern ${Math.random().toString(36).slice(2)}`;
+  remember(password);
+  const accepted = await expectApi(201, "POST", "/api/invitations/accept", { body: { email, code, name, password } });
+  remember(accepted.data.token);
+  return { id: accepted.data.user.id, email, password, token: accepted.data.token };
+}

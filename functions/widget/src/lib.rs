@@ -11,6 +11,10 @@
 //!   inline script, no `eval`), so the page also shows the bundle runs under one.
 //! - `GET /widget/company-demo/{company_id}`: the same in company mode (`data-company-id`):
 //!   each visitor (`?visitor=1..9`, each with its own sign-in) gets its own conversation.
+//! - `GET /console`: the operators' console, one static page under a strict CSP (no inline
+//!   script or style, no `eval`), and `GET /console.js`, its bundle built from
+//!   `widget/src/console` on the widget's shared core (`widget/build-console.mjs`), served
+//!   like `/widget.js` (ETag per encoding, `?v=` immutable).
 //!
 //! No configuration and no AWS client: the answers are static.
 
@@ -34,6 +38,11 @@ pub const SCRIPT: &str = include_str!("../../../widget/dist/widget.js");
 /// The same bytes, gzipped (make test checks it unzips to [`SCRIPT`]).
 pub const SCRIPT_GZIP: &[u8] = include_bytes!("../../../widget/dist/widget.js.gz");
 
+/// The console's bundle, as `widget/build-console.mjs` writes it (make test checks it).
+pub const CONSOLE_SCRIPT: &str = include_str!("../../../widget/dist/console.js");
+/// The same bytes, gzipped.
+pub const CONSOLE_SCRIPT_GZIP: &[u8] = include_bytes!("../../../widget/dist/console.js.gz");
+
 /// The versioned URL is cached this long (a year), as immutable.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The bare URL: five minutes, then revalidated with the ETag.
@@ -44,26 +53,41 @@ struct Bundle {
     version: String,
     etag: HeaderValue,
     etag_gzip: HeaderValue,
+    text: &'static str,
+    gzip: &'static [u8],
 }
 
-static BUNDLE: LazyLock<Bundle> = LazyLock::new(|| {
-    let digest = Sha256::digest(SCRIPT.as_bytes());
-    let version: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    // Hex digits and quotes only: always a valid header value.
-    let etag = HeaderValue::from_str(&format!("\"{version}\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"widget\""));
-    let etag_gzip = HeaderValue::from_str(&format!("\"{version}-gzip\""))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"widget-gzip\""));
-    Bundle {
-        version,
-        etag,
-        etag_gzip,
+impl Bundle {
+    fn of(text: &'static str, gzip: &'static [u8]) -> Self {
+        let digest = Sha256::digest(text.as_bytes());
+        let version: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        // Hex digits and quotes only: always a valid header value.
+        let etag = HeaderValue::from_str(&format!("\"{version}\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"bundle\""));
+        let etag_gzip = HeaderValue::from_str(&format!("\"{version}-gzip\""))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"bundle-gzip\""));
+        Bundle {
+            version,
+            etag,
+            etag_gzip,
+            text,
+            gzip,
+        }
     }
-});
+}
+
+static BUNDLE: LazyLock<Bundle> = LazyLock::new(|| Bundle::of(SCRIPT, SCRIPT_GZIP));
+static CONSOLE_BUNDLE: LazyLock<Bundle> =
+    LazyLock::new(|| Bundle::of(CONSOLE_SCRIPT, CONSOLE_SCRIPT_GZIP));
 
 /// The bundle's version: `/widget.js?v=<this>` is the immutable URL.
 pub fn version() -> &'static str {
     &BUNDLE.version
+}
+
+/// The console bundle's version: `/console.js?v=<this>` is the immutable URL.
+pub fn console_version() -> &'static str {
+    &CONSOLE_BUNDLE.version
 }
 
 /// What the request's headers say about the answer it can take.
@@ -125,7 +149,9 @@ fn dispatch(
     negotiation: &Negotiation,
 ) -> Result<Response<Body>, ApiError> {
     match endpoint {
-        Endpoint::Script => Ok(script(req.query("v"), negotiation)),
+        Endpoint::Script => Ok(script(&BUNDLE, req.query("v"), negotiation)),
+        Endpoint::ConsoleScript => Ok(script(&CONSOLE_BUNDLE, req.query("v"), negotiation)),
+        Endpoint::Console => Ok(console_page()),
         Endpoint::Demo(chat) => Ok(demo(chat, one_to_nine(req.query("guest"), "guest")?)),
         Endpoint::CompanyDemo(company) => Ok(company_demo(
             company,
@@ -151,8 +177,11 @@ fn one_to_nine(raw: Option<&str>, field: &'static str) -> Result<u8, ApiError> {
     }
 }
 
-fn script(requested_version: Option<&str>, negotiation: &Negotiation) -> Response<Body> {
-    let bundle = &*BUNDLE;
+fn script(
+    bundle: &Bundle,
+    requested_version: Option<&str>,
+    negotiation: &Negotiation,
+) -> Response<Body> {
     // Only the current version is immutable: an old `?v=` gets today's bundle, briefly.
     let cache = if requested_version == Some(bundle.version.as_str()) {
         IMMUTABLE
@@ -171,8 +200,8 @@ fn script(requested_version: Option<&str>, negotiation: &Negotiation) -> Respons
         .is_some_and(|inm| matches(inm, etag));
     let (status, body) = match (not_modified, gzip) {
         (true, _) => (StatusCode::NOT_MODIFIED, Body::Empty),
-        (false, true) => (StatusCode::OK, Body::Binary(SCRIPT_GZIP.to_vec())),
-        (false, false) => (StatusCode::OK, Body::Text(SCRIPT.to_owned())),
+        (false, true) => (StatusCode::OK, Body::Binary(bundle.gzip.to_vec())),
+        (false, false) => (StatusCode::OK, Body::Text(bundle.text.to_owned())),
     };
     let mut response = Response::new(body);
     *response.status_mut() = status;
@@ -272,12 +301,39 @@ fn company_demo(company: CompanyId, visitor: u8) -> Response<Body> {
     page(html)
 }
 
+/// The console's page: an empty shell for its script. The script adopts its stylesheet
+/// (constructed, so no `style-src` is needed) and builds everything with DOM calls.
+fn console_page() -> Response<Body> {
+    let version = console_version();
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Console</title>
+<link rel="icon" href="data:,">
+</head>
+<body>
+<div id="console"><noscript>The console needs JavaScript.</noscript></div>
+<script src="/console.js?v={version}" defer></script>
+</body>
+</html>
+"#
+    );
+    page_with(html, "style-src 'none'".to_owned())
+}
+
 /// A demo page's answer: the HTML under a strict Content-Security-Policy.
 fn page(html: String) -> Response<Body> {
+    page_with(html, format!("style-src 'sha256-{}'", *DEMO_STYLE_HASH))
+}
+
+fn page_with(html: String, style_src: String) -> Response<Body> {
     let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'sha256-{}'; connect-src 'self' ws: wss:; \
-         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        *DEMO_STYLE_HASH
+        "default-src 'none'; script-src 'self'; {style_src}; connect-src 'self' ws: wss:; \
+         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
     let mut response = Response::new(Body::Text(html));
     let headers = response.headers_mut();
@@ -457,6 +513,33 @@ mod tests {
         assert_eq!(bad.status(), 422);
         let bad_id = handle(get("/widget/company-demo/%3Cb%3E", &[])).await;
         assert_eq!(bad_id.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn the_console_page_loads_its_versioned_script_under_a_strict_csp() {
+        let page = handle(get("/console", &[])).await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+        let csp = header(&page, "content-security-policy");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        assert!(csp.contains("style-src 'none';"), "{csp}");
+        assert!(!csp.contains("unsafe"), "{csp}");
+        let html = std::str::from_utf8(page.body().as_ref()).unwrap();
+        assert!(html.contains(&format!(
+            "<script src=\"/console.js?v={}\" defer>",
+            console_version()
+        )));
+        let script = handle(get(&format!("/console.js?v={}", console_version()), &[])).await;
+        assert_eq!(script.status(), 200);
+        assert_eq!(header(&script, "cache-control"), IMMUTABLE);
+        assert_eq!(script.body().as_ref(), CONSOLE_SCRIPT.as_bytes());
+        let etag = header(&script, "etag").to_owned();
+        assert_eq!(etag, format!("\"{}\"", console_version()));
+        assert_ne!(console_version(), version());
+        let again = handle(get("/console.js", &[("if-none-match", &etag)])).await;
+        assert_eq!(again.status(), 304);
+        let gz = handle(get("/console.js", &[("accept-encoding", "gzip")])).await;
+        assert_eq!(gz.body().as_ref(), CONSOLE_SCRIPT_GZIP);
     }
 
     #[tokio::test]

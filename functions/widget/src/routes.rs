@@ -1,5 +1,5 @@
-//! The routes of `widget`: the embeddable chat widget's script and a page that embeds it
-//! (no AWS calls).
+//! The routes of `widget`: the embeddable chat widget's script and a page that embeds it,
+//! and the operators' console (its page and script), all static (no AWS calls).
 
 use domain::ids::{ChatId, CompanyId};
 use edge::router::Method::Get;
@@ -10,6 +10,8 @@ pub enum Endpoint {
     Script,
     Demo(ChatId),
     CompanyDemo(CompanyId),
+    Console,
+    ConsoleScript,
 }
 
 pub static ROUTES: Routes<Endpoint> = Routes::new(&[
@@ -26,5 +28,14 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
     Route {
         path: "/widget/company-demo/{company_id}",
         operations: &[op(Get, |p| Ok(Endpoint::CompanyDemo(p.id("company_id")?)))],
+    },
+    // The operators' console: one static page and its script, on the shared browser core.
+    Route {
+        path: "/console",
+        operations: &[op(Get, |_| Ok(Endpoint::Console))],
+    },
+    Route {
+        path: "/console.js",
+        operations: &[op(Get, |_| Ok(Endpoint::ConsoleScript))],
     },
 ]);

@@ -31,8 +31,12 @@ type ReadOps = NonNullable<{ [P in keyof paths]: paths[P]["get"] | paths[P]["del
 const readsTakeNoBody: [NonNullable<ReadOps["requestBody"]>] extends [never] ? true : false = true;
 
 // Every operation that calls AWS documents the 503 (AWS unavailable) with its JSON message:
-// all but the chat widget's script and demo pages, which answer from memory.
-type AwsOps = Exclude<keyof operations, "getWidgetScript" | "getWidgetDemo" | "getWidgetCompanyDemo">;
+// all but the static pages and scripts (the widget's and the console's), which answer
+// from memory.
+type AwsOps = Exclude<
+  keyof operations,
+  "getWidgetScript" | "getWidgetDemo" | "getWidgetCompanyDemo" | "getConsole" | "getConsoleScript"
+>;
 const every503: [operations[AwsOps]] extends [{ responses: { 503: { content: { "application/json": Schemas["Error"] } } } }]
   ? true
   : false = true;
