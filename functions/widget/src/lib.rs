@@ -246,29 +246,17 @@ static DEMO_STYLE_HASH: LazyLock<String> =
 fn demo(chat: ChatId, guest: u8) -> Response<Body> {
     let version = version();
     let other = if guest == 1 { 2 } else { 1 };
-    let html = format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Chat widget demo</title>
-<link rel="icon" href="data:,">
-<style>{DEMO_STYLE}</style>
-</head>
-<body>
-<main>
-<h1>Chat widget demo</h1>
-<p>This page stands in for a company's website. The chat in the corner is the widget, embedded with one tag:</p>
+    demo_page(
+        "Chat widget demo",
+        &format!(
+            r#"<p>This page stands in for a company's website. The chat in the corner is the widget, embedded with one tag:</p>
 <pre><code>&lt;script src="/widget.js" data-chat-id="{chat}" async&gt;&lt;/script&gt;</code></pre>
-<p>You are guest {guest} of this browser. To talk with yourself, open <a href="/widget/demo/{chat}?guest={other}">this page as guest {other}</a> in another window: each guest number keeps its own sign-in here.</p>
-</main>
-<script src="/widget.js?v={version}" data-chat-id="{chat}" data-storage-key="demo-{chat}-guest-{guest}" data-open="true" async></script>
-</body>
-</html>
-"#
-    );
-    page(html)
+<p>You are guest {guest} of this browser. To talk with yourself, open <a href="/widget/demo/{chat}?guest={other}">this page as guest {other}</a> in another window: each guest number keeps its own sign-in here.</p>"#
+        ),
+        &format!(
+            r#"<script src="/widget.js?v={version}" data-chat-id="{chat}" data-storage-key="demo-{chat}-guest-{guest}" data-open="true" async></script>"#
+        ),
+    )
 }
 
 /// The company-mode page, for a typed [`CompanyId`] and a visitor number in 1..=9: nothing
@@ -276,29 +264,42 @@ fn demo(chat: ChatId, guest: u8) -> Response<Body> {
 fn company_demo(company: CompanyId, visitor: u8) -> Response<Body> {
     let version = version();
     let other = if visitor == 1 { 2 } else { 1 };
-    let html = format!(
+    demo_page(
+        "Chat widget demo: company mode",
+        &format!(
+            r#"<p>This page stands in for a company's website. The chat in the corner is the widget in company mode, embedded with one tag:</p>
+<pre><code>&lt;script src="/widget.js" data-company-id="{company}" async&gt;&lt;/script&gt;</code></pre>
+<p>Each visitor gets a conversation of its own with the company's team, and sees no other visitor. You are visitor {visitor} of this browser; open <a href="/widget/company-demo/{company}?visitor={other}">this page as visitor {other}</a> in another window to be a second visitor, and answer both from the API as a member of the company (<code>make dev</code> prints how).</p>"#
+        ),
+        &format!(
+            r#"<script src="/widget.js?v={version}" data-company-id="{company}" data-storage-key="demo-company-{company}-visitor-{visitor}" data-open="true" async></script>"#
+        ),
+    )
+}
+
+/// A demo page: a heading of `title`, the `main` text and the widget's `script` tag, in
+/// the demo stylesheet. Every argument is built by this module from typed values.
+fn demo_page(title: &str, main: &str, script: &str) -> Response<Body> {
+    page(format!(
         r#"<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Chat widget demo: company mode</title>
+<title>{title}</title>
 <link rel="icon" href="data:,">
 <style>{DEMO_STYLE}</style>
 </head>
 <body>
 <main>
-<h1>Chat widget demo: company mode</h1>
-<p>This page stands in for a company's website. The chat in the corner is the widget in company mode, embedded with one tag:</p>
-<pre><code>&lt;script src="/widget.js" data-company-id="{company}" async&gt;&lt;/script&gt;</code></pre>
-<p>Each visitor gets a conversation of its own with the company's team, and sees no other visitor. You are visitor {visitor} of this browser; open <a href="/widget/company-demo/{company}?visitor={other}">this page as visitor {other}</a> in another window to be a second visitor, and answer both from the API as a member of the company (<code>make dev</code> prints how).</p>
+<h1>{title}</h1>
+{main}
 </main>
-<script src="/widget.js?v={version}" data-company-id="{company}" data-storage-key="demo-company-{company}-visitor-{visitor}" data-open="true" async></script>
+{script}
 </body>
 </html>
 "#
-    );
-    page(html)
+    ))
 }
 
 /// The console's page: an empty shell for its script. The script adopts its stylesheet
