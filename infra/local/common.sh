@@ -64,10 +64,19 @@ build_test_executables() {
   local file=$1
   cargo test --workspace --no-run --quiet --message-format=json | python3 -c '
 import json, os, sys
+# In the order of `cargo test` (by package, then lib, bins, tests, by name): the stream
+# events of each target reach the bridge behind those of the one before, so the order is
+# part of what the suite has been shown to pass with.
+kinds = {"lib": 0, "bin": 1, "test": 2}
+found = []
 for line in sys.stdin:
     message = json.loads(line)
     if message.get("reason") == "compiler-artifact" and message["profile"]["test"] and message.get("executable"):
-        print(message["executable"], os.path.dirname(message["manifest_path"]), message["target"]["name"], sep="\t")
+        target = message["target"]
+        found.append((message["package_id"], kinds.get(target["kind"][0], 3), target["name"],
+                      message["executable"], os.path.dirname(message["manifest_path"])))
+for package, kind, name, executable, directory in sorted(found):
+    print(executable, directory, name, sep="\t")
 ' >"$file"
   [ -s "$file" ] || { echo "cargo listed no test executables" >&2; return 1; }
 }
@@ -80,7 +89,9 @@ run_test_executables() {
   local executable dir name failed=()
   while IFS=$'\t' read -r executable dir name; do
     [ -z "${ONLY:-}" ] || [ "$name" = "$ONLY" ] || continue
+    local began=$SECONDS
     (cd "$dir" && CARGO_MANIFEST_DIR="$dir" "$executable" --quiet "$@") || failed+=("$name")
+    echo "-- $name: $((SECONDS - began)) s"
   done <"$file"
   [ ${#failed[@]} -eq 0 ] || { echo "failed test targets: ${failed[*]}" >&2; return 1; }
 }

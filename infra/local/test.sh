@@ -7,8 +7,10 @@ source "$(dirname "$0")/common.sh"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chat-api-test.XXXXXX")
 trap 'stop_all; [ "${KEEP_TEST_LOGS:-}" ] || rm -rf "$RUN_DIR"' EXIT
 trap 'exit 130' INT TERM
+# Each step's heading says when it began, so a slow run shows where its minutes went.
+step() { echo "== [$(date -u +%H:%M:%S), +$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
-echo "== build (debug): functions, admin tool, tests"
+step "build (debug): functions, admin tool, tests"
 build_local_binaries
 TEST_EXECUTABLES="$RUN_DIR/test-executables.tsv"
 build_test_executables "$TEST_EXECUTABLES"
@@ -26,12 +28,12 @@ SENDER="chat@example.com"
 # seconds (the functions re-read the keys every quarter of it, see shared/services/src/keyring.rs).
 KEY_ROTATION_WINDOW_SECS=20
 
-echo "== the dev bridge's own test (WebSocket API, management API, stream trigger)"
+step "the dev bridge's own test (WebSocket API, management API, stream trigger)"
 PYTHONPATH=infra/local python -m bridge.selftest
-echo "== make dev: refuses busy ports, and stopping it stops everything it started"
+step "make dev: refuses busy ports, and stopping it stops everything it started"
 infra/local/dev_stop_test.sh
 
-echo "== local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
+step "local stack: moto on $MOTO_PORT, API on $API_PORT, WebSocket on $WS_PORT"
 start_moto "$MOTO_PORT" "$RUN_DIR/moto.log"
 bootstrap "$ENDPOINT" "$TABLE" "$SENDER"
 write_env_file "$RUN_DIR/api.env" "$ENDPOINT" "$TABLE" "$SENDER" "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT"
@@ -56,13 +58,13 @@ export DEMO_EMAIL DEMO_PASSWORD
 
 # Before the cargo tests: these read emails from moto, which slows down as the
 # tests fill the table with thousands of items.
-echo "== clients generated from openapi.yaml (Python, TypeScript)"
+step "clients generated from openapi.yaml (Python, TypeScript)"
 infra/local/clients.sh
-echo "== README walkthrough"
+step "README walkthrough"
 infra/local/walkthrough.sh
-echo "== asyncapi.yaml (the WebSocket protocol), by the AsyncAPI parser"
+step "asyncapi.yaml (the WebSocket protocol), by the AsyncAPI parser"
 node infra/local/asyncapi_check.mjs
-echo "== chat widget and operators' console: the committed bundles are the builds of widget/src, their types, and the browser scenarios (Chromium)"
+step "chat widget and operators' console: the committed bundles are the builds of widget/src, their types, and the browser scenarios (Chromium)"
 node widget/build.mjs --check
 node widget/build-console.mjs --check
 node_modules/.bin/tsc -p widget/tsconfig.json
@@ -70,20 +72,21 @@ WIDGET_OUTPUT_DIR="$TARGET_DIR/test-output/widget"
 rm -rf "$WIDGET_OUTPUT_DIR"
 WIDGET_OUTPUT_DIR="$WIDGET_OUTPUT_DIR" node --test --test-reporter=spec widget/test/
 
-echo "== cargo tests (their executables, built above: see build_test_executables)"
+step "cargo tests (their executables, built above: see build_test_executables)"
 run_test_executables "$TEST_EXECUTABLES" --skip secrets_never_reach_the_logs "$@"
 
-echo "== logs: no token, code or password the tests used was logged"
+step "logs: no token, code or password the tests used was logged"
 ONLY=all_logs run_test_executables "$TEST_EXECUTABLES"
 
-echo "== schemathesis: openapi.yaml against the running API"
+step "schemathesis: openapi.yaml against the running API"
 infra/local/schemathesis.sh
 
-echo "== template: cfn-lint and sam validate --lint"
+step "template: cfn-lint and sam validate --lint"
 cfn-lint template.yaml
 sam validate --lint --template template.yaml >/dev/null
 echo "template.yaml: cfn-lint and sam validate --lint clean"
 
-echo "== template: checkov (each finding fixed, or suppressed in template.yaml with its reason)"
+step "template: checkov (each finding fixed, or suppressed in template.yaml with its reason)"
 infra/local/checkov.sh
+step "done"
 echo "widget and console screenshots and axe reports: $WIDGET_OUTPUT_DIR"
