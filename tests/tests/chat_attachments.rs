@@ -382,6 +382,23 @@ async fn a_served_jpeg_has_no_exif_left() {
 }
 
 #[tokio::test]
+async fn a_decompression_bomb_is_refused_at_the_check() {
+    let r = room("attach-bomb").await;
+    // 30 million pixels of one grey: a few kilobytes that would decode to 120 MB of RGBA.
+    let mut bomb = Vec::new();
+    image::DynamicImage::new_luma8(6000, 5000)
+        .write_with_encoder(image::codecs::png::PngEncoder::new(&mut bomb))
+        .unwrap();
+    assert!(bomb.len() < 1024 * 1024);
+    let id = uploaded(&r.ann.token, &r.chat, "grey.png", "image/png", &bomb).await;
+    let refused = post_with(&r.ann.token, &r.chat, json!({ "attachment_ids": [id] }))
+        .await
+        .expect(422);
+    assert!(refused.field_errors("attachment_ids")[0].contains("pixels"));
+    assert!(objects(&format!("files/{}/", r.chat)).await.is_empty());
+}
+
+#[tokio::test]
 async fn deleting_the_message_and_erasing_its_uploader_remove_the_objects() {
     let r = room("attach-gone").await;
     let first = uploaded(&r.ann.token, &r.chat, "one.pdf", "application/pdf", PDF).await;

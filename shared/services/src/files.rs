@@ -630,6 +630,35 @@ mod tests {
         out
     }
 
+    /// A JPEG whose EXIF says "rotate 90° clockwise to show" (orientation 6).
+    fn jpeg_turned(width: u32, height: u32) -> Vec<u8> {
+        let mut plain = Vec::new();
+        image::DynamicImage::new_rgb8(width, height)
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut plain))
+            .unwrap();
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend_from_slice(&[1, 0]); // one entry
+        tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]); // Orientation 6
+        tiff.extend_from_slice(&[0, 0, 0, 0]);
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend_from_slice(&tiff);
+        let len = u16::try_from(app1.len() + 2).unwrap();
+        let mut out = plain[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    #[test]
+    fn a_cleaned_image_is_upright_and_says_nothing_of_its_turn() {
+        let clean = clean_image(ContentType::Jpeg, &jpeg_turned(64, 48)).unwrap();
+        let decoded = image::load_from_memory(&clean).unwrap();
+        assert_eq!((decoded.width(), decoded.height()), (48, 64), "turned");
+        assert!(!contains(&clean, b"Exif"));
+    }
+
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
     }
