@@ -194,6 +194,10 @@ start_moto() {
   wait_for_url "http://127.0.0.1:$1/moto-api/" "moto"
 }
 
+# files_bucket TABLE: the local stack's attachments bucket (in AWS: the template's
+# FilesBucket, passed to the functions as FILES_BUCKET).
+files_bucket() { echo "$1-files"; }
+
 # keys_secret_id TABLE: the name of the local stack's keys secret (in AWS: the
 # KeysSecretArn output).
 keys_secret_id() { echo "$1-keys"; }
@@ -211,9 +215,9 @@ client.create_secret(Name=sys.argv[2], SecretString=json.dumps({"previous": None
 PY
 }
 
-# bootstrap ENDPOINT TABLE SENDER: the table, the keys secret, the mail sender identity
-# and the queues (in AWS the template makes the secret and the queues; locally nothing
-# else would).
+# bootstrap ENDPOINT TABLE SENDER: the table, the keys secret, the mail sender identity,
+# the queues and the attachments bucket (in AWS the template makes the secret, the
+# queues and the bucket; locally nothing else would).
 bootstrap() {
   AWS_ENDPOINT_URL="$1" TABLE_NAME="$2" "$ADMIN" table create >/dev/null
   create_keys_secret "$1" "$(keys_secret_id "$2")"
@@ -223,6 +227,10 @@ import sys, boto3
 sqs = boto3.client("sqs", endpoint_url=sys.argv[1])
 for name in sys.argv[2:]:
     sqs.create_queue(QueueName=name)
+PY
+  "$VENV_BIN/python" - "$1" "$(files_bucket "$2")" <<'PY'
+import sys, boto3
+boto3.client("s3", endpoint_url=sys.argv[1]).create_bucket(Bucket=sys.argv[2])
 PY
 }
 
@@ -257,6 +265,7 @@ AWS_SECRET_ACCESS_KEY=local
 AWS_REGION=us-east-1
 TABLE_NAME=$3
 KEYS_SECRET_ID=$(keys_secret_id "$3")
+FILES_BUCKET=$(files_bucket "$3")
 MAIL_FROM=$4
 RUST_LOG=info
 # moto applies requests one at a time: give its queue the time DynamoDB would not need
@@ -283,13 +292,13 @@ start_api() {
 # infra/local/bridge, one module per AWS part), invoking the real binaries through cargo
 # lambda watch. The stream filters are the template's: fanout gets new events and removed
 # connections, a chat's and a team's (a removed connection is closed), dispatch new events, lifecycle removed
-# chat items and changed companies; each queue goes to its function.
+# chat items, attachment items and changed companies; each queue goes to its function.
 start_bridge() {
   start_bg "$6" env PYTHONPATH="$PWD/infra/local" "$VENV_BIN/python" -m bridge --ws-port "$1" --management-port "$2" \
     --invoke-url "http://127.0.0.1:$3" --dynamodb-endpoint "$4" --table "$5" \
     --realtime-function realtime --routes ping,typing \
     --stream-consumer 'fanout=INSERT:EVT#,REMOVE:CONN#,REMOVE:TEAMSOCKET#' --stream-consumer 'dispatch=INSERT:EVT#' \
-    --stream-consumer 'lifecycle=REMOVE:CHAT,REMOVE:COMPANY,MODIFY:COMPANY' \
+    --stream-consumer 'lifecycle=REMOVE:CHAT,REMOVE:COMPANY,REMOVE:ATT#,MODIFY:COMPANY' \
     --queue "$DELIVERY_QUEUE=deliver" --queue "$NOTIFY_QUEUE=notify" --poll-interval 0.05
   for _ in $(seq 1 100); do
     grep -q "bridge ready" "$6" 2>/dev/null && return 0

@@ -43,7 +43,7 @@ start_api "$API_PORT" "$RUN_DIR/api.env" "$RUN_DIR/api.log" --ignore-changes --c
 start_bridge "$WS_PORT" "$MANAGEMENT_PORT" "$API_PORT" "$ENDPOINT" "$TABLE" "$RUN_DIR/bridge.log"
 
 export CHAT_API_URL="http://127.0.0.1:$API_PORT" MOTO_URL="$ENDPOINT" AWS_ENDPOINT_URL="$ENDPOINT"
-export TABLE_NAME="$TABLE" KEYS_SECRET_ID=$(keys_secret_id "$TABLE") MAIL_FROM="$SENDER" KEY_ROTATION_WINDOW_SECS
+export TABLE_NAME="$TABLE" FILES_BUCKET=$(files_bucket "$TABLE") KEYS_SECRET_ID=$(keys_secret_id "$TABLE") MAIL_FROM="$SENDER" KEY_ROTATION_WINDOW_SECS
 export REALTIME_URL="ws://127.0.0.1:$WS_PORT" WEBSOCKET_MANAGEMENT_URL="http://127.0.0.1:$MANAGEMENT_PORT/local"
 # The in-process handler tests build the webhook and email functions' apps too.
 export DELIVERY_QUEUE_URL=$(queue_url "$ENDPOINT" "$DELIVERY_QUEUE") DELIVERY_DLQ_URL=$(queue_url "$ENDPOINT" "$DELIVERY_DLQ")

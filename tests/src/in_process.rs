@@ -153,6 +153,7 @@ impl World {
                     edited_at: None,
                     client_id: None,
                     edit_seqs: Vec::new(),
+                    attachments: Vec::new(),
                 }
             })
             .collect();

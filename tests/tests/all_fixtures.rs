@@ -258,6 +258,14 @@ async fn replay_every_http_fixture() {
     let edited = apps.expect("chat-messages/update.json", &vars, 200).await;
     assert!(edited["data"]["edited_at"].is_string());
     apps.expect("chat-messages/delete.json", &vars, 200).await;
+    // An upload slot: a presigned POST pinned to its key, type and size.
+    let slot = apps.expect("chat-messages/upload.json", &vars, 201).await;
+    assert_eq!(slot["data"]["upload"]["method"], "POST");
+    remember_secret(
+        slot["data"]["upload"]["fields"]["x-amz-signature"]
+            .as_str()
+            .unwrap(),
+    );
 
     // The live conversation: its log, a WebSocket ticket, the read marker.
     let log = apps.expect("chat-messages/events.json", &vars, 200).await;
@@ -677,6 +685,46 @@ async fn the_webhook_and_email_fixtures_replay_through_their_handlers() {
     let job = serde_json::from_str(&render_with("notify/job.json", &vars)).unwrap();
     let response = notify::handle(&notify, job).await;
     assert!(response.batch_item_failures.is_empty());
+}
+
+/// The attachment-removed fixture through the lifecycle handler: both objects of the
+/// attachment leave the bucket, and a replay (nothing left to delete) succeeds too.
+#[tokio::test]
+async fn the_attachment_removed_fixture_removes_its_objects() {
+    let app = lifecycle::App::from_env().unwrap();
+    let (chat, attachment) = (ulid::Ulid::new().to_string(), ulid::Ulid::new().to_string());
+    let bucket = std::env::var("FILES_BUCKET").unwrap();
+    let objects = |prefix: String| {
+        let url = format!("{}/{bucket}?list-type=2&prefix={prefix}", moto_url());
+        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    for prefix in ["uploads", "files"] {
+        http()
+            .put(format!(
+                "{}/{bucket}/{prefix}/{chat}/{attachment}",
+                moto_url()
+            ))
+            .body("bytes")
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(objects(format!("files/{chat}/")).await.contains("<Key>"));
+    let vars = [
+        ("CHAT_ID", chat.as_str()),
+        ("ATTACHMENT_ID", attachment.as_str()),
+    ];
+    for _ in 0..2 {
+        let response =
+            lifecycle::handle(&app, fixture("lifecycle/attachment-removed.json", &vars)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    for prefix in ["uploads", "files"] {
+        assert!(
+            !objects(format!("{prefix}/{chat}/")).await.contains("<Key>"),
+            "{prefix}"
+        );
+    }
 }
 
 /// The purge fixture through its handler: a chat whose chat item is gone loses every

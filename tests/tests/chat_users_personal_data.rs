@@ -376,6 +376,7 @@ async fn an_export_is_bounded_by_bytes_and_says_what_it_left_out() {
                 edited_at: None,
                 client_id: None,
                 edit_seqs: Vec::new(),
+                attachments: Vec::new(),
             };
             storage::stored::message(&message).unwrap()
         })

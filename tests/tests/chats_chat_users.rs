@@ -700,6 +700,7 @@ async fn write_messages(chat: &str, chat_user_id: &str, count: usize) {
                 edited_at: None,
                 client_id: None,
                 edit_seqs: Vec::new(),
+                attachments: Vec::new(),
             };
             let item = storage::stored::message(&message).unwrap();
             WriteRequest::builder()

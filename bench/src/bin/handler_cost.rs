@@ -22,18 +22,18 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use chat_bench::{hello_response, percentiles, render_event};
-use lambda_http::{Body, Request, Response};
-use edge::Context;
-use edge::config::Config;
 use domain::api_token::ApiTokenRecord;
 use domain::auth_code::AuthCodeRecord;
-use domain::chat_user::ChatUserRecord;
 use domain::chat::ChatRecord;
+use domain::chat_user::ChatUserRecord;
+use domain::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
 use domain::message::MessageRecord;
 use domain::user::UserRecord;
-use storage::{Item, stored};
-use domain::ids::{ApiTokenId, ChatId, ChatUserId, CompanyId, MessageId, UserId};
+use edge::Context;
+use edge::config::Config;
+use lambda_http::{Body, Request, Response};
 use services::keyring::{KeyRing, KeyVersion, Keys, Purpose};
+use storage::{Item, stored};
 
 const TABLE: &str = "bench";
 /// The key material of the benchmarks' fixed keys.
@@ -175,6 +175,7 @@ fn fixture() -> Fixture {
                 edited_at: None,
                 client_id: None,
                 edit_seqs: Vec::new(),
+                attachments: Vec::new(),
             };
             stored::message(&message).unwrap()
         })
@@ -401,9 +402,9 @@ fn routes() -> Vec<Route> {
         name: "GET /api/chats/{id}/messages",
         floor: 2,
         event: render_event("chat-messages/list.json", &token_vars(&f.chat_user_token)),
-        handler: Handler::Messages(chat_messages::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
-        }),
+        handler: Handler::Messages(chat_messages::App::offline(
+            Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+        )),
         rules,
     });
 
@@ -424,9 +425,9 @@ fn routes() -> Vec<Route> {
                 ("CHAT_ID", f.chat_id.clone()),
             ],
         ),
-        handler: Handler::Messages(chat_messages::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
-        }),
+        handler: Handler::Messages(chat_messages::App::offline(
+            Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+        )),
         rules,
     });
 
@@ -436,7 +437,9 @@ fn routes() -> Vec<Route> {
         batch_get(vec![f.user.clone(), f.token.clone()]),
         always!(
             Client::get_item,
-            GetItemOutput::builder().set_item(Some(f.chat.clone())).build()
+            GetItemOutput::builder()
+                .set_item(Some(f.chat.clone()))
+                .build()
         ),
         always!(
             Client::transact_write_items,
@@ -453,9 +456,9 @@ fn routes() -> Vec<Route> {
                 ("CHAT_ID", f.chat_id.clone()),
             ],
         ),
-        handler: Handler::Messages(chat_messages::App {
-            ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
-        }),
+        handler: Handler::Messages(chat_messages::App::offline(
+            Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
+        )),
         rules,
     });
 
@@ -476,7 +479,11 @@ fn routes() -> Vec<Route> {
                 })
             })
             .sequence()
-            .output(move || BatchGetItemOutput::builder().responses(TABLE, rows.clone()).build())
+            .output(move || {
+                BatchGetItemOutput::builder()
+                    .responses(TABLE, rows.clone())
+                    .build()
+            })
             .repeatedly()
             .build(),
         batch_get(vec![f.user.clone(), f.token.clone()]),

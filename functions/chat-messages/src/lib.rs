@@ -2,8 +2,10 @@
 //! event log. The ordering contract (ids become visible in increasing order, so
 //! `?after=` polling never skips or repeats) is kept by storage's `messages`.
 
+pub mod attachments;
 pub mod routes;
 
+use domain::attachment::AttachmentIds;
 use domain::clock;
 use domain::events::{MAX_SEQ, Rendered};
 use domain::ids::{ChatId, EntityId, MessageId};
@@ -13,7 +15,7 @@ use domain::team::Action;
 use domain::text::{ClientId, MessageBody};
 use edge::access::{self, ChatAccess, NO_SUCH_CHAT};
 use edge::fields::Fields;
-use edge::{ApiError, ApiRequest, FieldErrors, budgets, envelope};
+use edge::{ApiError, ApiRequest, Context, FieldErrors, budgets, envelope};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use routes::{Endpoint, ROUTES};
@@ -23,7 +25,27 @@ use storage::message_changes::Edited;
 use storage::message_posts::{NewMessage, Posted};
 use storage::messages::Window;
 
-pub use edge::App;
+/// What the function needs per instance: the context, and the attachments' bucket.
+pub struct App {
+    pub ctx: Context,
+    pub files: services::files::Files,
+}
+
+impl App {
+    pub fn from_env() -> Result<Self, lambda_http::Error> {
+        let (ctx, aws) = Context::from_env()?;
+        let files = edge::config::files(&aws)?;
+        Ok(Self { ctx, files })
+    }
+
+    /// With a bucket no call reaches (handler tests, benchmarks: no files in them).
+    pub fn offline(ctx: Context) -> Self {
+        Self {
+            ctx,
+            files: services::files::Files::offline("offline"),
+        }
+    }
+}
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     edge::runtime::respond(request, &ROUTES, app.ctx.cors(), |endpoint, req| {
@@ -42,12 +64,23 @@ async fn dispatch(
         Endpoint::Post(chat) => create(app, &req, chat).await,
         Endpoint::Get(chat, message) => {
             let (_, message) = find(app, &req, chat, message, Action::Read).await?;
-            Ok(envelope::data(StatusCode::OK, message.resource()))
+            shown(app, StatusCode::OK, &message).await
         }
+        Endpoint::Upload(chat) => attachments::upload(app, &req, chat).await,
         Endpoint::Edit(chat, message) => edit(app, &req, chat, message).await,
         Endpoint::Delete(chat, message) => delete(app, &req, chat, message).await,
         Endpoint::Events(chat) => events(app, &req, chat).await,
     }
+}
+
+/// A message as an HTTP answer shows it: its attachments with fresh links.
+async fn shown(
+    app: &App,
+    status: StatusCode,
+    message: &MessageRecord,
+) -> Result<Response<Body>, ApiError> {
+    let resource = attachments::with_links(&app.files, message.resource()).await?;
+    Ok(envelope::data(status, resource))
 }
 
 const NO_SUCH_MESSAGE: ApiError = ApiError::NotFound(MessageId::NOT_FOUND);
@@ -59,7 +92,24 @@ pub const MAX_PER_PAGE: usize = 100;
 async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body>, ApiError> {
     let access = access::chat_access(&app.ctx, req, chat, Action::Answer).await?;
     let mut fields = Fields::new(&req.body);
-    let body = fields.required::<MessageBody>("body");
+    let attachment_ids = fields
+        .optional::<AttachmentIds>("attachment_ids")
+        .map(|ids| ids.0)
+        .unwrap_or_default();
+    // With attachments, the body may be "" or absent.
+    let body = if attachment_ids.is_empty() {
+        fields
+            .required::<MessageBody>("body")
+            .map(MessageBody::into_inner)
+    } else {
+        match req.body.get("body") {
+            None | Some(serde_json::Value::Null) => Some(String::new()),
+            Some(serde_json::Value::String(text)) if text.is_empty() => Some(String::new()),
+            Some(_) => fields
+                .required::<MessageBody>("body")
+                .map(MessageBody::into_inner),
+        }
+    };
     let client_id = fields.optional::<ClientId>("client_id");
     let internal = fields.optional::<bool>("internal").unwrap_or(false);
     let (body, client_id) = fields.finish_with(|| Some((body?, client_id)))?;
@@ -69,12 +119,27 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
             "Only members of the company write notes: a chat user's messages are never internal.",
         ));
     }
+    let author = access.author();
+    let client_id = client_id.map(ClientId::into_inner);
+    // A replay's attachments are attached already: answer the first message as it is.
+    if let (Some(client_id), false) = (&client_id, attachment_ids.is_empty())
+        && let Some(first) = app
+            .ctx
+            .db
+            .messages()
+            .by_client_id(access.chat().id, &author, client_id)
+            .await?
+    {
+        return shown(app, StatusCode::OK, &first).await;
+    }
+    let attachments = attachments::check(app, &access, &attachment_ids).await?;
     let new = NewMessage {
-        author: access.author(),
+        author,
         internal,
-        body: body.into_inner(),
-        client_id: client_id.map(ClientId::into_inner),
+        body,
+        client_id,
         rate: sending_rate(app.ctx.config.messages_per_minute),
+        attachments,
     };
     match access
         .db(&app.ctx)
@@ -82,8 +147,8 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         .post(access.chat(), new)
         .await?
     {
-        Posted::New(message) => Ok(envelope::data(StatusCode::CREATED, message.resource())),
-        Posted::Repeat(message) => Ok(envelope::data(StatusCode::OK, message.resource())),
+        Posted::New(message) => shown(app, StatusCode::CREATED, &message).await,
+        Posted::Repeat(message) => shown(app, StatusCode::OK, &message).await,
         Posted::RepeatOfDeleted => Err(NO_SUCH_MESSAGE),
         Posted::AuthorGone => Err(match access {
             ChatAccess::Member(_) => ApiError::Unauthenticated(edge::UNAUTHENTICATED),
@@ -95,6 +160,10 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
             message: "You are sending messages too fast. Wait, then send again.",
             retry_after_secs,
         }),
+        Posted::AttachmentTaken => Err(FieldErrors::single(
+            "attachment_ids",
+            attachments::ALREADY_USED,
+        )),
     }
 }
 
@@ -134,10 +203,14 @@ async fn list(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Body
                 .await?
         }
     };
+    let mut data = Vec::with_capacity(page.messages.len());
+    for message in &page.messages {
+        data.push(attachments::with_links(&app.files, message.resource()).await?);
+    }
     Ok(envelope::json_response(
         StatusCode::OK,
         &MessageList {
-            data: page.messages.iter().map(MessageRecord::resource).collect(),
+            data,
             meta: ListMeta {
                 has_more: page.has_more,
                 per_page,
@@ -216,7 +289,7 @@ async fn edit(
         .edit(access.chat(), &current, body.into_inner())
         .await?
     {
-        Edited::Done(edited) => Ok(envelope::data(StatusCode::OK, edited.resource())),
+        Edited::Done(edited) => shown(app, StatusCode::OK, &edited).await,
         Edited::Gone => Err(NO_SUCH_MESSAGE),
         Edited::TooManyEdits => Err(ApiError::Conflict(
             "This message was edited as often as a message may be: post a new one.",
@@ -265,6 +338,7 @@ async fn delete(
     {
         return Err(NO_SUCH_MESSAGE);
     }
+    // Its files are gone with it: the answer names them, without links.
     Ok(envelope::data(StatusCode::OK, current.resource()))
 }
 
@@ -365,6 +439,7 @@ mod tests {
             edited_at: edited_at.map(str::to_owned),
             client_id: Some("not in the resource".into()),
             edit_seqs: vec![3, 5],
+            attachments: Vec::new(),
         }
     }
 

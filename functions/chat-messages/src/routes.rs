@@ -12,6 +12,8 @@ pub enum Endpoint {
     Edit(ChatId, MessageId),
     Delete(ChatId, MessageId),
     Events(ChatId),
+    /// An upload slot for a file (spec §10).
+    Upload(ChatId),
 }
 
 const CHAT: &str = "chat_id";
@@ -34,6 +36,10 @@ pub static ROUTES: Routes<Endpoint> = Routes::new(&[
                 Ok(Endpoint::Delete(p.id(CHAT)?, p.id(MESSAGE)?))
             }),
         ],
+    },
+    Route {
+        path: "/api/chats/{chat_id}/attachments",
+        operations: &[op(Post, |p| Ok(Endpoint::Upload(p.id(CHAT)?)))],
     },
     Route {
         path: "/api/chats/{chat_id}/events",

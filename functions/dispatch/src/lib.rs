@@ -189,6 +189,7 @@ mod tests {
                 name: "Guest".into(),
             }),
             body: Cow::Borrowed("hi"),
+            attachments: Cow::Borrowed(&[]),
             chat_id: ChatId::new(),
             chat_user_id: Some(who),
             internal: false,

@@ -5,6 +5,9 @@
 //!   left in the chat's partition (messages, events, chat users, codes);
 //! - a removed company item: its partition's members (each one's user item loses its
 //!   entry for the company), invitations and webhook endpoints go;
+//! - a removed attachment item (its message deleted, its chat purged, its chat user
+//!   erased, its TTL: retention, or an upload never attached): both of its objects go
+//!   from the bucket (no versioning there, so erased means gone);
 //! - a modified company item whose `retention_days` changed: the setting is copied onto
 //!   each of the company's chats (up to 10,000), where a post reads it.
 //!
@@ -16,18 +19,22 @@ use aws_lambda_events::streams::DynamoDbEventResponse;
 use edge::Context;
 use edge::event_sources::JobError;
 use storage::Item;
+use storage::attachments::attachment_of_keys;
 use storage::chats::chat_of_keys;
 use storage::companies::{company_of_keys, retention_change};
 
 pub struct App {
     pub ctx: Context,
+    /// The attachments' bucket (`FILES_BUCKET`).
+    pub files: services::files::Files,
 }
 
 impl App {
     pub fn from_env() -> Result<Self, lambda_runtime::Error> {
         // Deletes and copies items: reads no key.
-        let (ctx, _) = Context::from_env_without_keys()?;
-        Ok(Self { ctx })
+        let (ctx, aws) = Context::from_env_without_keys()?;
+        let files = edge::config::files(&aws)?;
+        Ok(Self { ctx, files })
     }
 }
 
@@ -45,7 +52,10 @@ async fn apply(app: &App, record: &EventRecord) -> Result<(), JobError> {
 
 async fn purge(app: &App, record: &EventRecord) -> Result<(), JobError> {
     let keys: Item = record.change.keys.clone().into();
-    if let Some(chat_id) = chat_of_keys(&keys) {
+    if let Some((chat_id, attachment)) = attachment_of_keys(&keys) {
+        app.files.remove(chat_id, attachment).await?;
+        tracing::info!(chat_id = %chat_id, attachment_id = %attachment, "attachment's objects removed");
+    } else if let Some(chat_id) = chat_of_keys(&keys) {
         let removed = app.ctx.db.chats().purge(chat_id).await?;
         tracing::info!(chat_id = %chat_id, items = removed, "deleted chat purged");
     } else if let Some(company_id) = company_of_keys(&keys) {

@@ -111,6 +111,11 @@ entity_id!(
     "No such delivery."
 );
 entity_id!(
+    /// A file uploaded to a chat (spec §10): pending until a message names it.
+    AttachmentId,
+    "No such attachment."
+);
+entity_id!(
     /// A message; ids of one chat become visible in increasing order (see `db::messages`).
     MessageId,
     "No such message."

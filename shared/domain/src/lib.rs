@@ -5,6 +5,7 @@
 //!   [`chat`], [`chat_user`], [`auth_code`], [`message`], [`realtime`], [`webhook`]): what
 //!   is kept about each, and each one's API resource (the one type every answer, event,
 //!   webhook and email shows it as).
+//! - [`attachment`]: files in chats: the types allowed, their magic numbers, the limits.
 //! - [`availability`]: business hours (`open_now`) and the typical reply time.
 //! - [`team`]: a company's members, their roles, and the one table of what each role
 //!   may do.
@@ -17,6 +18,7 @@
 //! of those is imported here.
 
 pub mod api_token;
+pub mod attachment;
 pub mod auth_code;
 pub mod availability;
 pub mod chat;

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attachment::Attachment;
 use crate::ids::{ChatId, ChatUserId, MessageId, UserId};
 
 /// Who wrote a message: a chat user of the chat (`guest`) or a member of the company
@@ -94,6 +95,9 @@ pub struct MessageRecord {
     /// delete rewrites (see storage's `message_changes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edit_seqs: Vec<u64>,
+    /// The files it carries (checked and copied before it was posted), as shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 /// Edits one message may have: each rewrites the earlier ones in the same transaction.
@@ -105,6 +109,9 @@ pub const MAX_EDITS: usize = 50;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredResource<'a>")]
 pub struct MessageResource<'a> {
+    /// Absent when it carries none (so messages without files read as they always did).
+    #[serde(default, skip_serializing_if = "<[Attachment]>::is_empty")]
+    pub attachments: Cow<'a, [Attachment]>,
     pub author: Cow<'a, Author>,
     pub body: Cow<'a, str>,
     pub chat_id: ChatId,
@@ -123,6 +130,8 @@ pub struct MessageResource<'a> {
 /// read as its chat user's, unnamed.
 #[derive(Deserialize)]
 struct StoredResource<'a> {
+    #[serde(default)]
+    attachments: Vec<Attachment>,
     #[serde(default)]
     author: Option<Author>,
     body: Cow<'a, str>,
@@ -147,6 +156,7 @@ impl<'a> From<StoredResource<'a>> for MessageResource<'a> {
             name: String::new(),
         });
         MessageResource {
+            attachments: Cow::Owned(stored.attachments),
             author: Cow::Owned(author),
             body: stored.body,
             chat_id: stored.chat_id,
@@ -164,6 +174,7 @@ impl<'a> From<StoredResource<'a>> for MessageResource<'a> {
 impl MessageRecord {
     pub fn resource(&self) -> MessageResource<'_> {
         MessageResource {
+            attachments: Cow::Borrowed(&self.attachments),
             author: match &self.author {
                 Some(author) => Cow::Borrowed(author),
                 None => Cow::Owned(self.author()),
@@ -216,6 +227,7 @@ impl MessageRecord {
 impl MessageResource<'_> {
     pub fn into_owned(self) -> MessageResource<'static> {
         MessageResource {
+            attachments: Cow::Owned(self.attachments.into_owned()),
             author: Cow::Owned(self.author.into_owned()),
             body: Cow::Owned(self.body.into_owned()),
             created_at: Cow::Owned(self.created_at.into_owned()),
@@ -320,6 +332,7 @@ mod tests {
             edited_at: None,
             client_id: None,
             edit_seqs: vec![],
+            attachments: Vec::new(),
         }
     }
 

@@ -92,6 +92,7 @@ mod tests {
                 name: "Ann".into(),
             }),
             body: Cow::Owned(body.to_owned()),
+            attachments: Cow::Borrowed(&[]),
             chat_id: ChatId::new(),
             chat_user_id: Some(id),
             internal: false,

@@ -61,6 +61,32 @@ text!(
     }
 );
 
+text!(
+    /// An attachment's file name as the uploader gave it: 1–255 characters, no path
+    /// separator, no control character or direction override (a `.exe` shown as `.pdf`),
+    /// not `.` or `..`. It is only ever shown (and sent as the download's file name),
+    /// never used as a key.
+    Filename,
+    |field, text| {
+        let len = text.chars().count();
+        if len == 0 || len > 255 {
+            return Err(format!("The {field} must be 1 to 255 characters."));
+        }
+        if text
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control() || is_deceptive(c))
+        {
+            return Err(format!(
+                "The {field} must not hold path separators, control characters or direction overrides."
+            ));
+        }
+        if text.trim().is_empty() || text == "." || text == ".." {
+            return Err(format!("The {field} must name a file."));
+        }
+        Ok(Filename(text.to_owned()))
+    }
+);
+
 /// A character that reorders the text around it or hides in it: the bidirectional
 /// embeddings, overrides and isolates (a name shown as "Support" that reads otherwise),
 /// the direction marks, and the zero-width space and its kin. The zero-width (non-)joiners
@@ -465,6 +491,23 @@ impl EventTypes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filenames_are_names_not_paths() {
+        assert!(Filename::parse("filename", "report 2026.pdf").is_ok());
+        for bad in [
+            "",
+            "../etc/passwd",
+            "a\\b",
+            "a\nb",
+            "..",
+            "   ",
+            "evil\u{202E}fdp.exe",
+        ] {
+            assert!(Filename::parse("filename", bad).is_err(), "{bad:?}");
+        }
+        assert!(Filename::parse("filename", &"x".repeat(256)).is_err());
+    }
 
     #[test]
     fn allowed_origins_are_exact_lowercase_origins_without_repeats() {

@@ -242,7 +242,7 @@ impl WebhookSettings {
 }
 
 /// A variable that must be set, for a function that needs it.
-#[cfg(any(feature = "push", feature = "queue"))]
+#[cfg(any(feature = "push", feature = "queue", feature = "files"))]
 fn required(name: &'static str) -> Result<String, ConfigError> {
     std::env::var(name)
         .ok()
@@ -257,6 +257,12 @@ pub fn queue(
     variable: &'static str,
 ) -> Result<services::queue::Queue, ConfigError> {
     Ok(services::queue::Queue::new(aws, required(variable)?))
+}
+
+/// The attachments' bucket named by `FILES_BUCKET` (spec §10).
+#[cfg(feature = "files")]
+pub fn files(aws: &aws_config::SdkConfig) -> Result<services::files::Files, ConfigError> {
+    Ok(services::files::Files::new(aws, required("FILES_BUCKET")?))
 }
 
 /// The management client of the WebSocket API at `WEBSOCKET_MANAGEMENT_URL`.

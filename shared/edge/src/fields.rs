@@ -3,6 +3,7 @@
 //! rules of each value are the domain's (`domain::text`), this reads them from JSON or
 //! form fields.
 
+use domain::attachment::{AttachmentIds, ContentType, Size};
 use domain::availability::BusinessHours;
 use domain::chat::ConversationStatus;
 use domain::ids::{
@@ -11,8 +12,8 @@ use domain::ids::{
 use domain::team::{Role, Sees};
 use domain::text::{
     AccountPassword, AllowedOrigins, AuthCode, ChatPassword, ClientId, Description, Email,
-    EventTypes, ExpiresIn, InvitationCode, MessageBody, Name, PresentedPassword, RetentionDays,
-    Seq, UnreadEmailMinutes, UrlText, Website,
+    EventTypes, ExpiresIn, Filename, InvitationCode, MessageBody, Name, PresentedPassword,
+    RetentionDays, Seq, UnreadEmailMinutes, UrlText, Website,
 };
 use serde_json::Value;
 
@@ -169,6 +170,7 @@ text_fields!(
     InvitationCode,
     MessageBody,
     ClientId,
+    Filename,
 );
 
 /// A member's role (`owner`, `admin`, `agent`).
@@ -214,6 +216,48 @@ macro_rules! id_fields {
 id_fields!(
     UserId, ApiTokenId, CompanyId, ChatId, ChatUserId, WebhookId, DeliveryId, MessageId,
 );
+
+/// An attachment's declared type: on the allowlist, or a 422 listing it.
+impl FromField for ContentType {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        ContentType::parse_field(field, expect_str(field, value)?)
+    }
+}
+
+/// A size in bytes, as a JSON number or a string.
+impl FromField for Size {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        whole_number(value)
+            .map(Size)
+            .ok_or_else(|| format!("The {field} field must be a whole number of bytes."))
+    }
+}
+
+/// `attachment_ids`: a JSON array of ids (a form sends them comma-separated).
+impl FromField for AttachmentIds {
+    fn from_field(field: &str, value: &Value) -> Result<Self, String> {
+        let texts: Vec<&str> = match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .ok_or_else(|| format!("The {field} field must hold attachment IDs."))
+                })
+                .collect::<Result<_, _>>()?,
+            Value::String(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .collect(),
+            _ => {
+                return Err(format!(
+                    "The {field} field must be an array of attachment IDs."
+                ));
+            }
+        };
+        AttachmentIds::parse(field, &texts)
+    }
+}
 
 /// The 6-digit auth code, sent as a number or a string.
 impl FromField for AuthCode {

@@ -6,6 +6,8 @@
 //! Failures are a [`ServiceError`]; nothing here speaks HTTP or reads the table.
 
 pub mod crypto;
+#[cfg(feature = "files")]
+pub mod files;
 pub mod identity;
 pub mod jwt;
 pub mod keyring;

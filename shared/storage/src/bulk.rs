@@ -77,15 +77,32 @@ impl Db {
 
     /// Deletes every item of a partition; returns how many went.
     pub(crate) async fn purge_partition(&self, partition: &str) -> Result<usize> {
-        self.purge(partition, None).await
+        self.purge(partition, None, None).await
     }
 
     /// Deletes the items of a partition whose sort key starts with `sort_prefix`.
     pub(crate) async fn purge_prefix(&self, partition: &str, sort_prefix: &str) -> Result<usize> {
-        self.purge(partition, Some(sort_prefix)).await
+        self.purge(partition, Some(sort_prefix), None).await
     }
 
-    async fn purge(&self, partition: &str, sort_prefix: Option<&str>) -> Result<usize> {
+    /// As [`Db::purge_prefix`], only the items whose top-level attribute `attr` is
+    /// `value` (a filter: the query still reads the whole prefix).
+    pub(crate) async fn purge_filtered(
+        &self,
+        partition: &str,
+        sort_prefix: &str,
+        (attr, value): (&[&str], AttributeValue),
+    ) -> Result<usize> {
+        self.purge(partition, Some(sort_prefix), Some((attr, value)))
+            .await
+    }
+
+    async fn purge(
+        &self,
+        partition: &str,
+        sort_prefix: Option<&str>,
+        filter: Option<(&[&str], AttributeValue)>,
+    ) -> Result<usize> {
         let mut removed = 0;
         let mut start_key = None;
         let mut values =
@@ -97,12 +114,27 @@ impl Db {
             }
             None => "PK = :pk",
         };
+        let mut names = None;
+        let filter = filter.map(|(path, value)| {
+            values.insert(":filter".to_owned(), value);
+            let placeholders: Vec<String> = (0..path.len()).map(|i| format!("#f{i}")).collect();
+            names = Some(
+                placeholders
+                    .iter()
+                    .cloned()
+                    .zip(path.iter().map(|p| (*p).to_owned()))
+                    .collect::<HashMap<String, String>>(),
+            );
+            format!("{} = :filter", placeholders.join("."))
+        });
         loop {
             let page = self
                 .client()
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression(condition)
+                .set_filter_expression(filter.clone())
+                .set_expression_attribute_names(names.clone())
                 .set_expression_attribute_values(Some(values.clone()))
                 .projection_expression("PK, SK")
                 .set_exclusive_start_key(start_key.take())

@@ -5,7 +5,7 @@
 //! The erasure rule (also in the README): in every chat of the company where the email is
 //! a chat user, the chat user goes (its tokens die with it), its pending codes go, and the
 //! kept events that carried its name and email are rewritten without them; the event that
-//! logs the removal names nobody. Its messages stay, as part of the company's record of the
+//! logs the removal names nobody. Its files go (objects and names). Its messages stay, as part of the company's record of the
 //! conversation, under the id of a chat user that no longer exists, so nothing links them
 //! to the email any more. Running it again finds nothing and changes nothing.
 
@@ -100,14 +100,19 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
             AttributeValue::S(chat_user.id.to_string()),
         );
         let partition = chat_partition(chat.id);
+        // Its files too: the messages and their events forget them (their names are
+        // personal data), and their items go, so the stream removes the objects.
         db.rewrite_filtered(
             &partition,
             MESSAGES,
             author.clone(),
             (&["author", "name"], ERASED_NAME),
-            None,
+            Some(&["attachments"][..]),
         )
         .await?;
+        db.attachments()
+            .delete_of_uploader(chat.id, &chat_user.id.to_string())
+            .await?;
         let in_event = (
             &["data", "author", "id"][..],
             AttributeValue::S(chat_user.id.to_string()),
@@ -118,7 +123,7 @@ pub async fn erase(db: &Db, scope: Scope, email: &str) -> Result<Erased> {
                 EVENTS,
                 in_event,
                 (&["data", "author", "name"], ERASED_NAME),
-                None,
+                Some(&["data", "attachments"][..]),
             )
             .await?;
         db.conversations().forget_guest(&chat, chat_user.id).await?;

@@ -30,6 +30,7 @@
 //! | chat-user email, unique in chat ([`chat_users`]) | `CHAT#<chat>` | `EMAIL#<email>` | | chat-user create (transaction), send-code / get-token lookup |
 //! | auth code + send throttle ([`auth_codes`]) | `CHAT#<chat>` | `CODE#<email>#<source>` | | send-code, get-token (versioned conditional writes, TTL) |
 //! | message ([`messages`]) | `CHAT#<chat>` | `MSG#<message>` | | `/api/chats/{id}/messages*` (one Query per page, `before` / `after` as key bounds) |
+//! | attachment ([`attachments`]) | `CHAT#<chat>` | `ATT#<attachment>` | | `POST /api/chats/{id}/attachments` (put with the upload budgets), a message naming it (`BatchGetItem`, then attached in the message's transaction), deleted with its message; its `REMOVE` on the stream removes its objects (`lifecycle`) (TTL: a day while pending, then the message's) |
 //! | message client id, unique per chat user ([`messages`]) | `CHAT#<chat>` | `CLIENT#<chat user>#<client id>` | | idempotent `POST` messages (same transaction as the message) |
 //! | event ([`log`]) | `CHAT#<chat>` | `EVT#<seq, 12 digits>` | | every change of a conversation (same transaction, conditional on the chat's `event_seq`); `GET /api/chats/{id}/events` (one Query); the stream fan-out (TTL: the retention) |
 //! | WebSocket connection ([`sockets`]) | `CHAT#<chat>` | `CONN#<connection id>` | | the fan-out's Query of a chat's sockets; its removal closes the socket (TTL 3 h) |
@@ -51,6 +52,7 @@
 //! [`retry`] (the one back-off).
 
 pub mod api_tokens;
+pub mod attachments;
 pub mod auth_codes;
 pub mod availability;
 mod bulk;

@@ -237,6 +237,12 @@ impl Messages<'_> {
                             ClientIdPointer::key((read.chat_id, &read.author_key(), client_id));
                         tx.delete(&pointer, None, &[])?;
                     }
+                    // Its files go with it (the stream removes their objects).
+                    crate::attachments::stage_delete(
+                        tx,
+                        read.chat_id,
+                        read.attachments.iter().map(|a| a.id),
+                    )?;
                     let rewritten =
                         stage_rewrites(tx, &read, &earlier, &Rewrite::Deleted(tombstone))?;
                     Ok(Staged {
@@ -291,6 +297,7 @@ mod tests {
             edited_at: None,
             client_id: None,
             edit_seqs: vec![],
+            attachments: Vec::new(),
         };
         assert_eq!(earlier_events(&message), [4]);
         message.edit_seqs = vec![9, 12];

@@ -3,6 +3,7 @@
 //! message and its client id (unique per chat user), and counts the author's sending
 //! rate. See [`crate::messages`] for the ordering contract.
 
+use domain::attachment::Attachment;
 use domain::chat::{ChatRecord, LastMessage, preview};
 use domain::clock;
 use domain::conversation::{Poster, after_message};
@@ -12,6 +13,7 @@ use domain::message::{Author, MessageRecord};
 use domain::rate_limit::{Limit, Taken};
 
 use crate::Result;
+use crate::attachments;
 use crate::chats::InboxKeys;
 use crate::conversations::first_response_item;
 use crate::item::{Item, expire_after, n, s, to_item};
@@ -35,6 +37,9 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     /// How many messages one chat user may send: counted in the append's transaction.
     pub rate: Limit,
+    /// Its files, checked and copied already (see `attachments`): attached in the
+    /// append's transaction, each still pending, of this chat and of this author.
+    pub attachments: Vec<Attachment>,
 }
 
 #[derive(Debug)]
@@ -50,6 +55,9 @@ pub enum Posted {
     TooFast {
         retry_after_secs: u64,
     },
+    /// An attachment was attached meanwhile (by another message), or is not the
+    /// author's pending one of this chat.
+    AttachmentTaken,
 }
 
 /// The items of one append transaction whose failure means something.
@@ -57,6 +65,7 @@ struct AppendSlots {
     author: Slot,
     client_id: Option<Slot>,
     rate: Slot,
+    attachments: Vec<Slot>,
 }
 
 /// Why an append was refused (a moved chat head is retried before this is asked).
@@ -73,6 +82,8 @@ fn classify(
             Posted::RepeatOfDeleted
         } else if cancelled.failed(slots.author) {
             Posted::AuthorGone
+        } else if slots.attachments.iter().any(|slot| cancelled.failed(*slot)) {
+            Posted::AttachmentTaken
         } else if cancelled.failed(head) && cancelled.item(head).is_none() {
             Posted::ChatGone
         } else if let (true, Taken::Exceeded { retry_after_secs }) =
@@ -107,6 +118,7 @@ impl Messages<'_> {
                     edited_at: None,
                     client_id: new.client_id.clone(),
                     edit_seqs: Vec::new(),
+                    attachments: new.attachments.clone(),
                 };
                 let (head, slots) = stage_append(tx, head, chat, &message, new.rate, at_ms)?;
                 Ok(Staged {
@@ -129,6 +141,24 @@ impl Messages<'_> {
                 Some(posted) => Ok(posted),
                 None => Err(cancelled.unexpected("message append")),
             },
+        }
+    }
+
+    /// The message `author` posted with `client_id` in the chat, if it is still there:
+    /// a replay answers it without checking its attachments again (they are attached).
+    pub async fn by_client_id(
+        &self,
+        chat_id: ChatId,
+        author: &domain::message::Author,
+        client_id: &str,
+    ) -> Result<Option<MessageRecord>> {
+        let pointer: Option<ClientIdPointer> = self
+            .db
+            .get(&ClientIdPointer::key((chat_id, &author.key(), client_id)))
+            .await?;
+        match pointer {
+            Some(pointer) => self.get(chat_id, pointer.message_id).await,
+            None => Ok(None),
         }
     }
 
@@ -254,6 +284,15 @@ fn stage_append(
         None => None,
     };
     let rate = rate_counters::take_in(tx, &rate, &author.key(), at_ms)?;
+    let attachment_ids: Vec<_> = message.attachments.iter().map(|a| a.id).collect();
+    let attachments = attachments::stage_attach(
+        tx,
+        chat_id,
+        &author.key(),
+        &attachment_ids,
+        message.id,
+        retention_days.map(|days| at_ms / 1000 + i64::from(days) * 24 * 3600),
+    )?;
     if let Author::Staff { id, .. } = &author {
         let marker = StaffReadRecord {
             user_id: *id,
@@ -275,6 +314,7 @@ fn stage_append(
             author: author_slot,
             client_id,
             rate,
+            attachments,
         },
     ))
 }
@@ -288,6 +328,7 @@ mod tests {
             author: Slot::at(2),
             client_id: with_client_id.then(|| Slot::at(4)),
             rate: Slot::at(5),
+            attachments: Vec::new(),
         }
     }
 
@@ -325,6 +366,24 @@ mod tests {
         ));
         let odd = Cancelled::of(&[("ValidationError", None), ("None", None), ("None", None)]);
         assert!(classify(&odd, HEAD, &slots(false), WAIT).is_none());
+    }
+
+    #[test]
+    fn an_attachment_attached_meanwhile_refuses_the_post() {
+        let mut reasons = vec![("None", None); 8];
+        reasons[7] = (FAILED, None);
+        let taken = Cancelled::of(&reasons);
+        let with_files = AppendSlots {
+            attachments: vec![Slot::at(6), Slot::at(7)],
+            ..slots(false)
+        };
+        assert!(matches!(
+            classify(&taken, HEAD, &with_files, WAIT),
+            Some(Posted::AttachmentTaken)
+        ));
+        // Nothing of its own failed: not the attachments' doing.
+        let fine = Cancelled::of(&vec![("None", None); 8]);
+        assert!(classify(&fine, HEAD, &with_files, WAIT).is_none());
     }
 
     #[test]

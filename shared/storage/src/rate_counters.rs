@@ -30,6 +30,37 @@ fn one_more(limit: &Limit, key: &str, now_ms: i64) -> (Key, Update) {
     (counter_key(limit, key, start), update)
 }
 
+/// As [`one_more`], counting `amount` (bytes, say) at once: refused unless the window
+/// still has room for all of it. An `amount` over `max` never fits.
+fn some_more(limit: &Limit, key: &str, amount: u32, now_ms: i64) -> (Key, Update) {
+    let (start, end) = limit.window(now_ms);
+    let room = i64::from(limit.max) - i64::from(amount);
+    let update = Update::new()
+        .add("uses", n(amount))
+        .set(TTL, n(end / 1000 + 60))
+        .value(":room", n(room))
+        .condition(if room >= 0 {
+            "attribute_not_exists(#uses) OR #uses <= :room"
+        } else {
+            // Never true: more than a whole window at once.
+            "attribute_exists(#uses) AND attribute_not_exists(#uses) AND #uses <= :room"
+        });
+    (counter_key(limit, key, start), update)
+}
+
+/// Counts `amount` uses of `key` in the same transaction as the thing limited (see
+/// [`take_in`]).
+pub(crate) fn take_some_in(
+    tx: &mut Transaction<'_>,
+    limit: &Limit,
+    key: &str,
+    amount: u32,
+    now_ms: i64,
+) -> Result<Slot> {
+    let (key, update) = some_more(limit, key, amount, now_ms);
+    tx.update_with(&key, update)
+}
+
 /// Counts one use of `key` in the same transaction as the thing limited: the slot fails
 /// (and the whole write with it) when the window is full.
 pub(crate) fn take_in(

@@ -30,9 +30,7 @@ async fn the_latest_page_is_oldest_first_and_says_there_is_more() {
         get(Some(stored::chat(&world.chat).unwrap())),
         query(newest(&world, 52)),
     ];
-    let app = chat_messages::App {
-        ctx: world.context(&rules),
-    };
+    let app = chat_messages::App::offline(world.context(&rules));
     let event = fixture("chat-messages/list.json", &world.vars());
     let (status, body) = answer(chat_messages::handle(&app, request(&event)).await);
     assert_eq!(status, 200, "{body}");
@@ -55,9 +53,7 @@ async fn before_and_after_together_are_a_422_before_any_query() {
         get(Some(stored::chat(&world.chat).unwrap())),
         query(Vec::new()),
     ];
-    let app = chat_messages::App {
-        ctx: world.context(&rules),
-    };
+    let app = chat_messages::App::offline(world.context(&rules));
     let (first, last) = (world.messages[0].id, world.messages[9].id);
     let event = with_query(
         fixture("chat-messages/list.json", &world.vars()),
@@ -73,9 +69,7 @@ async fn before_and_after_together_are_a_422_before_any_query() {
 async fn a_blank_message_is_a_422_and_writes_nothing() {
     let world = World::new();
     let rules = [batch_get(world.guest_items()), transact()];
-    let app = chat_messages::App {
-        ctx: world.context(&rules),
-    };
+    let app = chat_messages::App::offline(world.context(&rules));
     let event = with_body(
         fixture("chat-messages/create.json", &world.vars()),
         json!({ "body": "   ", "client_id": "x".repeat(65) }),
@@ -91,9 +85,7 @@ async fn a_blank_message_is_a_422_and_writes_nothing() {
 async fn only_chat_users_post_and_only_in_their_own_chat() {
     let world = World::new();
     let rules = [batch_get(world.guest_items()), transact()];
-    let app = chat_messages::App {
-        ctx: world.context(&rules),
-    };
+    let app = chat_messages::App::offline(world.context(&rules));
     // The chat user's token on another chat's path: 403.
     let other = format!("/api/chats/{}/messages", ChatId::new());
     let event = with_path(fixture("chat-messages/create.json", &world.vars()), &other);
@@ -111,9 +103,7 @@ async fn only_chat_users_post_and_only_in_their_own_chat() {
         batch_get(world.operator_items()),
         get(Some(storage::stored::chat(&theirs).unwrap())),
     ];
-    let app = chat_messages::App {
-        ctx: world.context(&operator),
-    };
+    let app = chat_messages::App::offline(world.context(&operator));
     let mut event = fixture("chat-messages/create.json", &world.vars());
     event["headers"]["authorization"] = format!("Bearer {}", world.api_token).into();
     let (status, body) = answer(chat_messages::handle(&app, request(&event)).await);
@@ -131,9 +121,7 @@ async fn an_after_beyond_every_seq_is_an_answer_not_a_crash() {
         get(Some(stored::chat(&world.chat).unwrap())),
         query(Vec::new()),
     ];
-    let app = chat_messages::App {
-        ctx: world.context(&rules),
-    };
+    let app = chat_messages::App::offline(world.context(&rules));
     let event = with_query(
         fixture("chat-messages/events.json", &world.vars()),
         &[("after", &u64::MAX.to_string())],
