@@ -480,3 +480,52 @@ async fn deleting_the_message_and_erasing_its_uploader_remove_the_objects() {
     assert!(text.contains("here"), "the message stays");
     assert!(!text.contains("ann-passport"), "its file's name goes");
 }
+
+/// A visitor who sends a file alone shows in the team's inbox as having sent something:
+/// the row's preview counts the files (their names stay out of the chat item).
+#[tokio::test]
+async fn a_visitor_s_file_alone_shows_in_the_inbox_as_a_file() {
+    let owner = operator("attach-inbox").await;
+    let company_id = company(&owner, "Files Desk").await;
+    let email = unique_email("file-visitor");
+    call(
+        "POST",
+        &format!("/api/companies/{company_id}/conversations/send-code"),
+    )
+    .json(json!({ "email": email, "name": "Fay Files" }))
+    .send()
+    .await
+    .expect(202);
+    let code = latest_code(&email).await;
+    let joined = call(
+        "POST",
+        &format!("/api/companies/{company_id}/conversations/get-token"),
+    )
+    .json(json!({ "email": email, "auth_code": code }))
+    .send()
+    .await
+    .expect(200);
+    let token = joined.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&token);
+    let chat = joined.data()["chat"]["id"].as_str().unwrap().to_owned();
+
+    let id = uploaded(&token, &chat, "receipt.pdf", "application/pdf", PDF).await;
+    post_with(&token, &chat, json!({ "attachment_ids": [id] }))
+        .await
+        .expect(201);
+    let inbox = call("GET", "/api/inbox")
+        .bearer(&owner.token)
+        .query("company_id", &company_id)
+        .send()
+        .await
+        .expect(200);
+    let row = inbox
+        .data()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["id"] == chat.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the conversation is in the inbox: {}", inbox.text));
+    assert_eq!(row["last_message"]["preview"], "\u{1F4CE} 1 file", "{row}");
+}

@@ -99,6 +99,18 @@ pub fn preview(body: &str) -> String {
     one_line.trim().to_owned()
 }
 
+/// What an inbox row shows of a message with `files` attachments: its text, or for files
+/// alone, how many (an empty row would hide that the visitor sent something; the names
+/// stay out, so erasing the uploader's file names leaves nothing behind here).
+pub fn message_preview(body: &str, files: usize) -> String {
+    match (preview(body), files) {
+        (text, 0) => text,
+        (text, _) if !text.is_empty() => text,
+        (_, 1) => "\u{1F4CE} 1 file".to_owned(),
+        (_, n) => format!("\u{1F4CE} {n} files"),
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ChatRecord {
     pub id: ChatId,
@@ -263,5 +275,19 @@ impl<'a> ChatResource<'a> {
             waiting_since: None,
             ..self.clone()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_of_files_alone_previews_as_their_count() {
+        assert_eq!(message_preview("  Hello\nthere ", 0), "Hello there");
+        assert_eq!(message_preview("See the photo", 2), "See the photo");
+        assert_eq!(message_preview("", 1), "\u{1F4CE} 1 file");
+        assert_eq!(message_preview(" ", 3), "\u{1F4CE} 3 files");
+        assert_eq!(message_preview("", 0), "");
     }
 }

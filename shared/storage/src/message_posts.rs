@@ -4,7 +4,7 @@
 //! rate. See [`crate::messages`] for the ordering contract.
 
 use domain::attachment::Attachment;
-use domain::chat::{ChatRecord, LastMessage, preview};
+use domain::chat::{ChatRecord, LastMessage, message_preview};
 use domain::clock;
 use domain::conversation::{Poster, after_message};
 use domain::events::Change;
@@ -220,7 +220,7 @@ fn stage_append(
         let after = after_message(state, poster, &message.created_at, at_ms);
         let last = LastMessage {
             author: author.clone(),
-            preview: preview(&message.body),
+            preview: message_preview(&message.body, message.attachments.len()),
             internal: message.internal,
         };
         ordering = ordering
