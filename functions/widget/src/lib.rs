@@ -16,7 +16,8 @@
 //!   `widget/src/console` on the widget's shared core (`widget/build-console.mjs`), served
 //!   like `/widget.js` (ETag per encoding, `?v=` immutable).
 //!
-//! No configuration and no AWS client: the answers are static.
+//! No AWS client: the answers are static. One setting, `FILES_ORIGIN`: where attachments
+//! go up and come down (the bucket's host), which the pages' CSP allows.
 
 use std::sync::LazyLock;
 
@@ -331,10 +332,31 @@ fn page(html: String) -> Response<Body> {
     page_with(html, format!("style-src 'sha256-{}'", *DEMO_STYLE_HASH))
 }
 
+/// The files' origin from `FILES_ORIGIN`, when it is one (scheme, host and port only: a
+/// value that could widen the policy in other ways is left out, and uploads then fail
+/// visibly instead).
+static FILES_ORIGIN: LazyLock<Option<String>> =
+    LazyLock::new(|| std::env::var("FILES_ORIGIN").ok().and_then(|v| origin(&v)));
+
+fn origin(value: &str) -> Option<String> {
+    let url = url::Url::parse(value).ok()?;
+    matches!(url.scheme(), "https" | "http").then_some(())?;
+    match url.origin() {
+        origin @ url::Origin::Tuple(..) => Some(origin.ascii_serialization()),
+        url::Origin::Opaque(_) => None,
+    }
+}
+
 fn page_with(html: String, style_src: String) -> Response<Body> {
+    page_csp(html, style_src, FILES_ORIGIN.as_deref())
+}
+
+fn page_csp(html: String, style_src: String, files: Option<&str>) -> Response<Body> {
+    // Uploads are POSTed to the files' origin and their links (images) load from it.
+    let files = files.map(|origin| format!(" {origin}")).unwrap_or_default();
     let csp = format!(
-        "default-src 'none'; script-src 'self'; {style_src}; connect-src 'self' ws: wss:; \
-         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; {style_src}; connect-src 'self' ws: wss:{files}; \
+         img-src 'self' data:{files}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     );
     let mut response = Response::new(Body::Text(html));
     let headers = response.headers_mut();
@@ -361,6 +383,28 @@ fn page_with(html: String, style_src: String) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_files_origin_is_allowed_to_upload_and_show_images_and_nothing_else() {
+        assert_eq!(
+            origin("https://files.s3.eu-west-1.amazonaws.com").as_deref(),
+            Some("https://files.s3.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:5000/").as_deref(),
+            Some("http://127.0.0.1:5000")
+        );
+        assert_eq!(origin("https://a.example; script-src *"), None);
+        assert_eq!(origin("javascript:alert(1)"), None);
+        let page = page_csp(String::new(), "style-src 'none'".into(), Some("https://f.example"));
+        let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("connect-src 'self' ws: wss: https://f.example;"), "{csp}");
+        assert!(csp.contains("img-src 'self' data: https://f.example;"), "{csp}");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+        let bare = page_csp(String::new(), "style-src 'none'".into(), None);
+        let csp = bare.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("connect-src 'self' ws: wss:;"), "{csp}");
+    }
 
     #[test]
     fn every_route_fits_and_builds_its_endpoint() {
