@@ -267,7 +267,7 @@ TABLE_NAME=$3
 KEYS_SECRET_ID=$(keys_secret_id "$3")
 FILES_BUCKET=$(files_bucket "$3")
 # The widget pages' CSP allows the files' origin: locally moto serves the bucket (path style).
-FILES_ORIGIN=$1
+FILES_ORIGIN=$2
 MAIL_FROM=$4
 RUST_LOG=info
 # moto applies requests one at a time: give its queue the time DynamoDB would not need

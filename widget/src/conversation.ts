@@ -7,6 +7,8 @@ import { fill, h, icon } from "./core/dom";
 import { Feed } from "./core/feed";
 import { Live } from "./core/live";
 import { Outbox, Pending } from "./core/outbox";
+import { Tray } from "./attach";
+import { Typers } from "./typing";
 import { confirmDelete, EditHost, MAX_LENGTH, startEdit } from "./edit";
 import { renderMessage, renderPending } from "./message";
 import { Strings } from "./strings";
@@ -38,7 +40,6 @@ export interface ConversationHost {
 
 export const PAGE = 30;
 const TYPING_EVERY_MS = 2500;
-const TYPING_SHOWN_MS = 5000;
 const SEND_ICON = ["M4 12l16-8-6 16-2.5-6.5z", "M11.5 13.5L20 4"];
 
 export class Conversation {
@@ -56,7 +57,7 @@ export class Conversation {
   private readTimer: ReturnType<typeof setTimeout> | undefined;
   private marking = false;
   private typingSentAt = 0;
-  private typers = new Map<string, { timer: ReturnType<typeof setTimeout>; name: string }>();
+  private readonly typers: Typers;
   private closed = false;
   private readonly editing: EditHost;
 
@@ -65,9 +66,9 @@ export class Conversation {
   private readonly earlier: HTMLLIElement;
   private readonly emptyNote: HTMLLIElement;
   private readonly stateLine: HTMLParagraphElement;
-  private readonly typingLine: HTMLDivElement;
   private readonly composer: HTMLTextAreaElement;
   private readonly counter: HTMLDivElement;
+  private readonly tray: Tray;
 
   constructor(
     private readonly host: ConversationHost,
@@ -103,7 +104,7 @@ export class Conversation {
     this.earlier = h("li", { class: "earlier" }, h("button", { class: "secondary", type: "button", text: t.loadEarlier, onclick: (e: Event) => this.loadEarlier(e.currentTarget as HTMLButtonElement) }));
     this.emptyNote = h("li", { class: "empty", text: t.empty });
     this.stateLine = h("p", { class: "chat-state", role: "status" });
-    this.typingLine = h("div", { class: "typing" });
+    this.typers = new Typers(t);
     this.counter = h("div", { class: "counter", hidden: true, "aria-live": "polite" });
     this.composer = h("textarea", { rows: 1, maxlength: MAX_LENGTH, dir: "auto", "aria-label": t.message, placeholder: t.placeholder, "data-autofocus": true });
     this.composer.value = host.draft;
@@ -114,15 +115,18 @@ export class Conversation {
         this.send();
       }
     });
+    this.tray = new Tray(host);
     const form = h(
       "form",
       { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), this.send()) },
+      this.tray.button,
       this.composer,
       h("button", { class: "send", type: "submit", title: t.send, "aria-label": t.send }, icon(SEND_ICON)),
     );
     this.log.appendChild(this.emptyNote);
     for (const p of host.outbox.items) this.showPending(p);
-    this.el = h("div", { class: "screen" }, this.log, this.stateLine, this.typingLine, this.counter, form);
+    this.el = h("div", { class: "screen" }, this.log, this.stateLine, this.typers.line, this.counter, this.tray.list, form);
+    this.tray.accept(this.el, this.composer);
     this.showState();
   }
 
@@ -139,7 +143,6 @@ export class Conversation {
   close(): void {
     this.closed = true;
     this.feed.stop();
-    for (const x of this.typers.values()) clearTimeout(x.timer);
     this.typers.clear();
     clearTimeout(this.readTimer);
     this.readTimer = undefined;
@@ -171,8 +174,10 @@ export class Conversation {
 
   private send(): void {
     const body = this.composer.value;
-    if (!body.trim()) return;
-    const item = this.host.outbox.add(body);
+    if (this.tray.uploading) return this.host.say(this.t.stillUploading);
+    const files = this.tray.take();
+    if (!body.trim() && !files.length) return;
+    const item = this.host.outbox.add(body, files);
     this.composer.value = "";
     this.composing(false);
     this.showPending(item);
@@ -244,6 +249,8 @@ export class Conversation {
   upsert(m: Message, live: boolean): void {
     const known = this.messages.get(m.id);
     if (known && known.updated_at > m.updated_at) return;
+    // The same version from an event (files without links): the links already held stay.
+    if (known && known.updated_at === m.updated_at && known.attachments && known.attachments.every((a) => a.url)) m = { ...m, attachments: known.attachments };
     this.messages.set(m.id, m);
     const mine = this.mine(m);
     // A live copy of our own message: its pending copy goes. A history copy only replaces
@@ -282,8 +289,19 @@ export class Conversation {
     }
     this.elements.set(m.id, el);
     this.refreshEarlier();
+    // An event carries files without links: the message, read, has them.
+    if (m.attachments && m.attachments.some((a) => !a.url)) void this.withLinks(m.id);
     if (live && !mine && !known) this.host.say(fill(this.t.announce, { name: this.look(m).author, text: m.body }));
     if ((live && stick) || (mine && !known && live)) this.scrollToEnd();
+  }
+
+  private async withLinks(id: string): Promise<void> {
+    try {
+      const read = await this.host.api.call<{ data: Message }>("GET", "/messages/" + id);
+      if (!this.closed && read.data.attachments && read.data.attachments.every((a) => a.url)) this.upsert(read.data, false);
+    } catch (err) {
+      if (!this.closed) this.host.ended(err);
+    }
   }
 
   remove(id: string): void {
@@ -369,7 +387,7 @@ export class Conversation {
         if (typeof d.id === "string") {
           const m = d as unknown as Message;
           this.upsert(m, true);
-          this.stopTyping(m.author ? m.author.id : m.chat_user_id || "");
+          this.typers.stop(m.author ? m.author.id : m.chat_user_id || "");
         }
         break;
       case "message.deleted":
@@ -417,24 +435,7 @@ export class Conversation {
   private typing(author: Author): void {
     if (author.type === "guest" && author.id === this.me.id) return;
     const name = author.type === "staff" ? author.name || this.host.companyName() || this.t.team : this.name(author.id, author.name);
-    const known = this.typers.get(author.id);
-    if (known) clearTimeout(known.timer);
-    this.typers.set(author.id, { name, timer: setTimeout(() => this.stopTyping(author.id), TYPING_SHOWN_MS) });
-    this.showTyping();
-  }
-
-  private stopTyping(id: string): void {
-    const known = this.typers.get(id);
-    if (!known) return;
-    clearTimeout(known.timer);
-    this.typers.delete(id);
-    this.showTyping();
-  }
-
-  private showTyping(): void {
-    const names = Array.from(this.typers.values()).map((x) => x.name);
-    const t = this.t;
-    this.typingLine.textContent = !names.length ? "" : names.length === 1 ? fill(t.typingOne, { a: names[0] }) : names.length === 2 ? fill(t.typingTwo, { a: names[0], b: names[1] }) : t.typingMany;
+    this.typers.start(author.id, name);
   }
 
   // ----------------------------------------------------------------- read --

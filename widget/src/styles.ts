@@ -71,5 +71,17 @@ input[aria-invalid=true]{border-color:#b91c1c}
 .send svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
 [dir=rtl] .send svg{transform:scaleX(-1)}
 .counter{font-size:12px;color:#374151;padding:0 12px 6px;text-align:end}
+.attach{width:42px;height:42px;border:1px solid #d1d5db;border-radius:50%;background:#fff;color:#374151;display:flex;align-items:center;justify-content:center;flex:none}
+.attach svg{width:20px;height:20px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
+.files{list-style:none;margin:0;padding:6px 10px 0;display:flex;flex-wrap:wrap;gap:6px}
+.file-chip{display:flex;align-items:center;gap:6px;max-width:100%;border:1px solid #d1d5db;border-radius:8px;padding:4px 4px 4px 8px;font-size:12px;background:#f9fafb}
+.file-chip .name{overflow:hidden;text-overflow:ellipsis;white-space:nowrap;max-width:220px}
+.file-chip .bad{color:#b91c1c;white-space:normal}
+.file-chip progress{width:70px}
+.file-chip .remove{border:0;background:transparent;font-size:16px;line-height:1;padding:2px 6px;border-radius:6px;color:#374151}
+.screen.dropping{outline:3px dashed var(--accent);outline-offset:-6px}
+.attachments{list-style:none;margin:4px 0 0;padding:0;display:flex;flex-direction:column;gap:4px;max-width:100%}
+.attachments img{display:block;max-width:220px;max-height:180px;border-radius:8px;border:1px solid #e5e7eb}
+.attachments .file{display:inline-block;font-size:13px;padding:6px 10px;border:1px solid #d1d5db;border-radius:8px;background:#fff;color:#1f2937;overflow-wrap:anywhere}
 @media (prefers-reduced-motion:no-preference){.panel{animation:pop .15s ease-out}@keyframes pop{from{opacity:0;transform:translateY(8px)}}}
 `;

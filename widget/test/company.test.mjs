@@ -295,6 +295,61 @@ describe("chat widget in company mode", { concurrency: false }, () => {
     }
   });
 
+  test("files: picked, pasted and dropped go up with their state; a wrong type is refused on its chip; the team sees them and its own file arrives live with a link", async () => {
+    const { Ann: ann } = visitors;
+    const { page } = ann;
+    // A 1x1 PNG, a small PDF, and an SVG (never accepted: it can carry script).
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    await page.locator("input[type=file]").setInputFiles([
+      { name: "report.pdf", mimeType: "application/pdf", buffer: pdf },
+      { name: "logo.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") },
+    ]);
+    // A screenshot pasted into the message box, and a photo dropped on the conversation.
+    await composer(page).evaluate((box, bytes) => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(bytes)], "screenshot.png", { type: "image/png" }));
+      box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: files, bubbles: true, cancelable: true }));
+    }, [...png]);
+    await page.locator(".screen", { has: composer(page) }).last().evaluate((zone, bytes) => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(bytes)], "dropped.png", { type: "image/png" }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+    }, [...png]);
+    const chips = page.locator(".file-chip");
+    await until("three files ready and the SVG refused", async () => (await chips.filter({ hasText: "ready" }).count()) === 3 && (await page.locator(".file-chip [role=alert]").count()) === 1);
+    assert.equal(await page.locator(".file-chip [role=alert]").textContent(), "logo.svg: this type of file can't be sent (images, PDF, text, office documents and zip can).");
+    await shot(page, "company-files-chips-1200.png");
+    await page.getByRole("button", { name: "Remove logo.svg" }).click();
+    await composer(page).press("Enter");
+
+    // Sent as one message with no text: two previews and a download, through fresh links.
+    const sent = page.locator(".log .msg:not([data-state]) .attachments");
+    await until("the message of files confirmed", async () => (await sent.count()) === 1);
+    await until("both images loaded", async () => (await sent.locator("img").evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth === 1).length)) === 2);
+    const download = sent.locator("a.file");
+    assert.match(await download.textContent(), /^report\.pdf · \d+ B$/);
+    assert.equal(await download.getAttribute("download"), "report.pdf");
+    assert.equal(await chips.count(), 0, "the tray is empty once they are sent");
+
+    // The team sees the files through the API; its own file reaches the visitor live.
+    const read = await expectApi(200, "GET", `/api/chats/${ann.session.chatId}/messages`, { token: owner });
+    const files = read.data.flatMap((m) => m.attachments || []).map((a) => a.filename).sort();
+    assert.deepEqual(files, ["dropped.png", "report.pdf", "screenshot.png"]);
+    const slot = await expectApi(201, "POST", `/api/chats/${ann.session.chatId}/attachments`, { token: owner, body: { filename: "label.pdf", content_type: "application/pdf", size: pdf.length } });
+    remember(slot.data.upload.fields["x-amz-signature"]);
+    const form = new FormData();
+    for (const [name, value] of Object.entries(slot.data.upload.fields)) form.append(name, value);
+    form.append("file", new Blob([pdf], { type: "application/pdf" }), "label.pdf");
+    assert.ok((await fetch(slot.data.upload.url, { method: "POST", body: form })).ok, "the team's upload");
+    await expectApi(201, "POST", `/api/chats/${ann.session.chatId}/messages`, { token: owner, body: { body: "Your return label", attachment_ids: [slot.data.id] } });
+    const label = page.locator(".log .attachments a.file", { hasText: "label.pdf" });
+    await until("the team's file shows with its link", async () => (await label.count()) === 1);
+    assert.match(await label.getAttribute("href"), /X-Amz-Expires=\d+/, "a presigned link, read for the live message");
+    await shot(page, "company-files-1200.png");
+    await scan(page, "company-files");
+  });
+
   test("no page error and no Content-Security-Policy violation on any page", () => {
     assert.deepEqual(problems, []);
   });

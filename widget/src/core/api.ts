@@ -10,6 +10,21 @@ export interface Author {
   name?: string;
 }
 
+/** A file of a message (spec §10). `url` (a link of minutes) comes only with a message read
+ *  over HTTP; live events carry the rest, and a client reads the message for links. */
+export interface Attachment {
+  id: string;
+  filename: string;
+  content_type: string;
+  size: number;
+  url?: string;
+  expires_at?: string;
+  thumbnail_url?: string;
+}
+
+/** An uploaded file, ready to be named by a message's `attachment_ids`. */
+export type Staged = Pick<Attachment, "id" | "filename" | "content_type" | "size">;
+
 export interface Message {
   id: string;
   seq: number;
@@ -18,6 +33,7 @@ export interface Message {
   chat_user_id: string | null;
   author?: Author;
   body: string;
+  attachments?: Attachment[];
   created_at: string;
   updated_at: string;
   edited_at: string | null;

@@ -4,7 +4,7 @@
 // try again. A message the API refuses for good stays, marked failed, until retried or
 // discarded.
 
-import { Api, ApiError, Message, NetworkError } from "./api";
+import { Api, ApiError, Message, NetworkError, Staged } from "./api";
 import { Outgoing } from "./store";
 
 /** A message waiting to be sent (or being sent). */
@@ -39,6 +39,12 @@ export function randomId(): string {
   return out;
 }
 
+/** Whether `m` carries the files `p` sends (both none, or the same ids in order). */
+function sameFiles(p: Pending, m: Message): boolean {
+  const sent = (p.files || []).map((f) => f.id).join(",");
+  return sent === (m.attachments || []).map((a) => a.id).join(",");
+}
+
 export class Outbox {
   items: Pending[] = [];
   private flushing = false;
@@ -55,8 +61,9 @@ export class Outbox {
     this.items = saved.map((m) => ({ ...m, state: "waiting" as const }));
   }
 
-  add(body: string): Pending {
+  add(body: string, files: Staged[] = []): Pending {
     const item: Pending = { clientId: randomId(), body, state: "sending" };
+    if (files.length) item.files = files;
     this.items.push(item);
     this.save();
     this.attempt = 0;
@@ -64,7 +71,7 @@ export class Outbox {
   }
 
   save(): void {
-    this.host.save(this.items.filter((p) => p.state !== "failed").map((p) => ({ clientId: p.clientId, body: p.body })));
+    this.host.save(this.items.filter((p) => p.state !== "failed").map((p) => ({ clientId: p.clientId, body: p.body, files: p.files })));
   }
 
   remove(p: Pending): void {
@@ -89,7 +96,7 @@ export class Outbox {
   /** Our own message arrived (event, answer, or history while its send is in flight):
    *  the pending copy it was, if any, is claimed and returned. */
   claim(m: Message, live: boolean): Pending | null {
-    const claimable = (x: Pending) => !x.seenAs && x.body === m.body && (live ? x.state !== "failed" : x.state === "sending");
+    const claimable = (x: Pending) => !x.seenAs && x.body === m.body && sameFiles(x, m) && (live ? x.state !== "failed" : x.state === "sending");
     const p = this.items.find((x) => x.seenAs === m.id) || this.items.find(claimable);
     if (!p) return null;
     p.seenAs = m.id;
@@ -111,7 +118,8 @@ export class Outbox {
           this.host.render(p);
         }
         try {
-          const answer = await this.api.call<{ data: Message }>("POST", "/messages", { body: p.body, client_id: p.clientId });
+          const files = p.files && p.files.length ? { attachment_ids: p.files.map((f) => f.id) } : {};
+          const answer = await this.api.call<{ data: Message }>("POST", "/messages", { body: p.body, client_id: p.clientId, ...files });
           if (generation !== this.generation) return;
           this.items = this.items.filter((x) => x !== p);
           this.save();
@@ -127,7 +135,7 @@ export class Outbox {
             }
             if (this.host.ended(err)) return;
             p.state = "failed";
-            p.error = err.status === 422 ? err.field("body") || err.message : err.message;
+            p.error = err.status === 422 ? err.field("body", "attachment_ids") || err.message : err.message;
             this.host.render(p);
             this.save();
             continue;

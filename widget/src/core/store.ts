@@ -4,6 +4,8 @@
 // refuses storage (privacy modes) gets a memory-only store: the widget still works for
 // the life of the page.
 
+import type { Staged } from "./api";
+
 export interface Session {
   token: string;
   chatUserId: string;
@@ -21,6 +23,8 @@ export interface Profile {
 export interface Outgoing {
   clientId: string;
   body: string;
+  /** Files already uploaded, sent as the message's `attachment_ids`. */
+  files?: Staged[];
 }
 
 export class Store {
@@ -76,7 +80,7 @@ export class Store {
 
   get outbox(): Outgoing[] {
     const list = this.json<Outgoing[]>("outbox");
-    return Array.isArray(list) ? list.filter((m) => m && typeof m.clientId === "string" && typeof m.body === "string") : [];
+    return Array.isArray(list) ? list.filter((m) => m && typeof m.clientId === "string" && typeof m.body === "string" && (m.files === undefined || Array.isArray(m.files))) : [];
   }
   set outbox(value: Outgoing[]) {
     this.set("outbox", value.length ? JSON.stringify(value) : null);
