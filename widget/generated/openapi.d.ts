@@ -50,7 +50,7 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password: issue a personal API token
-         * @description Unknown email and wrong password give the same 422. 10 failed tries per email in 15 minutes give 429.
+         * @description Unknown email and wrong password give the same 422. 10 failed tries per email in 15 minutes give 429. An operator holds at most 50 tokens; at that cap its expired ones are revoked, then a token with `expires_in` (a console's sign-in) takes the place of the operator's token that expires first, while one without is refused with 409.
          */
         post: operations["createApiToken"];
         delete?: never;
