@@ -235,6 +235,8 @@ describe("the console's desk", { concurrency: false }, () => {
     await page.getByRole("textbox", { name: "Note" }).pressSequentially("internal only", { delay: 30 });
     const switched = Date.now();
     await page.getByRole("button", { name: "Reply", exact: true }).click();
+    // The note's text stays the note's: a click does not make it a reply.
+    assert.equal(await page.getByRole("textbox", { name: "Reply" }).inputValue(), "");
     const operatorTyping = tia.page.locator(".typing", { hasText: "Agent Kai is typing…" });
     await until("the operator's typing to reach the visitor", async () => {
       await page.getByRole("textbox", { name: "Reply" }).press("a");
@@ -246,6 +248,8 @@ describe("the console's desk", { concurrency: false }, () => {
       typing.every((f) => f.at >= switched),
       "nothing was announced while writing the note",
     );
+    await page.getByRole("button", { name: "Note", exact: true }).click();
+    assert.equal(await page.getByRole("textbox", { name: "Note" }).inputValue(), "internal only");
     await shot(page, "console-typing-1440.png");
     await shot(tia.page, "widget-sees-operator-typing.png");
     await tia.context.close();

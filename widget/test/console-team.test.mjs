@@ -117,6 +117,8 @@ describe("the console with a team", { concurrency: false }, () => {
     await page.getByRole("textbox", { name: "Reply" }).fill("Asa here: it is on its way.");
     await page.getByRole("button", { name: "Send reply" }).click();
     await seesOnce(wim, "Asa here: it is on its way.");
+    // Read and answered: the row says so once the inbox has read the list again.
+    await until("Asa's row to show it read and answered", async () => (await row(page, "Wim Widget").locator(".unread, .waiting").count()) === 0);
     await shot(page, "console-assigned-only-1440.png");
     await page.setViewportSize(TABLET);
     await shot(page, "console-assigned-only-768.png");

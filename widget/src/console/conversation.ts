@@ -41,6 +41,7 @@ export class Conversation {
   private catching = false;
   private again = false;
   private readTimer: ReturnType<typeof setTimeout> | undefined;
+  private drafts = new Map<string, string>();
   private head: HTMLElement;
   private error: HTMLElement;
   private log: HTMLElement;
@@ -103,12 +104,13 @@ export class Conversation {
   }
 
   async open(row: InboxRow): Promise<void> {
+    this.keepDraft();
     this.row = { ...row };
     this.messages.clear();
     this.seq = row.last_seq;
     this.readSeq = 0;
     // A new conversation starts as a reply: a note is chosen each time.
-    this.mode(false);
+    this.mode(false, false);
     clear(this.el);
     clear(this.log);
     this.snooze.close();
@@ -277,8 +279,23 @@ export class Conversation {
     if (scroll) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  private mode(internal: boolean): void {
+  /** Where the text being written is kept: per conversation, a reply apart from a note. */
+  private draftKey(): string | null {
+    return this.row && this.row.id + (this.internal ? ":note" : ":reply");
+  }
+
+  private keepDraft(): void {
+    const key = this.draftKey();
+    if (key) this.drafts.set(key, this.box.value);
+  }
+
+  /** Reply or note; each has its own text, so a note never turns into a reply by a click
+   *  (nor one visitor's draft into another's: `keep` false when the conversation changed). */
+  private mode(internal: boolean, keep = true): void {
+    if (keep) this.keepDraft();
     this.internal = internal;
+    const key = this.draftKey();
+    this.box.value = (key && this.drafts.get(key)) || "";
     this.form.classList.toggle("internal", internal);
     this.modeReply.setAttribute("aria-pressed", String(!internal));
     this.modeNote.setAttribute("aria-pressed", String(internal));
