@@ -312,6 +312,7 @@ describe("the console's desk", { concurrency: false }, () => {
     assert.equal(await page.getByLabel("Status").isVisible(), false, "rooms have no status to filter on");
     await row(page, "Kettle owners club").click();
     await bubbles(page, "Welcome to the club").waitFor({ timeout: LIMIT_MS });
+    await page.locator(".compose .hint", { hasText: "Everyone in the room sees this." }).waitFor();
     await page.getByRole("textbox", { name: "Reply" }).fill("Glad to be here");
     await page.getByRole("button", { name: "Send reply" }).click();
     await bubbles(page, "Glad to be here").waitFor({ timeout: LIMIT_MS });

@@ -155,6 +155,7 @@ describe("the console with a team", { concurrency: false }, () => {
     await remove.click();
     await until("the invitation to be gone", async () => !(await member(invitation.id)));
     await members.locator("tr", { hasText: invited }).waitFor({ state: "detached", timeout: LIMIT_MS });
+    await shot(page, "console-team-members-1440.png");
 
     await page.getByLabel("Allowed sites").fill("https://shop.example\nhttp://localhost:8080");
     await page.getByRole("region", { name: "Sites" }).getByRole("button", { name: "Save" }).click();

@@ -73,7 +73,7 @@ export class CompanySettingsPage {
       const open = h("input", { type: "checkbox", "aria-label": name + " open", checked: !!set });
       const from = h("input", { type: "time", "aria-label": name + " from", value: set ? set.from : "09:00" });
       const to = h("input", { type: "time", "aria-label": name + " to", value: set ? set.to : "17:00" });
-      return { day, open, from, to, el: h("div", { class: "line day" }, open, h("span", { class: "dayname", text: name }), from, "–", to) };
+      return { day, open, from, to, el: h("div", { class: "day" }, open, h("span", { class: "dayname", text: name.slice(0, 3), title: name }), from, h("span", { "aria-hidden": "true", text: "–" }), to) };
     });
     const week = h("fieldset", { class: "week" }, h("legend", { text: "Open on" }), ...days.map((d) => d.el));
     const show = () => (week.disabled = zone.disabled = always.checked);

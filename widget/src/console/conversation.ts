@@ -300,7 +300,7 @@ export class Conversation {
     this.modeReply.setAttribute("aria-pressed", String(!internal));
     this.modeNote.setAttribute("aria-pressed", String(internal));
     (this.form.querySelector("#compose-label") as HTMLElement).textContent = internal ? "Note" : "Reply";
-    this.hint.textContent = internal ? "Only your team sees notes." : "The visitor sees this. Ctrl+Enter sends.";
+    this.hint.textContent = internal ? "Only your team sees notes." : (this.row && this.row.kind === "room" ? "Everyone in the room sees this." : "The visitor sees this.") + " Ctrl+Enter sends.";
     this.send.textContent = internal ? "Add note" : "Send reply";
     this.send.className = internal ? "btn note" : "btn";
   }

@@ -49,6 +49,8 @@ export class Inbox {
   private filters: HTMLElement[];
   /** The row j / k chose (it need not be open). */
   private chosen: string | null = null;
+  /** What the list on screen shows, to rebuild it only when that changes. */
+  private signature = "";
 
   constructor(
     private readonly api: Api,
@@ -98,6 +100,7 @@ export class Inbox {
   /** Reads the list again; a failure is said in the list, and the next change retries. */
   refresh(): void {
     this.load().catch(() => {
+      this.signature = "";
       clear(this.list);
       this.list.appendChild(h("li", { class: "empty" }, h("span", { class: "error", role: "alert", text: "The inbox could not be loaded. It retries on the next change." })));
     });
@@ -182,35 +185,59 @@ export class Inbox {
     // The tab's title counts what the operator has not read in this view.
     const unread = this.rows.reduce((n, r) => n + r.unread_count, 0);
     document.title = (unread ? "(" + unread + ") " : "") + this.companyName + " · Console";
+    const current = this.host.current();
+    const shown = this.rows.map((row) => {
+      const last = row.last_message;
+      return {
+        id: row.id,
+        name: (row.guest && row.guest.name) || row.name,
+        waiting: row.waiting_since ? "waiting " + since(row.waiting_since) : "",
+        unread: row.unread_count,
+        email: (row.guest && row.guest.email) || "",
+        preview: last ? (last.internal ? "Note by " : "") + (last.author.type === "staff" ? last.author.name + ": " : "") + last.preview : row.kind === "room" ? "" : "No message yet",
+        assigned: row.kind === "room" ? "Room" : row.assignee_id ? (row.assignee_id === this.host.userId() ? "Assigned to you" : "Assigned to " + (this.host.memberName(row.assignee_id) || "a teammate")) : "Unassigned",
+        current: row.id === current,
+        chosen: row.id === this.chosen,
+      };
+    });
+    // The list is rebuilt only when what it shows changed: a rebuild between the press and
+    // the release of a click would swallow the click.
+    const signature = this.view + JSON.stringify(shown);
+    if (signature === this.signature) return;
+    this.signature = signature;
     const focused = document.activeElement instanceof HTMLElement ? document.activeElement.dataset.chatId : undefined;
     clear(this.list);
-    if (!this.rows.length) {
+    if (!shown.length) {
       this.list.appendChild(h("li", { class: "empty", text: this.view === "rooms" ? "No rooms." : "No conversations here." }));
       return;
     }
-    const current = this.host.current();
-    for (const row of this.rows) {
-      const name = (row.guest && row.guest.name) || row.name;
-      const last = row.last_message;
-      const preview = last ? (last.internal ? "Note by " : "") + (last.author.type === "staff" ? last.author.name + ": " : "") + last.preview : "No message yet";
-      const assigned = row.kind === "room" ? "Room" : row.assignee_id ? (row.assignee_id === this.host.userId() ? "Assigned to you" : "Assigned to " + (this.host.memberName(row.assignee_id) || "a teammate")) : "Unassigned";
+    for (const r of shown) {
       const button = h(
         "button",
-        { type: "button", class: row.id === this.chosen ? "row chosen" : "row", "aria-keyshortcuts": "j k Enter", "aria-current": row.id === current ? "true" : "false", onclick: () => this.host.open(row) },
+        {
+          type: "button",
+          class: r.chosen ? "row chosen" : "row",
+          "aria-keyshortcuts": "j k Enter",
+          "aria-current": String(r.current),
+          onclick: () => {
+            const row = this.row(r.id);
+            if (row) this.host.open(row);
+          },
+        },
         h(
           "span",
           { class: "line" },
-          h("span", { class: "name", text: name }),
-          row.waiting_since ? h("span", { class: "waiting", text: "waiting " + since(row.waiting_since) }) : null,
-          row.unread_count ? h("span", { class: "unread", "aria-label": row.unread_count + " unread", text: row.unread_count >= 100 ? "99+" : String(row.unread_count) }) : null,
+          h("span", { class: "name", text: r.name }),
+          r.waiting ? h("span", { class: "waiting", text: r.waiting }) : null,
+          r.unread ? h("span", { class: "unread", "aria-label": r.unread + " unread", text: r.unread >= 100 ? "99+" : String(r.unread) }) : null,
         ),
-        row.guest && row.guest.email ? h("span", { class: "email", text: row.guest.email }) : null,
-        h("span", { class: "preview", text: preview }),
-        h("span", { class: "who", text: assigned }),
+        r.email ? h("span", { class: "email", text: r.email }) : null,
+        r.preview ? h("span", { class: "preview", text: r.preview }) : null,
+        h("span", { class: "who", text: r.assigned }),
       );
-      button.dataset.chatId = row.id;
+      button.dataset.chatId = r.id;
       this.list.appendChild(h("li", null, button));
-      if (focused === row.id) button.focus();
+      if (focused === r.id) button.focus();
     }
   }
 }

@@ -99,9 +99,9 @@ button{cursor:pointer}
 .settings{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
 .members{width:100%;border-collapse:collapse;font-size:.9rem}
 .members th,.members td{text-align:left;padding:6px 8px;border-bottom:1px solid #e5e7eb;overflow-wrap:anywhere}
-.week{border:1px solid #d1d5db;border-radius:6px;margin:8px 0;display:flex;flex-direction:column;gap:4px}
-.week .day{align-items:center}
-.week .dayname{width:6.5rem}
+.week{border:1px solid #d1d5db;border-radius:6px;margin:8px 0;padding:6px 8px;display:flex;flex-direction:column;gap:4px}
+.week .day{display:grid;grid-template-columns:auto 2.5rem minmax(0,1fr) auto minmax(0,1fr);gap:6px;align-items:center}
+.week .day input[type=time]{min-width:0;width:100%;padding:2px;font-size:.85rem}
 .hooks{list-style:none;margin:0 0 8px;padding:0}
 .hooks li{display:flex;gap:8px;align-items:center;justify-content:space-between;padding:4px 0;border-bottom:1px solid #e5e7eb}
 .hooks .url{overflow-wrap:anywhere}
