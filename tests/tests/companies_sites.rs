@@ -503,3 +503,48 @@ async fn a_token_may_be_short_lived() {
         .collect();
     assert!(shown.contains(&&json!(expires_at)), "{shown:?}");
 }
+
+/// Console sign-ins (short-lived tokens) never fill the 50-token cap: at the cap, a new
+/// short-lived token takes the place of the operator's token that expires first. A token
+/// that lives until revoked is never the one evicted, and no room is made for one.
+#[tokio::test]
+async fn console_sign_ins_never_fill_the_token_cap() {
+    let op = operator("sites-token-cap").await;
+    let user = |token: &str| call("GET", "/api/user").api(token).send();
+    // operator() issued one token that lives until revoked; 49 sign-ins fill the cap.
+    let mut signed_in = Vec::new();
+    for _ in 1..50 {
+        let reply = login(&op, json!({ "expires_in": 3600 })).await.expect(201);
+        let token = reply.data()["token"].as_str().unwrap().to_owned();
+        remember_secret(&token);
+        signed_in.push(token);
+    }
+    let refused = login(&op, json!({})).await.expect(409);
+    assert!(
+        refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("50 API tokens")
+    );
+
+    let next = login(&op, json!({ "expires_in": 3600 })).await.expect(201);
+    let next = next.data()["token"].as_str().unwrap().to_owned();
+    remember_secret(&next);
+    user(&next).await.expect(200);
+    // The sign-in that expires first gave way; the next one and the lasting token stay.
+    user(&signed_in[0]).await.expect(401);
+    user(&signed_in[1]).await.expect(200);
+    user(&op.token).await.expect(200);
+    let held = call("GET", "/api/tokens?per_page=100")
+        .api(&op.token)
+        .send()
+        .await
+        .expect(200);
+    assert_eq!(
+        held.data().as_array().unwrap().len(),
+        50,
+        "still at the cap, not over it"
+    );
+    // Still no room for a lasting token.
+    login(&op, json!({})).await.expect(409);
+}

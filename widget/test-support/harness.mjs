@@ -2,6 +2,7 @@
 // axe and screenshots. No tests here. Needs CHAT_API_URL and MOTO_URL (make test sets them).
 
 import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
 import { appendFileSync, existsSync, writeFileSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { AxeBuilder } from "@axe-core/playwright";
@@ -152,4 +153,46 @@ export async function teammate(ownerToken, companyId, { role = "agent", sees = "
   const accepted = await expectApi(201, "POST", "/api/invitations/accept", { body: { email, code, name, password } });
   remember(accepted.data.token);
   return { id: accepted.data.user.id, email, password, token: accepted.data.token };
+}
+
+/** A visitor of `companyId`'s site, on the company-mode demo page (the real widget), in a
+ *  browser context of its own: {context, page, name, email, storageKey}. */
+export async function openCompanyVisitor(browser, companyId, { name, number, viewport, problems }) {
+  const context = await browser.newContext({ viewport, locale: "en-US" });
+  const page = await context.newPage();
+  watch(page, name, problems);
+  await page.goto(`${need("CHAT_API_URL")}/widget/company-demo/${companyId}?visitor=${number}`);
+  await page.locator(".launcher").waitFor();
+  return { context, page, name, email: unique(name.toLowerCase().replace(/\W+/g, "-")), storageKey: `demo-company-${companyId}-visitor-${number}` };
+}
+
+/** The widget's session of a company visitor (its token and conversation). */
+export async function companySession(visitor) {
+  return visitor.page.evaluate((key) => JSON.parse(localStorage.getItem(`chat-widget:${key}:session`) || "null"), visitor.storageKey);
+}
+
+/** Name and email, then the emailed code, once: the visitor's own conversation opens
+ *  (its session is kept on `visitor.session`). The widget must be open. */
+export async function startCompanyVisitor(visitor) {
+  const { page } = visitor;
+  await page.getByLabel("Your name", { exact: true }).fill(visitor.name);
+  await page.getByLabel("Email", { exact: true }).fill(visitor.email);
+  assert.equal(await page.getByLabel("Chat password").count(), 0, "no password in company mode");
+  await page.getByRole("button", { name: "Email me a code" }).click();
+  const codeBox = page.getByLabel("6-digit code");
+  await codeBox.waitFor({ timeout: LIMIT_MS });
+  await codeBox.fill(await codeFor(visitor.email));
+  await composer(page).waitFor({ timeout: LIMIT_MS });
+  visitor.session = await companySession(visitor);
+  remember(visitor.session.token);
+  assert.match(visitor.session.chatId, /^[0-9A-Z]{26}$/, "the conversation is kept with the token");
+}
+
+/** An HS256 JWT, as a company's server signs it for a logged-in visitor with `key`. */
+export function identityToken(key, claims) {
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
+  const token = `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`;
+  remember(token);
+  return token;
 }

@@ -9,84 +9,12 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join as joinPath } from "node:path";
+import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { AxeBuilder } from "@axe-core/playwright";
+import { LAUNCH_ARGS, LIMIT_MS, OUT, bubbles, chromiumPath, codeFor, composer, confirmed, expectApi, need, remember, say, scan, seesOnce as shownOnce, shot, status, unique, until, watch as watchFor } from "../test-support/harness.mjs";
 
 const API = need("CHAT_API_URL");
-const MOTO = need("MOTO_URL");
-const OUT = process.env.WIDGET_OUTPUT_DIR || "target/test-output/widget";
-const LIMIT_MS = 60_000;
 const CHAT_PASSWORD = "widget-test-chat-pw";
-
-function need(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the widget tests through make test`);
-  return value;
-}
-
-/** Tokens and codes the test used: the log check of make test looks for them afterwards. */
-function remember(secret) {
-  if (process.env.SECRETS_FILE && secret) appendFileSync(process.env.SECRETS_FILE, secret + "\n");
-}
-
-function chromiumPath() {
-  if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  for (const p of ["/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser"]) if (existsSync(p)) return p;
-  throw new Error("no chromium: make test installs Debian's chromium (see the Makefile)");
-}
-
-async function api(method, path, { token, body } = {}) {
-  const headers = { accept: "application/json" };
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: response.status, json, text };
-}
-
-async function expectApi(status, method, path, options) {
-  const reply = await api(method, path, options);
-  assert.equal(reply.status, status, `${method} ${path}: ${reply.text}`);
-  return reply.json;
-}
-
-/** Polls `check` until it returns a truthy value (returned), or fails after `limit` ms. */
-async function until(what, check, limit = LIMIT_MS) {
-  const started = Date.now();
-  let last;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() - started > limit) throw new Error(`timed out waiting for ${what}${last ? ": " + last.message : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The 6-digit code in the newest email moto's SES holds for `email`. */
-async function codeFor(email) {
-  const code = await until(`an auth code emailed to ${email}`, async () => {
-    const data = await (await fetch(`${MOTO}/local-api/ses-messages`)).json();
-    const mails = (data.Message || []).filter((m) => ((m.destinations || {}).ToAddresses || []).includes(email));
-    const last = mails[mails.length - 1];
-    if (!last) return null;
-    const match = `${last.subject} ${last.body}`.match(/\b(\d{6})\b/);
-    return match && match[1];
-  });
-  remember(code);
-  return code;
-}
-
-const unique = (tag) => `${tag}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}@example.com`;
 
 // ------------------------------------------------------------------ the run --
 
@@ -107,18 +35,7 @@ async function openGuest(name, guestNumber, { offlineCapable = true } = {}) {
   return guest;
 }
 
-function watch(page, name) {
-  if (process.env.WIDGET_TEST_TRACE) {
-    page.on("request", (r) => {
-      if (r.url().includes("/api/")) console.log(`[${name}] > ${r.method()} ${r.url().replace(/.*\/api\//, "/api/")}`);
-    });
-    page.on("console", (m) => console.log(`[${name}] console: ${m.text()}`));
-  }
-  page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (/Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`${name}: ${m.text()}`);
-  });
-}
+const watch = (page, name) => watchFor(page, name, problems);
 
 async function join(guest, password = CHAT_PASSWORD) {
   const { page } = guest;
@@ -140,21 +57,9 @@ async function session(guest) {
   return guest.page.evaluate((key) => JSON.parse(localStorage.getItem(`chat-widget:${key}:session`) || "null"), guest.storageKey);
 }
 
-const composer = (page) => page.getByRole("textbox", { name: "Message", exact: true });
-const exactly = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
-/** Every copy of a message text on the page, pending ones included. */
-const bubbles = (page, text) => page.locator(".log .bubble").filter({ hasText: exactly(text) });
-const confirmed = (page, text) => page.locator(".log .msg:not([data-state])").filter({ has: page.locator(".bubble", { hasText: exactly(text) }) });
-
-async function say(guest, text) {
-  await composer(guest.page).fill(text);
-  await composer(guest.page).press("Enter");
-  await until(`${guest.name}'s "${text.slice(0, 30)}" sent`, async () => (await confirmed(guest.page, text).count()) === 1);
-}
-
+/** Shown once, and confirmed (no pending copy of it left in the log). */
 async function seesOnce(guest, text) {
-  await until(`${guest.name} to show "${text.slice(0, 30)}"`, async () => (await bubbles(guest.page, text).count()) >= 1);
-  assert.equal(await bubbles(guest.page, text).count(), 1, `${guest.name} shows "${text.slice(0, 30)}" once`);
+  await shownOnce(guest, text);
   assert.equal(await confirmed(guest.page, text).count(), 1);
 }
 
@@ -162,31 +67,10 @@ async function messageIds(page) {
   return page.locator(".log .msg[data-id]").evaluateAll((els) => els.map((e) => e.getAttribute("data-id")));
 }
 
-async function status(page) {
-  return page.locator(".root").getAttribute("data-status");
-}
-
-async function scan(page, what) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  writeFileSync(joinPath(OUT, `axe-${what}.json`), JSON.stringify(result.violations, null, 2));
-  assert.deepEqual(report, [], `axe on the ${what}: no serious or critical violation`);
-  return result;
-}
-
-async function shot(page, file) {
-  await page.screenshot({ path: joinPath(OUT, file), animations: "disabled" });
-}
-
 describe("chat widget in Chromium", { concurrency: false }, () => {
   before(async () => {
     mkdirSync(OUT, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: chromiumPath(),
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-dev-shm-usage"],
-    });
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: LAUNCH_ARGS });
     const login = await expectApi(201, "POST", "/api/tokens", { body: { email: need("DEMO_EMAIL"), password: need("DEMO_PASSWORD"), name: "widget tests" } });
     owner = login.data.token;
     remember(owner);

@@ -9,10 +9,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { LAUNCH_ARGS, LIMIT_MS, OUT, bubbles, chromiumPath, codeFor, composer, expectApi, need, remember, say, scan, seesOnce, shot, status, unique, until, watch } from "../test-support/harness.mjs";
+import { LAUNCH_ARGS, LIMIT_MS, OUT, openCompanyVisitor, startCompanyVisitor, bubbles, chromiumPath, companySession, composer, expectApi, identityToken, need, remember, say, scan, seesOnce, shot, status, unique, until, watch } from "../test-support/harness.mjs";
 
 const API = need("CHAT_API_URL");
 const WIDE = { width: 1200, height: 800 };
@@ -26,45 +25,14 @@ let team; // a page holding the team stream open: the company is "online"
 const problems = [];
 const visitors = {};
 
-/** An HS256 JWT, as the company's server signs it. */
-function identityToken(key, claims) {
-  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
-  const token = `${unsigned}.${createHmac("sha256", key).update(unsigned).digest("base64url")}`;
-  remember(token);
-  return token;
-}
-
 async function openVisitor(name, number, viewport) {
-  const context = await browser.newContext({ viewport, locale: "en-US" });
-  const page = await context.newPage();
-  watch(page, name, problems);
-  await page.goto(`${API}/widget/company-demo/${companyId}?visitor=${number}`);
-  await page.locator(".launcher").waitFor();
-  const visitor = { context, page, name, email: unique(name.toLowerCase()), storageKey: `demo-company-${companyId}-visitor-${number}` };
+  const visitor = await openCompanyVisitor(browser, companyId, { name, number, viewport, problems });
   visitors[name] = visitor;
   return visitor;
 }
 
-async function session(visitor) {
-  return visitor.page.evaluate((key) => JSON.parse(localStorage.getItem(`chat-widget:${key}:session`) || "null"), visitor.storageKey);
-}
-
-/** Name and email, then the emailed code, once: the visitor's own conversation opens. */
-async function start(visitor) {
-  const { page } = visitor;
-  await page.getByLabel("Your name", { exact: true }).fill(visitor.name);
-  await page.getByLabel("Email", { exact: true }).fill(visitor.email);
-  assert.equal(await page.getByLabel("Chat password").count(), 0, "no password in company mode");
-  await page.getByRole("button", { name: "Email me a code" }).click();
-  const codeBox = page.getByLabel("6-digit code");
-  await codeBox.waitFor({ timeout: LIMIT_MS });
-  await codeBox.fill(await codeFor(visitor.email));
-  await composer(page).waitFor({ timeout: LIMIT_MS });
-  visitor.session = await session(visitor);
-  remember(visitor.session.token);
-  assert.match(visitor.session.chatId, /^[0-9A-Z]{26}$/, "the conversation is kept with the token");
-}
+const session = companySession;
+const start = startCompanyVisitor;
 
 /** A member of the company answers (or writes a note) with its API token. */
 async function staffSays(visitor, body, internal = false) {

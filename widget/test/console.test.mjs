@@ -9,92 +9,39 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { LAUNCH_ARGS, LIMIT_MS, chromiumPath, exactly, expectApi, api, need, remember, scan, shot, teammate, unique, until, watch } from "../test-support/harness.mjs";
+import { LAUNCH_ARGS, LIMIT_MS, OUT, chromiumPath, exactly, expectApi, api, need, remember, scan, shot, teammate, until, watch } from "../test-support/harness.mjs";
+import { TABLET, WIDE, XSS, bubbles, ownCompany, row, signIn as signInto, visitor as visitorOf, visitorReads, visitorSays } from "../test-support/console.mjs";
 
 const API = need("CHAT_API_URL");
-const WIDE = { width: 1440, height: 900 };
-const TABLET = { width: 768, height: 1024 };
-const XSS = "<img src=x onerror=alert(1)>";
+const DEMO = { email: need("DEMO_EMAIL"), password: need("DEMO_PASSWORD") };
 
 let browser;
-let owner; // { token, id } of the demo operator, owner of a fresh company
+let company; // { owner: { token, id }, id, name, secret }: a fresh company of the demo operator's
+let owner;
 let agent; // a teammate with sees: all
 let companyId;
 let companyName;
-let secret;
 let vera; // the first visitor
 const problems = [];
 const dialogs = [];
 const desks = {};
 
-function identityToken(claims) {
-  const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const unsigned = `${part({ alg: "HS256", typ: "JWT" })}.${part(claims)}`;
-  const token = `${unsigned}.${createHmac("sha256", secret).update(unsigned).digest("base64url")}`;
-  remember(token);
-  return token;
-}
-
-/** A visitor of the company's site, through its front door: its own conversation. */
-async function visitor(name) {
-  const claims = { sub: unique("sub"), name, email: unique("visitor"), exp: Math.floor(Date.now() / 1000) + 600 };
-  const reply = await api("POST", `/api/companies/${companyId}/conversations/identify`, { body: { token: identityToken(claims) } });
-  assert.ok(reply.status === 200 || reply.status === 201, `identify: ${reply.text}`);
-  const entry = reply.json;
-  remember(entry.data.token);
-  return { name, email: claims.email, token: entry.data.token, chatId: entry.data.chat_user.chat_id };
-}
-
-async function visitorSays(v, body) {
-  await expectApi(201, "POST", `/api/chats/${v.chatId}/messages`, { token: v.token, body: { body } });
-}
-
-/** What the visitor can read of its conversation (notes are never in it). */
-async function visitorReads(v) {
-  const page = await expectApi(200, "GET", `/api/chats/${v.chatId}/messages?per_page=100`, { token: v.token });
-  return page.data.map((m) => m.body);
-}
+const visitor = (name) => visitorOf(company, name);
 
 async function signIn(name, email, password, viewport = WIDE) {
-  const context = await browser.newContext({ viewport, locale: "en-US" });
-  const page = await context.newPage();
-  watch(page, name, problems);
-  page.on("dialog", (d) => {
-    dialogs.push(`${name}: ${d.message()}`);
-    void d.dismiss();
-  });
-  await page.goto(`${API}/console`);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: LIMIT_MS });
-  const company = page.getByLabel("Company");
-  if (await company.count()) await company.selectOption({ label: companyName });
-  await page.getByRole("heading", { level: 1, name: companyName }).waitFor({ timeout: LIMIT_MS });
-  await page.locator("#console[data-status=online]").waitFor({ timeout: LIMIT_MS });
-  const desk = { name, context, page };
+  const desk = await signInto(browser, company, { name, email, password, viewport, problems, dialogs });
   desks[name] = desk;
   return desk;
 }
 
-const row = (page, name) => page.locator(".rows .row").filter({ has: page.locator(".name", { hasText: exactly(name) }) });
-const bubbles = (page, text) => page.locator(".log .msg .bubble").filter({ hasText: exactly(text) });
-
 describe("operators' console", { concurrency: false }, () => {
   before(async () => {
-    mkdirSync(process.env.WIDGET_OUTPUT_DIR || "target/test-output/widget", { recursive: true });
+    mkdirSync(OUT, { recursive: true });
     browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: LAUNCH_ARGS });
-    const login = await expectApi(201, "POST", "/api/tokens", { body: { email: need("DEMO_EMAIL"), password: need("DEMO_PASSWORD"), name: "console tests", expires_in: 3600 } });
-    remember(login.data.token);
-    const me = await expectApi(200, "GET", "/api/user", { token: login.data.token });
-    owner = { token: login.data.token, id: me.data.id };
-    companyName = `Console Co ${Date.now().toString(36)}`;
-    companyId = (await expectApi(201, "POST", "/api/companies", { token: owner.token, body: { name: companyName } })).data.id;
-    secret = (await expectApi(201, "POST", `/api/companies/${companyId}/identity-secret`, { token: owner.token })).data.secret;
-    remember(secret);
+    company = await ownCompany("Console Co");
+    ({ owner, id: companyId, name: companyName } = company);
     agent = await teammate(owner.token, companyId, { role: "agent", sees: "all", name: "Agent Ada" });
   });
 
@@ -125,7 +72,7 @@ describe("operators' console", { concurrency: false }, () => {
   });
 
   test("the agent sees a new conversation appear live, takes it and answers; the owner sees it taken", async () => {
-    const ownerDesk = await signIn("Owner", need("DEMO_EMAIL"), need("DEMO_PASSWORD"));
+    const ownerDesk = await signIn("Owner", DEMO.email, DEMO.password);
     const agentDesk = await signIn("Agent", agent.email, agent.password);
     // The token is kept for the tab, short-lived, and never in a URL.
     const kept = await agentDesk.page.evaluate(() => JSON.parse(sessionStorage.getItem("chat-console:session")));

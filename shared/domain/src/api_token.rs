@@ -34,10 +34,14 @@ pub struct ApiTokenResource<'a> {
 impl ApiTokenRecord {
     /// Whether the token has stopped working at `now_ms` (it expired).
     pub fn expired(&self, now_ms: i64) -> bool {
+        self.expires_ms().is_some_and(|at| at <= now_ms)
+    }
+
+    /// When the token stops working (ms); `None` for one that lives until revoked.
+    pub fn expires_ms(&self) -> Option<i64> {
         self.expires_at
             .as_deref()
             .and_then(crate::clock::parse_rfc3339)
-            .is_some_and(|at| at <= now_ms)
     }
 
     pub fn resource(&self) -> ApiTokenResource<'_> {

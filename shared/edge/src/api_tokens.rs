@@ -20,7 +20,9 @@ pub async fn issue(ctx: &Context, user: &UserRecord, name: &str) -> Result<Value
 /// A new API token for `user`, kept (against the token cap) and signed, that stops
 /// working after `expires_in` (or lives until revoked): the answer's `{token,
 /// token_type, expires_at, api_token}`. At the cap, the user's expired tokens are
-/// revoked first (a console's short-lived tokens must not fill it).
+/// revoked first; and a short-lived token (a console's sign-in) then takes the place of
+/// the user's token that expires first, so console sign-ins never fill the cap. A
+/// token that lives until revoked is never evicted, nor does one make room for itself.
 pub async fn issue_for(
     ctx: &Context,
     user: &UserRecord,
@@ -47,6 +49,12 @@ pub async fn issue_for(
     let tokens = ctx.db.api_tokens();
     let mut added = tokens.insert(&token).await?;
     if matches!(added, Added::AtCap) && tokens.revoke_expired(user.id, now_ms).await? > 0 {
+        added = tokens.insert(&token).await?;
+    }
+    if matches!(added, Added::AtCap)
+        && exp.is_some()
+        && tokens.revoke_soonest_expiring(user.id).await?
+    {
         added = tokens.insert(&token).await?;
     }
     match added {

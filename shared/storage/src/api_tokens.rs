@@ -107,6 +107,21 @@ impl ApiTokens<'_> {
         Ok(revoked)
     }
 
+    /// Revokes the user's token that stops working first (the older of two that stop
+    /// together); a token that lives until revoked is never chosen. `true` when one went.
+    pub async fn revoke_soonest_expiring(&self, user_id: UserId) -> Result<bool> {
+        let soonest = self
+            .all(user_id)
+            .await?
+            .into_iter()
+            .filter_map(|token| Some((token.expires_ms()?, token.created_at, token.id)))
+            .min_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        match soonest {
+            Some((_, _, token_id)) => Ok(self.revoke(user_id, token_id).await?.is_some()),
+            None => Ok(false),
+        }
+    }
+
     /// Deletes the token (and counts it off); `None` when there was no such token.
     pub async fn revoke(
         &self,

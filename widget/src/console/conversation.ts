@@ -1,11 +1,16 @@
 // The conversation pane: the history (latest page, "load earlier" pages back), reply or
-// note, assign to me, resolve / reopen, and the operator's read marker. Events of the open
+// note, assign to me, snooze / resolve / reopen, the visitor panel, typing both ways, and
+// the operator's read marker. Events of the open
 // chat arrive from the team stream in `seq` order; a gap (or a reconnect) is filled from
 // `GET /events?after=`, and a message is shown once whatever path it took.
 
-import { Api, ApiError, ChatEvent } from "../core/api";
+import { Api, Author, ChatEvent } from "../core/api";
 import { append, clear, h, linkify } from "../core/dom";
+import { explain } from "./feedback";
+import { SnoozeForm, snoozeForm, when } from "./snooze";
 import { InboxRow, StaffMessage, Status, since } from "./types";
+import { Typing } from "./typing";
+import { VisitorPanel } from "./visitor";
 
 export interface ConversationHost {
   userId(): string;
@@ -19,6 +24,12 @@ export interface ConversationHost {
 
 const PAGE = 30;
 
+/** "Open", "Pending", …: a conversation always has a status (a room, which has none, never asks). */
+function statusName(row: InboxRow): string {
+  const status = row.status || "open";
+  return status[0].toUpperCase() + status.slice(1);
+}
+
 export class Conversation {
   readonly el: HTMLElement;
   private row: InboxRow | null = null;
@@ -30,6 +41,7 @@ export class Conversation {
   private catching = false;
   private again = false;
   private readTimer: ReturnType<typeof setTimeout> | undefined;
+  private drafts = new Map<string, string>();
   private head: HTMLElement;
   private error: HTMLElement;
   private log: HTMLElement;
@@ -39,6 +51,10 @@ export class Conversation {
   private send: HTMLButtonElement;
   private modeReply: HTMLButtonElement;
   private modeNote: HTMLButtonElement;
+  private snooze: SnoozeForm;
+  private visitor: VisitorPanel;
+  private body: HTMLElement;
+  readonly typing: Typing;
 
   constructor(
     private readonly api: Api,
@@ -59,12 +75,24 @@ export class Conversation {
       this.box,
       h("div", { class: "line" }, h("div", { role: "group", "aria-label": "Write as", class: "line" }, this.modeReply, this.modeNote), this.hint, this.send),
     );
+    // Only a reply is announced: a note is the team's business.
+    this.box.addEventListener("input", () => {
+      if (!this.internal && this.box.value) this.typing.typed();
+    });
     this.box.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         this.attempt(() => this.submit());
       }
     });
+    this.snooze = snoozeForm(
+      (until) => this.attempt(() => this.setStatus("snoozed", until)),
+      (problem) => (this.error.textContent = problem),
+    );
+    this.visitor = new VisitorPanel(api);
+    const typingLine = h("p", { class: "typing", "aria-live": "polite" });
+    this.typing = new Typing(api, typingLine, () => this.host.userId());
+    this.body = h("div", { class: "body" }, h("div", { class: "thread" }, this.log, typingLine, this.form), this.visitor.el);
     this.el = h("main", { class: "conv", "aria-label": "Conversation" }, h("p", { class: "placeholder", text: "Choose a conversation." }));
     this.mode(false);
     this.log.addEventListener("scroll", () => this.markRead());
@@ -76,16 +104,20 @@ export class Conversation {
   }
 
   async open(row: InboxRow): Promise<void> {
+    this.keepDraft();
     this.row = { ...row };
     this.messages.clear();
     this.seq = row.last_seq;
     this.readSeq = 0;
     // A new conversation starts as a reply: a note is chosen each time.
-    this.mode(false);
+    this.mode(false, false);
     clear(this.el);
     clear(this.log);
+    this.snooze.close();
     this.renderHead();
-    this.el.append(this.head, this.error, this.log, this.form);
+    this.visitor.show(this.row);
+    this.typing.follow(row.id);
+    this.el.append(this.head, this.snooze.el, this.error, this.body);
     const page = await this.api.call<{ data: StaffMessage[]; meta: { has_more: boolean } }>("GET", "/api/chats/" + row.id + "/messages", undefined, { per_page: PAGE });
     if (!this.row || this.row.id !== row.id) return;
     for (const m of page.data) this.messages.set(m.id, m);
@@ -151,6 +183,7 @@ export class Conversation {
     if (e.type === "message.created" || e.type === "message.updated") {
       const m = data as unknown as StaffMessage;
       this.messages.set(m.id, m);
+      if (m.author) this.typing.stopped(m.author.id);
       this.renderLog(this.atBottom());
       this.markRead();
     } else if (e.type === "message.deleted") {
@@ -159,15 +192,33 @@ export class Conversation {
     } else if ((e.type === "chat.assigned" || e.type === "chat.status_changed") && this.row) {
       this.row.status = (data.status as Status) || this.row.status;
       this.row.assignee_id = (data.assignee_id as string | undefined) || undefined;
+      this.row.snoozed_until = (data.snoozed_until as string | undefined) || undefined;
       this.renderHead();
     }
+  }
+
+  /** A typing notice of the team stream. */
+  typingFrame(chatId: string, author: Author): void {
+    if (this.row && chatId === this.row.id) this.typing.shown(author);
+  }
+
+  /** r and n: the composer, as a reply or a note, takes the focus. */
+  write(internal: boolean): void {
+    if (!this.row) return;
+    this.mode(internal);
+    this.box.focus();
+  }
+
+  /** e: resolves the open conversation. */
+  resolve(): void {
+    if (this.row && this.row.kind === "conversation" && this.row.status !== "resolved") this.attempt(() => this.setStatus("resolved"));
   }
 
   /** Runs an action; its failure is said in the pane, never thrown at the page. */
   attempt(action: () => Promise<void>): void {
     this.error.textContent = "";
     action().catch((e: unknown) => {
-      this.error.textContent = e instanceof ApiError ? e.message : "The API did not answer. Try again.";
+      this.error.textContent = explain(e);
     });
   }
 
@@ -186,6 +237,10 @@ export class Conversation {
     const me = this.host.userId();
     const guest = row.guest;
     const assigned = row.assignee_id ? (row.assignee_id === me ? "assigned to you" : "assigned to " + (this.host.memberName(row.assignee_id) || "a teammate")) : "unassigned";
+    if (row.kind === "room") {
+      append(this.head, [h("h2", { text: row.name }), h("p", { class: "meta", text: "Room" + (row.created_at ? " · started " + since(row.created_at) + " ago" : "") })]);
+      return;
+    }
     const team = this.host.assignable();
     const picker = team.length
       ? h(
@@ -199,8 +254,10 @@ export class Conversation {
       h("h2", { text: (guest && guest.name) || row.name }),
       picker,
       row.assignee_id !== me ? h("button", { type: "button", class: "btn", onclick: () => this.attempt(() => this.assign(me)) }, "Assign to me") : null,
-      row.status === "resolved" ? h("button", { type: "button", class: "btn quiet", onclick: () => this.attempt(() => this.setStatus("open")) }, "Reopen") : h("button", { type: "button", class: "btn quiet", onclick: () => this.attempt(() => this.setStatus("resolved")) }, "Resolve"),
-      h("p", { class: "meta", text: [guest && guest.email, row.status[0].toUpperCase() + row.status.slice(1), assigned, row.created_at ? "started " + since(row.created_at) + " ago" : ""].filter(Boolean).join(" · ") }),
+      row.status === "resolved" || row.status === "snoozed" ? h("button", { type: "button", class: "btn quiet", onclick: () => this.attempt(() => this.setStatus("open")) }, "Reopen") : null,
+      row.status !== "resolved" ? this.snooze.toggle : null,
+      row.status !== "resolved" ? h("button", { type: "button", class: "btn quiet", "aria-keyshortcuts": "e", onclick: () => this.attempt(() => this.setStatus("resolved")) }, "Resolve") : null,
+      h("p", { class: "meta", text: [guest && guest.email, row.status === "snoozed" && row.snoozed_until ? "Snoozed until " + when(row.snoozed_until) : statusName(row), assigned, row.created_at ? "started " + since(row.created_at) + " ago" : ""].filter(Boolean).join(" · ") }),
     ]);
   }
 
@@ -222,13 +279,28 @@ export class Conversation {
     if (scroll) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  private mode(internal: boolean): void {
+  /** Where the text being written is kept: per conversation, a reply apart from a note. */
+  private draftKey(): string | null {
+    return this.row && this.row.id + (this.internal ? ":note" : ":reply");
+  }
+
+  private keepDraft(): void {
+    const key = this.draftKey();
+    if (key) this.drafts.set(key, this.box.value);
+  }
+
+  /** Reply or note; each has its own text, so a note never turns into a reply by a click
+   *  (nor one visitor's draft into another's: `keep` false when the conversation changed). */
+  private mode(internal: boolean, keep = true): void {
+    if (keep) this.keepDraft();
     this.internal = internal;
+    const key = this.draftKey();
+    this.box.value = (key && this.drafts.get(key)) || "";
     this.form.classList.toggle("internal", internal);
     this.modeReply.setAttribute("aria-pressed", String(!internal));
     this.modeNote.setAttribute("aria-pressed", String(internal));
     (this.form.querySelector("#compose-label") as HTMLElement).textContent = internal ? "Note" : "Reply";
-    this.hint.textContent = internal ? "Only your team sees notes." : "The visitor sees this. Ctrl+Enter sends.";
+    this.hint.textContent = internal ? "Only your team sees notes." : (this.row && this.row.kind === "room" ? "Everyone in the room sees this." : "The visitor sees this.") + " Ctrl+Enter sends.";
     this.send.textContent = internal ? "Add note" : "Send reply";
     this.send.className = internal ? "btn note" : "btn";
   }
@@ -239,7 +311,8 @@ export class Conversation {
     this.send.disabled = true;
     try {
       const reply = await this.api.call<{ data: StaffMessage }>("POST", "/api/chats/" + this.row.id + "/messages", this.internal ? { body, internal: true } : { body });
-      this.box.value = "";
+      // What was typed meanwhile (the next message) stays.
+      if (this.box.value.trim() === body) this.box.value = "";
       this.messages.set(reply.data.id, reply.data);
       this.renderLog(true);
       this.host.changed(this.row.id);
@@ -257,10 +330,11 @@ export class Conversation {
     this.host.changed(this.row.id);
   }
 
-  private async setStatus(status: Status): Promise<void> {
+  private async setStatus(status: Status, until?: Date): Promise<void> {
     if (!this.row) return;
-    const reply = await this.api.call<{ data: InboxRow }>("POST", "/api/chats/" + this.row.id + "/status", { status });
+    const reply = await this.api.call<{ data: InboxRow }>("POST", "/api/chats/" + this.row.id + "/status", until ? { status, snoozed_until: until.toISOString() } : { status });
     this.row.status = reply.data.status;
+    this.row.snoozed_until = reply.data.snoozed_until;
     this.renderHead();
     this.host.changed(this.row.id);
   }

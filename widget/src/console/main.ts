@@ -2,17 +2,33 @@
 // live over the company's team stream (one socket for every chat the member sees). Built
 // on the widget's browser core (api, live, dom), never a copy of it.
 
-import { Api, ApiError, ChatEvent, NetworkError } from "../core/api";
+import { Api, ApiError, Author, ChatEvent, NetworkError } from "../core/api";
 import { clear, h } from "../core/dom";
 import { Live } from "../core/live";
+import { CompanySettings, CompanySettingsPage } from "./company-settings";
 import { Conversation } from "./conversation";
 import { Inbox } from "./inbox";
+import { bindKeys } from "./keyboard";
+import { Notifier } from "./notify";
 import { Company, Session, User, saved, signIn, signOut, whoAmI } from "./session";
 import { adopt } from "./styles";
+import { Members } from "./team";
 import { InboxRow } from "./types";
 
 const root = document.getElementById("console") || document.body;
 const api = new Api("", "");
+/** What the desk on screen set up on the page (keys, listeners): undone when it goes. */
+let teardown: (() => void)[] = [];
+
+function leaveDesk(): void {
+  for (const undo of teardown) undo();
+  teardown = [];
+}
+
+function listen<K extends keyof WindowEventMap>(type: K, listener: (e: WindowEventMap[K]) => void): void {
+  window.addEventListener(type, listener);
+  teardown.push(() => window.removeEventListener(type, listener));
+}
 
 function problem(e: unknown): string {
   if (e instanceof NetworkError) return "The API did not answer. Check your connection and try again.";
@@ -77,11 +93,12 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
   const role = company.membership ? company.membership.role : "agent";
   const memberName = (id: string) => (id === user.id ? user.name : team.get(id));
   let conversation: Conversation;
+  const open = (row: InboxRow) => {
+    conversation.attempt(() => conversation.open(row).then(() => inbox.render()));
+    inbox.render();
+  };
   const inbox = new Inbox(api, company.id, company.name, {
-    open: (row: InboxRow) => {
-      conversation.attempt(() => conversation.open(row).then(() => inbox.render()));
-      inbox.render();
-    },
+    open,
     current: () => conversation.chatId,
     userId: () => user.id,
     memberName,
@@ -93,6 +110,32 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     changed: () => inbox.changed(),
     read: (chat) => inbox.read(chat),
   });
+  const notifier = new Notifier(api, {
+    userId: () => user.id,
+    row: (chat) => inbox.row(chat),
+    current: () => conversation.chatId,
+    open: (chat) => {
+      const row = inbox.row(chat);
+      if (row) return open(row);
+      conversation.attempt(async () => open((await api.call<{ data: InboxRow }>("GET", "/api/chats/" + chat)).data));
+    },
+  });
+  const panes = h("div", { class: "panes" }, inbox.el, conversation.el);
+  // The keys are the desk's: on the team page they do nothing.
+  const onDesk = (action: () => void) => () => {
+    if (!panes.hidden) action();
+  };
+  teardown.push(
+    bindKeys(document, {
+      next: onDesk(() => inbox.move(1)),
+      previous: onDesk(() => inbox.move(-1)),
+      open: onDesk(() => inbox.openChosen()),
+      reply: onDesk(() => conversation.write(false)),
+      note: onDesk(() => conversation.write(true)),
+      resolve: onDesk(() => conversation.resolve()),
+    }),
+  );
+  const teamPage = role === "agent" ? null : teamView(company, user, panes);
   let opened = 0;
   const live = new Live({
     ticket: async () => {
@@ -106,13 +149,21 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     opened: () => {
       // After a reconnect: what happened meanwhile comes from the API, never from the socket.
       if (opened++) {
-        inbox.changed();
         conversation.attempt(() => conversation.catchUp());
+        inbox
+          .load()
+          .then(() => notifier.resume(inbox.shown))
+          .catch(() => inbox.changed());
       }
     },
     frame: (f) => {
+      if (f.type === "typing" && typeof f.chat_id === "string" && f.author && typeof f.author === "object") {
+        conversation.typingFrame(f.chat_id, f.author as Author);
+        return;
+      }
       if (typeof f.chat_id !== "string" || typeof f.seq !== "number" || typeof f.type !== "string") return;
       conversation.event(f as unknown as ChatEvent);
+      notifier.event(f as unknown as ChatEvent);
       if (f.type !== "read.updated") inbox.changed();
     },
     status: (st) => {
@@ -120,9 +171,9 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
       root.dataset.status = st;
     },
   });
+  teardown.push(() => (live.stop(), inbox.destroy(), conversation.typing.follow(null)));
   const out = async (message?: string) => {
-    live.stop();
-    inbox.destroy();
+    leaveDesk();
     await signOut(api, s);
     showSignIn(message);
   };
@@ -130,7 +181,7 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     companies.length > 1
       ? h(
           "select",
-          { "aria-label": "Company", onchange: (e: Event) => (live.stop(), inbox.destroy(), desk(s, user, companies, companies.find((c) => c.id === (e.target as HTMLSelectElement).value) || company)) },
+          { "aria-label": "Company", onchange: (e: Event) => (leaveDesk(), desk(s, user, companies, companies.find((c) => c.id === (e.target as HTMLSelectElement).value) || company)) },
           ...companies.map((c) => h("option", { value: c.id, text: c.name, selected: c.id === company.id })),
         )
       : null;
@@ -139,12 +190,13 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     h(
       "div",
       { class: "app" },
-      h("div", { class: "top", role: "banner" }, h("h1", { text: company.name }), picker, state, h("span", { class: "who", text: user.name }), h("button", { type: "button", class: "btn", onclick: () => void out() }, "Sign out")),
-      h("div", { class: "panes" }, inbox.el, conversation.el),
+      h("div", { class: "top", role: "banner" }, h("h1", { text: company.name }), picker, state, notifier.button, teamPage && teamPage.button, h("span", { class: "who", text: user.name }), h("button", { type: "button", class: "btn", onclick: () => void out() }, "Sign out")),
+      panes,
+      teamPage && teamPage.el,
     ),
   );
-  window.addEventListener("online", () => live.online());
-  window.addEventListener("offline", () => live.offline());
+  listen("online", () => (live.online(), conversation.typing.online()));
+  listen("offline", () => (live.offline(), conversation.typing.offline()));
   live.start();
   inbox.refresh();
   api.call<{ data: { user_id: string | null; name: string | null; email: string; status: string }[] }>("GET", "/api/companies/" + company.id + "/members").then(
@@ -154,6 +206,30 @@ function desk(s: Session, user: User, companies: Company[], company: Company): v
     },
     () => undefined,
   );
+}
+
+/** The team page (owner and admins): members and company settings, in place of the desk
+ *  while its button is pressed; read afresh each time it opens. */
+function teamView(company: Company, user: User, desk: HTMLElement): { button: HTMLButtonElement; el: HTMLElement } {
+  const el = h("main", { class: "team", "aria-label": "Team and settings", hidden: true });
+  const button = h("button", { type: "button", class: "btn", "aria-pressed": "false", text: "Team & settings" });
+  button.addEventListener("click", () => {
+    const open = el.hidden;
+    el.hidden = !open;
+    desk.hidden = open;
+    button.setAttribute("aria-pressed", String(open));
+    if (!open) return;
+    clear(el);
+    const said = h("p", { class: "error", role: "alert" });
+    const members = new Members(api, company.id, user.id);
+    el.append(h("h2", { class: "sr", text: "Team and settings" }), said, members.el);
+    members.load().catch((e: unknown) => (said.textContent = problem(e)));
+    api.call<{ data: CompanySettings }>("GET", "/api/companies/" + company.id).then(
+      (reply) => el.appendChild(new CompanySettingsPage(api, reply.data).el),
+      (e: unknown) => (said.textContent = problem(e)),
+    );
+  });
+  return { button, el };
 }
 
 adopt();

@@ -25,6 +25,7 @@ button{cursor:pointer}
 .top .who{font-size:.9rem}
 .top .state{font-size:.8rem;padding:2px 8px;border-radius:10px;background:#1e40af}
 .top .btn{background:#fff;color:#1e3a8a;border-color:#fff}
+.top select{color:#111827;background:#fff;border:1px solid #fff;border-radius:6px;padding:4px}
 .panes{display:grid;grid-template-columns:minmax(300px,380px) 1fr;min-height:0}
 .inbox{display:flex;flex-direction:column;border-right:1px solid #d1d5db;background:#fff;min-height:0}
 .filters{display:flex;flex-wrap:wrap;gap:8px;padding:10px;border-bottom:1px solid #e5e7eb;align-items:end}
@@ -69,6 +70,42 @@ button{cursor:pointer}
 .compose .hint{flex:1;font-size:.85rem;color:#4b5563}
 .compose.internal .hint{color:#92400e;font-weight:600}
 .placeholder{margin:auto;color:#4b5563}
+.row.chosen{box-shadow:inset 3px 0 0 #f59e0b}
+.keys{margin:0;padding:6px 12px;border-top:1px solid #e5e7eb;font-size:.8rem;color:#4b5563}
+.keys kbd{font:inherit;font-weight:700;border:1px solid #9ca3af;border-radius:4px;padding:0 4px;background:#f9fafb}
+.conv .body{display:flex;flex:1;min-height:0}
+.conv .thread{display:flex;flex-direction:column;flex:1;min-width:0}
+.typing{margin:0;min-height:1.4em;padding:0 16px;font-size:.85rem;color:#374151;font-style:italic}
+.snooze{display:flex;flex-wrap:wrap;gap:8px;align-items:center;padding:8px 16px;background:#fff;border-bottom:1px solid #e5e7eb}
+.snooze select,.snooze input{border:1px solid #6b7280;border-radius:6px;padding:5px}
+.visitor{width:250px;flex:none;padding:12px 16px;background:#fff;border-left:1px solid #e5e7eb;overflow-y:auto;display:flex;flex-direction:column;gap:8px;align-items:flex-start}
+.visitor h3{margin:0;font-size:1rem}
+.visitor dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:2px 8px;font-size:.9rem}
+.visitor dt{color:#4b5563}
+.visitor dd{margin:0;overflow-wrap:anywhere}
+.visitor .said{margin:0;font-size:.85rem;overflow-wrap:anywhere}
+.top{flex-wrap:wrap}
+.top .btn[aria-pressed=true]{background:#f59e0b;border-color:#f59e0b;color:#111827}
+.team{overflow-y:auto;padding:16px;display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px;align-content:start}
+.card{background:#fff;border:1px solid #d1d5db;border-radius:10px;padding:16px;min-width:0}
+.card h2{margin:0 0 8px;font-size:1.1rem}
+.card h3{margin:16px 0 8px;font-size:1rem}
+.card .hint{margin:0 0 8px;font-size:.85rem;color:#4b5563}
+.card .line{display:flex;flex-wrap:wrap;gap:8px;align-items:end}
+.card textarea,.card input[type=text],.card input[type=url],.card input[type=number],.card input[type=email],.card select{border:1px solid #6b7280;border-radius:6px;padding:6px;max-width:100%}
+.card textarea{width:100%}
+.card .said{margin:8px 0 0;font-size:.9rem;overflow-wrap:anywhere}
+.team>.card:first-of-type,.team .settings{grid-column:1/-1}
+.settings{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
+.members{width:100%;border-collapse:collapse;font-size:.9rem}
+.members th,.members td{text-align:left;padding:6px 8px;border-bottom:1px solid #e5e7eb;overflow-wrap:anywhere}
+.week{border:1px solid #d1d5db;border-radius:6px;margin:8px 0;padding:6px 8px;display:flex;flex-direction:column;gap:4px}
+.week .day{display:grid;grid-template-columns:auto 2.5rem minmax(0,1fr) auto minmax(0,1fr);gap:6px;align-items:center}
+.week .day input[type=time]{min-width:0;width:100%;padding:2px;font-size:.85rem}
+.hooks{list-style:none;margin:0 0 8px;padding:0}
+.hooks li{display:flex;gap:8px;align-items:center;justify-content:space-between;padding:4px 0;border-bottom:1px solid #e5e7eb}
+.hooks .url{overflow-wrap:anywhere}
+@media (max-width:1100px){.conv .body{flex-direction:column-reverse}.visitor{width:auto;flex-direction:row;flex-wrap:wrap;align-items:center;border-left:0;border-top:1px solid #e5e7eb;padding:8px 16px;max-height:40%}.visitor h3{width:100%}}
 @media (max-width:900px){.panes{grid-template-columns:minmax(260px,320px) 1fr}.msg{max-width:90%}}
 `;
 

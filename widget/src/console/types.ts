@@ -1,27 +1,19 @@
-// The shapes of openapi.yaml the console reads (InboxRow, Message with `internal`).
+// The shapes the console reads, as openapi.yaml declares them: widget/generated/openapi.d.ts
+// is what openapi-typescript makes of it (build-console.mjs --check fails when it is stale).
 
-import type { Message } from "../core/api";
+import type { components } from "../../generated/openapi";
 
-export type Status = "open" | "pending" | "snoozed" | "resolved";
+type Schemas = components["schemas"];
 
-export interface InboxRow {
-  id: string;
-  company_id: string;
-  kind: "room" | "conversation";
-  name: string;
-  status: Status;
-  assignee_id?: string;
-  waiting_since?: string;
-  last_seq: number;
-  created_at?: string;
-  guest: { id: string; name: string; email?: string } | null;
-  last_message: { author: { id: string; name: string; type: "guest" | "staff" }; preview: string; created_at: string; internal?: boolean } | null;
-  unread_count: number;
-}
-
-export interface StaffMessage extends Message {
-  internal?: boolean;
-}
+export type Status = Schemas["ConversationStatus"];
+/** An inbox row; a room (`kind: "room"`) is one with no visitor, status or unread count. */
+export type InboxRow = Schemas["InboxRow"];
+export type Chat = Schemas["Chat"];
+/** A message as members read it (notes, `internal`, included). */
+export type StaffMessage = Schemas["Message"];
+export type Member = Schemas["Member"];
+export type CompanyResource = Schemas["Company"];
+export type Webhook = Schemas["Webhook"];
 
 /** "3 min", "2 h", "4 d": how long since `iso`. */
 export function since(iso: string, now = Date.now()): string {
