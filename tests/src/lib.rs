@@ -934,6 +934,30 @@ pub mod catalog {
     }
 }
 
+/// A visitor through a company's front door by email code (send-code, the emailed code,
+/// get-token): the get-token answer (its token remembered as a secret).
+pub async fn front_door(company: &str, email: &str, name: &str) -> Reply {
+    call(
+        "POST",
+        &format!("/api/companies/{company}/conversations/send-code"),
+    )
+    .json(serde_json::json!({ "email": email, "name": name }))
+    .send()
+    .await
+    .expect(202);
+    let code = latest_code(email).await;
+    let reply = call(
+        "POST",
+        &format!("/api/companies/{company}/conversations/get-token"),
+    )
+    .json(serde_json::json!({ "email": email, "auth_code": code }))
+    .send()
+    .await
+    .expect(200);
+    remember_secret(reply.data()["token"].as_str().unwrap_or_default());
+    reply
+}
+
 /// A company's record as stored.
 pub async fn company_record(db: &Db, company_id: &str) -> domain::company::CompanyRecord {
     db.companies()

@@ -21,25 +21,8 @@ struct Visitor {
 /// Opens a visitor's conversation with `company` by email code.
 async fn visitor(company: &str, name: &str) -> Visitor {
     let email = unique_email(&name.replace(' ', "-").to_lowercase());
-    call(
-        "POST",
-        &format!("/api/companies/{company}/conversations/send-code"),
-    )
-    .json(json!({ "email": email, "name": name }))
-    .send()
-    .await
-    .expect(202);
-    let code = latest_code(&email).await;
-    let reply = call(
-        "POST",
-        &format!("/api/companies/{company}/conversations/get-token"),
-    )
-    .json(json!({ "email": email, "auth_code": code }))
-    .send()
-    .await
-    .expect(200);
+    let reply = front_door(company, &email, name).await;
     let token = reply.data()["token"].as_str().unwrap().to_owned();
-    remember_secret(&token);
     assert_eq!(reply.data()["chat"]["kind"], "conversation");
     assert_eq!(reply.data()["chat"]["status"], "open");
     assert!(

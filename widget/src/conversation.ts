@@ -6,8 +6,9 @@ import { Api, Author, Chat, ChatEvent, ChatStatus, ChatUser, Message, Page } fro
 import { fill, h, icon } from "./core/dom";
 import { Feed } from "./core/feed";
 import { Live } from "./core/live";
+import { needsLinks } from "./core/files";
 import { Outbox, Pending } from "./core/outbox";
-import { Tray } from "./attach";
+import { Tray } from "./core/tray";
 import { Typers } from "./typing";
 import { confirmDelete, EditHost, MAX_LENGTH, startEdit } from "./edit";
 import { renderMessage, renderPending } from "./message";
@@ -115,7 +116,7 @@ export class Conversation {
         this.send();
       }
     });
-    this.tray = new Tray(host);
+    this.tray = new Tray({ api: host.api, t, chatId: () => chat.id, say: (x) => host.say(x), errorText: (e) => host.errorText(e), ended: (e) => host.ended(e) });
     const form = h(
       "form",
       { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), this.send()) },
@@ -290,7 +291,7 @@ export class Conversation {
     this.elements.set(m.id, el);
     this.refreshEarlier();
     // An event carries files without links: the message, read, has them.
-    if (m.attachments && m.attachments.some((a) => !a.url)) void this.withLinks(m.id);
+    if (needsLinks(m.attachments)) void this.withLinks(m.id);
     if (live && !mine && !known) this.host.say(fill(this.t.announce, { name: this.look(m).author, text: m.body }));
     if ((live && stick) || (mine && !known && live)) this.scrollToEnd();
   }
@@ -298,7 +299,7 @@ export class Conversation {
   private async withLinks(id: string): Promise<void> {
     try {
       const read = await this.host.api.call<{ data: Message }>("GET", "/messages/" + id);
-      if (!this.closed && read.data.attachments && read.data.attachments.every((a) => a.url)) this.upsert(read.data, false);
+      if (!this.closed && !needsLinks(read.data.attachments)) this.upsert(read.data, false);
     } catch (err) {
       if (!this.closed) this.host.ended(err);
     }

@@ -1,8 +1,9 @@
 // One message as the widget shows it: the author (staff with an initials badge), the
 // time, the text with its links, and, on one's own messages, the edit and delete buttons.
 
-import { Attachment, Message } from "./core/api";
+import { Message } from "./core/api";
 import { fill, h, initials, linkify } from "./core/dom";
+import { files } from "./core/files";
 import { Pending } from "./core/outbox";
 import { Strings } from "./strings";
 
@@ -60,34 +61,6 @@ export function renderMessage(m: Message, look: Look, t: Strings, lang: string, 
     );
   }
   return el;
-}
-
-/** A size as people read it: 912 B, 38 KB, 4.2 MB. */
-export function size(bytes: number): string {
-  if (bytes < 1000) return bytes + " B";
-  if (bytes < 1000000) return Math.round(bytes / 1000) + " KB";
-  return (bytes / 1000000).toFixed(1) + " MB";
-}
-
-/** A message's files: raster images as previews that open the file, others as downloads
- *  (served as attachments with their exact type). Without a link yet (a live event
- *  carries none; the message is read for them), the name and size alone. */
-export function files(list: Attachment[]): HTMLUListElement | null {
-  if (!list.length) return null;
-  return h(
-    "ul",
-    { class: "attachments" },
-    ...list.map((a) => {
-      const label = a.filename + " · " + size(a.size);
-      const image = /^image\/(jpeg|png|gif|webp)$/.test(a.content_type);
-      const view = !a.url
-        ? h("span", { class: "file", text: label })
-        : image
-          ? h("a", { class: "image", href: a.url, target: "_blank", rel: "noopener noreferrer", title: label }, h("img", { src: a.thumbnail_url || a.url, alt: a.filename, loading: "lazy" }))
-          : h("a", { class: "file", href: a.url, download: a.filename, rel: "noopener noreferrer", text: label });
-      return h("li", null, view);
-    }),
-  );
 }
 
 export function renderPending(p: Pending, t: Strings, actions: { retry(): void; discard(): void }): HTMLLIElement {

@@ -196,3 +196,20 @@ export function identityToken(key, claims) {
   remember(token);
   return token;
 }
+
+/** A file uploaded to chat `chatId` as `token` would from a script: a slot from the API,
+ *  then the bytes to the bucket as the slot says. Its attachment id, for a message. */
+export async function uploadAs(token, chatId, filename, contentType, bytes) {
+  const slot = await expectApi(201, "POST", `/api/chats/${chatId}/attachments`, { token, body: { filename, content_type: contentType, size: bytes.length } });
+  remember(slot.data.upload.fields["x-amz-signature"]);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(slot.data.upload.fields)) form.append(name, value);
+  form.append("file", new Blob([bytes], { type: contentType }), filename);
+  const stored = await fetch(slot.data.upload.url, { method: "POST", body: form });
+  assert.ok(stored.ok, `the upload of ${filename}: ${stored.status}`);
+  return slot.data.id;
+}
+
+/** Small valid files: a 1x1 PNG and a one-object PDF. */
+export const PNG_1X1 = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+export const SMALL_PDF = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { LAUNCH_ARGS, LIMIT_MS, OUT, openCompanyVisitor, startCompanyVisitor, bubbles, chromiumPath, companySession, composer, expectApi, identityToken, need, remember, say, scan, seesOnce, shot, status, unique, until, watch } from "../test-support/harness.mjs";
+import { LAUNCH_ARGS, LIMIT_MS, OUT, openCompanyVisitor, startCompanyVisitor, bubbles, chromiumPath, companySession, composer, expectApi, identityToken, need, remember, say, scan, seesOnce, shot, status, unique, until, watch, uploadAs, PNG_1X1, SMALL_PDF } from "../test-support/harness.mjs";
 
 const API = need("CHAT_API_URL");
 const WIDE = { width: 1200, height: 800 };
@@ -267,8 +267,7 @@ describe("chat widget in company mode", { concurrency: false }, () => {
     const { Ann: ann } = visitors;
     const { page } = ann;
     // A 1x1 PNG, a small PDF, and an SVG (never accepted: it can carry script).
-    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
-    const pdf = Buffer.from("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n");
+    const [png, pdf] = [PNG_1X1, SMALL_PDF];
     await page.locator("input[type=file]").setInputFiles([
       { name: "report.pdf", mimeType: "application/pdf", buffer: pdf },
       { name: "logo.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") },
@@ -304,13 +303,8 @@ describe("chat widget in company mode", { concurrency: false }, () => {
     const read = await expectApi(200, "GET", `/api/chats/${ann.session.chatId}/messages`, { token: owner });
     const files = read.data.flatMap((m) => m.attachments || []).map((a) => a.filename).sort();
     assert.deepEqual(files, ["dropped.png", "report.pdf", "screenshot.png"]);
-    const slot = await expectApi(201, "POST", `/api/chats/${ann.session.chatId}/attachments`, { token: owner, body: { filename: "label.pdf", content_type: "application/pdf", size: pdf.length } });
-    remember(slot.data.upload.fields["x-amz-signature"]);
-    const form = new FormData();
-    for (const [name, value] of Object.entries(slot.data.upload.fields)) form.append(name, value);
-    form.append("file", new Blob([pdf], { type: "application/pdf" }), "label.pdf");
-    assert.ok((await fetch(slot.data.upload.url, { method: "POST", body: form })).ok, "the team's upload");
-    await expectApi(201, "POST", `/api/chats/${ann.session.chatId}/messages`, { token: owner, body: { body: "Your return label", attachment_ids: [slot.data.id] } });
+    const labelId = await uploadAs(owner, ann.session.chatId, "label.pdf", "application/pdf", pdf);
+    await expectApi(201, "POST", `/api/chats/${ann.session.chatId}/messages`, { token: owner, body: { body: "Your return label", attachment_ids: [labelId] } });
     const label = page.locator(".log .attachments a.file", { hasText: "label.pdf" });
     await until("the team's file shows with its link", async () => (await label.count()) === 1);
     assert.match(await label.getAttribute("href"), /X-Amz-Expires=\d+/, "a presigned link, read for the live message");

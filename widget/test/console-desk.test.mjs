@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { LAUNCH_ARGS, LIMIT_MS, OUT, chromiumPath, composer, expectApi, need, openCompanyVisitor, scan, shot, startCompanyVisitor, teammate, until } from "../test-support/harness.mjs";
+import { LAUNCH_ARGS, LIMIT_MS, OUT, PNG_1X1, SMALL_PDF, chromiumPath, composer, expectApi, need, openCompanyVisitor, scan, shot, startCompanyVisitor, teammate, until, uploadAs } from "../test-support/harness.mjs";
 import { LAPTOP, TABLET, bubbles, ownCompany, row, signIn, visitor, visitorSays } from "../test-support/console.mjs";
 
 const DEMO = { email: need("DEMO_EMAIL"), password: need("DEMO_PASSWORD") };
@@ -323,6 +323,44 @@ describe("the console's desk", { concurrency: false }, () => {
     await bubbles(page, "Live in the room").waitFor({ timeout: LIMIT_MS });
     await scan(page, "console-room");
     await shot(page, "console-room-1440.png");
+    await context.close();
+  });
+
+  test("files: a visitor's file arrives live with a link; the operator pastes a screenshot and drops a PDF, and the visitor reads both", async () => {
+    const vic = await visitor(company, "Vic Files");
+    const { page, context } = await signIn(browser, company, { name: "Owner", ...DEMO, problems, dialogs });
+    await visitorSays(vic, "My kettle's label is attached");
+    await row(page, "Vic Files").click();
+    await bubbles(page, "My kettle's label is attached").waitFor({ timeout: LIMIT_MS });
+    const photo = await uploadAs(vic.token, vic.chatId, "kettle.png", "image/png", PNG_1X1);
+    await expectApi(201, "POST", `/api/chats/${vic.chatId}/messages`, { token: vic.token, body: { attachment_ids: [photo] } });
+    const image = page.locator(".log .attachments img[alt='kettle.png']");
+    await until("the visitor's image shown, loaded through its link", async () => (await image.count()) === 1 && (await image.evaluate((i) => i.complete && i.naturalWidth === 1)));
+
+    // The operator's own: a pasted screenshot and a dropped PDF, sent as one reply.
+    const box = page.getByRole("textbox", { name: "Reply" });
+    await box.evaluate((el, bytes) => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(bytes)], "steps.png", { type: "image/png" }));
+      el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: files, bubbles: true, cancelable: true }));
+    }, [...PNG_1X1]);
+    await page.locator(".thread").evaluate((zone, bytes) => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(bytes)], "manual.pdf", { type: "application/pdf" }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: files, bubbles: true, cancelable: true }));
+    }, [...SMALL_PDF]);
+    await until("both files ready", async () => (await page.locator(".file-chip", { hasText: "ready" }).count()) === 2);
+    await box.fill("Here is how to descale it");
+    await page.getByRole("button", { name: "Send reply" }).click();
+    await bubbles(page, "Here is how to descale it").waitFor({ timeout: LIMIT_MS });
+    assert.equal(await page.locator(".file-chip").count(), 0, "the tray is empty once sent");
+    const read = await expectApi(200, "GET", `/api/chats/${vic.chatId}/messages`, { token: vic.token });
+    const reply = read.data.find((m) => m.body === "Here is how to descale it");
+    assert.deepEqual(reply.attachments.map((a) => a.filename), ["steps.png", "manual.pdf"]);
+    assert.ok(reply.attachments.every((a) => /X-Amz-Expires=\d+/.test(a.url)), "the visitor gets links");
+    await page.locator(".log .attachments a.file", { hasText: "manual.pdf" }).waitFor();
+    await scan(page, "console-files");
+    await shot(page, "console-files-1440.png");
     await context.close();
   });
 

@@ -6,6 +6,8 @@
 
 import { Api, Author, ChatEvent } from "../core/api";
 import { append, clear, h, linkify } from "../core/dom";
+import { files, needsLinks } from "../core/files";
+import { Tray } from "../core/tray";
 import { explain } from "./feedback";
 import { SnoozeForm, snoozeForm, when } from "./snooze";
 import { InboxRow, StaffMessage, Status, since } from "./types";
@@ -23,6 +25,18 @@ export interface ConversationHost {
 }
 
 const PAGE = 30;
+
+const TRAY_STRINGS = {
+  attach: "Attach files",
+  files: "Files for the next message",
+  uploading: "Uploading {name}",
+  uploaded: "ready",
+  uploadFailed: "{name}: {error}",
+  removeFile: "Remove {name}",
+  tooManyFiles: "At most {n} files in one message.",
+  wrongType: "this type of file can't be sent (images, PDF, text, office documents and zip can).",
+  tooBig: "this file is too big to send.",
+};
 
 /** "Open", "Pending", …: a conversation always has a status (a room, which has none, never asks). */
 function statusName(row: InboxRow): string {
@@ -55,6 +69,7 @@ export class Conversation {
   private visitor: VisitorPanel;
   private body: HTMLElement;
   readonly typing: Typing;
+  private readonly tray: Tray;
 
   constructor(
     private readonly api: Api,
@@ -68,12 +83,14 @@ export class Conversation {
     this.send = h("button", { type: "submit", class: "btn" });
     this.modeReply = h("button", { type: "button", class: "btn quiet", onclick: () => this.mode(false) }, "Reply");
     this.modeNote = h("button", { type: "button", class: "btn quiet", onclick: () => this.mode(true) }, "Note");
+    this.tray = new Tray({ api, t: TRAY_STRINGS, chatId: () => this.chatId, say: (text) => (this.error.textContent = text), errorText: explain, ended: () => false });
     this.form = h(
       "form",
       { class: "compose", onsubmit: (e: Event) => (e.preventDefault(), this.attempt(() => this.submit())) },
       h("label", { for: "compose", class: "sr", id: "compose-label" }),
+      this.tray.list,
       this.box,
-      h("div", { class: "line" }, h("div", { role: "group", "aria-label": "Write as", class: "line" }, this.modeReply, this.modeNote), this.hint, this.send),
+      h("div", { class: "line" }, h("div", { role: "group", "aria-label": "Write as", class: "line" }, this.modeReply, this.modeNote), this.tray.button, this.hint, this.send),
     );
     // Only a reply is announced: a note is the team's business.
     this.box.addEventListener("input", () => {
@@ -92,7 +109,9 @@ export class Conversation {
     this.visitor = new VisitorPanel(api);
     const typingLine = h("p", { class: "typing", "aria-live": "polite" });
     this.typing = new Typing(api, typingLine, () => this.host.userId());
-    this.body = h("div", { class: "body" }, h("div", { class: "thread" }, this.log, typingLine, this.form), this.visitor.el);
+    const thread = h("div", { class: "thread" }, this.log, typingLine, this.form);
+    this.tray.accept(thread, this.box);
+    this.body = h("div", { class: "body" }, thread, this.visitor.el);
     this.el = h("main", { class: "conv", "aria-label": "Conversation" }, h("p", { class: "placeholder", text: "Choose a conversation." }));
     this.mode(false);
     this.log.addEventListener("scroll", () => this.markRead());
@@ -105,6 +124,7 @@ export class Conversation {
 
   async open(row: InboxRow): Promise<void> {
     this.keepDraft();
+    this.tray.clear();
     this.row = { ...row };
     this.messages.clear();
     this.seq = row.last_seq;
@@ -182,7 +202,10 @@ export class Conversation {
     const data = e.data as Record<string, unknown>;
     if (e.type === "message.created" || e.type === "message.updated") {
       const m = data as unknown as StaffMessage;
-      this.messages.set(m.id, m);
+      const known = this.messages.get(m.id);
+      // The same version from an event has files without links: keep the links held.
+      this.messages.set(m.id, known && known.updated_at === m.updated_at && !needsLinks(known.attachments) ? { ...m, attachments: known.attachments } : m);
+      if (needsLinks(this.messages.get(m.id)?.attachments)) this.attempt(() => this.withLinks(m.id));
       if (m.author) this.typing.stopped(m.author.id);
       this.renderLog(this.atBottom());
       this.markRead();
@@ -271,7 +294,8 @@ export class Conversation {
         "div",
         { class: "msg" + (staff ? " staff" : "") + (m.internal ? " internal" : "") },
         h("span", { class: "by", text: (m.internal ? "Note by " : "") + name + " · " + new Date(m.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) }),
-        h("div", { class: "bubble" }, ...linkify(m.body)),
+        m.body || !(m.attachments && m.attachments.length) ? h("div", { class: "bubble" }, ...linkify(m.body)) : null,
+        files(m.attachments || []),
       );
       el.dataset.id = m.id;
       this.log.appendChild(el);
@@ -307,10 +331,13 @@ export class Conversation {
 
   private async submit(): Promise<void> {
     const body = this.box.value.trim();
-    if (!body || !this.row) return;
+    if (this.tray.uploading) return void (this.error.textContent = "Wait for the files to finish uploading, then send.");
+    if ((!body && !this.tray.ready) || !this.row) return;
     this.send.disabled = true;
     try {
-      const reply = await this.api.call<{ data: StaffMessage }>("POST", "/api/chats/" + this.row.id + "/messages", this.internal ? { body, internal: true } : { body });
+      const attached = this.tray.take();
+      const fields = { body, ...(this.internal ? { internal: true } : {}), ...(attached.length ? { attachment_ids: attached.map((f) => f.id) } : {}) };
+      const reply = await this.api.call<{ data: StaffMessage }>("POST", "/api/chats/" + this.row.id + "/messages", fields);
       // What was typed meanwhile (the next message) stays.
       if (this.box.value.trim() === body) this.box.value = "";
       this.messages.set(reply.data.id, reply.data);
@@ -320,6 +347,15 @@ export class Conversation {
       this.send.disabled = false;
       this.box.focus();
     }
+  }
+
+  /** A live message's files, with links (an event carries none). */
+  private async withLinks(id: string): Promise<void> {
+    const chat = this.chatId;
+    const read = await this.api.call<{ data: StaffMessage }>("GET", "/api/chats/" + chat + "/messages/" + id);
+    if (this.chatId !== chat || !this.messages.has(id)) return;
+    this.messages.set(id, read.data);
+    this.renderLog(this.atBottom());
   }
 
   private async assign(assignee: string | null): Promise<void> {

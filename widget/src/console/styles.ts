@@ -63,6 +63,16 @@ button{cursor:pointer}
 .more{align-self:center}
 .compose{display:flex;flex-direction:column;gap:6px;padding:10px 16px;background:#fff;border-top:1px solid #e5e7eb}
 .compose.internal{background:#fffbeb}
+.attach{width:34px;height:34px;border:1px solid #9ca3af;border-radius:6px;background:#fff;color:#374151;display:flex;align-items:center;justify-content:center}
+.attach svg{width:18px;height:18px;fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round;stroke-linejoin:round}
+.files{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:6px}
+.file-chip{display:flex;align-items:center;gap:6px;border:1px solid #d1d5db;border-radius:6px;padding:2px 2px 2px 8px;font-size:13px;background:#f9fafb}
+.file-chip .bad{color:#b91c1c}
+.file-chip .remove{border:0;background:transparent;font-size:16px;padding:2px 6px;color:#374151}
+.thread.dropping{outline:3px dashed #1d4ed8;outline-offset:-6px}
+.attachments{list-style:none;margin:4px 0 0;padding:0;display:flex;flex-direction:column;gap:4px}
+.attachments img{display:block;max-width:260px;max-height:200px;border-radius:6px;border:1px solid #d1d5db}
+.attachments .file{display:inline-block;padding:6px 10px;border:1px solid #d1d5db;border-radius:6px;background:#fff;color:#1e3a8a}
 .compose .btn.quiet[aria-pressed=true]{background:#1d4ed8;color:#fff}
 .compose.internal .btn.quiet[aria-pressed=true]{background:#92400e;border-color:#92400e;color:#fff}
 .compose textarea{width:100%;min-height:64px;resize:vertical;border:1px solid #6b7280;border-radius:6px;padding:8px}

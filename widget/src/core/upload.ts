@@ -19,12 +19,12 @@ export function contentType(file: File): string {
   return known[extension] || "application/octet-stream";
 }
 
-/** Uploads `file` into the API's current chat; `progress` gets 0..1 as the bytes go. An
+/** Uploads `file` into chat `chatId`; `progress` gets 0..1 as the bytes go. An
  *  ApiError is the API's refusal (422: type, size or name; 429: the upload budget). */
-export async function uploadFile(api: Api, file: File, progress: (fraction: number) => void): Promise<Staged> {
+export async function uploadFile(api: Api, chatId: string, file: File, progress: (fraction: number) => void): Promise<Staged> {
   const filename = file.name || "pasted.png";
   const content_type = contentType(file);
-  const slot = await api.call<{ data: Slot }>("POST", "/attachments", { filename, content_type, size: file.size });
+  const slot = await api.call<{ data: Slot }>("POST", "/api/chats/" + chatId + "/attachments", { filename, content_type, size: file.size });
   await send(slot.data.upload, file, progress);
   return { id: slot.data.id, filename, content_type, size: file.size };
 }

@@ -1,12 +1,24 @@
-// The files a guest adds to its next message: picked with the paperclip, dropped on the
-// conversation, or pasted (a screenshot). Each goes up to the bucket at once, showing its
+// The files someone adds to its next message (a guest in the widget, an operator in the
+// console): picked with the paperclip, dropped on the conversation, or pasted (a screenshot). Each goes up to the bucket at once, showing its
 // progress; a refusal (type, size, the upload budget) shows on its own chip and keeps the
 // others. The message then names the uploaded ones (the outbox sends their ids).
 
-import { Api, ApiError, Staged } from "./core/api";
-import { fill, h, icon } from "./core/dom";
-import { uploadFile } from "./core/upload";
-import { Strings } from "./strings";
+import { Api, ApiError, Staged } from "./api";
+import { fill, h, icon } from "./dom";
+import { uploadFile } from "./upload";
+
+/** What the tray says; the widget's strings (translatable) have these keys. */
+export interface TrayStrings {
+  attach: string;
+  files: string;
+  uploading: string;
+  uploaded: string;
+  uploadFailed: string;
+  removeFile: string;
+  tooManyFiles: string;
+  wrongType: string;
+  tooBig: string;
+}
 
 /** At most this many files in one message (spec §10). */
 export const MAX_FILES = 10;
@@ -14,7 +26,9 @@ const CLIP_ICON = ["M20 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.
 
 export interface TrayHost {
   readonly api: Api;
-  readonly t: Strings;
+  readonly t: TrayStrings;
+  /** The chat the files go to. */
+  chatId(): string | null;
   say(text: string): void;
   errorText(err: unknown): string;
   /** A failure that ends the session, handled; true when it was one. */
@@ -69,9 +83,19 @@ export class Tray {
     });
   }
 
+  /** Some file is uploaded and waits for the message. */
+  get ready(): boolean {
+    return this.chips.some((c) => c.staged);
+  }
+
   /** Some file is still on its way up. */
   get uploading(): boolean {
     return this.chips.some((c) => !c.staged && !c.failed);
+  }
+
+  /** Every file goes (another conversation opened). */
+  clear(): void {
+    for (const chip of this.chips.slice()) this.drop(chip);
   }
 
   /** The uploaded files, handed to a message: they leave the tray (failed ones stay). */
@@ -101,7 +125,10 @@ export class Tray {
     const progress = h("progress", { max: "1", value: "0", "aria-label": fill(t.uploading, { name }) });
     this.show(chip, h("span", { class: "name", text: name }), progress);
     try {
-      chip.staged = await uploadFile(this.host.api, chip.file, (fraction) => (progress.value = fraction));
+      const chat = this.host.chatId();
+      if (!chat) return this.drop(chip);
+      chip.staged = await uploadFile(this.host.api, chat, chip.file, (fraction) => (progress.value = fraction));
+      if (!chip.el.isConnected) return;
       this.show(chip, h("span", { class: "name", text: name }), h("span", { class: "done", text: t.uploaded }));
     } catch (err) {
       if (this.host.ended(err)) return;
