@@ -396,13 +396,27 @@ mod tests {
         );
         assert_eq!(origin("https://a.example; script-src *"), None);
         assert_eq!(origin("javascript:alert(1)"), None);
-        let page = page_csp(String::new(), "style-src 'none'".into(), Some("https://f.example"));
-        let csp = page.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-        assert!(csp.contains("connect-src 'self' ws: wss: https://f.example;"), "{csp}");
-        assert!(csp.contains("img-src 'self' data: https://f.example;"), "{csp}");
+        let page = page_csp(
+            String::new(),
+            "style-src 'none'".into(),
+            Some("https://f.example"),
+        );
+        let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
+        assert!(
+            csp.contains("connect-src 'self' ws: wss: https://f.example;"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains("img-src 'self' data: https://f.example;"),
+            "{csp}"
+        );
         assert!(csp.contains("script-src 'self';"), "{csp}");
         let bare = page_csp(String::new(), "style-src 'none'".into(), None);
-        let csp = bare.headers()[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        let csp = bare.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap();
         assert!(csp.contains("connect-src 'self' ws: wss:;"), "{csp}");
     }
 

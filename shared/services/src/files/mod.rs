@@ -23,9 +23,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sdk_s3::Client;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
-use domain::attachment::{
-    self, AttachmentRecord, ContentType, DOWNLOAD_VALID_SECS, HEAD_BYTES,
-};
+use domain::attachment::{self, AttachmentRecord, ContentType, DOWNLOAD_VALID_SECS, HEAD_BYTES};
 use domain::clock;
 
 use crate::ServiceError;
