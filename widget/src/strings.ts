@@ -1,6 +1,8 @@
 // Every text the widget shows, in English. `data-strings` (a JSON object) replaces any of
 // them by key; `{name}` placeholders are filled in at run time (as text).
 
+import { TRAY_ENGLISH } from "./core/tray";
+
 export const STRINGS = {
   title: "Chat with us",
   open: "Open chat",
@@ -60,15 +62,7 @@ export const STRINGS = {
   waiting: "Waiting for the network…",
   failed: "Not sent: {error}",
   retry: "Retry",
-  attach: "Attach files",
-  files: "Files for the next message",
-  uploading: "Uploading {name}",
-  uploaded: "ready",
-  uploadFailed: "{name}: {error}",
-  removeFile: "Remove {name}",
-  tooManyFiles: "At most {n} files in one message.",
-  wrongType: "this type of file can't be sent (images, PDF, text, office documents and zip can).",
-  tooBig: "this file is too big to send.",
+  ...TRAY_ENGLISH,
   stillUploading: "Wait for the files to finish uploading, then send.",
   discard: "Discard",
   typingOne: "{a} is typing…",

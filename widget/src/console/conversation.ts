@@ -7,7 +7,7 @@
 import { Api, Author, ChatEvent } from "../core/api";
 import { append, clear, h, linkify } from "../core/dom";
 import { files, needsLinks } from "../core/files";
-import { Tray } from "../core/tray";
+import { TRAY_ENGLISH, Tray } from "../core/tray";
 import { explain } from "./feedback";
 import { SnoozeForm, snoozeForm, when } from "./snooze";
 import { InboxRow, StaffMessage, Status, since } from "./types";
@@ -25,18 +25,6 @@ export interface ConversationHost {
 }
 
 const PAGE = 30;
-
-const TRAY_STRINGS = {
-  attach: "Attach files",
-  files: "Files for the next message",
-  uploading: "Uploading {name}",
-  uploaded: "ready",
-  uploadFailed: "{name}: {error}",
-  removeFile: "Remove {name}",
-  tooManyFiles: "At most {n} files in one message.",
-  wrongType: "this type of file can't be sent (images, PDF, text, office documents and zip can).",
-  tooBig: "this file is too big to send.",
-};
 
 /** "Open", "Pending", …: a conversation always has a status (a room, which has none, never asks). */
 function statusName(row: InboxRow): string {
@@ -83,7 +71,7 @@ export class Conversation {
     this.send = h("button", { type: "submit", class: "btn" });
     this.modeReply = h("button", { type: "button", class: "btn quiet", onclick: () => this.mode(false) }, "Reply");
     this.modeNote = h("button", { type: "button", class: "btn quiet", onclick: () => this.mode(true) }, "Note");
-    this.tray = new Tray({ api, t: TRAY_STRINGS, chatId: () => this.chatId, say: (text) => (this.error.textContent = text), errorText: explain, ended: () => false });
+    this.tray = new Tray({ api, t: TRAY_ENGLISH, chatId: () => this.chatId, say: (text) => (this.error.textContent = text), errorText: explain, ended: () => false });
     this.form = h(
       "form",
       { class: "compose", onsubmit: (e: Event) => (e.preventDefault(), this.attempt(() => this.submit())) },

@@ -24,6 +24,19 @@ export interface TrayStrings {
 export const MAX_FILES = 10;
 const CLIP_ICON = ["M20 11.5l-8.2 8.2a5 5 0 0 1-7.1-7.1l8.6-8.6a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4l7.9-7.9"];
 
+/** The tray's words in English: the console's, and the widget's defaults (translatable there). */
+export const TRAY_ENGLISH: TrayStrings = {
+  attach: "Attach files",
+  files: "Files for the next message",
+  uploading: "Uploading {name}",
+  uploaded: "ready",
+  uploadFailed: "{name}: {error}",
+  removeFile: "Remove {name}",
+  tooManyFiles: "At most {n} files in one message.",
+  wrongType: "this type of file can't be sent (images, PDF, text, office documents and zip can).",
+  tooBig: "this file is too big to send.",
+};
+
 export interface TrayHost {
   readonly api: Api;
   readonly t: TrayStrings;
