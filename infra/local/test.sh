@@ -10,12 +10,20 @@ trap 'exit 130' INT TERM
 # Each step's heading says when it began, so a slow run shows where its minutes went.
 step() { echo "== [$(date -u +%H:%M:%S), +$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
+step "cargo fmt --check"
+cargo fmt --all --check
+
+# A fresh checkout (CI's) gains nothing from incremental compilation: its caches were a
+# fifth of target/ and only cost disk and time there. cargo lambda watch inherits this,
+# so it finds the binaries built here up to date.
+export CARGO_INCREMENTAL=0
 step "build (debug): functions, admin tool, tests"
 build_local_binaries
 TEST_EXECUTABLES="$RUN_DIR/test-executables.tsv"
 build_test_executables "$TEST_EXECUTABLES"
 check_no_doc_tests
 check_functions_alone
+echo "target/ holds $(du -sh "$TARGET_DIR" | cut -f1); $(df -h --output=avail "$TARGET_DIR" | tail -1 | tr -d ' ') free on its disk"
 
 MOTO_PORT=$(free_port)
 API_PORT=$(free_port)
