@@ -7,22 +7,23 @@ import json
 import math
 import pathlib
 
+import prices
+import write_units
+
 # The name bench/run.sh gives the peer in every run.
 PEER = "node-peer"
 
-# --- Published prices: us-east-1, as listed on the pages below; the on-demand DynamoDB
-# prices are those since AWS halved them on 2024-11-01. Copied 2026-11-26 from those pages
-# as last published to us (this machine reaches package registries only): check them
-# before quoting a figure.
-PRICES_AS_OF = "2026-11-26"
-LAMBDA_URL = "https://aws.amazon.com/lambda/pricing/"
-LAMBDA_ARM64_PER_GB_S = 0.0000133334  # arm64, first 7.5 billion GB-s a month
-LAMBDA_PER_REQUEST = 0.20 / 1e6
-HTTP_API_URL = "https://aws.amazon.com/api-gateway/pricing/"
-HTTP_API_PER_REQUEST = 1.00 / 1e6  # HTTP APIs, first 300 million a month, per 512 KB
-DYNAMODB_URL = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
-DYNAMODB_PER_WRU = 0.625 / 1e6  # on-demand, standard table class
-DYNAMODB_PER_RRU = 0.125 / 1e6
+# --- Published prices: us-east-1 list prices, kept in prices.py with the page each is
+# published on and how it was checked (§10 quotes the same ones).
+PRICES_AS_OF = prices.LOOKED_UP
+LAMBDA_URL = prices.LAMBDA_URL
+LAMBDA_ARM64_PER_GB_S = prices.LAMBDA_GB_S.value
+LAMBDA_PER_REQUEST = prices.LAMBDA_REQUEST.value
+HTTP_API_URL = prices.API_GATEWAY_URL
+HTTP_API_PER_REQUEST = prices.HTTP_API_REQUEST.value
+DYNAMODB_URL = prices.DYNAMODB_URL
+DYNAMODB_PER_WRU = prices.DYNAMODB_WRU.value
+DYNAMODB_PER_RRU = prices.DYNAMODB_RRU.value
 
 # --- The request units of one POST /api/chats/{id}/messages (bench §3's round trips),
 # with the bench's message: every item under 1 KB (a message body of more than about
@@ -91,13 +92,21 @@ def duration_at(row, memory_mb):
     return row["median_ms"] - cpu + cpu * FULL_VCPU_MB / memory_mb
 
 
-def cost_per_million(duration_ms, memory_mb, extra_wru=0):
-    """Dollars for a million POSTs: (lambda, api, dynamodb, total)."""
+def cost_per_million(duration_ms, memory_mb, wru=POST_WRU, rru=POST_RRU):
+    """Dollars for a million POSTs of `wru` write and `rru` read units: (lambda, api, dynamodb, total)."""
     billed_s = math.ceil(duration_ms) / 1000  # Lambda bills whole milliseconds
     lam = 1e6 * (LAMBDA_PER_REQUEST + memory_mb / 1024 * billed_s * LAMBDA_ARM64_PER_GB_S)
     api = 1e6 * HTTP_API_PER_REQUEST
-    dynamo = 1e6 * ((POST_WRU + extra_wru) * DYNAMODB_PER_WRU + POST_RRU * DYNAMODB_PER_RRU)
+    dynamo = 1e6 * (wru * DYNAMODB_PER_WRU + rru * DYNAMODB_PER_RRU)
     return lam, api, dynamo, lam + api + dynamo
+
+
+def post_units(measured):
+    """(WRU, RRU, where they come from) of a room's message: measured when the run has them."""
+    room = measured.get(write_units.ROOM)
+    if room:
+        return room["wru"], room["rru"], f"measured (`{write_units.FILE}`, stage \"{room['stage']}\")"
+    return POST_WRU, POST_RRU, f"counted from the items (no `{write_units.FILE}` in this run)"
 
 
 def warm_section(warm):
@@ -150,17 +159,19 @@ def memory_section(warm):
     return out
 
 
-def cost_section(posts):
+def cost_section(posts, unit_rows):
     out = ["## 9. Cost per million messages on AWS\n"]
     out.append(f"One message is one `POST /api/chats/{{id}}/messages`, priced from the us-east-1 list prices")
-    out.append(f"(copied {PRICES_AS_OF}; check them before quoting):\n")
+    out.append(f"(looked up {PRICES_AS_OF} in stored copies of the pages; §10 lists where each was seen):\n")
     out.append(f"- Lambda, arm64: ${LAMBDA_ARM64_PER_GB_S:.10f} per GB-s and ${LAMBDA_PER_REQUEST * 1e6:.2f} per million requests ({LAMBDA_URL})")
     out.append(f"- API Gateway HTTP API: ${HTTP_API_PER_REQUEST * 1e6:.2f} per million requests ({HTTP_API_URL})")
     out.append(f"- DynamoDB on demand: ${DYNAMODB_PER_WRU * 1e6:.3f} per million write request units, ${DYNAMODB_PER_RRU * 1e6:.3f} per million read request units ({DYNAMODB_URL})\n")
-    out.append(f"Request units of one message: {POST_RRU} RRU (the `BatchGetItem` of chat user and chat, strongly")
-    out.append(f"consistent, under 4 KB each) + {POST_WRU} WRU (the `TransactWriteItems` of {POST_WRU // 2} items under 1 KB, 2 WRU")
-    out.append("each as a transaction: the chat head, the event, the author's `ConditionCheck` (counted as a")
-    out.append("write, the dearer reading), the message, its client id and the author's sending-rate counter).")
+    measured = write_units.billed(unit_rows)
+    wru, rru, source = post_units(measured)
+    out.append(f"Request units of one message, {source}: {rru:g} RRU and {wru:g} WRU. The write is one")
+    out.append("`TransactWriteItems` (2 WRU per item under 1 KB: the chat head, the event, the author's")
+    out.append("`ConditionCheck`, the message, its client id and the author's sending-rate counter); the read")
+    out.append("is the `BatchGetItem` of chat user and chat, strongly consistent.")
     out.append("Memory: the smallest setting holding the p90 peak of §8 with the headroom, at least 128 MB.")
     out.append("Duration: the warm median of §7 rounded up to the millisecond, as Lambda bills it; on this")
     out.append(f"machine a request has a whole core, on Lambda a share of `memory / {FULL_VCPU_MB}` of one, so the")
@@ -169,17 +180,17 @@ def cost_section(posts):
     out.append("```")
     out.append("cost per million = 1e6 × ( HTTP API request + Lambda request")
     out.append("                          + memory_MB / 1024 × ceil(duration_ms) / 1000 × price per GB-s")
-    out.append(f"                          + {POST_WRU} × price per WRU + {POST_RRU} × price per RRU )")
+    out.append(f"                          + {wru:g} × price per WRU + {rru:g} × price per RRU )")
     out.append(f"                 = 1e6 × ( {HTTP_API_PER_REQUEST:.2e} + {LAMBDA_PER_REQUEST:.2e} + memory_MB / 1024 × ceil(ms) / 1000 × {LAMBDA_ARM64_PER_GB_S}")
-    out.append(f"                          + {POST_WRU} × {DYNAMODB_PER_WRU:.3e} + {POST_RRU} × {DYNAMODB_PER_RRU:.3e} )")
+    out.append(f"                          + {wru:g} × {DYNAMODB_PER_WRU:.3e} + {rru:g} × {DYNAMODB_PER_RRU:.3e} )")
     out.append("```\n")
     out.append("| implementation | memory MB | duration ms (measured) | $ Lambda | $ HTTP API | $ DynamoDB | **$ total** | duration ms (CPU share of the memory) | $ Lambda | **$ total** |")
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     for r in posts:
         memory = memory_setting(r["peak_memory_p90_kib"])
-        lam, api, dynamo, total = cost_per_million(r["median_ms"], memory)
+        lam, api, dynamo, total = cost_per_million(r["median_ms"], memory, wru, rru)
         stretched = duration_at(r, memory)
-        lam_s, _, _, total_s = cost_per_million(stretched, memory)
+        lam_s, _, _, total_s = cost_per_million(stretched, memory, wru, rru)
         out.append(
             f"| {implementation(r['name'])} | {memory} | {r['median_ms']:.2f} | {lam:.2f} | {api:.2f} | {dynamo:.2f} | **{total:.2f}** "
             f"| {stretched:.1f} | {lam_s:.2f} | **{total_s:.2f}** |"
@@ -189,16 +200,21 @@ def cost_section(posts):
     if rust:
         r = rust[0]
         memory = memory_setting(r["peak_memory_p90_kib"])
-        out.append("**A conversation's message** costs what a room's does plus the inbox's index writes")
-        out.append("(README, \"Write units a message costs the inbox\": computed from the stored items by")
-        out.append("`tests/tests/conversation_write_units.rs`, not billed by AWS). The duration is the room")
-        out.append("message's above: §7 does not time a conversation's, whose write is the same one")
-        out.append("`TransactWriteItems` with more in it.\n")
-        out.append("| message | WRU | $ DynamoDB | **$ total** (Rust, measured duration) |")
-        out.append("|---|---|---|---|")
-        for what, extra in CONVERSATION_MESSAGES:
-            _, _, dynamo, total = cost_per_million(r["median_ms"], memory, extra)
-            out.append(f"| {what} | {POST_WRU + extra} | {dynamo:.2f} | **{total:.2f}** |")
+        out.append("**A conversation's message** costs what a room's does plus the inbox's index writes.")
+        out.append("The duration is the room message's above: §7 does not time a conversation's, whose write")
+        out.append("is the same one `TransactWriteItems` with more in it.")
+        kinds = [(k, measured[k]["wru"], measured[k]["rru"]) for k in write_units.KINDS[1:] if k in measured]
+        if kinds:
+            out.append(f"Units measured (`{write_units.FILE}`, the stage each row says; items in §10's first table).\n")
+        else:
+            out.append("Units counted from the stored items (README, \"Write units a message costs the inbox\",")
+            out.append(f"`tests/tests/conversation_write_units.rs`); no `{write_units.FILE}` in this run.\n")
+            kinds = [(what, POST_WRU + extra, POST_RRU) for what, extra in CONVERSATION_MESSAGES]
+        out.append("| message | WRU | RRU | $ DynamoDB | **$ total** (Rust, measured duration) |")
+        out.append("|---|---|---|---|---|")
+        for what, k_wru, k_rru in kinds:
+            _, _, dynamo, total = cost_per_million(r["median_ms"], memory, k_wru, k_rru)
+            out.append(f"| {what} | {k_wru:g} | {k_rru:g} | {dynamo:.2f} | **{total:.2f}** |")
         out.append("")
     out.append("The durations are against moto on loopback, whose round trips are not DynamoDB's (a few")
     out.append("milliseconds each in-region): read the Lambda column for the difference between the two")
@@ -217,7 +233,7 @@ def peer_sections(raw):
     out = warm_section(warm) + memory_section(warm)
     posts = dict(warm).get("POST /api/chats/{id}/messages", [])
     if posts:
-        out += cost_section(posts)
+        out += cost_section(posts, write_units.read_rows(raw))
     if not any(r["name"] == PEER for _, rows in warm for r in rows):
         out.append("The Node.js peer was not measured in this run (`bench/node-peer/node_modules` missing: `make bench` installs it).\n")
     return out

@@ -7,6 +7,8 @@ import platform
 import subprocess
 import sys
 
+import prices
+from cost_model import cost_model_section
 from peer_report import PEER, peer_sections
 
 raw = pathlib.Path(sys.argv[1])
@@ -223,22 +225,30 @@ w("counter join the write's own transaction (§3's `POST /api/chats/{id}/message
 w("`TransactWriteItems`, with two more items in it). Three writes gained a read of the chat")
 w("(`PUT /api/chats/{id}` and the share password, which did not read it before), and a")
 w("guest's first verification reads its chat user before writing it with its event (§3).\n")
-w("**Cost per million messages delivered to N open sockets, on AWS** (us-east-1 list prices:")
-w("WebSocket messages $1.00 per million, connection minutes $0.25 per million, Lambda")
-w("$0.20 per million requests and $0.0000133334 per GB-s on arm64, DynamoDB on demand $1.25")
-w("per million write units and $0.25 per million read units, streams read by Lambda free):\n")
+# Push against polling, priced from prices.py (the same list prices as §9 and §10).
+WS_MSG, WS_MIN = prices.WEBSOCKET_MESSAGE.value, prices.WEBSOCKET_CONNECTION_MINUTE.value
+LAM_REQ, LAM_GBS = prices.LAMBDA_REQUEST.value, prices.LAMBDA_GB_S.value
+WRU, RRU, HTTP_REQ = prices.DYNAMODB_WRU.value, prices.DYNAMODB_RRU.value, prices.HTTP_API_REQUEST.value
+push_fixed = 1e6 * (8 * WRU + 0.5 * RRU + (LAM_REQ + 0.256 * 0.05 * LAM_GBS) / 100)
+socket_hour = 60 * WS_MIN
+poll_hour = 1200 * (HTTP_REQ + LAM_REQ + 0.256 * 0.02 * LAM_GBS + 2 * RRU)
+w(f"**Cost per million messages delivered to N open sockets, on AWS** (us-east-1 list prices, {prices.LOOKED_UP}, §10:")
+w(f"WebSocket messages ${WS_MSG * 1e6:.2f} per million, connection minutes ${WS_MIN * 1e6:.2f} per million, Lambda")
+w(f"${LAM_REQ * 1e6:.2f} per million requests and ${LAM_GBS} per GB-s on arm64, DynamoDB on demand ${WRU * 1e6:.3f}")
+w(f"per million write units and ${RRU * 1e6:.3f} per million read units, streams read by Lambda free):\n")
 w("- push: a message = one `TransactWriteItems` of 4 items (≈ 8 WRU: transactions cost")
 w("  double) + the fan-out's share of a 100-record batch (one Query, ≈ 0.5 RRU, and 1/100 of")
 w("  an invocation) + N WebSocket frames:")
-w("  `cost(N) = 1e6 × (8 × 1.25e-6 + 0.5 × 0.25e-6 + N × 1e-6 + (0.2e-6 + 0.256 GB × 0.05 s × 1.33334e-5) / 100)`")
-w("  = **$10.13 + N × $1.00**, plus holding each socket open: 60 connection-minutes an hour")
-w("  × $0.25 per million = $0.000015 per socket-hour.")
+w(f"  `cost(N) = 1e6 × (8 × {WRU:.4g} + 0.5 × {RRU:.4g} + N × {WS_MSG:.4g} + ({LAM_REQ:.4g} + 0.256 GB × 0.05 s × {LAM_GBS:.6g}) / 100)`")
+w(f"  = **${push_fixed:.2f} + N × ${WS_MSG * 1e6:.2f}**, plus holding each socket open: 60 connection-minutes an hour")
+w(f"  × ${WS_MIN * 1e6:.2f} per million = ${socket_hour:.6f} per socket-hour.")
 w("- polling every 3 s instead: each of N clients makes 1,200 `GET /messages?after=` an hour")
-w("  (an HTTP API request $1.00 per million + a Lambda invocation + a `BatchGetItem` and a")
+w(f"  (an HTTP API request ${HTTP_REQ * 1e6:.2f} per million + a Lambda invocation + a `BatchGetItem` and a")
 w("  `Query`, ≈ 2 RRU), whether or not anything was written:")
-w("  `cost per client-hour = 1200 × (1e-6 + 0.2e-6 + 0.256 × 0.02 × 1.33334e-5 + 2 × 0.25e-6)`")
-w("  = **$0.0021 per client-hour**, i.e. 140× a socket's $0.000015, before a single message.\n")
+w(f"  `cost per client-hour = 1200 × ({HTTP_REQ:.4g} + {LAM_REQ:.4g} + 0.256 × 0.02 × {LAM_GBS:.6g} + 2 × {RRU:.4g})`")
+w(f"  = **${poll_hour:.4f} per client-hour**, i.e. {poll_hour / socket_hour:.0f}× a socket's ${socket_hour:.6f}, before a single message.\n")
 out.extend(peer_sections(raw))
+out.extend(cost_model_section(raw))
 w("## Targets: where the gap is, SDK floor and ours\n")
 w("Every figure below is a median of this run (§1, §2); \"ours\" is what a function adds above")
 w("the SDK floor, the floor is what the AWS SDK costs any Rust function on the same route.\n")
