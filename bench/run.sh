@@ -74,6 +74,12 @@ $R/cold-start --runs "$RUNS" --var "API_TOKEN=$TOKEN" \
   hello-world=$R/hello-world=current-user/user.json "${FLOOR[@]}" current-user=$R/current-user=current-user/user.json \
   $(peer current-user/user.json current-user) >"$OUT/cold-dynamo.jsonl"
 
+echo "== write units per kind of message: the items each message's transaction writes, before and after it"
+# "after": this tree, against the table chat-admin made; "before": the same harness run
+# once on the commit before the write-unit work (bench/baseline/, which says how).
+$R/write-units bench@example.com after >"$OUT/write-units.jsonl"
+cat bench/baseline/write-units-before.jsonl >>"$OUT/write-units.jsonl"
+
 echo "== warm requests against moto: per-request time, CPU and peak memory, Rust and the Node peer"
 # A chat, a chat user and its token for the POST (chat-admin makes operators only).
 eval "$($R/bench-fixture bench@example.com)"

@@ -1010,6 +1010,7 @@ pub async fn post_as_guest(
         body,
         client_id: None,
         rate: domain::message::sending_rate(1000),
+        sent: guest.sent(),
         attachments: Vec::new(),
     };
     db.messages().post(&chat, new).await.unwrap();

@@ -167,7 +167,7 @@ fn the_templates_table_uses_the_codes_key_names() {
     );
     assert_eq!(
         gsis[0]["Projection"]["ProjectionType"].as_str(),
-        Some("ALL")
+        Some("KEYS_ONLY")
     );
     // The inbox's indexes: keys plus what storage says each carries.
     for (gsi, (name, sort, projected)) in gsis[1..].iter().zip([

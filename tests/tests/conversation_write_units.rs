@@ -102,3 +102,71 @@ async fn the_inbox_adds_two_write_units_a_message_and_one_more_when_a_wait_start
     ));
     eprintln!("write units per message:\n  {}", report.join("\n  "));
 }
+
+/// A chat user's sending count lives on its own chat-user item, which the message's
+/// write checks anyway. Sends at once, each from the same stale read of that count,
+/// all count and none twice: the window's limit holds exactly, and every send is either
+/// stored or refused as too fast.
+#[tokio::test]
+async fn a_chat_user_s_count_on_its_own_item_holds_under_sends_at_once() {
+    use domain::ids::{ChatId, ChatUserId, EntityId};
+    use storage::message_posts::{NewMessage, Posted};
+
+    let room = room("count-on-item").await;
+    let db = db().await;
+    let chat_id: ChatId = EntityId::parse(&room.chat).unwrap();
+    let ann_id: ChatUserId = EntityId::parse(&room.ann.id).unwrap();
+    let chat = db.chats().get(chat_id).await.unwrap().unwrap();
+    let ann = db.chat_users().get(chat_id, ann_id).await.unwrap().unwrap();
+    // Aligned minute windows: start just after one begins, so all land in it.
+    let into_window = domain::clock::now_millis().rem_euclid(60_000);
+    if into_window > 40_000 {
+        tokio::time::sleep(std::time::Duration::from_millis(
+            (60_000 - into_window + 200) as u64,
+        ))
+        .await;
+    }
+    let limit = 5;
+    let sends = (0..8).map(|i| {
+        let (db, chat) = (db.clone(), chat.clone());
+        let new = NewMessage {
+            author: domain::message::Author::Guest {
+                id: ann.id,
+                name: ann.name.clone(),
+            },
+            internal: false,
+            body: format!("at once {i}"),
+            client_id: None,
+            rate: domain::message::sending_rate(limit),
+            // As read before any of them: stale for all but the first to land.
+            sent: ann.sent(),
+            attachments: Vec::new(),
+        };
+        tokio::spawn(async move { db.messages().post(&chat, new).await.unwrap() })
+    });
+    let mut stored = 0;
+    let mut too_fast = 0;
+    for send in sends.collect::<Vec<_>>() {
+        match send.await.unwrap() {
+            Posted::New(_) => stored += 1,
+            Posted::TooFast { retry_after_secs } => {
+                assert!((1..=60).contains(&retry_after_secs));
+                too_fast += 1;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((stored, too_fast), (limit, 8 - limit));
+    let counted = db.chat_users().get(chat_id, ann_id).await.unwrap().unwrap();
+    assert_eq!(counted.sent_in_window, limit);
+    let page = db
+        .messages()
+        .page(chat_id, storage::messages::Window::Latest, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.messages.len(),
+        limit as usize,
+        "nothing refused is stored"
+    );
+}

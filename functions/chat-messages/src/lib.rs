@@ -139,6 +139,7 @@ async fn create(app: &App, req: &ApiRequest, chat: ChatId) -> Result<Response<Bo
         body,
         client_id,
         rate: sending_rate(app.ctx.config.messages_per_minute),
+        sent: access.sent(),
         attachments,
     };
     match access

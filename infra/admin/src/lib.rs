@@ -97,7 +97,7 @@ fn inbox_index(name: &str, sort: &str, projected: &[&str]) -> Result<GlobalSecon
 }
 
 /// Creates the table exactly as `template.yaml` declares it: `PK`/`SK`, `GSI1`
-/// (`GSI1PK`/`GSI1SK`, all attributes), the inbox's `GSI2` (`GSI2PK`/`GSI2SK`) and
+/// (`GSI1PK`/`GSI1SK`, keys only), the inbox's `GSI2` (`GSI2PK`/`GSI2SK`) and
 /// `GSI3` (`GSI2PK`/`GSI3SK`) with keys and what `keys::GSI2_PROJECTED` and
 /// `keys::GSI3_PROJECTED` name, on-demand, TTL on `ttl`, a stream of new and old
 /// images (the fan-out of events to WebSockets reads it). An existing table is left as
@@ -141,7 +141,7 @@ pub async fn create_table(client: &DynamoClient, table: &str) -> Result<bool, Er
                 .key_schema(key(keys::GSI1SK, KeyType::Range)?)
                 .projection(
                     Projection::builder()
-                        .projection_type(ProjectionType::All)
+                        .projection_type(ProjectionType::KeysOnly)
                         .build(),
                 )
                 .build()?,

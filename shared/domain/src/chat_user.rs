@@ -50,6 +50,13 @@ pub struct ChatUserRecord {
     /// Epoch ms of the transcripts emailed in the last day (the throttle).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transcripts_sent: Vec<i64>,
+    /// The messages it sent in its current sending-rate window, and that window's start
+    /// (epoch ms). Kept here, on the item a message's write checks anyway to prove the
+    /// author is still a chat user: one write does both (storage's `message_posts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_window_ms: Option<i64>,
+    #[serde(default)]
+    pub sent_in_window: u32,
 }
 
 /// A chat user as the API shows it (in answers and in `chat_user.*` events). `email` is
@@ -72,6 +79,15 @@ pub struct ChatUserResource<'a> {
 }
 
 impl ChatUserRecord {
+    /// Its sending count as this record holds it (`None`: it never sent one).
+    pub fn sent(&self) -> Option<crate::rate_limit::WindowCount> {
+        self.sent_window_ms
+            .map(|window_start_ms| crate::rate_limit::WindowCount {
+                window_start_ms,
+                count: self.sent_in_window,
+            })
+    }
+
     /// `show_email`: operators and the chat user itself see it; other chat users do not.
     pub fn resource(&self, show_email: bool) -> ChatUserResource<'_> {
         ChatUserResource {

@@ -21,7 +21,20 @@ pub enum Taken {
     },
 }
 
+/// The uses counted in one window, as last read from the item that keeps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCount {
+    pub window_start_ms: i64,
+    pub count: u32,
+}
+
 impl Limit {
+    /// Whether `seen` leaves no room for one more use at `now_ms` (a count of an earlier
+    /// window leaves all of it).
+    pub fn is_full(&self, seen: WindowCount, now_ms: i64) -> bool {
+        seen.window_start_ms == self.window(now_ms).0 && seen.count >= self.max
+    }
+
     /// The window `now_ms` falls in: its start and end.
     pub fn window(&self, now_ms: i64) -> (i64, i64) {
         let start = now_ms - now_ms.rem_euclid(self.window_ms);
@@ -82,6 +95,22 @@ pub mod budgets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_count_of_the_current_window_can_be_full() {
+        let limit = Limit {
+            name: "x",
+            max: 2,
+            window_ms: 60_000,
+        };
+        let at = |window_start_ms, count| WindowCount {
+            window_start_ms,
+            count,
+        };
+        assert!(limit.is_full(at(120_000, 2), 125_000));
+        assert!(!limit.is_full(at(120_000, 1), 125_000));
+        assert!(!limit.is_full(at(60_000, 2), 125_000));
+    }
 
     #[test]
     fn windows_are_aligned() {

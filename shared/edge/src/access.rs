@@ -98,6 +98,14 @@ impl ChatAccess {
         }
     }
 
+    /// A chat user's sending count as its token's check read it (`None` for a member).
+    pub fn sent(&self) -> Option<domain::rate_limit::WindowCount> {
+        match self {
+            ChatAccess::Staff { .. } => None,
+            ChatAccess::Member(guest) => guest.chat_user.sent(),
+        }
+    }
+
     /// Who it is, as what its events show it.
     pub fn audience(&self) -> Audience {
         self.subscriber().audience()

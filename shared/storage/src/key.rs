@@ -48,6 +48,17 @@ impl Key {
             (SK.to_owned(), AttributeValue::S(self.sk.clone())),
         ])
     }
+
+    /// The primary key of a stored item (or of an index entry, which carries it).
+    pub fn of_item(item: &HashMap<String, AttributeValue>) -> Option<Self> {
+        match (item.get(PK), item.get(SK)) {
+            (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => Some(Self {
+                pk: pk.clone(),
+                sk: sk.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// A kind of item: what names one of them, and the key that follows.

@@ -25,8 +25,8 @@
 //! | open team stream (read by [`availability`]; written by the team stream) | `COMPANY#<company>` | `TEAMSOCKET#<connection id>` | | `GET /api/companies/{id}/availability`: `online` (Query `begins_with`, `Limit 1`) |
 //! | first response (read by [`availability`]; written with a conversation's first staff reply) | `COMPANY#<company>` | `FIRSTRESPONSE#<RFC 3339 time>#<chat>` | | `GET /api/companies/{id}/availability`: the reply time (Query `begins_with`, newest first, `Limit 50`; TTL) |
 //! | member ([`members`]) | `COMPANY#<company>` | `MEMBER#<user>` | | `/api/companies/{id}/members*` (Query `begins_with`); written with the user item's `memberships` entry in one transaction |
-//! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `COMPANY#<company>` / `CHAT#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1 per company the caller sees, `?company_id=` for one) |
-//! | chat user ([`chat_users`]) | `CHAT#<chat>` | `MEMBER#<chat user>` | | chat-user token auth (with the chat, one `BatchGetItem`), `/api/chats/{id}/users*` (Query `begins_with`) |
+//! | chat ([`chats`]) | `CHAT#<chat>` | `CHAT` | `COMPANY#<company>` / `CHAT#<chat>` | `/api/chats/{id}`, share, every chat-user and message route; `GET /api/chats` (Query GSI1 per company the caller sees, `?company_id=` for one; the index holds keys only, so a page's chats are one `BatchGetItem`: a message rewrites the chat item and moves no index entry) |
+//! | chat user ([`chat_users`]) | `CHAT#<chat>` | `MEMBER#<chat user>` | | chat-user token auth (with the chat, one `BatchGetItem`), `/api/chats/{id}/users*` (Query `begins_with`); its sending count (`sent_in_window`), updated by each of its messages' transactions, whose condition is also the proof it is still a chat user |
 //! | chat-user email, unique in chat ([`chat_users`]) | `CHAT#<chat>` | `EMAIL#<email>` | | chat-user create (transaction), send-code / get-token lookup |
 //! | auth code + send throttle ([`auth_codes`]) | `CHAT#<chat>` | `CODE#<email>#<source>` | | send-code, get-token (versioned conditional writes, TTL) |
 //! | message ([`messages`]) | `CHAT#<chat>` | `MSG#<message>` | | `/api/chats/{id}/messages*` (one Query per page, `before` / `after` as key bounds) |
@@ -39,7 +39,7 @@
 //! | a member's team socket ([`sockets`]) | `USER#<user>` | `TEAMSOCKET#<API token>#<connection id>` | | deleting the API token, ending or changing the membership close it (Query `begins_with`; TTL 3 h) |
 //! | webhook endpoint ([`webhooks`]) | `COMPANY#<company>` | `WEBHOOK#<webhook>` | | `/api/companies/{id}/webhooks*` (Get / Query in the company's partition), the dispatcher's Query of a company's endpoints |
 //! | webhook delivery ([`deliveries`]) | `WEBHOOK#<webhook>` | `DELIVERY#<delivery>` | | the delivery log (Query, newest first), the delivery function's reads and updates; the dispatcher's conditional put (ids derive from the event: a replayed stream record finds its delivery) (TTL 30 days) |
-//! | rate-limit counter ([`rate_counters`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords, joiners, code sends, messages (conditional `ADD`; TTL: the window's end) |
+//! | rate-limit counter ([`rate_counters`]) | `LIMIT#<limit>#<key>` | `W#<window start>` | | wrong chat passwords, joiners, code sends, a member's messages (conditional `ADD`; TTL: the window's end) |
 //! | realtime ticket ([`sockets`]) | `TICKET#<sha-256 of the ticket>` | `TICKET` | | `$connect` consumes it (conditional update; TTL 60 s) |
 //!
 //! Everything of a chat shares its partition, so deleting a chat is one paginated Query

@@ -1,16 +1,19 @@
 //! Posting a message: one transaction that moves the chat's head (the ordering condition
 //! and the `message.created` event), checks the author is still a chat user, puts the
 //! message and its client id (unique per chat user), and counts the author's sending
-//! rate. See [`crate::messages`] for the ordering contract.
+//! rate. A chat user's rate is counted on its own item, whose existence is the check: one
+//! write where a check and a counter item were two. See [`crate::messages`] for the
+//! ordering contract.
 
 use domain::attachment::Attachment;
 use domain::chat::{ChatRecord, LastMessage, message_preview};
+use domain::chat_user::ChatUserRecord;
 use domain::clock;
 use domain::conversation::{Poster, after_message};
 use domain::events::Change;
 use domain::ids::{ChatId, MessageId};
 use domain::message::{Author, MessageRecord};
-use domain::rate_limit::{Limit, Taken};
+use domain::rate_limit::{Limit, Taken, WindowCount};
 
 use crate::Result;
 use crate::attachments;
@@ -37,6 +40,9 @@ pub struct NewMessage {
     pub client_id: Option<String>,
     /// How many messages one chat user may send: counted in the append's transaction.
     pub rate: Limit,
+    /// A chat user's sending count as its front door read it (`ChatUserRecord::sent`);
+    /// `None` for a member, or when not read (a wrong guess costs one more attempt).
+    pub sent: Option<WindowCount>,
     /// Its files, checked and copied already (see `attachments`): attached in the
     /// append's transaction, each still pending, of this chat and of this author.
     pub attachments: Vec<Attachment>,
@@ -62,44 +68,94 @@ pub enum Posted {
 
 /// The items of one append transaction whose failure means something.
 struct AppendSlots {
+    /// A chat user's item (its rate counted on it), or a member's check.
     author: Slot,
     client_id: Option<Slot>,
-    rate: Slot,
+    /// A member's counter item (`None`: counted on the author's item).
+    rate: Option<Slot>,
     attachments: Vec<Slot>,
 }
 
 /// Why an append was refused (a moved chat head is retried before this is asked).
+#[derive(Debug)]
+enum Refusal {
+    Answer(Posted),
+    /// A chat user's count moved since it was read (another of its messages): go again
+    /// from the count its item holds now.
+    Recount(Option<WindowCount>),
+}
+
 fn classify(
     cancelled: &Cancelled,
     head: Slot,
     slots: &AppendSlots,
-    too_fast: Taken,
-) -> Option<Posted> {
-    Some(
+    rate: Limit,
+    at_ms: i64,
+) -> Option<Refusal> {
+    let too_fast = || match rate.exceeded(at_ms) {
+        Taken::Exceeded { retry_after_secs } => Posted::TooFast { retry_after_secs },
+        // `exceeded` always answers a wait.
+        Taken::Allowed => Posted::TooFast {
+            retry_after_secs: 1,
+        },
+    };
+    Some(Refusal::Answer(
         if slots.client_id.is_some_and(|slot| cancelled.failed(slot)) {
             // Answered by a read of the earlier message: see `repeat`. A repeat is
             // answered even past the rate: it sends nothing new.
             Posted::RepeatOfDeleted
         } else if cancelled.failed(slots.author) {
-            Posted::AuthorGone
+            // A member's check hands back nothing; a chat user's item, if it still is one.
+            match (slots.rate, cancelled.item(slots.author)) {
+                (None, Some(item)) => {
+                    let now = rate_counters::count_in(item);
+                    if now.is_some_and(|count| rate.is_full(count, at_ms)) {
+                        too_fast()
+                    } else {
+                        return Some(Refusal::Recount(now));
+                    }
+                }
+                _ => Posted::AuthorGone,
+            }
         } else if slots.attachments.iter().any(|slot| cancelled.failed(*slot)) {
             Posted::AttachmentTaken
         } else if cancelled.failed(head) && cancelled.item(head).is_none() {
             Posted::ChatGone
-        } else if let (true, Taken::Exceeded { retry_after_secs }) =
-            (cancelled.failed(slots.rate), too_fast)
-        {
-            Posted::TooFast { retry_after_secs }
+        } else if slots.rate.is_some_and(|slot| cancelled.failed(slot)) {
+            too_fast()
         } else {
             return None;
         },
-    )
+    ))
 }
+
+/// Attempts at one post whose author's count moved meanwhile (each loses only to another
+/// of the same author's messages, which got in).
+const RECOUNTS: usize = 5;
 
 impl Messages<'_> {
     /// Posts a message in the chat's id order (see [`crate::messages`]), with its
     /// `message.created` event.
-    pub async fn post(&self, chat: &ChatRecord, new: NewMessage) -> Result<Posted> {
+    pub async fn post(&self, chat: &ChatRecord, mut new: NewMessage) -> Result<Posted> {
+        for _ in 0..RECOUNTS {
+            match self.attempt(chat, &new).await? {
+                Ok(posted) => return Ok(posted),
+                Err(now) => new.sent = now,
+            }
+        }
+        Err(crate::StoreError::unavailable(
+            "TransactWriteItems",
+            "the author's sending count stayed contended",
+        ))
+    }
+
+    /// One post from the author's count as `new` has it: `Err` with the count its item
+    /// holds when that moved meanwhile.
+    async fn attempt(
+        &self,
+        chat: &ChatRecord,
+        new: &NewMessage,
+    ) -> Result<std::result::Result<Posted, Option<WindowCount>>> {
         let outcome = self
             .db
             .commit_with_event(ChatHead::of(chat), |tx, head| {
@@ -120,14 +176,15 @@ impl Messages<'_> {
                     edit_seqs: Vec::new(),
                     attachments: new.attachments.clone(),
                 };
-                let (head, slots) = stage_append(tx, head, chat, &message, new.rate, at_ms)?;
+                let (head, slots) =
+                    stage_append(tx, head, chat, &message, (new.rate, new.sent), at_ms)?;
                 Ok(Staged {
                     head,
                     rest: (message, slots, at_ms),
                 })
             })
             .await?;
-        match outcome {
+        Ok(match outcome {
             Committed::Done {
                 rest: (message, ..),
                 ..
@@ -136,12 +193,15 @@ impl Messages<'_> {
                 cancelled,
                 head,
                 rest: (_, slots, at_ms),
-            } => match classify(&cancelled, head, &slots, new.rate.exceeded(at_ms)) {
-                Some(Posted::RepeatOfDeleted) => self.repeat(chat.id, &new).await,
-                Some(posted) => Ok(posted),
-                None => Err(cancelled.unexpected("message append")),
+            } => match classify(&cancelled, head, &slots, new.rate, at_ms) {
+                Some(Refusal::Answer(Posted::RepeatOfDeleted)) => {
+                    Ok(self.repeat(chat.id, new).await?)
+                }
+                Some(Refusal::Answer(posted)) => Ok(posted),
+                Some(Refusal::Recount(now)) => Err(now),
+                None => return Err(cancelled.unexpected("message append")),
             },
-        }
+        })
     }
 
     /// The message `author` posted with `client_id` in the chat, if it is still there:
@@ -186,16 +246,17 @@ impl Messages<'_> {
 
 /// The items of one append: the chat head (its ordering condition, the event and, in a
 /// conversation, the state the message moves and its inbox keys), the author still a
-/// chat user or a member, the message, its client id (unique per author), the author's
-/// count against `rate`, and for a member its own read marker (its message is read) and
-/// a conversation's first response. A guest message that reopens a conversation logs
+/// chat user (its item, counting its rate from the count `sent` as read) or a member (a
+/// check, and a counter item for its rate), the message, its client id (unique per
+/// author), and for a member its own read marker (its message is read) and a
+/// conversation's first response. A guest message that reopens a conversation logs
 /// `chat.status_changed` after its `message.created`, in the same write.
 fn stage_append(
     tx: &mut Transaction<'_>,
     head: ChatHead,
     chat: &ChatRecord,
     message: &MessageRecord,
-    rate: Limit,
+    (rate, sent): (Limit, Option<WindowCount>),
     at_ms: i64,
 ) -> Result<(Slot, AppendSlots)> {
     let chat_id = message.chat_id;
@@ -254,15 +315,20 @@ fn stage_append(
     }
     let message_count = head.message_count + 1;
     let head = log::append_all(tx, head, logged, ordering, at_ms)?;
-    let author_slot = match &author {
-        Author::Guest { id, .. } => tx.check(
-            &domain::chat_user::ChatUserRecord::key((chat_id, *id)),
-            "attribute_exists(PK)",
-        )?,
-        // A member removed meanwhile posts nothing.
-        Author::Staff { id, .. } => {
-            tx.check(&member_key(company_id, *id), "attribute_exists(PK)")?
-        }
+    let (author_slot, rate) = match &author {
+        Author::Guest { id, .. } => (
+            tx.update_with(
+                &ChatUserRecord::key((chat_id, *id)),
+                rate_counters::count_on_item(&rate, sent, at_ms),
+            )?,
+            None,
+        ),
+        // A member removed meanwhile posts nothing. Its rate is counted across the chats
+        // it writes in, on a counter item of its own.
+        Author::Staff { id, .. } => (
+            tx.check(&member_key(company_id, *id), "attribute_exists(PK)")?,
+            Some(rate_counters::take_in(tx, &rate, &author.key(), at_ms)?),
+        ),
     };
     // The chat's retention: the message and its client id go together.
     let kept = |mut item: Item| {
@@ -283,7 +349,6 @@ fn stage_append(
         }
         None => None,
     };
-    let rate = rate_counters::take_in(tx, &rate, &author.key(), at_ms)?;
     let attachment_ids: Vec<_> = message.attachments.iter().map(|a| a.id).collect();
     let attachments = attachments::stage_attach(
         tx,
@@ -322,21 +387,41 @@ fn stage_append(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::item::n;
 
+    /// A member's post (a check and a counter item), or a chat user's (`rate: None`).
     fn slots(with_client_id: bool) -> AppendSlots {
         AppendSlots {
             author: Slot::at(2),
             client_id: with_client_id.then(|| Slot::at(4)),
-            rate: Slot::at(5),
+            rate: Some(Slot::at(5)),
             attachments: Vec::new(),
+        }
+    }
+
+    fn guest_slots() -> AppendSlots {
+        AppendSlots {
+            rate: None,
+            ..slots(true)
         }
     }
 
     const FAILED: &str = "ConditionalCheckFailed";
     const HEAD: Slot = Slot::at(0);
-    const WAIT: Taken = Taken::Exceeded {
-        retry_after_secs: 7,
+    const RATE: Limit = Limit {
+        name: "messages",
+        max: 3,
+        window_ms: 60_000,
     };
+    /// 55 s before its window ends.
+    const AT: i64 = 125_000;
+
+    fn answer(refusal: Option<Refusal>) -> Option<Posted> {
+        match refusal {
+            Some(Refusal::Answer(posted)) => Some(posted),
+            _ => None,
+        }
+    }
 
     #[test]
     fn a_used_client_id_wins_over_every_other_reason() {
@@ -348,11 +433,11 @@ mod tests {
             (FAILED, None),
         ]);
         assert!(matches!(
-            classify(&cancelled, HEAD, &slots(true), WAIT),
+            answer(classify(&cancelled, HEAD, &slots(true), RATE, AT)),
             Some(Posted::RepeatOfDeleted)
         ));
         assert!(matches!(
-            classify(&cancelled, HEAD, &slots(false), WAIT),
+            answer(classify(&cancelled, HEAD, &slots(false), RATE, AT)),
             Some(Posted::AuthorGone)
         ));
     }
@@ -361,11 +446,11 @@ mod tests {
     fn a_head_that_is_gone_is_a_gone_chat_and_anything_else_is_unexpected() {
         let gone = Cancelled::of(&[(FAILED, None), ("None", None), ("None", None)]);
         assert!(matches!(
-            classify(&gone, HEAD, &slots(false), WAIT),
+            answer(classify(&gone, HEAD, &slots(false), RATE, AT)),
             Some(Posted::ChatGone)
         ));
         let odd = Cancelled::of(&[("ValidationError", None), ("None", None), ("None", None)]);
-        assert!(classify(&odd, HEAD, &slots(false), WAIT).is_none());
+        assert!(classify(&odd, HEAD, &slots(false), RATE, AT).is_none());
     }
 
     #[test]
@@ -378,12 +463,12 @@ mod tests {
             ..slots(false)
         };
         assert!(matches!(
-            classify(&taken, HEAD, &with_files, WAIT),
+            answer(classify(&taken, HEAD, &with_files, RATE, AT)),
             Some(Posted::AttachmentTaken)
         ));
         // Nothing of its own failed: not the attachments' doing.
         let fine = Cancelled::of(&vec![("None", None); 8]);
-        assert!(classify(&fine, HEAD, &with_files, WAIT).is_none());
+        assert!(classify(&fine, HEAD, &with_files, RATE, AT).is_none());
     }
 
     #[test]
@@ -392,16 +477,74 @@ mod tests {
         reasons[5] = (FAILED, None);
         let too_fast = Cancelled::of(&reasons);
         assert!(matches!(
-            classify(&too_fast, HEAD, &slots(false), WAIT),
+            answer(classify(&too_fast, HEAD, &slots(false), RATE, AT)),
             Some(Posted::TooFast {
-                retry_after_secs: 7
+                retry_after_secs: 55
             })
         ));
         reasons[4] = (FAILED, None);
         let repeat = Cancelled::of(&reasons);
         assert!(matches!(
-            classify(&repeat, HEAD, &slots(true), WAIT),
+            answer(classify(&repeat, HEAD, &slots(true), RATE, AT)),
             Some(Posted::RepeatOfDeleted)
+        ));
+    }
+
+    /// A chat user's item as a failed condition hands it back.
+    fn chat_user(window_start_ms: i64, sent: u32) -> Option<Item> {
+        Some(Item::from([
+            ("PK".to_owned(), crate::item::s("CHAT#1")),
+            ("sent_window_ms".to_owned(), n(window_start_ms)),
+            ("sent_in_window".to_owned(), n(sent)),
+        ]))
+    }
+
+    #[test]
+    fn a_chat_user_s_own_item_tells_gone_from_too_fast_from_a_count_that_moved() {
+        let failed_author = |item: Option<Item>| {
+            Cancelled::of(&[
+                ("None", None),
+                ("None", None),
+                (FAILED, item),
+                ("None", None),
+                ("None", None),
+            ])
+        };
+        assert!(matches!(
+            answer(classify(
+                &failed_author(None),
+                HEAD,
+                &guest_slots(),
+                RATE,
+                AT
+            )),
+            Some(Posted::AuthorGone)
+        ));
+        assert!(matches!(
+            answer(classify(
+                &failed_author(chat_user(120_000, 3)),
+                HEAD,
+                &guest_slots(),
+                RATE,
+                AT
+            )),
+            Some(Posted::TooFast {
+                retry_after_secs: 55
+            })
+        ));
+        // Another message of its own got in first: go again from its count.
+        assert!(matches!(
+            classify(
+                &failed_author(chat_user(120_000, 2)),
+                HEAD,
+                &guest_slots(),
+                RATE,
+                AT
+            ),
+            Some(Refusal::Recount(Some(WindowCount {
+                window_start_ms: 120_000,
+                count: 2
+            })))
         ));
     }
 }

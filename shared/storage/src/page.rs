@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::item::{Item, from_item};
 use crate::key::{GSI1PK, GSI1SK, PK, SK};
-use crate::{Db, Result, StoreError};
+use crate::{Db, Key, Result, StoreError};
 
 /// One page of a list in one partition, narrowed by a sort-key prefix.
 #[derive(Debug, Clone)]
@@ -158,11 +158,32 @@ impl Db {
         } else {
             None
         };
+        if query.index.is_some() {
+            items = self.whole_items(&items).await?;
+        }
         let items = items
             .into_iter()
             .map(from_item)
             .collect::<Result<Vec<T>>>()?;
         Ok(Page { items, next_cursor })
+    }
+
+    /// The table's items behind a page of a keys-only index, in the page's order: one
+    /// `BatchGetItem` (a page is at most 100). An item deleted since the index was read
+    /// is left out.
+    async fn whole_items(&self, entries: &[Item]) -> Result<Vec<Item>> {
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = entries
+            .iter()
+            .map(Key::of_item)
+            .collect::<Option<Vec<Key>>>()
+            .ok_or(StoreError::Unexpected(
+                "an index entry without the table's keys",
+            ))?;
+        let found = self.get_all(&keys.iter().collect::<Vec<_>>()).await?;
+        Ok(found.into_iter().flatten().collect())
     }
 }
 

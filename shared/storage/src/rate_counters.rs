@@ -2,10 +2,11 @@
 //! and window, incremented by a conditional `UpdateItem`: concurrent requests all count,
 //! and none passes a full window. The item expires with its window (TTL).
 
-use domain::rate_limit::{Limit, Taken};
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::rate_limit::{Limit, Taken, WindowCount};
 use serde::Deserialize;
 
-use crate::item::{from_item, n};
+use crate::item::{Item, from_item, n};
 use crate::key::TTL;
 use crate::tx::{Slot, Transaction};
 use crate::update::Update;
@@ -59,6 +60,46 @@ pub(crate) fn take_some_in(
 ) -> Result<Slot> {
     let (key, update) = some_more(limit, key, amount, now_ms);
     tx.update_with(&key, update)
+}
+
+/// The attributes of a count kept on an item of its own kind (a chat user's sending
+/// rate: see `ChatUserRecord::sent_in_window`) rather than on a counter item.
+const WINDOW: &str = "sent_window_ms";
+const COUNT: &str = "sent_in_window";
+
+/// Counts one use on an item that keeps its own count, which must exist. An update
+/// cannot choose between "one more in this window" and "the first of a new one", so it
+/// is chosen from `seen`, the count as last read, and made conditional on that still
+/// holding: a stale read fails the write rather than miscount, and the caller goes
+/// again from the count the failure hands back ([`count_in`]).
+pub(crate) fn count_on_item(limit: &Limit, seen: Option<WindowCount>, now_ms: i64) -> Update {
+    let (start, _) = limit.window(now_ms);
+    let update = Update::new().condition("attribute_exists(PK)");
+    match seen {
+        Some(seen) if seen.window_start_ms == start => update
+            .add(COUNT, n(1))
+            .named(WINDOW)
+            .value(":window", n(start))
+            .value(":max", n(limit.max))
+            .condition("#sent_window_ms = :window AND #sent_in_window < :max"),
+        _ => update.set(WINDOW, n(start)).set(COUNT, n(1)).condition(
+            "attribute_not_exists(#sent_window_ms) OR #sent_window_ms < :sent_window_ms",
+        ),
+    }
+}
+
+/// The count an item keeps (see [`count_on_item`]), as a failed condition handed it back.
+pub(crate) fn count_in(item: &Item) -> Option<WindowCount> {
+    let number = |attr: &str| match item.get(attr) {
+        Some(AttributeValue::N(number)) => number.parse::<i64>().ok(),
+        _ => None,
+    };
+    Some(WindowCount {
+        window_start_ms: number(WINDOW)?,
+        count: number(COUNT)
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(0),
+    })
 }
 
 /// Counts one use of `key` in the same transaction as the thing limited: the slot fails
@@ -132,5 +173,58 @@ mod tests {
         assert_eq!(limit.window(120_000), (120_000, 180_000));
         assert_eq!(counter_key(&limit, "k", 120_000).pk, "LIMIT#x#k");
         assert_eq!(counter_key(&limit, "k", 120_000).sk, "W#120000");
+    }
+
+    /// Every `#name` and `:value` an update declares appears in its expressions
+    /// (DynamoDB refuses the update otherwise).
+    fn all_used(update: Update) -> (String, String) {
+        let parts = update.into_parts();
+        let condition = parts.condition.unwrap_or_default();
+        let text = format!("{} {condition}", parts.expression);
+        for placeholder in parts.names.unwrap_or_default().keys() {
+            assert!(
+                text.contains(placeholder.as_str()),
+                "{placeholder} in {text}"
+            );
+        }
+        for placeholder in parts.values.unwrap_or_default().keys() {
+            assert!(
+                text.contains(placeholder.as_str()),
+                "{placeholder} in {text}"
+            );
+        }
+        (parts.expression, condition)
+    }
+
+    #[test]
+    fn a_count_on_an_item_adds_in_its_window_and_starts_a_new_one_afresh() {
+        let limit = Limit {
+            name: "x",
+            max: 3,
+            window_ms: 60_000,
+        };
+        let seen = |window_start_ms| {
+            Some(WindowCount {
+                window_start_ms,
+                count: 1,
+            })
+        };
+        let (same, condition) = all_used(count_on_item(&limit, seen(120_000), 125_000));
+        assert!(same.starts_with("ADD"), "{same}");
+        assert!(condition.contains(":max"), "{condition}");
+        for stale in [seen(60_000), None] {
+            let (fresh, condition) = all_used(count_on_item(&limit, stale, 125_000));
+            assert!(fresh.starts_with("SET"), "{fresh}");
+            assert!(condition.contains("attribute_not_exists"), "{condition}");
+        }
+        let item = Item::from([(WINDOW.to_owned(), n(120_000)), (COUNT.to_owned(), n(3))]);
+        assert_eq!(
+            count_in(&item),
+            Some(WindowCount {
+                window_start_ms: 120_000,
+                count: 3
+            })
+        );
+        assert_eq!(count_in(&Item::new()), None);
     }
 }

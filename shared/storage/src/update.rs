@@ -96,6 +96,12 @@ impl Update {
         }
     }
 
+    /// Declares `#attr` for a condition on an attribute the update does not change.
+    pub(crate) fn named(mut self, attr: &str) -> Self {
+        self.name(attr);
+        self
+    }
+
     pub(crate) fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
         self.values.insert(placeholder.to_owned(), value);
         self
