@@ -555,6 +555,7 @@ def bill_section(raw):
     out.append("working days, multiplied out and priced. Measured inputs are this run's; the rest are the")
     out.append("model's assumptions, each a named constant in `bench/cost_model.py` with its reason.\n")
     out += WU.units_section(WU.read_rows(raw))
+    out += WU.invariants_section(WU.read_rows(raw))
     out.append("**Measured inputs:**\n")
     out += inputs_notes(inputs)
     out.append("**Assumptions:**\n")
