@@ -54,7 +54,7 @@ CHAT_ADMIN_PASSWORD=bench-password $R/chat-admin user create --email bench@examp
 TOKEN=$($R/chat-admin token issue --email bench@example.com --quiet)
 ULID=01JBENCH000000000000000000
 
-# The SDK floor (bench/src/floor.rs): the AWS config, the keys secret and the DynamoDB
+# The SDK floor (bench/src/floor/): the AWS config, the keys secret and the DynamoDB
 # client as our functions build them, then the route's own DynamoDB calls and nothing of
 # ours; -no-secret leaves out the secret's read at init.
 FLOOR=(sdk-floor=$R/sdk-floor=current-user/user.json sdk-floor-no-secret=$R/sdk-floor-no-secret=current-user/user.json)
@@ -107,7 +107,9 @@ count() {  # instructions of `handler-cost run $1 $2`
 }
 for route in "hello-world" "SDK floor: GET /api/user" "SDK floor: GET /api/chats/{id}/messages" \
   "GET /api/user" "GET /api/chats/{id}/messages" "POST /api/chats/{id}/messages" \
-  "POST /api/chats/{id}/messages (staff)" "GET /api/inbox" "POST /chats/{id}/users/get-token"; do
+  "SDK floor: POST /api/chats/{id}/messages (staff)" "POST /api/chats/{id}/messages (staff)" \
+  "SDK floor: GET /api/inbox" "GET /api/inbox" \
+  "SDK floor: POST /chats/{id}/users/get-token" "POST /chats/{id}/users/get-token"; do
   # The difference of two runs leaves out start-up and the fixture.
   a=$(count "$route" 20); b=$(count "$route" 120)
   printf '{"route":"%s","instructions":%s}\n' "$route" $(( (b - a) / 100 ))

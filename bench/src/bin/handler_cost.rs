@@ -1,16 +1,20 @@
 //! Per-request cost of the hot routes, with DynamoDB answered in-process by
 //! `aws-smithy-mocks` (no network: what is left is our CPU), beside a hello-world
-//! handler and the SDK floor of the read routes (`chat_bench::floor`: the route's own
-//! DynamoDB calls, no logic of ours); the DynamoDB round trips each route makes; and the cost of argon2 and of a
-//! JWT check. A request is measured from the API Gateway event (JSON text, as the
-//! runtime receives it) to the response, for the hello world as for the routes: the
-//! part every Lambda pays is in both.
+//! handler and the SDK floor of the read routes and of the desk's (`chat_bench::floor`:
+//! the route's own DynamoDB calls, no logic of ours); the DynamoDB round trips each
+//! route makes, and the items of its transaction (kind and size, to check a floor's
+//! against ours); and the cost of argon2 and of a JWT check. A request is measured from
+//! the API Gateway event (JSON text, as the runtime receives it) to the response, for
+//! the hello world as for the routes: the part every Lambda pays is in both.
 //!
 //! Usage:
-//!   handler-cost time            JSON lines: per route, µs per request and round trips
+//!   handler-cost time            JSON lines: per route, µs per request, round trips
+//!                                and the items of its transaction
 //!   handler-cost run ROUTE N     N requests of ROUTE (for callgrind)
 //!   handler-cost crypto          JSON lines: argon2 hash / verify, JWT verify
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use aws_sdk_dynamodb::Client;
@@ -20,6 +24,7 @@ use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::query::QueryOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_smithy_mocks::{MockResponseInterceptor, Rule, RuleMode, create_mock_http_client, mock};
 use chat_bench::{hello_response, percentiles, render_event};
 use domain::api_token::ApiTokenRecord;
@@ -289,6 +294,142 @@ fn list_rules(f: &Fixture) -> Vec<Rule> {
     ]
 }
 
+/// Whether the transaction rule notes the items it is sent (only for the one checked
+/// request of `time`: the measured requests pay one atomic load).
+static RECORDING: AtomicBool = AtomicBool::new(false);
+/// The items of the last transaction noted: what each is, and its size in bytes.
+static WRITES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// An attribute's size as DynamoDB counts it (about: names and values, in bytes).
+fn attribute_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) | AttributeValue::N(text) => text.len(),
+        AttributeValue::B(blob) => blob.as_ref().len(),
+        AttributeValue::M(map) => 3 + item_size(map),
+        AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + attribute_size(v)).sum::<usize>(),
+        AttributeValue::Ss(texts) | AttributeValue::Ns(texts) => {
+            texts.iter().map(String::len).sum()
+        }
+        _ => 1,
+    }
+}
+
+fn item_size(item: &std::collections::HashMap<String, AttributeValue>) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + attribute_size(value))
+        .sum()
+}
+
+/// One transaction item as `time` prints it: its kind and size (a put: its item; an
+/// update: its key and values; a check: its key).
+fn write_item(item: &TransactWriteItem) -> String {
+    let values = |values: Option<&std::collections::HashMap<String, AttributeValue>>| {
+        values.map_or(0, item_size)
+    };
+    if let Some(put) = item.put() {
+        format!("Put {} B", item_size(put.item()))
+    } else if let Some(update) = item.update() {
+        format!(
+            "Update {} B",
+            item_size(update.key()) + values(update.expression_attribute_values())
+        )
+    } else if let Some(check) = item.condition_check() {
+        format!("ConditionCheck {} B", item_size(check.key()))
+    } else if let Some(delete) = item.delete() {
+        format!("Delete {} B", item_size(delete.key()))
+    } else {
+        "?".to_owned()
+    }
+}
+
+/// Every TransactWriteItems answered as written (its items noted while `RECORDING`).
+fn transact_rule() -> Rule {
+    mock!(Client::transact_write_items)
+        .match_requests(|input| {
+            if RECORDING.load(Ordering::Relaxed) {
+                *WRITES.lock().unwrap() = input.transact_items().iter().map(write_item).collect();
+            }
+            true
+        })
+        .sequence()
+        .output(|| TransactWriteItemsOutput::builder().build())
+        .repeatedly()
+        .build()
+}
+
+/// A member's post's answers (ours and its SDK floor alike): its user and token, the
+/// chat, then the one transaction that also moves its own read marker.
+fn staff_post_rules(f: &Fixture) -> Vec<Rule> {
+    vec![
+        batch_get(vec![f.user.clone(), f.token.clone()]),
+        always!(
+            Client::get_item,
+            GetItemOutput::builder()
+                .set_item(Some(f.chat.clone()))
+                .build()
+        ),
+        transact_rule(),
+    ]
+}
+
+/// A page of 25 inbox rows (ours and its SDK floor alike): the member's user and token,
+/// one Query of the index, one BatchGetItem of the rows' chats and the member's markers
+/// in them (none read yet).
+fn inbox_rules(f: &Fixture) -> Vec<Rule> {
+    let rows: Vec<Item> = f.conversations[..25].to_vec();
+    vec![
+        mock!(Client::batch_get_item)
+            .match_requests(|input| {
+                input.request_items().is_some_and(|tables| {
+                    tables.values().any(|keys| {
+                        keys.keys().iter().any(|key| {
+                            key.get("PK")
+                                .and_then(|pk| pk.as_s().ok())
+                                .is_some_and(|pk| pk.starts_with("CHAT#"))
+                        })
+                    })
+                })
+            })
+            .sequence()
+            .output(move || {
+                BatchGetItemOutput::builder()
+                    .responses(TABLE, rows.clone())
+                    .build()
+            })
+            .repeatedly()
+            .build(),
+        batch_get(vec![f.user.clone(), f.token.clone()]),
+        always!(
+            Client::query,
+            QueryOutput::builder()
+                .set_items(Some(f.inbox_keys.clone()))
+                .count(26)
+                .build()
+        ),
+    ]
+}
+
+/// A visitor's get-token's answers (ours and its SDK floor alike): the chat, its email
+/// item and its code (to every BatchGetItem), the code used up, the chat user, the
+/// transaction that verifies it.
+fn get_token_rules(f: &Fixture) -> Vec<Rule> {
+    vec![
+        batch_get(vec![
+            f.chat.clone(),
+            f.chat_user_email.clone(),
+            f.code.clone(),
+        ]),
+        always!(Client::update_item, UpdateItemOutput::builder().build()),
+        always!(
+            Client::get_item,
+            GetItemOutput::builder()
+                .set_item(Some(f.chat_user.clone()))
+                .build()
+        ),
+        transact_rule(),
+    ]
+}
+
 fn mocked_client(rules: &[Rule]) -> Client {
     let mut interceptor = MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
     for rule in rules {
@@ -366,7 +507,7 @@ fn routes() -> Vec<Route> {
         handler: Handler::Hello,
     });
 
-    // The SDK floor of each read route (bench/src/floor.rs): the same mocked answers,
+    // The SDK floor of each read route (bench/src/floor/): the same mocked answers,
     // the route's own DynamoDB calls, no logic of ours.
     let rules = user_rules(&f);
     routes.push(Route {
@@ -384,6 +525,57 @@ fn routes() -> Vec<Route> {
         handler: Handler::Floor(chat_bench::floor::Floor::new(mocked_client(&rules), TABLE)),
         rules,
     });
+    // The desk's: the same events and mocked answers as our routes below.
+    let staff_post_event = render_event(
+        "chat-messages/create.json",
+        &[
+            ("CHAT_USER_TOKEN", f.api_token.clone()),
+            ("CHAT_ID", f.chat_id.clone()),
+        ],
+    );
+    let inbox_event = render_event(
+        "chats/inbox.json",
+        &[
+            ("API_TOKEN", f.api_token.clone()),
+            ("COMPANY_ID", f.company_id.clone()),
+        ],
+    );
+    let get_token_event = render_event(
+        "chat-users/get-token.json",
+        &[
+            ("CHAT_ID", f.chat_id.clone()),
+            ("EMAIL", EMAIL.to_owned()),
+            ("AUTH_CODE", CODE.to_string()),
+        ],
+    );
+    for (name, floor, event, rules) in [
+        (
+            "SDK floor: POST /api/chats/{id}/messages (staff)",
+            3,
+            &staff_post_event,
+            staff_post_rules(&f),
+        ),
+        (
+            "SDK floor: GET /api/inbox",
+            3,
+            &inbox_event,
+            inbox_rules(&f),
+        ),
+        (
+            "SDK floor: POST /chats/{id}/users/get-token",
+            4,
+            &get_token_event,
+            get_token_rules(&f),
+        ),
+    ] {
+        routes.push(Route {
+            name,
+            floor,
+            event: event.clone(),
+            handler: Handler::Floor(chat_bench::floor::Floor::new(mocked_client(&rules), TABLE)),
+            rules,
+        });
+    }
 
     let rules = user_rules(&f);
     routes.push(Route {
@@ -410,10 +602,7 @@ fn routes() -> Vec<Route> {
 
     let rules = vec![
         batch_get(vec![f.chat_user.clone(), f.chat.clone()]),
-        always!(
-            Client::transact_write_items,
-            TransactWriteItemsOutput::builder().build()
-        ),
+        transact_rule(),
     ];
     routes.push(Route {
         name: "POST /api/chats/{id}/messages",
@@ -431,80 +620,23 @@ fn routes() -> Vec<Route> {
         rules,
     });
 
-    // A member replying with its API token: its user and token, the chat, then the one
-    // transaction that also moves its own read marker.
-    let rules = vec![
-        batch_get(vec![f.user.clone(), f.token.clone()]),
-        always!(
-            Client::get_item,
-            GetItemOutput::builder()
-                .set_item(Some(f.chat.clone()))
-                .build()
-        ),
-        always!(
-            Client::transact_write_items,
-            TransactWriteItemsOutput::builder().build()
-        ),
-    ];
+    // A member replying with its API token.
+    let rules = staff_post_rules(&f);
     routes.push(Route {
         name: "POST /api/chats/{id}/messages (staff)",
         floor: 3,
-        event: render_event(
-            "chat-messages/create.json",
-            &[
-                ("CHAT_USER_TOKEN", f.api_token.clone()),
-                ("CHAT_ID", f.chat_id.clone()),
-            ],
-        ),
+        event: staff_post_event,
         handler: Handler::Messages(chat_messages::App::offline(
             Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
         )),
         rules,
     });
 
-    // A page of 25 inbox rows: the member's user and token, one Query of the index, one
-    // BatchGetItem of the rows' chats and the member's markers in them (none read yet).
-    let rows: Vec<Item> = f.conversations[..25].to_vec();
-    let rules = vec![
-        mock!(Client::batch_get_item)
-            .match_requests(|input| {
-                input.request_items().is_some_and(|tables| {
-                    tables.values().any(|keys| {
-                        keys.keys().iter().any(|key| {
-                            key.get("PK")
-                                .and_then(|pk| pk.as_s().ok())
-                                .is_some_and(|pk| pk.starts_with("CHAT#"))
-                        })
-                    })
-                })
-            })
-            .sequence()
-            .output(move || {
-                BatchGetItemOutput::builder()
-                    .responses(TABLE, rows.clone())
-                    .build()
-            })
-            .repeatedly()
-            .build(),
-        batch_get(vec![f.user.clone(), f.token.clone()]),
-        always!(
-            Client::query,
-            QueryOutput::builder()
-                .set_items(Some(f.inbox_keys.clone()))
-                .count(26)
-                .build()
-        ),
-    ];
+    let rules = inbox_rules(&f);
     routes.push(Route {
         name: "GET /api/inbox",
         floor: 3,
-        event: render_event(
-            "chats/inbox.json",
-            &[
-                ("API_TOKEN", f.api_token.clone()),
-                ("COMPANY_ID", f.company_id.clone()),
-            ],
-        ),
+        event: inbox_event,
         handler: Handler::Chats(chats::App {
             ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
             // The inbox queues nothing (the client is built at a first send that never comes).
@@ -516,36 +648,12 @@ fn routes() -> Vec<Route> {
         rules,
     });
 
-    let rules = vec![
-        batch_get(vec![
-            f.chat.clone(),
-            f.chat_user_email.clone(),
-            f.code.clone(),
-        ]),
-        always!(Client::update_item, UpdateItemOutput::builder().build()),
-        always!(
-            Client::get_item,
-            GetItemOutput::builder()
-                .set_item(Some(f.chat_user.clone()))
-                .build()
-        ),
-        always!(
-            Client::transact_write_items,
-            TransactWriteItemsOutput::builder().build()
-        ),
-    ];
+    let rules = get_token_rules(&f);
     routes.push(Route {
         name: "POST /chats/{id}/users/get-token",
         // The first verification writes the chat user with its event: it needs the record.
         floor: 4,
-        event: render_event(
-            "chat-users/get-token.json",
-            &[
-                ("CHAT_ID", f.chat_id.clone()),
-                ("EMAIL", EMAIL.to_owned()),
-                ("AUTH_CODE", CODE.to_string()),
-            ],
-        ),
+        event: get_token_event,
         handler: Handler::ChatUsers(chat_users::App {
             ctx: Context::with_dynamodb(config(), mocked_client(&rules)).with_keys(keys()),
             mailer: services::mail::Mailer::new(mocked_ses(), "chat@example.com"),
@@ -572,8 +680,12 @@ async fn time_routes() {
     for route in routes() {
         // One call checks the answer and counts the round trips of one request.
         let before = round_trips(&route);
+        WRITES.lock().unwrap().clear();
+        RECORDING.store(true, Ordering::Relaxed);
         let response = route.handler.handle(request(&route.event)).await;
+        RECORDING.store(false, Ordering::Relaxed);
         let trips = round_trips(&route) - before;
+        let write_items = std::mem::take(&mut *WRITES.lock().unwrap());
         let status = response.status().as_u16();
         assert!(
             status < 300,
@@ -594,6 +706,7 @@ async fn time_routes() {
             "{}",
             serde_json::json!({
                 "route": route.name, "status": status, "round_trips": trips, "floor": route.floor,
+                "write_items": write_items,
                 "median_us": median, "p10_us": p10, "p90_us": p90,
             })
         );

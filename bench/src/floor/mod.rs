@@ -1,20 +1,38 @@
-//! The SDK floor: what the AWS SDK costs any Rust function on our two hot read routes,
-//! with no logic of ours. It builds the AWS config and the DynamoDB client exactly as our
+//! The SDK floor: what the AWS SDK costs any Rust function on our hot routes, with no
+//! logic of ours. It builds the AWS config and the DynamoDB client exactly as our
 //! functions do ([`sdk::from_lambda_env`]: same budgets, same HTTPS client), reads
 //! the keys secret at init (one GetSecretValue, which our functions make at their first
 //! request that needs a key: the same wait before a first answer; the `-no-secret` variant
 //! skips it, so the difference is the secret's cost), and per request makes the route's
-//! own DynamoDB calls with the keys taken from the bearer token:
+//! own DynamoDB calls with the keys taken from the bearer token (get-token: from the path
+//! and the body), routed by method and path:
 //!
-//! - `GET /api/user`: BatchGetItem(profile, token item).
+//! - `GET /api/user`: BatchGetItem(profile, token item) ([`reads`]).
 //! - `GET /api/chats/{id}/messages`: BatchGetItem(chat user, chat) + Query(one page of
-//!   50 + 2, newest first, consistent).
+//!   50 + 2, newest first, consistent) ([`reads`]).
+//! - `POST /api/chats/{id}/messages`, a member's post with its API token:
+//!   BatchGetItem(profile, token item) + GetItem(chat) + one TransactWriteItems of the
+//!   same 7 items as ours, of about the same sizes ([`desk`]).
+//! - `GET /api/inbox`: BatchGetItem(profile, token item) + Query(GSI3, one page of 25 + 1)
+//!   + BatchGetItem(the page's chats and the caller's read markers, 50 keys) ([`desk`]).
+//! - `POST /chats/{id}/users/get-token`: BatchGetItem(chat, email item, the caller's and
+//!   the owner's code) + UpdateItem(the code used) + GetItem(the chat user) +
+//!   TransactWriteItems(chat counter, event, chat user: 3 items) ([`desk`]).
 //!
 //! What it leaves out, on purpose, is ours: no JWT signature check (the token's payload
 //! is only base64-decoded to find the keys; HS256 verification is ~1 µs, BENCHMARKS §5),
-//! no access rules, no item → record → JSON conversion (it answers a fixed body with
-//! the number of items it got), no request-id header or log line, no tracing setup.
-//! A token that does not decode is a 401 without any AWS call, as in our functions.
+//! and no JWT signed either (get-token answers a fixed body: signing the chat-user token
+//! is ours); no access rules, no item → record → JSON conversion (it answers a fixed body
+//! with the number of items it got), no validation of a body beyond reading its fields,
+//! no code digest (HMAC) or source tag (the caller's address stands in for it), no
+//! rate-limit reads (get-token's check of the source's guess counters, a second
+//! BatchGetItem of ours, is not made: the floor makes the 4 round trips of the access
+//! pattern), no retries of a moved chat head, no request-id header or log line, no
+//! tracing setup. A token that does not decode is a 401 without any AWS call, as in our
+//! functions.
+
+mod desk;
+mod reads;
 
 use std::collections::HashMap;
 
@@ -23,6 +41,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use lambda_http::{Body, Request, Response};
 use storage::aws_sdk_dynamodb::Client;
 use storage::aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
+
+/// An item, or a key, as the SDK holds it.
+type Item = HashMap<String, AttributeValue>;
 
 /// The floor's state, built once per instance.
 pub struct Floor {
@@ -41,11 +62,24 @@ struct Claims {
     chat: Option<String>,
 }
 
-fn key(pk: String, sk: String) -> HashMap<String, AttributeValue> {
+fn key(pk: String, sk: String) -> Item {
     HashMap::from([
         ("PK".to_owned(), AttributeValue::S(pk)),
         ("SK".to_owned(), AttributeValue::S(sk)),
     ])
+}
+
+fn s(text: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(text.into())
+}
+
+fn n(number: impl ToString) -> AttributeValue {
+    AttributeValue::N(number.to_string())
+}
+
+/// A text attribute of an item.
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)?.as_s().ok().map(String::as_str)
 }
 
 fn answer(status: u16, body: String) -> Response<Body> {
@@ -54,6 +88,11 @@ fn answer(status: u16, body: String) -> Response<Body> {
         .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("a static response")
+}
+
+/// The fixed body of a read: the number of items it got.
+fn found(items: usize) -> Response<Body> {
+    answer(200, format!(r#"{{"data":{{"items":{items}}}}}"#))
 }
 
 fn unauthenticated() -> Response<Body> {
@@ -97,28 +136,37 @@ impl Floor {
         })
     }
 
+    /// The route of the request's method and path (anything else: `GET /api/user`, the
+    /// route of the cold-start runs).
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let post = request.method() == "POST";
+        let path = request.uri().path();
+        // The visitor's get-token has no bearer: its keys are its path's and its body's.
+        if post
+            && let Some(chat) = path
+                .strip_prefix("/chats/")
+                .and_then(|rest| rest.strip_suffix("/users/get-token"))
+        {
+            return self.get_token(chat, &request).await;
+        }
         let Some(claims) = claims(&request) else {
             return unauthenticated();
         };
-        let path = request.uri().path();
-        let result = match path
+        let messages = path
             .strip_prefix("/api/chats/")
-            .and_then(|rest| rest.strip_suffix("/messages"))
-        {
-            Some(chat) => self.messages(chat, &claims).await,
-            None => self.user(&claims).await,
+            .and_then(|rest| rest.strip_suffix("/messages"));
+        let answered = match (post, messages) {
+            (true, Some(chat)) => self.staff_post(chat, &claims, request.body()).await,
+            (false, Some(chat)) => self.messages(chat, &claims).await.map(found),
+            (_, None) if path == "/api/inbox" => self.inbox(&claims, &request).await,
+            (_, None) => self.user(&claims).await.map(found),
         };
-        match result {
-            Some(found) => answer(200, format!(r#"{{"data":{{"items":{found}}}}}"#)),
-            None => unauthenticated(),
-        }
+        answered.unwrap_or_else(unauthenticated)
     }
 
-    /// The items of one BatchGetItem of `keys` (strongly consistent), or None if any
-    /// is missing or the call fails.
-    async fn batch_get(&self, keys: Vec<HashMap<String, AttributeValue>>) -> Option<usize> {
-        let wanted = keys.len();
+    /// The items of one BatchGetItem of `keys` (strongly consistent), or None if the
+    /// call fails.
+    async fn batch_get(&self, keys: Vec<Item>) -> Option<Vec<Item>> {
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys))
             .consistent_read(true)
@@ -131,46 +179,27 @@ impl Floor {
             .send()
             .await
             .ok()?;
-        let found = output.responses?.remove(&self.table)?.len();
-        (found == wanted).then_some(found)
+        output.responses?.remove(&self.table)
     }
 
-    async fn user(&self, claims: &Claims) -> Option<usize> {
-        let partition = format!("USER#{}", claims.sub);
-        let token = format!("TOKEN#{}", claims.jti.as_deref()?);
-        self.batch_get(vec![
-            key(partition.clone(), "PROFILE".to_owned()),
-            key(partition, token),
-        ])
-        .await
+    /// [`Floor::batch_get`], None unless every key was found.
+    async fn batch_get_all(&self, keys: Vec<Item>) -> Option<Vec<Item>> {
+        let wanted = keys.len();
+        let items = self.batch_get(keys).await?;
+        (items.len() == wanted).then_some(items)
     }
 
-    async fn messages(&self, chat: &str, claims: &Claims) -> Option<usize> {
-        if claims.chat.as_deref() != Some(chat) {
-            return None;
-        }
-        let partition = format!("CHAT#{chat}");
-        let found = self
-            .batch_get(vec![
-                key(partition.clone(), format!("MEMBER#{}", claims.sub)),
-                key(partition.clone(), "CHAT".to_owned()),
-            ])
-            .await?;
-        let output = self
-            .dynamodb
-            .query()
+    /// One strongly consistent GetItem.
+    async fn get(&self, key: Item) -> Option<Item> {
+        self.dynamodb
+            .get_item()
             .table_name(&self.table)
-            .key_condition_expression("PK = :pk AND SK BETWEEN :low AND :high")
-            .expression_attribute_values(":pk", AttributeValue::S(partition))
-            .expression_attribute_values(":low", AttributeValue::S("MSG#".to_owned()))
-            .expression_attribute_values(":high", AttributeValue::S("MSG#~".to_owned()))
-            .scan_index_forward(false)
-            .limit(52)
+            .set_key(Some(key))
             .consistent_read(true)
             .send()
             .await
-            .ok()?;
-        Some(found + output.items().len())
+            .ok()?
+            .item
     }
 }
 
