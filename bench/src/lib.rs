@@ -1,6 +1,8 @@
 //! Shared by the benchmark binaries: the hello-world floor, the SDK floor, event
-//! rendering, the local Lambda Runtime API and the functions run against it.
+//! rendering, the local Lambda Runtime API and the functions run against it, and the
+//! fixtures they post into.
 
+pub mod fixture;
 pub mod floor;
 pub mod function;
 pub mod runtime_api;

@@ -28,18 +28,16 @@ use aws_sdk_dynamodb::operation::transact_write_items::{
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeyType, ProjectionType, ReturnConsumedCapacity, TransactWriteItem,
 };
-use domain::chat::ChatRecord;
 use domain::chat_user::ChatUserRecord;
-use domain::company::CompanyRecord;
 use domain::events::Actor;
-use domain::ids::{ChatId, ChatUserId, CompanyId};
+use domain::ids::ChatId;
 use domain::message::{Author, sending_rate};
 use domain::user::UserRecord;
 use storage::message_posts::{NewMessage, Posted};
 use storage::write_units::{IndexShape, Projected, item_size, table_units};
 use storage::{Db, Item, Key};
 
-type Error = Box<dyn std::error::Error>;
+type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// One action of a recorded transaction.
 #[derive(Debug, Clone)]
@@ -135,7 +133,11 @@ struct Measured {
 }
 
 /// Every item of the partitions a message may write, by key: the "before" images.
-async fn snapshot(client: &Client, table: &str, partitions: &[String]) -> Result<HashMap<(String, String), Item>, Error> {
+async fn snapshot(
+    client: &Client,
+    table: &str,
+    partitions: &[String],
+) -> Result<HashMap<(String, String), Item>, Error> {
     let mut items = HashMap::new();
     for partition in partitions {
         let mut start = None;
@@ -181,7 +183,11 @@ async fn index_shapes(client: &Client, table: &str) -> Result<Vec<IndexShape>, E
     let leak = |text: &str| -> &'static str { Box::leak(text.to_owned().into_boxed_str()) };
     let described = client.describe_table().table_name(table).send().await?;
     let mut shapes = Vec::new();
-    for index in described.table().map(|t| t.global_secondary_indexes()).unwrap_or_default() {
+    for index in described
+        .table()
+        .map(|t| t.global_secondary_indexes())
+        .unwrap_or_default()
+    {
         let key = |kind: KeyType| {
             index
                 .key_schema()
@@ -255,7 +261,11 @@ impl Harness {
         let chat = db.chats().get(chat_id).await?.ok_or("no chat")?;
         let mut new = new;
         if let Author::Guest { id, .. } = &new.author {
-            let guest = db.chat_users().get(chat_id, *id).await?.ok_or("no chat user")?;
+            let guest = db
+                .chat_users()
+                .get(chat_id, *id)
+                .await?
+                .ok_or("no chat user")?;
             new.sent = guest.sent();
         }
         let before = snapshot(&self.client, &self.table, &partitions).await?;
@@ -268,7 +278,11 @@ impl Harness {
         let mut items = Vec::new();
         for action in &recorded.actions {
             if !partitions.contains(&action.key.pk) {
-                return Err(format!("{kind}: {} is outside the partitions snapshotted", action.key.pk).into());
+                return Err(format!(
+                    "{kind}: {} is outside the partitions snapshotted",
+                    action.key.pk
+                )
+                .into());
             }
             let old = before.get(&(action.key.pk.clone(), action.key.sk.clone()));
             let new = get(&self.client, &self.table, &action.key).await?;
@@ -349,47 +363,8 @@ async fn main() -> Result<(), Error> {
         .await?
         .ok_or("no such operator")?;
     let staff_db = db.acting_as(Actor::user(owner.id, &owner.name));
-    let now = domain::clock::now_rfc3339();
-    let company = CompanyRecord {
-        id: CompanyId::new(),
-        owner_id: owner.id,
-        name: "Write units".into(),
-        website: None,
-        widget_url: None,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        chat_count: 0,
-        webhook_count: 0,
-        retention_days: None,
-        member_count: 1,
-        allowed_origins: Vec::new(),
-        business_hours: None,
-    };
-    db.companies().insert(&company, &owner).await?;
-
-    // A room and its chat user, as bench-fixture makes them.
-    let room = ChatRecord {
-        id: ChatId::new(),
-        company_id: company.id,
-        name: "Room".into(),
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        last_message_seq: Some(0),
-        ..ChatRecord::default()
-    };
-    db.chats().create(&room).await?;
-    let room_guest = ChatUserRecord {
-        id: ChatUserId::new(),
-        chat_id: room.id,
-        name: "Guest".into(),
-        email: "guest@example.com".into(),
-        verified_at: Some(now.clone()),
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        announced: true,
-        ..ChatUserRecord::default()
-    };
-    db.chat_users().insert(&room, &room_guest).await?;
+    let company = chat_bench::fixture::company(db, &owner, "Write units").await?;
+    let (room, room_guest) = chat_bench::fixture::room_with_guest(db, &company, "Room").await?;
 
     // A visitor's conversation, opened as the front door opens one.
     let visitor = storage::conversations::NewVisitor {
@@ -398,7 +373,11 @@ async fn main() -> Result<(), Error> {
     };
     let (conversation, guest) = match db
         .conversations()
-        .open(&company, storage::conversations::Visitor::Subject("visitor-1"), &visitor)
+        .open(
+            &company,
+            storage::conversations::Visitor::Subject("visitor-1"),
+            &visitor,
+        )
         .await?
     {
         storage::conversations::Opened::Ready {
@@ -430,9 +409,8 @@ async fn main() -> Result<(), Error> {
             key_of(chat_part(chat), "CHAT".into()),
         ]
     };
-    let guest_parts = |chat: ChatId, author: &Author| {
-        vec![chat_part(chat), company_part.clone(), limits(author)]
-    };
+    let guest_parts =
+        |chat: ChatId, author: &Author| vec![chat_part(chat), company_part.clone(), limits(author)];
 
     let room_author = guest_of(&room_guest);
     let visitor_author = guest_of(&guest);
@@ -441,11 +419,41 @@ async fn main() -> Result<(), Error> {
     let steps: [(&'static str, &Author, bool, bool, ChatId); 8] = [
         ("room message", &room_author, false, false, room.id),
         ("room message (staff)", &staff, false, true, room.id),
-        ("conversation: guest message starting a wait", &visitor_author, false, false, conversation.id),
-        ("conversation: guest message", &visitor_author, false, false, conversation.id),
-        ("conversation: first staff reply", &staff, false, true, conversation.id),
-        ("conversation: guest message starting a new wait", &visitor_author, false, false, conversation.id),
-        ("conversation: staff reply", &staff, false, true, conversation.id),
+        (
+            "conversation: guest message starting a wait",
+            &visitor_author,
+            false,
+            false,
+            conversation.id,
+        ),
+        (
+            "conversation: guest message",
+            &visitor_author,
+            false,
+            false,
+            conversation.id,
+        ),
+        (
+            "conversation: first staff reply",
+            &staff,
+            false,
+            true,
+            conversation.id,
+        ),
+        (
+            "conversation: guest message starting a new wait",
+            &visitor_author,
+            false,
+            false,
+            conversation.id,
+        ),
+        (
+            "conversation: staff reply",
+            &staff,
+            false,
+            true,
+            conversation.id,
+        ),
         ("conversation: note", &staff, true, true, conversation.id),
     ];
     let mut out = Vec::new();
