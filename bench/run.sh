@@ -47,6 +47,9 @@ start_moto "$MOTO_PORT" "$OUT/moto.log"
 export AWS_ENDPOINT_URL="$ENDPOINT" TABLE_NAME=chat-api-bench KEYS_SECRET_ID=$(keys_secret_id chat-api-bench) MAIL_FROM=chat@example.com
 # webhooks and chat-users start only with their queues' URLs (the 401 path sends nothing).
 export DELIVERY_QUEUE_URL="$ENDPOINT/123456789012/chat-api-bench-deliveries"
+# chat-messages and lifecycle start only with the attachments' bucket named (no file is
+# uploaded here, so the bucket need not exist).
+export FILES_BUCKET=$(files_bucket chat-api-bench)
 export NOTIFY_QUEUE_URL="$ENDPOINT/123456789012/chat-api-bench-mail"
 $R/chat-admin table create >/dev/null
 create_keys_secret "$ENDPOINT" "$KEYS_SECRET_ID"
