@@ -166,7 +166,7 @@ w("|---|---|---|---|---|---|")
 what = {
     "GET /api/user": "BatchGetItem(user, token)",
     "GET /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + Query(one page)",
-    "POST /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + TransactWriteItems(chat and its event counter, author check, message, its event, client id, sending-rate counter)",
+    "POST /api/chats/{id}/messages": "BatchGetItem(chat user, chat) + TransactWriteItems(chat and its event counter, the chat user (its check and its sending count in one update), message, its event, client id)",
     "POST /api/chats/{id}/messages (staff)": "BatchGetItem(user, token) + GetItem(chat) + TransactWriteItems(chat and its event counter, conversation state and inbox keys, member check, message, its event, client id, sending-rate counter, the member's read marker)",
     "GET /api/inbox": "BatchGetItem(user, token) + Query(GSI3, one page of the unanswered's keys; GSI2 for `recent` and for the answered part of `waiting`) + BatchGetItem(the rows' chats, the caller's read markers)",
     "POST /chats/{id}/users/get-token": "BatchGetItem(chat, email, code) + BatchGetItem(the source's guess counters) + UpdateItem(consume code) + GetItem(the chat user) + TransactWriteItems(verified_at, chat counter, its chat_user.joined event); a chat user already verified skips the write",
